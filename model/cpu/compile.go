@@ -1,0 +1,517 @@
+// Package cpu is Glimpse's pure-Go backend: it prepares a decoded graph for
+// fixed input shapes (shape inference, constant folding, BatchNorm folding,
+// epilogue fusion, a buffer plan) and runs it with no allocation per run.
+package cpu
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/glimpse/glimpse/model/graph"
+)
+
+// Options tunes compilation.
+type Options struct {
+	// InputShapes fixes the shape of named inputs; it is needed when an
+	// input has symbolic dimensions other than a leading batch dimension
+	// (which defaults to 1).
+	InputShapes map[string][]int
+	// NoFusion disables BatchNorm folding and epilogue fusion (for tests
+	// that compare fused and unfused graphs).
+	NoFusion bool
+}
+
+// Program is a graph compiled for fixed shapes, ready to run repeatedly.
+// A Program is not safe for concurrent use: runs share one arena.
+type Program struct {
+	Graph   *graph.Graph // the optimized graph that runs
+	Inputs  []*graph.Tensor
+	Outputs []*graph.Tensor
+	Names   struct{ Inputs, Outputs []string }
+	// Folded counts nodes removed by constant folding; Fused counts nodes
+	// merged into others (BatchNorm folding, epilogues, identities).
+	Folded, Fused int
+	ArenaBytes    int
+
+	steps   []step
+	scratch []float32
+	prof    *Profile
+}
+
+type step struct {
+	node    *graph.Node
+	run     Kernel
+	in, out []*graph.Tensor
+}
+
+// UnsupportedError names an op the backend lacks, and where it sits.
+type UnsupportedError struct {
+	Op, Node string
+}
+
+func (e *UnsupportedError) Error() string {
+	return fmt.Sprintf("unsupported op %s in node %q", e.Op, e.Node)
+}
+
+// CheckSupported fails with an UnsupportedError for the first node whose op
+// the backend lacks.
+func CheckSupported(g *graph.Graph) error {
+	for _, n := range g.Nodes {
+		if !Supported(n.Op) {
+			name := n.Name
+			if name == "" && len(n.Outputs) > 0 {
+				name = n.Outputs[0]
+			}
+			return &UnsupportedError{Op: n.Op, Node: name}
+		}
+	}
+	return nil
+}
+
+// Compile prepares g for execution. It does not modify g.
+func Compile(g *graph.Graph, opt Options) (p *Program, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("compile: internal error: %v", r)
+		}
+	}()
+	if err := CheckSupported(g); err != nil {
+		return nil, err
+	}
+	c := &ctx{opset: g.Opset}
+	vals := map[string]*Value{}
+	for name, d := range g.Initializers {
+		t, err := graph.FromDense(d)
+		if err != nil {
+			return nil, fmt.Errorf("initializer %q: %v", name, err)
+		}
+		vals[name] = constValue(t)
+	}
+	var inputs []string
+	for _, in := range g.Inputs {
+		shape, err := inputShape(in, opt.InputShapes[in.Name])
+		if err != nil {
+			return nil, err
+		}
+		if in.DType != graph.Float32 {
+			return nil, fmt.Errorf("input %q has type %s; only float32 inputs are supported", in.Name, in.DType)
+		}
+		vals[in.Name] = &Value{DType: in.DType, Shape: shape}
+		inputs = append(inputs, in.Name)
+	}
+
+	// 1. Shape inference and constant folding, in the file's topological order.
+	var kept []*graph.Node
+	folded := 0
+	for _, n := range g.Nodes {
+		ins, err := lookup(n, vals)
+		if err != nil {
+			return nil, err
+		}
+		allConst := true
+		for _, v := range ins {
+			if v != nil && v.Const == nil {
+				allConst = false
+			}
+		}
+		c.shapesOnly = !allConst
+		pr, err := registry[n.Op](c, n, ins)
+		if err != nil {
+			return nil, err
+		}
+		if allConst && !pr.known() {
+			if err := fold(n, pr, ins); err != nil {
+				return nil, err
+			}
+		}
+		outs := pr.outs
+		for i, name := range n.Outputs {
+			if name == "" {
+				continue
+			}
+			if i >= len(outs) {
+				outs = append(outs, Value{}) // optional output we do not compute
+			}
+			v := outs[i]
+			vals[name] = &v
+		}
+		if pr.known() {
+			folded++
+			continue
+		}
+		kept = append(kept, n.Clone())
+	}
+	og := &graph.Graph{Name: g.Name, Producer: g.Producer, IRVersion: g.IRVersion, Opset: g.Opset,
+		Inputs: g.Inputs, Outputs: g.Outputs, Nodes: kept}
+	for _, o := range g.Outputs {
+		v := vals[o.Name]
+		if v == nil {
+			return nil, fmt.Errorf("output %q is produced by no node", o.Name)
+		}
+	}
+
+	// 2. Graph passes on what is left.
+	before := len(og.Nodes)
+	removeIdentities(og, vals)
+	if !opt.NoFusion {
+		foldBatchNorm(og, vals)
+		fuseConv(og, vals)
+	}
+	removeDead(og)
+	fused := before - len(og.Nodes)
+
+	// 3. Final preparation and the buffer plan.
+	c.shapesOnly = false
+	p = &Program{Graph: og, Folded: folded, Fused: fused}
+	preps := make([]*prepared, len(og.Nodes))
+	for i, n := range og.Nodes {
+		ins, err := lookup(n, vals)
+		if err != nil {
+			return nil, err
+		}
+		pr, err := registry[n.Op](c, n, ins)
+		if err != nil {
+			return nil, err
+		}
+		for j, name := range n.Outputs {
+			if name == "" {
+				continue
+			}
+			if j < len(pr.outs) {
+				if !sameShape(pr.outs[j].Shape, vals[name].Shape) {
+					return nil, fmt.Errorf("%s: output shape %v changed to %v", n.Label(), vals[name].Shape, pr.outs[j].Shape)
+				}
+			}
+		}
+		preps[i] = pr
+	}
+	if err := p.plan(preps, vals, inputs); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func (pr *prepared) known() bool {
+	if len(pr.outs) == 0 {
+		return false
+	}
+	for _, o := range pr.outs {
+		if o.Const == nil {
+			return false
+		}
+	}
+	return true
+}
+
+func fold(n *graph.Node, pr *prepared, ins []*Value) error {
+	if pr.run == nil && !pr.alias {
+		return nil
+	}
+	in := make([]*graph.Tensor, len(ins))
+	for i, v := range ins {
+		if v != nil {
+			in[i] = v.Const
+		}
+	}
+	out := make([]*graph.Tensor, len(pr.outs))
+	for i, o := range pr.outs {
+		if pr.alias && i == 0 {
+			src := in[0]
+			out[0] = &graph.Tensor{DType: src.DType, Shape: o.Shape, F: src.F, I: src.I, B: src.B}
+			continue
+		}
+		out[i] = graph.New(o.DType, o.Shape)
+	}
+	if pr.run != nil {
+		if err := pr.run(in, out, make([]float32, pr.scratch)); err != nil {
+			return fmt.Errorf("%s: %v", n.Label(), err)
+		}
+	}
+	for i := range pr.outs {
+		pr.outs[i].Const = out[i]
+	}
+	return nil
+}
+
+func lookup(n *graph.Node, vals map[string]*Value) ([]*Value, error) {
+	ins := make([]*Value, len(n.Inputs))
+	for i, name := range n.Inputs {
+		if name == "" {
+			continue
+		}
+		v, ok := vals[name]
+		if !ok {
+			return nil, fmt.Errorf("%s reads %q, which no earlier node produces", n.Label(), name)
+		}
+		if v.DType == graph.Undefined {
+			return nil, fmt.Errorf("%s reads %q, an optional output that is not computed", n.Label(), name)
+		}
+		ins[i] = v
+	}
+	return ins, nil
+}
+
+func inputShape(in graph.ValueInfo, fixed []int) ([]int, error) {
+	if fixed != nil {
+		if len(in.Dims) > 0 && len(fixed) != len(in.Dims) {
+			return nil, fmt.Errorf("input %q has rank %d, the given shape %v has rank %d", in.Name, len(in.Dims), fixed, len(fixed))
+		}
+		for i, d := range in.Dims {
+			if d.Value > 0 && int64(fixed[i]) != d.Value {
+				return nil, fmt.Errorf("input %q has dimension %d = %d, the given shape %v disagrees", in.Name, i, d.Value, fixed)
+			}
+		}
+		return copyShape(fixed), nil
+	}
+	shape := make([]int, len(in.Dims))
+	for i, d := range in.Dims {
+		switch {
+		case d.Value > 0:
+			shape[i] = int(d.Value)
+		case i == 0:
+			shape[i] = 1 // a symbolic batch dimension: one image at a time
+		default:
+			name := d.Param
+			if name == "" {
+				name = "?"
+			}
+			return nil, fmt.Errorf("input %q has symbolic dimension %d (%s): give its size", in.Name, i, name)
+		}
+	}
+	return shape, nil
+}
+
+func sameShape(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// plan assigns every run-time tensor a buffer. Float32 tensors share one
+// arena: a buffer is reused once the last step that reads it has run.
+func (p *Program) plan(preps []*prepared, vals map[string]*Value, inputs []string) error {
+	g := p.Graph
+	const never = math.MaxInt
+	lastUse := map[string]int{}
+	for i, n := range g.Nodes {
+		for _, in := range n.Inputs {
+			if in != "" && vals[in].Const == nil {
+				lastUse[in] = i
+			}
+		}
+	}
+	for _, o := range g.Outputs {
+		lastUse[o.Name] = never
+	}
+	// An alias shares its source's buffer, so the source lives as long as it.
+	aliasOf := map[string]string{}
+	for i := len(g.Nodes) - 1; i >= 0; i-- {
+		if preps[i].alias {
+			src, dst := g.Nodes[i].Inputs[0], g.Nodes[i].Outputs[0]
+			aliasOf[dst] = src
+			if lastUse[dst] > lastUse[src] {
+				lastUse[src] = lastUse[dst]
+			}
+		}
+	}
+
+	type block struct{ off, size int }
+	var live []block // sorted by offset
+	arenaSize := 0
+	offset := map[string]int{}
+	alloc := func(size int) int {
+		at := 0
+		for i, b := range live {
+			if b.off-at >= size {
+				live = append(live[:i], append([]block{{at, size}}, live[i:]...)...)
+				return at
+			}
+			at = b.off + b.size
+		}
+		live = append(live, block{at, size})
+		if at+size > arenaSize {
+			arenaSize = at + size
+		}
+		return at
+	}
+	free := func(off int) {
+		for i, b := range live {
+			if b.off == off {
+				live = append(live[:i], live[i+1:]...)
+				return
+			}
+		}
+	}
+	others := map[string]*graph.Tensor{} // int64 and bool run-time tensors
+	place := func(name string) {
+		v := vals[name]
+		if v.DType == graph.Float32 {
+			offset[name] = alloc(max(graph.NumElems(v.Shape), 1))
+		} else {
+			others[name] = graph.New(v.DType, v.Shape)
+		}
+	}
+	dieAt := map[int][]string{}
+	for name, i := range lastUse {
+		if aliasOf[name] == "" && vals[name].Const == nil && i != never {
+			dieAt[i] = append(dieAt[i], name)
+		}
+	}
+	for _, name := range inputs {
+		place(name)
+	}
+	for _, name := range inputs {
+		if _, used := lastUse[name]; !used {
+			if off, ok := offset[name]; ok {
+				free(off)
+			}
+		}
+	}
+	for i, n := range g.Nodes {
+		for j, name := range n.Outputs {
+			if name == "" || (preps[i].alias && j == 0) {
+				continue
+			}
+			place(name)
+			if _, used := lastUse[name]; !used && vals[name].DType == graph.Float32 {
+				free(offset[name]) // an unused optional output: its space is free again
+			}
+		}
+		for _, name := range dieAt[i] {
+			if off, ok := offset[name]; ok {
+				free(off)
+			}
+		}
+	}
+
+	arena := make([]float32, arenaSize)
+	p.ArenaBytes = 4 * arenaSize
+	tensors := map[string]*graph.Tensor{}
+	var tensorOf func(name string) *graph.Tensor
+	tensorOf = func(name string) *graph.Tensor {
+		if t, ok := tensors[name]; ok {
+			return t
+		}
+		v := vals[name]
+		var t *graph.Tensor
+		switch {
+		case v.Const != nil:
+			t = v.Const
+		case aliasOf[name] != "":
+			src := tensorOf(aliasOf[name])
+			t = &graph.Tensor{DType: src.DType, Shape: v.Shape, F: src.F, I: src.I, B: src.B}
+		case others[name] != nil:
+			t = others[name]
+		default:
+			off, ok := offset[name]
+			if !ok {
+				panic("no buffer for " + name)
+			}
+			n := graph.NumElems(v.Shape)
+			t = &graph.Tensor{DType: graph.Float32, Shape: v.Shape, F: arena[off : off+n : off+n]}
+		}
+		tensors[name] = t
+		return t
+	}
+	scratch := 0
+	for i, n := range g.Nodes {
+		s := step{node: n, run: preps[i].run}
+		for _, in := range n.Inputs {
+			if in == "" {
+				s.in = append(s.in, nil)
+			} else {
+				s.in = append(s.in, tensorOf(in))
+			}
+		}
+		for j, out := range n.Outputs {
+			if out == "" || j >= len(preps[i].outs) {
+				s.out = append(s.out, nil)
+			} else {
+				s.out = append(s.out, tensorOf(out))
+			}
+		}
+		scratch = max(scratch, preps[i].scratch)
+		if s.run != nil {
+			p.steps = append(p.steps, s)
+		}
+	}
+	p.scratch = make([]float32, scratch)
+	for _, name := range inputs {
+		p.Inputs = append(p.Inputs, tensorOf(name))
+		p.Names.Inputs = append(p.Names.Inputs, name)
+	}
+	for _, o := range g.Outputs {
+		p.Outputs = append(p.Outputs, tensorOf(o.Name))
+		p.Names.Outputs = append(p.Names.Outputs, o.Name)
+	}
+	return nil
+}
+
+// Execute runs the program on the data already in p.Inputs; results are in
+// p.Outputs until the next run. It allocates nothing.
+func (p *Program) Execute() (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("run: internal error: %v", r)
+		}
+	}()
+	if p.prof != nil {
+		return p.executeProfiled()
+	}
+	for i := range p.steps {
+		s := &p.steps[i]
+		if err := s.run(s.in, s.out, p.scratch); err != nil {
+			return fmt.Errorf("%s: %v", s.node.Label(), err)
+		}
+	}
+	return nil
+}
+
+// Run copies input into the first input, runs, and returns the first
+// output. The returned slice is owned by the program and valid until the
+// next run.
+func (p *Program) Run(input []float32) ([]float32, error) {
+	if len(p.Inputs) == 0 {
+		return nil, errors.New("the model has no inputs")
+	}
+	in := p.Inputs[0]
+	if len(input) != len(in.F) {
+		return nil, fmt.Errorf("input has %d values; the model's input %v needs %d", len(input), in.Shape, len(in.F))
+	}
+	copy(in.F, input)
+	if err := p.Execute(); err != nil {
+		return nil, err
+	}
+	out := p.Outputs[0]
+	if out.DType != graph.Float32 {
+		return nil, fmt.Errorf("output %q is %s, not float32", p.Names.Outputs[0], out.DType)
+	}
+	return out.F, nil
+}
+
+// OpCounts lists the op types that run, with their counts, for display.
+func (p *Program) OpCounts() string {
+	h := p.Graph.OpHistogram()
+	keys := make([]string, 0, len(h))
+	for k := range h {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return h[keys[i]] > h[keys[j]] || h[keys[i]] == h[keys[j]] && keys[i] < keys[j] })
+	var b strings.Builder
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%s %d", k, h[k])
+	}
+	return b.String()
+}

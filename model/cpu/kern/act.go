@@ -1,0 +1,97 @@
+package kern
+
+import "math"
+
+// ApplyAct applies act in place. It is the unfused form of the epilogue, for
+// callers (e.g. a standalone Relu node) that have no kernel to fuse into.
+func ApplyAct(act Act, y []float32) {
+	applyAct(act, y)
+}
+
+// epilogue computes y[i] = act(y[i] + bias + res[i]) for one output row
+// segment while it is still in L1. res may be nil.
+func epilogue(y []float32, bias float32, res []float32, act Act) {
+	if res != nil {
+		res = res[:len(y)]
+		for i, r := range res {
+			y[i] += bias + r
+		}
+	} else if bias != 0 {
+		for i := range y {
+			y[i] += bias
+		}
+	}
+	applyAct(act, y)
+}
+
+// applyAct runs one tight loop per activation kind, so the switch is paid
+// once per row segment rather than once per element.
+func applyAct(act Act, y []float32) {
+	switch act.Kind {
+	case ActNone:
+	case ActRelu:
+		for i, v := range y {
+			if v < 0 {
+				y[i] = 0
+			}
+		}
+	case ActClip:
+		lo, hi := act.A, act.B
+		for i, v := range y {
+			if v < lo {
+				v = lo
+			}
+			if v > hi {
+				v = hi
+			}
+			y[i] = v
+		}
+	case ActHardSigmoid:
+		a, b := act.A, act.B
+		for i, v := range y {
+			y[i] = clamp01(a*v + b)
+		}
+	case ActHardSwish:
+		for i, v := range y {
+			y[i] = v * clamp01(v*(1.0/6)+0.5)
+		}
+	case ActSigmoid:
+		for i, v := range y {
+			y[i] = sigmoid(v)
+		}
+	case ActSiLU:
+		for i, v := range y {
+			y[i] = v * sigmoid(v)
+		}
+	case ActLeakyRelu:
+		a := act.A
+		for i, v := range y {
+			if v < 0 {
+				y[i] = a * v
+			}
+		}
+	default:
+		panic("kern: unknown activation kind")
+	}
+}
+
+// clamp01 clamps v to [0, 1].
+func clamp01(v float32) float32 {
+	if v < 0 {
+		return 0
+	}
+	if v > 1 {
+		return 1
+	}
+	return v
+}
+
+// sigmoid is 1/(1+e^-x) evaluated so that exp never sees a large positive
+// argument: for x < 0 it uses e^x/(1+e^x), so neither branch overflows.
+func sigmoid(x float32) float32 {
+	if x >= 0 {
+		return float32(1 / (1 + math.Exp(-float64(x))))
+	}
+	e := math.Exp(float64(x))
+	return float32(e / (1 + e))
+}

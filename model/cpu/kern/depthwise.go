@@ -1,0 +1,183 @@
+package kern
+
+// isDirectDepthwise reports a conv the direct depthwise kernel handles: one
+// input and one output channel per group, square 3×3 or 5×5 kernel, equal
+// stride 1 or 2, no dilation. Anything else goes through im2col+GEMM.
+func isDirectDepthwise(p ConvParams) bool {
+	return p.Group == p.C && p.Group == p.M && p.KH == p.KW &&
+		(p.KH == 3 || p.KH == 5) && p.SH == p.SW && (p.SH == 1 || p.SH == 2) &&
+		p.DH == 1 && p.DW == 1
+}
+
+// depthwise runs the direct depthwise conv plane by plane. For each output
+// row it uses the bounds-check-free interior kernel where the whole window
+// is inside the image and the padded border path elsewhere, then applies the
+// epilogue to the row while it is in L1. Bias is folded into the sums.
+func depthwise(p ConvParams, w, x, bias, res []float32, act Act, y []float32) {
+	k, s := p.KH, p.SH
+	hw, npix := p.H*p.W, p.OH*p.OW
+	// Output columns whose window is entirely inside the row: ox*s-PL >= 0
+	// and ox*s-PL+k <= W.
+	oxLo := min((p.PL+s-1)/s, p.OW)
+	oxHi := oxLo
+	if p.W-k+p.PL >= 0 {
+		oxHi = min((p.W-k+p.PL)/s+1, p.OW)
+	}
+	oxHi = max(oxHi, oxLo)
+	for n := 0; n < p.N; n++ {
+		for c := 0; c < p.C; c++ {
+			plane := x[(n*p.C+c)*hw : (n*p.C+c+1)*hw]
+			out := y[(n*p.M+c)*npix : (n*p.M+c+1)*npix]
+			var rp []float32
+			if res != nil {
+				rp = res[(n*p.M+c)*npix : (n*p.M+c+1)*npix]
+			}
+			var b float32
+			if bias != nil {
+				b = bias[c]
+			}
+			wc := w[c*k*k : (c+1)*k*k]
+			for oy := 0; oy < p.OH; oy++ {
+				orow := out[oy*p.OW : (oy+1)*p.OW]
+				iy := oy*s - p.PT
+				if iy >= 0 && iy+k <= p.H && oxHi > oxLo {
+					dwBorder(p, plane, wc, b, orow, oy, 0, oxLo)
+					ix := oxLo*s - p.PL
+					cnt := oxHi - oxLo
+					span := (cnt-1)*s + k
+					o := orow[oxLo:oxHi]
+					if k == 3 {
+						r0 := plane[iy*p.W+ix : iy*p.W+ix+span]
+						r1 := plane[(iy+1)*p.W+ix : (iy+1)*p.W+ix+span]
+						r2 := plane[(iy+2)*p.W+ix : (iy+2)*p.W+ix+span]
+						if s == 1 {
+							dw3s1(o, r0, r1, r2, wc, b)
+						} else {
+							dw3s2(o, r0, r1, r2, wc, b)
+						}
+					} else {
+						dw5(o, plane[iy*p.W+ix:], p.W, span, wc, b, s)
+					}
+					dwBorder(p, plane, wc, b, orow, oy, oxHi, p.OW)
+				} else {
+					dwBorder(p, plane, wc, b, orow, oy, 0, p.OW)
+				}
+				var rr []float32
+				if rp != nil {
+					rr = rp[oy*p.OW : (oy+1)*p.OW]
+				}
+				epilogue(orow, 0, rr, act)
+			}
+		}
+	}
+}
+
+// dwBorder computes output columns [ox0, ox1) of row oy with per-tap bounds
+// tests: the padded border, a small fraction of the pixels.
+func dwBorder(p ConvParams, plane, w []float32, bias float32, orow []float32, oy, ox0, ox1 int) {
+	k, s := p.KH, p.SH
+	for ox := ox0; ox < ox1; ox++ {
+		sum := bias
+		for ky := 0; ky < k; ky++ {
+			iy := oy*s - p.PT + ky
+			if uint(iy) >= uint(p.H) {
+				continue
+			}
+			row := plane[iy*p.W : (iy+1)*p.W]
+			for kx := 0; kx < k; kx++ {
+				ix := ox*s - p.PL + kx
+				if uint(ix) < uint(len(row)) {
+					sum += w[ky*k+kx] * row[ix]
+				}
+			}
+		}
+		orow[ox] = sum
+	}
+}
+
+// dw3s1 is the 3×3 stride-1 interior kernel: two outputs per iteration from
+// four loads per input row, weights held in locals, no bounds checks in the
+// loop. r0..r2 hold exactly len(o)+2 inputs.
+func dw3s1(o, r0, r1, r2, w []float32, bias float32) {
+	w = w[:9]
+	w0, w1, w2, w3, w4, w5, w6, w7, w8 := w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7], w[8]
+	for len(o) >= 2 && len(r0) >= 4 && len(r1) >= 4 && len(r2) >= 4 {
+		a0, a1, a2, a3 := r0[0], r0[1], r0[2], r0[3]
+		s0 := bias + w0*a0 + w1*a1 + w2*a2
+		s1 := bias + w0*a1 + w1*a2 + w2*a3
+		a0, a1, a2, a3 = r1[0], r1[1], r1[2], r1[3]
+		s0 += w3*a0 + w4*a1 + w5*a2
+		s1 += w3*a1 + w4*a2 + w5*a3
+		a0, a1, a2, a3 = r2[0], r2[1], r2[2], r2[3]
+		s0 += w6*a0 + w7*a1 + w8*a2
+		s1 += w6*a1 + w7*a2 + w8*a3
+		o[0], o[1] = s0, s1
+		o, r0, r1, r2 = o[2:], r0[2:], r1[2:], r2[2:]
+	}
+	if len(o) >= 1 && len(r0) >= 3 && len(r1) >= 3 && len(r2) >= 3 {
+		o[0] = bias + w0*r0[0] + w1*r0[1] + w2*r0[2] +
+			w3*r1[0] + w4*r1[1] + w5*r1[2] +
+			w6*r2[0] + w7*r2[1] + w8*r2[2]
+	}
+}
+
+// dw3s2 is the 3×3 stride-2 interior kernel: two outputs per iteration from
+// five loads per input row. r0..r2 hold exactly 2*len(o)+1 inputs.
+func dw3s2(o, r0, r1, r2, w []float32, bias float32) {
+	w = w[:9]
+	w0, w1, w2, w3, w4, w5, w6, w7, w8 := w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7], w[8]
+	for len(o) >= 2 && len(r0) >= 5 && len(r1) >= 5 && len(r2) >= 5 {
+		a0, a1, a2, a3, a4 := r0[0], r0[1], r0[2], r0[3], r0[4]
+		s0 := bias + w0*a0 + w1*a1 + w2*a2
+		s1 := bias + w0*a2 + w1*a3 + w2*a4
+		a0, a1, a2, a3, a4 = r1[0], r1[1], r1[2], r1[3], r1[4]
+		s0 += w3*a0 + w4*a1 + w5*a2
+		s1 += w3*a2 + w4*a3 + w5*a4
+		a0, a1, a2, a3, a4 = r2[0], r2[1], r2[2], r2[3], r2[4]
+		s0 += w6*a0 + w7*a1 + w8*a2
+		s1 += w6*a2 + w7*a3 + w8*a4
+		o[0], o[1] = s0, s1
+		o, r0, r1, r2 = o[2:], r0[4:], r1[4:], r2[4:]
+	}
+	if len(o) >= 1 && len(r0) >= 3 && len(r1) >= 3 && len(r2) >= 3 {
+		o[0] = bias + w0*r0[0] + w1*r0[1] + w2*r0[2] +
+			w3*r1[0] + w4*r1[1] + w5*r1[2] +
+			w6*r2[0] + w7*r2[1] + w8*r2[2]
+	}
+}
+
+// dw5 is the 5×5 interior kernel (stride s = 1 or 2). 25 weights do not fit
+// in registers, so it accumulates one kernel row at a time into the output
+// row, keeping that row's five weights in locals and computing two outputs
+// per iteration. src starts at the window's top-left input; ld is the input
+// row stride and span the inputs each row segment needs.
+func dw5(o, src []float32, ld, span int, w []float32, bias float32, s int) {
+	for i := range o {
+		o[i] = bias
+	}
+	w = w[:25]
+	for ky := 0; ky < 5; ky++ {
+		r := src[ky*ld : ky*ld+span]
+		wr := w[ky*5 : ky*5+5]
+		w0, w1, w2, w3, w4 := wr[0], wr[1], wr[2], wr[3], wr[4]
+		oo := o
+		if s == 1 {
+			for len(oo) >= 2 && len(r) >= 6 {
+				a0, a1, a2, a3, a4, a5 := r[0], r[1], r[2], r[3], r[4], r[5]
+				oo[0] += w0*a0 + w1*a1 + w2*a2 + w3*a3 + w4*a4
+				oo[1] += w0*a1 + w1*a2 + w2*a3 + w3*a4 + w4*a5
+				oo, r = oo[2:], r[2:]
+			}
+		} else {
+			for len(oo) >= 2 && len(r) >= 7 {
+				a0, a1, a2, a3, a4, a5, a6 := r[0], r[1], r[2], r[3], r[4], r[5], r[6]
+				oo[0] += w0*a0 + w1*a1 + w2*a2 + w3*a3 + w4*a4
+				oo[1] += w0*a2 + w1*a3 + w2*a4 + w3*a5 + w4*a6
+				oo, r = oo[2:], r[4:]
+			}
+		}
+		if len(oo) >= 1 && len(r) >= 5 {
+			oo[0] += w0*r[0] + w1*r[1] + w2*r[2] + w3*r[3] + w4*r[4]
+		}
+	}
+}

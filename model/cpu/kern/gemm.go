@@ -1,0 +1,240 @@
+package kern
+
+// Register tile of the scalar micro-kernel: mr rows of C (output channels)
+// by nr columns (output pixels). Go's wasm backend has 16 float32 registers,
+// so 12 accumulators plus one A row and one B value is the largest tile that
+// does not spill; 4×3 measured fastest of 4×4, 3×4, 4×3, 2×6 and 5×3 under
+// wasm and is on par natively. Output-channel counts are nearly always
+// multiples of 4, so mr=4 wastes nothing on M edges.
+const (
+	mr = 4
+	nr = 3
+)
+
+// Gemm blocking for the public Gemm: B is packed in gemmKC×gemmNC blocks and
+// A one mr×gemmKC strip at a time, both into fixed-size stack buffers so
+// Gemm needs neither scratch nor allocation.
+const (
+	gemmKC = 256
+	gemmNC = 32 * nr
+)
+
+// Gemm computes C = alpha*op(A)*op(B) + beta*C for row-major matrices, like
+// BLAS sgemm: op(A) is m×k, op(B) is k×n, C is m×n. If beta == 0, C's old
+// contents are ignored (NaN garbage included).
+func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if m <= 0 || n <= 0 {
+		return
+	}
+	checkGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+	if k <= 0 || alpha == 0 {
+		scaleC(m, n, beta, c, ldc)
+		return
+	}
+	if beta != 0 && beta != 1 {
+		scaleC(m, n, beta, c, ldc)
+	}
+	if gemmNative(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) {
+		return
+	}
+	gemmScalar(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// gemmScalar is the portable blocked GEMM behind Gemm; C has already been
+// scaled by beta (unless beta is 0, in which case the first K block
+// overwrites C).
+func gemmScalar(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	var bbuf [gemmKC * gemmNC]float32
+	var abuf [gemmKC * mr]float32
+	for jc := 0; jc < n; jc += gemmNC {
+		nb := min(gemmNC, n-jc)
+		for pc := 0; pc < k; pc += gemmKC {
+			kb := min(gemmKC, k-pc)
+			packB(transB, b, ldb, pc, jc, kb, nb, bbuf[:])
+			add := pc > 0 || beta != 0
+			for ic := 0; ic < m; ic += mr {
+				mb := min(mr, m-ic)
+				packA(transA, a, lda, ic, pc, mb, kb, alpha, abuf[:])
+				macroRow(kb, abuf[:kb*mr], bbuf[:], c[ic*ldc+jc:], ldc, mb, nb, add)
+			}
+		}
+	}
+}
+
+// macroRow multiplies one packed mr×kb A strip by every packed kb×nr strip
+// of a B block, writing (or adding, if add) an mb×nb slab of C.
+func macroRow(kb int, ap, bp []float32, c []float32, ldc, mb, nb int, add bool) {
+	sz := kb * nr
+	for j := 0; j < nb; j += nr {
+		bs := bp[(j/nr)*sz : (j/nr+1)*sz]
+		w := min(nr, nb-j)
+		if mb == mr && w == nr {
+			kern4x3(ap, bs, c[j:], ldc, add)
+			continue
+		}
+		edgeTile(ap, bs, c[j:], ldc, mb, w, add)
+	}
+}
+
+// edgeTile handles a partial mb×w tile at the M or N edge: it computes a
+// full tile into a temporary and writes (or adds) only the valid part.
+func edgeTile(ap, bs []float32, c []float32, ldc, mb, w int, add bool) {
+	var t [mr * nr]float32
+	kern4x3(ap, bs, t[:], nr, false)
+	for i := 0; i < mb; i++ {
+		row := c[i*ldc : i*ldc+w]
+		tr := t[i*nr : i*nr+w]
+		if add {
+			for q, v := range tr {
+				row[q] += v
+			}
+		} else {
+			copy(row, tr)
+		}
+	}
+}
+
+// kern4x3 is the register-blocked micro-kernel: C[4×3] (+)= A·B where ap
+// holds k groups of 4 A values (one per row) and bp k groups of 3 B values
+// (one per column). The loop is written as reslicing under a length guard
+// so the compiler removes every bounds check from it (verified with
+// -gcflags=-d=ssa/check_bce); under wasm bounds checks otherwise dominate.
+func kern4x3(ap, bp []float32, c []float32, ldc int, add bool) {
+	var c00, c01, c02, c10, c11, c12, c20, c21, c22, c30, c31, c32 float32
+	for len(ap) >= 4 && len(bp) >= 3 {
+		b0, b1, b2 := bp[0], bp[1], bp[2]
+		a := ap[0]
+		c00 += a * b0
+		c01 += a * b1
+		c02 += a * b2
+		a = ap[1]
+		c10 += a * b0
+		c11 += a * b1
+		c12 += a * b2
+		a = ap[2]
+		c20 += a * b0
+		c21 += a * b1
+		c22 += a * b2
+		a = ap[3]
+		c30 += a * b0
+		c31 += a * b1
+		c32 += a * b2
+		ap = ap[4:]
+		bp = bp[3:]
+	}
+	r0 := c[:3:3]
+	r1 := c[ldc : ldc+3 : ldc+3]
+	r2 := c[2*ldc : 2*ldc+3 : 2*ldc+3]
+	r3 := c[3*ldc : 3*ldc+3 : 3*ldc+3]
+	if add {
+		c00 += r0[0]
+		c01 += r0[1]
+		c02 += r0[2]
+		c10 += r1[0]
+		c11 += r1[1]
+		c12 += r1[2]
+		c20 += r2[0]
+		c21 += r2[1]
+		c22 += r2[2]
+		c30 += r3[0]
+		c31 += r3[1]
+		c32 += r3[2]
+	}
+	r0[0], r0[1], r0[2] = c00, c01, c02
+	r1[0], r1[1], r1[2] = c10, c11, c12
+	r2[0], r2[1], r2[2] = c20, c21, c22
+	r3[0], r3[1], r3[2] = c30, c31, c32
+}
+
+// packA copies rows [ic, ic+mb) × cols [pc, pc+kb) of alpha*op(A) into dst
+// as kb groups of mr values, zero-padding rows past mb, so the micro-kernel
+// reads A sequentially.
+func packA(trans bool, a []float32, lda, ic, pc, mb, kb int, alpha float32, dst []float32) {
+	dst = dst[:kb*mr]
+	for i := 0; i < mr; i++ {
+		if i >= mb {
+			for p := 0; p < kb; p++ {
+				dst[p*mr+i] = 0
+			}
+			continue
+		}
+		if !trans { // op(A)[i][p] = a[(ic+i)*lda + pc+p]
+			src := a[(ic+i)*lda+pc : (ic+i)*lda+pc+kb]
+			for p, v := range src {
+				dst[p*mr+i] = alpha * v
+			}
+		} else { // op(A)[i][p] = a[(pc+p)*lda + ic+i]
+			for p := 0; p < kb; p++ {
+				dst[p*mr+i] = alpha * a[(pc+p)*lda+ic+i]
+			}
+		}
+	}
+}
+
+// packB copies rows [pc, pc+kb) × cols [jc, jc+nb) of op(B) into dst as
+// ceil(nb/nr) strips of kb groups of nr values, zero-padding the last strip.
+func packB(trans bool, b []float32, ldb, pc, jc, kb, nb int, dst []float32) {
+	sz := kb * nr
+	for j := 0; j < nb; j += nr {
+		s := dst[(j/nr)*sz : (j/nr+1)*sz]
+		w := min(nr, nb-j)
+		for q := 0; q < nr; q++ {
+			if q >= w {
+				for p := 0; p < kb; p++ {
+					s[p*nr+q] = 0
+				}
+				continue
+			}
+			col := jc + j + q
+			if !trans { // op(B)[p][col] = b[(pc+p)*ldb + col]
+				for p := 0; p < kb; p++ {
+					s[p*nr+q] = b[(pc+p)*ldb+col]
+				}
+			} else { // op(B)[p][col] = b[col*ldb + pc+p]
+				src := b[col*ldb+pc : col*ldb+pc+kb]
+				for p, v := range src {
+					s[p*nr+q] = v
+				}
+			}
+		}
+	}
+}
+
+// scaleC sets C = beta*C, writing zeros (not 0*NaN) when beta is 0.
+func scaleC(m, n int, beta float32, c []float32, ldc int) {
+	if beta == 1 {
+		return
+	}
+	for i := 0; i < m; i++ {
+		row := c[i*ldc : i*ldc+n]
+		if beta == 0 {
+			clear(row)
+			continue
+		}
+		for j := range row {
+			row[j] *= beta
+		}
+	}
+}
+
+// checkGemm panics early with a clear message on inconsistent arguments,
+// rather than with an index error deep inside a kernel.
+func checkGemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	ar, ac := m, k
+	if transA {
+		ar, ac = k, m
+	}
+	br, bc := k, n
+	if transB {
+		br, bc = n, k
+	}
+	if k > 0 && (lda < ac || len(a) < (ar-1)*lda+ac) {
+		panic("kern: Gemm: A too short or lda too small")
+	}
+	if k > 0 && (ldb < bc || len(b) < (br-1)*ldb+bc) {
+		panic("kern: Gemm: B too short or ldb too small")
+	}
+	if ldc < n || len(c) < (m-1)*ldc+n {
+		panic("kern: Gemm: C too short or ldc too small")
+	}
+}

@@ -1,0 +1,204 @@
+package cpu
+
+import (
+	"fmt"
+
+	"github.com/glimpse/glimpse/model/cpu/kern"
+	"github.com/glimpse/glimpse/model/graph"
+)
+
+func init() {
+	register(prepConv, "Conv", "FusedConv")
+}
+
+// window is the geometry of a sliding window over up to two spatial axes.
+type window struct {
+	k, s, d, padBegin, padEnd, in, out [2]int
+}
+
+// windowGeom reads kernel_shape/strides/dilations/pads/auto_pad for a 1-D or
+// 2-D window over spatial dims in, with kernel size k (from weights or attrs).
+func windowGeom(n *graph.Node, in, k []int, ceil bool) (window, error) {
+	var w window
+	sp := len(in)
+	if sp < 1 || sp > 2 {
+		return w, fmt.Errorf("%s: only 1-D and 2-D windows are supported, got %d spatial dims", n.Label(), sp)
+	}
+	ints := func(name string, def int) ([]int, error) {
+		v := n.Ints(name)
+		out := make([]int, sp)
+		for i := range out {
+			out[i] = def
+		}
+		if v == nil {
+			return out, nil
+		}
+		if len(v) != sp {
+			return nil, fmt.Errorf("%s: %s has %d values for %d spatial dims", n.Label(), name, len(v), sp)
+		}
+		for i := range v {
+			out[i] = int(v[i])
+		}
+		return out, nil
+	}
+	strides, err := ints("strides", 1)
+	if err != nil {
+		return w, err
+	}
+	dil, err := ints("dilations", 1)
+	if err != nil {
+		return w, err
+	}
+	pads := n.Ints("pads")
+	if pads != nil && len(pads) != 2*sp {
+		return w, fmt.Errorf("%s: pads has %d values for %d spatial dims", n.Label(), len(pads), sp)
+	}
+	autoPad := n.String("auto_pad", "NOTSET")
+	// Lay a 1-D window out as H=1 so kernels see only 2-D.
+	off := 2 - sp
+	for i := 0; i < 2; i++ {
+		w.k[i], w.s[i], w.d[i], w.in[i] = 1, 1, 1, 1
+	}
+	for i := 0; i < sp; i++ {
+		j := i + off
+		w.k[j], w.s[j], w.d[j], w.in[j] = k[i], strides[i], dil[i], in[i]
+		if w.s[j] < 1 || w.d[j] < 1 || w.k[j] < 1 {
+			return w, fmt.Errorf("%s: kernel, strides and dilations must be positive", n.Label())
+		}
+		ext := w.d[j]*(w.k[j]-1) + 1
+		switch autoPad {
+		case "NOTSET", "":
+			if pads != nil {
+				w.padBegin[j], w.padEnd[j] = int(pads[i]), int(pads[i+sp])
+			}
+		case "VALID":
+		case "SAME_UPPER", "SAME_LOWER":
+			outSz := (in[i] + w.s[j] - 1) / w.s[j]
+			total := max(0, (outSz-1)*w.s[j]+ext-in[i])
+			if autoPad == "SAME_UPPER" {
+				w.padBegin[j], w.padEnd[j] = total/2, total-total/2
+			} else {
+				w.padBegin[j], w.padEnd[j] = total-total/2, total/2
+			}
+		default:
+			return w, fmt.Errorf("%s: unknown auto_pad %q", n.Label(), autoPad)
+		}
+		span := in[i] + w.padBegin[j] + w.padEnd[j] - ext
+		if span < 0 {
+			return w, fmt.Errorf("%s: window %d larger than padded input %d", n.Label(), ext, in[i]+w.padBegin[j]+w.padEnd[j])
+		}
+		if ceil {
+			w.out[j] = (span+w.s[j]-1)/w.s[j] + 1
+			// The last window must start inside the input or its begin padding.
+			if (w.out[j]-1)*w.s[j] >= in[i]+w.padBegin[j] {
+				w.out[j]--
+			}
+		} else {
+			w.out[j] = span/w.s[j] + 1
+		}
+	}
+	return w, nil
+}
+
+func prepConv(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
+	if err := need(n, in, 2); err != nil {
+		return nil, err
+	}
+	x, w := in[0], in[1]
+	rank := len(x.Shape)
+	if rank != 3 && rank != 4 {
+		return nil, fmt.Errorf("%s: input %v: only 1-D and 2-D convolutions are supported", n.Label(), x.Shape)
+	}
+	if len(w.Shape) != rank {
+		return nil, fmt.Errorf("%s: weights %v do not match input %v", n.Label(), w.Shape, x.Shape)
+	}
+	group := int(n.Int("group", 1))
+	N, C, M, Cg := x.Shape[0], x.Shape[1], w.Shape[0], w.Shape[1]
+	if group < 1 || C != Cg*group || M%group != 0 {
+		return nil, fmt.Errorf("%s: input channels %d, weights %v and group %d disagree", n.Label(), C, w.Shape, group)
+	}
+	if ks := n.Ints("kernel_shape"); ks != nil {
+		for i, k := range ks {
+			if i+2 >= len(w.Shape) || int(k) != w.Shape[i+2] {
+				return nil, fmt.Errorf("%s: kernel_shape %v disagrees with weights %v", n.Label(), ks, w.Shape)
+			}
+		}
+	}
+	geo, err := windowGeom(n, x.Shape[2:], w.Shape[2:], false)
+	if err != nil {
+		return nil, err
+	}
+	out := []int{N, M, geo.out[0], geo.out[1]}
+	if rank == 3 {
+		out = []int{N, M, geo.out[1]}
+	}
+	if len(in) > 2 && in[2] != nil && graph.NumElems(in[2].Shape) != M {
+		return nil, fmt.Errorf("%s: bias %v does not have %d values", n.Label(), in[2].Shape, M)
+	}
+	if c.shapesOnly && w.Const == nil {
+		return one(graph.Float32, out, nil), nil
+	}
+	wt, err := needConst(n, in, 1, "weights")
+	if err != nil {
+		return nil, err
+	}
+	p := kern.ConvParams{
+		N: N, C: C, H: geo.in[0], W: geo.in[1], M: M, OH: geo.out[0], OW: geo.out[1],
+		KH: geo.k[0], KW: geo.k[1], SH: geo.s[0], SW: geo.s[1],
+		PT: geo.padBegin[0], PL: geo.padBegin[1], PB: geo.padEnd[0], PR: geo.padEnd[1],
+		DH: geo.d[0], DW: geo.d[1], Group: group,
+	}
+	if c.shapesOnly && x.Const == nil {
+		return one(graph.Float32, out, nil), nil
+	}
+	act, err := fusedAct(n)
+	if err != nil {
+		return nil, err
+	}
+	packed := kern.PackConv(p, wt.F)
+	pr := one(graph.Float32, out, func(in, out []*graph.Tensor, scratch []float32) error {
+		var bias, res []float32
+		if len(in) > 2 && in[2] != nil {
+			bias = in[2].F
+		}
+		if len(in) > 3 && in[3] != nil {
+			res = in[3].F
+		}
+		kern.Conv(p, packed, in[0].F, bias, res, act, out[0].F, scratch)
+		return nil
+	})
+	pr.scratch = kern.ScratchSize(p)
+	return pr, nil
+}
+
+// fusedAct reads the epilogue activation that fuseConv wrote.
+func fusedAct(n *graph.Node) (kern.Act, error) {
+	name := n.String("activation", "")
+	params := n.Floats("activation_params")
+	var a, b float32
+	if len(params) > 0 {
+		a = params[0]
+	}
+	if len(params) > 1 {
+		b = params[1]
+	}
+	switch name {
+	case "":
+		return kern.Act{}, nil
+	case "Relu":
+		return kern.Act{Kind: kern.ActRelu}, nil
+	case "Clip":
+		return kern.Act{Kind: kern.ActClip, A: a, B: b}, nil
+	case "HardSigmoid":
+		return kern.Act{Kind: kern.ActHardSigmoid, A: a, B: b}, nil
+	case "HardSwish":
+		return kern.Act{Kind: kern.ActHardSwish}, nil
+	case "Sigmoid":
+		return kern.Act{Kind: kern.ActSigmoid}, nil
+	case "SiLU":
+		return kern.Act{Kind: kern.ActSiLU}, nil
+	case "LeakyRelu":
+		return kern.Act{Kind: kern.ActLeakyRelu, A: a}, nil
+	}
+	return kern.Act{}, fmt.Errorf("%s: unknown fused activation %q", n.Label(), name)
+}

@@ -1,0 +1,735 @@
+package cpu
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/glimpse/glimpse/model/cpu/kern"
+	"github.com/glimpse/glimpse/model/graph"
+)
+
+func init() {
+	register(prepPool, "MaxPool", "AveragePool")
+	register(prepGlobalPool, "GlobalAveragePool", "GlobalMaxPool")
+	register(prepGemm, "Gemm")
+	register(prepMatMul, "MatMul")
+	register(prepSoftmax, "Softmax", "LogSoftmax")
+	register(prepReduce, "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd",
+		"ReduceL1", "ReduceL2", "ReduceSumSquare", "ReduceLogSumExp", "ReduceLogSum")
+	register(prepLayerNorm, "LayerNormalization")
+	register(prepBatchNorm, "BatchNormalization", "InstanceNormalization")
+	register(prepPad, "Pad")
+}
+
+func prepPool(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
+	if err := need(n, in, 1); err != nil {
+		return nil, err
+	}
+	x := in[0]
+	if x.DType != graph.Float32 {
+		return nil, fmt.Errorf("%s: needs float input", n.Label())
+	}
+	if len(n.Outputs) > 1 && n.Outputs[1] != "" {
+		return nil, fmt.Errorf("%s: the Indices output is not supported", n.Label())
+	}
+	rank := len(x.Shape)
+	if rank != 3 && rank != 4 {
+		return nil, fmt.Errorf("%s: input %v: only 1-D and 2-D pooling is supported", n.Label(), x.Shape)
+	}
+	ks := n.Ints("kernel_shape")
+	if len(ks) != rank-2 {
+		return nil, fmt.Errorf("%s: kernel_shape %v for input %v", n.Label(), ks, x.Shape)
+	}
+	k := make([]int, len(ks))
+	for i, v := range ks {
+		k[i] = int(v)
+	}
+	if n.Op == "AveragePool" && n.Has("dilations") {
+		for _, d := range n.Ints("dilations") {
+			if d != 1 {
+				return nil, fmt.Errorf("%s: dilated average pooling is not supported", n.Label())
+			}
+		}
+	}
+	geo, err := windowGeom(n, x.Shape[2:], k, n.Int("ceil_mode", 0) == 1)
+	if err != nil {
+		return nil, err
+	}
+	out := append(copyShape(x.Shape[:2]), geo.out[0], geo.out[1])
+	if rank == 3 {
+		out = []int{x.Shape[0], x.Shape[1], geo.out[1]}
+	}
+	isMax := n.Op == "MaxPool"
+	includePad := n.Int("count_include_pad", 0) == 1
+	planes := x.Shape[0] * x.Shape[1]
+	H, W, OH, OW := geo.in[0], geo.in[1], geo.out[0], geo.out[1]
+	return one(graph.Float32, out, func(in, o []*graph.Tensor, _ []float32) error {
+		src, dst := in[0].F, o[0].F
+		for p := 0; p < planes; p++ {
+			plane := src[p*H*W : (p+1)*H*W]
+			for oh := 0; oh < OH; oh++ {
+				for ow := 0; ow < OW; ow++ {
+					h0, w0 := oh*geo.s[0]-geo.padBegin[0], ow*geo.s[1]-geo.padBegin[1]
+					acc := float32(0)
+					if isMax {
+						acc = float32(math.Inf(-1))
+					}
+					cnt := 0
+					for kh := 0; kh < geo.k[0]; kh++ {
+						h := h0 + kh*geo.d[0]
+						if h < 0 || h >= H {
+							continue
+						}
+						for kw := 0; kw < geo.k[1]; kw++ {
+							w := w0 + kw*geo.d[1]
+							if w < 0 || w >= W {
+								continue
+							}
+							v := plane[h*W+w]
+							if isMax {
+								if v > acc || v != v {
+									acc = v
+								}
+							} else {
+								acc += v
+							}
+							cnt++
+						}
+					}
+					if !isMax {
+						if includePad {
+							// The window counts the padding it covers, not what lies beyond it.
+							hEnd := min(h0+geo.k[0], H+geo.padEnd[0])
+							wEnd := min(w0+geo.k[1], W+geo.padEnd[1])
+							cnt = (hEnd - h0) * (wEnd - w0)
+						}
+						if cnt > 0 {
+							acc /= float32(cnt)
+						}
+					}
+					dst[(p*OH+oh)*OW+ow] = acc
+				}
+			}
+		}
+		return nil
+	}), nil
+}
+
+func prepGlobalPool(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
+	if err := need(n, in, 1); err != nil {
+		return nil, err
+	}
+	x := in[0]
+	if len(x.Shape) < 3 || x.DType != graph.Float32 {
+		return nil, fmt.Errorf("%s: needs a float input of rank >= 3, got %v", n.Label(), x)
+	}
+	out := copyShape(x.Shape[:2])
+	for range x.Shape[2:] {
+		out = append(out, 1)
+	}
+	planes, size := x.Shape[0]*x.Shape[1], graph.NumElems(x.Shape[2:])
+	isMax := n.Op == "GlobalMaxPool"
+	return one(graph.Float32, out, func(in, o []*graph.Tensor, _ []float32) error {
+		for p := 0; p < planes; p++ {
+			s := in[0].F[p*size : (p+1)*size]
+			if isMax {
+				m := float32(math.Inf(-1))
+				for _, v := range s {
+					m = max(m, v)
+				}
+				o[0].F[p] = m
+				continue
+			}
+			var acc float32
+			for _, v := range s {
+				acc += v
+			}
+			o[0].F[p] = acc / float32(size)
+		}
+		return nil
+	}), nil
+}
+
+func prepGemm(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
+	if err := need(n, in, 2); err != nil {
+		return nil, err
+	}
+	a, b := in[0], in[1]
+	if len(a.Shape) != 2 || len(b.Shape) != 2 || a.DType != graph.Float32 || b.DType != graph.Float32 {
+		return nil, fmt.Errorf("%s: needs two float matrices, got %v and %v", n.Label(), a, b)
+	}
+	ta, tb := n.Int("transA", 0) == 1, n.Int("transB", 0) == 1
+	alpha, beta := n.Float("alpha", 1), n.Float("beta", 1)
+	M, K := a.Shape[0], a.Shape[1]
+	if ta {
+		M, K = K, M
+	}
+	K2, N := b.Shape[0], b.Shape[1]
+	if tb {
+		K2, N = N, K2
+	}
+	if K != K2 {
+		return nil, fmt.Errorf("%s: inner dimensions %v and %v differ", n.Label(), a.Shape, b.Shape)
+	}
+	out := []int{M, N}
+	var bc *bcast
+	if len(in) > 2 && in[2] != nil {
+		if _, err := broadcastShape(n, out, in[2].Shape); err != nil {
+			return nil, err
+		}
+		bc = newBcast(out, in[2].Shape)
+	}
+	lda, ldb := a.Shape[1], b.Shape[1]
+	return one(graph.Float32, out, func(in, o []*graph.Tensor, _ []float32) error {
+		y := o[0].F
+		cbeta := float32(0)
+		if bc != nil && beta != 0 {
+			cv := in[2].F
+			bc.each(func(at int, off []int) {
+				for i := 0; i < bc.inner; i++ {
+					y[at+i] = beta * cv[off[0]+i*bc.istep[0]]
+				}
+			})
+			cbeta = 1
+		}
+		kern.Gemm(ta, tb, M, N, K, alpha, in[0].F, lda, in[1].F, ldb, cbeta, y, N)
+		return nil
+	}), nil
+}
+
+func prepMatMul(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
+	if err := need(n, in, 2); err != nil {
+		return nil, err
+	}
+	a, b := in[0], in[1]
+	if a.DType != graph.Float32 || b.DType != graph.Float32 || len(a.Shape) == 0 || len(b.Shape) == 0 {
+		return nil, fmt.Errorf("%s: needs float tensors of rank >= 1, got %v and %v", n.Label(), a, b)
+	}
+	as, bs := copyShape(a.Shape), copyShape(b.Shape)
+	if len(as) == 1 {
+		as = []int{1, as[0]}
+	}
+	if len(bs) == 1 {
+		bs = []int{bs[0], 1}
+	}
+	M, K, K2, N := as[len(as)-2], as[len(as)-1], bs[len(bs)-2], bs[len(bs)-1]
+	if K != K2 {
+		return nil, fmt.Errorf("%s: inner dimensions of %v and %v differ", n.Label(), a.Shape, b.Shape)
+	}
+	batch, err := broadcastShape(n, as[:len(as)-2], bs[:len(bs)-2])
+	if err != nil {
+		return nil, err
+	}
+	out := append(copyShape(batch), M, N)
+	if len(a.Shape) == 1 {
+		out = append(copyShape(batch), N)
+	}
+	if len(b.Shape) == 1 {
+		out = out[:len(out)-1]
+		if len(a.Shape) == 1 {
+			out = copyShape(batch)
+		}
+	}
+	nb := graph.NumElems(batch)
+	aOff, bOff := make([]int, nb), make([]int, nb)
+	abc := newBcast(batch, as[:len(as)-2])
+	i := 0
+	abc.each(func(o int, off []int) {
+		for k := 0; k < abc.inner; k++ {
+			aOff[i] = (off[0] + k*abc.istep[0]) * M * K
+			i++
+		}
+	})
+	bbc := newBcast(batch, bs[:len(bs)-2])
+	i = 0
+	bbc.each(func(o int, off []int) {
+		for k := 0; k < bbc.inner; k++ {
+			bOff[i] = (off[0] + k*bbc.istep[0]) * K * N
+			i++
+		}
+	})
+	if nb == 1 {
+		aOff[0], bOff[0] = 0, 0
+	}
+	return one(graph.Float32, out, func(in, o []*graph.Tensor, _ []float32) error {
+		for p := 0; p < nb; p++ {
+			kern.Gemm(false, false, M, N, K, 1, in[0].F[aOff[p]:], K, in[1].F[bOff[p]:], N, 0, o[0].F[p*M*N:], N)
+		}
+		return nil
+	}), nil
+}
+
+func prepSoftmax(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
+	if err := need(n, in, 1); err != nil {
+		return nil, err
+	}
+	x := in[0]
+	rank := len(x.Shape)
+	def := int64(-1)
+	if c.opset < 13 {
+		def = 1
+	}
+	axis, err := normAxis(n, n.Int("axis", def), rank)
+	if err != nil {
+		return nil, err
+	}
+	var outer, dim, inner int
+	if c.opset < 13 { // coerced to 2-D: [outer, everything from axis on]
+		outer, dim, inner = graph.NumElems(x.Shape[:axis]), graph.NumElems(x.Shape[axis:]), 1
+	} else {
+		outer, dim, inner = graph.NumElems(x.Shape[:axis]), x.Shape[axis], graph.NumElems(x.Shape[axis+1:])
+	}
+	logSm := n.Op == "LogSoftmax"
+	return one(graph.Float32, copyShape(x.Shape), func(in, o []*graph.Tensor, _ []float32) error {
+		src, dst := in[0].F, o[0].F
+		for b := 0; b < outer; b++ {
+			for j := 0; j < inner; j++ {
+				base := b*dim*inner + j
+				m := float32(math.Inf(-1))
+				for k := 0; k < dim; k++ {
+					m = max(m, src[base+k*inner])
+				}
+				var sum float64
+				for k := 0; k < dim; k++ {
+					e := math.Exp(float64(src[base+k*inner] - m))
+					sum += e
+					if !logSm {
+						dst[base+k*inner] = float32(e)
+					}
+				}
+				if logSm {
+					ls := float32(math.Log(sum))
+					for k := 0; k < dim; k++ {
+						dst[base+k*inner] = src[base+k*inner] - m - ls
+					}
+				} else {
+					inv := 1 / sum
+					for k := 0; k < dim; k++ {
+						dst[base+k*inner] = float32(float64(dst[base+k*inner]) * inv)
+					}
+				}
+			}
+		}
+		return nil
+	}), nil
+}
+
+func prepReduce(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
+	if err := need(n, in, 1); err != nil {
+		return nil, err
+	}
+	x := in[0]
+	if x.DType != graph.Float32 && !(x.DType == graph.Int64 && (n.Op == "ReduceSum" || n.Op == "ReduceMax" || n.Op == "ReduceMin" || n.Op == "ReduceProd")) {
+		return nil, fmt.Errorf("%s: %s input is not supported", n.Label(), x.DType)
+	}
+	rank := len(x.Shape)
+	minOpset := int64(18)
+	if n.Op == "ReduceSum" {
+		minOpset = 13
+	}
+	axes, _, err := intsInput(c, n, in, 1, "axes", minOpset)
+	if err != nil {
+		return nil, err
+	}
+	keep := n.Int("keepdims", 1) == 1
+	red := make([]bool, rank)
+	if len(axes) == 0 {
+		if n.Int("noop_with_empty_axes", 0) == 1 {
+			return &prepared{outs: []Value{{DType: x.DType, Shape: copyShape(x.Shape)}}, alias: true}, nil
+		}
+		for i := range red {
+			red[i] = true
+		}
+	}
+	for _, a := range axes {
+		ax, err := normAxis(n, a, rank)
+		if err != nil {
+			return nil, err
+		}
+		red[ax] = true
+	}
+	out := []int{}
+	kshape := make([]int, rank) // output shape with kept dims, for strides
+	count := 1
+	for i, d := range x.Shape {
+		if red[i] {
+			kshape[i] = 1
+			count *= d
+			if keep {
+				out = append(out, 1)
+			}
+		} else {
+			kshape[i] = d
+			out = append(out, d)
+		}
+	}
+	ost := strides(kshape)
+	for i := range ost {
+		if red[i] {
+			ost[i] = 0
+		}
+	}
+	op := n.Op
+	total := graph.NumElems(x.Shape)
+	nout := graph.NumElems(out)
+	return one(x.DType, out, func(in, o []*graph.Tensor, _ []float32) error {
+		var cnt [16]int
+		if x.DType == graph.Int64 {
+			dst := o[0].I
+			for i := range dst {
+				switch op {
+				case "ReduceMax":
+					dst[i] = math.MinInt64
+				case "ReduceMin":
+					dst[i] = math.MaxInt64
+				case "ReduceProd":
+					dst[i] = 1
+				default:
+					dst[i] = 0
+				}
+			}
+			oi := 0
+			for i := 0; i < total; i++ {
+				v := in[0].I[i]
+				switch op {
+				case "ReduceMax":
+					dst[oi] = max(dst[oi], v)
+				case "ReduceMin":
+					dst[oi] = min(dst[oi], v)
+				case "ReduceProd":
+					dst[oi] *= v
+				default:
+					dst[oi] += v
+				}
+				oi = advance(&cnt, x.Shape, ost, oi)
+			}
+			return nil
+		}
+		dst := o[0].F
+		init := float32(0)
+		switch op {
+		case "ReduceMax":
+			init = float32(math.Inf(-1))
+		case "ReduceMin":
+			init = float32(math.Inf(1))
+		case "ReduceProd":
+			init = 1
+		}
+		for i := range dst {
+			dst[i] = init
+		}
+		if op == "ReduceLogSumExp" {
+			// max-shifted for stability: first the max, then the sum.
+			mx := make([]float32, nout)
+			for i := range mx {
+				mx[i] = float32(math.Inf(-1))
+			}
+			oi := 0
+			for i := 0; i < total; i++ {
+				mx[oi] = max(mx[oi], in[0].F[i])
+				oi = advance(&cnt, x.Shape, ost, oi)
+			}
+			oi = 0
+			cnt = [16]int{}
+			for i := 0; i < total; i++ {
+				dst[oi] += float32(math.Exp(float64(in[0].F[i] - mx[oi])))
+				oi = advance(&cnt, x.Shape, ost, oi)
+			}
+			for i := range dst {
+				dst[i] = mx[i] + float32(math.Log(float64(dst[i])))
+			}
+			return nil
+		}
+		oi := 0
+		for i := 0; i < total; i++ {
+			v := in[0].F[i]
+			switch op {
+			case "ReduceMax":
+				dst[oi] = max(dst[oi], v)
+			case "ReduceMin":
+				dst[oi] = min(dst[oi], v)
+			case "ReduceProd":
+				dst[oi] *= v
+			case "ReduceL1":
+				dst[oi] += float32(math.Abs(float64(v)))
+			case "ReduceL2", "ReduceSumSquare":
+				dst[oi] += v * v
+			default:
+				dst[oi] += v
+			}
+			oi = advance(&cnt, x.Shape, ost, oi)
+		}
+		switch op {
+		case "ReduceMean":
+			for i := range dst {
+				dst[i] /= float32(count)
+			}
+		case "ReduceL2":
+			for i := range dst {
+				dst[i] = float32(math.Sqrt(float64(dst[i])))
+			}
+		case "ReduceLogSum":
+			for i := range dst {
+				dst[i] = float32(math.Log(float64(dst[i])))
+			}
+		}
+		return nil
+	}), nil
+}
+
+
+// advance steps a row-major counter over shape and returns the next output
+// offset under ost (0 strides on reduced dims).
+func advance(cnt *[16]int, shape, ost []int, oi int) int {
+	for d := len(shape) - 1; d >= 0; d-- {
+		cnt[d]++
+		oi += ost[d]
+		if cnt[d] < shape[d] {
+			return oi
+		}
+		oi -= ost[d] * cnt[d]
+		cnt[d] = 0
+	}
+	return oi
+}
+
+func prepLayerNorm(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
+	if err := need(n, in, 2); err != nil {
+		return nil, err
+	}
+	x := in[0]
+	axis, err := normAxis(n, n.Int("axis", -1), len(x.Shape))
+	if err != nil {
+		return nil, err
+	}
+	outer, size := graph.NumElems(x.Shape[:axis]), graph.NumElems(x.Shape[axis:])
+	norm := x.Shape[axis:]
+	var sbc, bbc *bcast
+	sbc = newBcast(norm, in[1].Shape)
+	if _, err := broadcastShape(n, norm, in[1].Shape); err != nil {
+		return nil, err
+	}
+	if len(in) > 2 && in[2] != nil {
+		bbc = newBcast(norm, in[2].Shape)
+	}
+	eps := float64(n.Float("epsilon", 1e-5))
+	statShape := copyShape(x.Shape)
+	for i := axis; i < len(statShape); i++ {
+		statShape[i] = 1
+	}
+	pr := one(graph.Float32, copyShape(x.Shape), nil)
+	pr.outs = append(pr.outs, Value{DType: graph.Float32, Shape: statShape}, Value{DType: graph.Float32, Shape: statShape})
+	pr.run = func(in, o []*graph.Tensor, _ []float32) error {
+		src, dst := in[0].F, o[0].F
+		for b := 0; b < outer; b++ {
+			row := src[b*size : (b+1)*size]
+			var mean, vr float64
+			for _, v := range row {
+				mean += float64(v)
+			}
+			mean /= float64(size)
+			for _, v := range row {
+				d := float64(v) - mean
+				vr += d * d
+			}
+			vr /= float64(size)
+			inv := 1 / math.Sqrt(vr+eps)
+			out := dst[b*size : (b+1)*size]
+			for i, v := range row {
+				out[i] = float32((float64(v) - mean) * inv)
+			}
+			if len(o) > 1 && o[1] != nil {
+				o[1].F[b] = float32(mean)
+			}
+			if len(o) > 2 && o[2] != nil {
+				o[2].F[b] = float32(inv)
+			}
+			scale := in[1].F
+			sbc.each(func(at int, off []int) {
+				for i := 0; i < sbc.inner; i++ {
+					out[at+i] *= scale[off[0]+i*sbc.istep[0]]
+				}
+			})
+			if bbc != nil {
+				bias := in[2].F
+				bbc.each(func(at int, off []int) {
+					for i := 0; i < bbc.inner; i++ {
+						out[at+i] += bias[off[0]+i*bbc.istep[0]]
+					}
+				})
+			}
+		}
+		return nil
+	}
+	return pr, nil
+}
+
+func prepBatchNorm(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
+	inst := n.Op == "InstanceNormalization"
+	minIn := 5
+	if inst {
+		minIn = 3
+	}
+	if err := need(n, in, minIn); err != nil {
+		return nil, err
+	}
+	if n.Int("training_mode", 0) == 1 {
+		return nil, fmt.Errorf("%s: training mode is not supported", n.Label())
+	}
+	x := in[0]
+	if len(x.Shape) < 2 {
+		return nil, fmt.Errorf("%s: input %v needs a channel dimension", n.Label(), x.Shape)
+	}
+	N, C := x.Shape[0], x.Shape[1]
+	for i := 1; i < minIn; i++ {
+		if graph.NumElems(in[i].Shape) != C {
+			return nil, fmt.Errorf("%s: parameter %d has shape %v, not %d values", n.Label(), i, in[i].Shape, C)
+		}
+	}
+	size := graph.NumElems(x.Shape[2:])
+	eps := float64(n.Float("epsilon", 1e-5))
+	return one(graph.Float32, copyShape(x.Shape), func(in, o []*graph.Tensor, _ []float32) error {
+		scale, bias := in[1].F, in[2].F
+		for b := 0; b < N; b++ {
+			for ch := 0; ch < C; ch++ {
+				off := (b*C + ch) * size
+				src, dst := in[0].F[off:off+size], o[0].F[off:off+size]
+				var mean, vr float64
+				if inst {
+					for _, v := range src {
+						mean += float64(v)
+					}
+					mean /= float64(size)
+					for _, v := range src {
+						d := float64(v) - mean
+						vr += d * d
+					}
+					vr /= float64(size)
+				} else {
+					mean, vr = float64(in[3].F[ch]), float64(in[4].F[ch])
+				}
+				s := float64(scale[ch]) / math.Sqrt(vr+eps)
+				sh := float64(bias[ch]) - mean*s
+				for i, v := range src {
+					dst[i] = float32(float64(v)*s + sh)
+				}
+			}
+		}
+		return nil
+	}), nil
+}
+
+func prepPad(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
+	if err := need(n, in, 1); err != nil {
+		return nil, err
+	}
+	x := in[0]
+	rank := len(x.Shape)
+	pads, ok, err := intsInput(c, n, in, 1, "pads", 11)
+	if c.opset < 11 && !ok {
+		pads, ok = n.Ints("paddings"), n.Ints("paddings") != nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("%s: missing pads", n.Label())
+	}
+	value := n.Float("value", 0)
+	if c.opset >= 11 && len(in) > 2 && in[2] != nil {
+		t, err := needConst(n, in, 2, "constant_value")
+		if err != nil {
+			return nil, err
+		}
+		value = t.AsFloats()[0]
+	}
+	axes := make([]int, 0, rank)
+	if len(in) > 3 && in[3] != nil {
+		t, err := needConst(n, in, 3, "axes")
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range t.AsInts() {
+			ax, err := normAxis(n, a, rank)
+			if err != nil {
+				return nil, err
+			}
+			axes = append(axes, ax)
+		}
+	} else {
+		for i := 0; i < rank; i++ {
+			axes = append(axes, i)
+		}
+	}
+	if len(pads) != 2*len(axes) {
+		return nil, fmt.Errorf("%s: %d pads for %d axes", n.Label(), len(pads), len(axes))
+	}
+	before, after := make([]int, rank), make([]int, rank)
+	for i, ax := range axes {
+		before[ax], after[ax] = int(pads[i]), int(pads[i+len(axes)])
+	}
+	out := make([]int, rank)
+	for i := range out {
+		out[i] = x.Shape[i] + before[i] + after[i]
+		if out[i] < 0 {
+			return nil, fmt.Errorf("%s: pads %v leave a negative size", n.Label(), pads)
+		}
+	}
+	mode := n.String("mode", "constant")
+	if mode != "constant" && mode != "reflect" && mode != "edge" && mode != "wrap" {
+		return nil, fmt.Errorf("%s: pad mode %q is not supported", n.Label(), mode)
+	}
+	if x.DType != graph.Float32 && x.DType != graph.Int64 {
+		return nil, fmt.Errorf("%s: %s input is not supported", n.Label(), x.DType)
+	}
+	ist, ost := strides(x.Shape), strides(out)
+	total := graph.NumElems(out)
+	return one(x.DType, out, func(in, o []*graph.Tensor, _ []float32) error {
+		for i := 0; i < total; i++ {
+			src := 0
+			inside := true
+			for d := 0; d < rank; d++ {
+				j := (i/ost[d])%out[d] - before[d]
+				dim := x.Shape[d]
+				if j < 0 || j >= dim {
+					switch mode {
+					case "constant":
+						inside = false
+					case "edge":
+						j = min(max(j, 0), dim-1)
+					case "wrap":
+						j = ((j % dim) + dim) % dim
+					case "reflect":
+						if dim == 1 {
+							j = 0
+						} else {
+							period := 2 * (dim - 1)
+							j = ((j % period) + period) % period
+							if j >= dim {
+								j = period - j
+							}
+						}
+					}
+				}
+				if !inside {
+					break
+				}
+				src += j * ist[d]
+			}
+			if x.DType == graph.Float32 {
+				if inside {
+					o[0].F[i] = in[0].F[src]
+				} else {
+					o[0].F[i] = value
+				}
+			} else {
+				if inside {
+					o[0].I[i] = in[0].I[src]
+				} else {
+					o[0].I[i] = int64(value)
+				}
+			}
+		}
+		return nil
+	}), nil
+}

@@ -1,0 +1,123 @@
+package cpu
+
+import (
+	"fmt"
+
+	"github.com/glimpse/glimpse/model/graph"
+)
+
+// Value is what the compiler knows about one tensor: its type and static
+// shape, and its data when it is a compile-time constant.
+type Value struct {
+	DType graph.DType
+	Shape []int
+	Const *graph.Tensor
+}
+
+func (v *Value) String() string {
+	if v == nil {
+		return "<absent>"
+	}
+	return fmt.Sprintf("%s%v", v.DType, v.Shape)
+}
+
+func constValue(t *graph.Tensor) *Value {
+	return &Value{DType: t.DType, Shape: t.Shape, Const: t}
+}
+
+// Kernel runs one prepared node. Inputs and outputs are allocated by the
+// executor (or by constant folding); a kernel writes every output element.
+// scratch holds at least the number of floats the node asked for.
+type Kernel func(in, out []*graph.Tensor, scratch []float32) error
+
+// prepared is one node made ready to run for fixed input shapes.
+type prepared struct {
+	outs    []Value // types and shapes; Const set when known without running
+	run     Kernel
+	scratch int  // float32s of scratch the kernel needs
+	alias   bool // output 0 is input 0's data under a new shape (Reshape and friends)
+}
+
+// ctx carries what an op's preparation may need beyond its node.
+type ctx struct {
+	opset int64
+	// shapesOnly is set during shape inference: an op may skip expensive
+	// preparation (weight packing) and return no kernel unless folding.
+	shapesOnly bool
+}
+
+type prepFunc func(c *ctx, n *graph.Node, in []*Value) (*prepared, error)
+
+var registry = map[string]prepFunc{}
+
+func register(fn prepFunc, ops ...string) {
+	for _, op := range ops {
+		registry[op] = fn
+	}
+}
+
+// Supported reports whether the CPU backend implements op.
+func Supported(op string) bool {
+	_, ok := registry[op]
+	return ok
+}
+
+// SupportedOps lists the op types the CPU backend implements.
+func SupportedOps() []string {
+	ops := make([]string, 0, len(registry))
+	for op := range registry {
+		ops = append(ops, op)
+	}
+	return ops
+}
+
+// helpers shared by op preparations
+
+func one(dt graph.DType, shape []int, run Kernel) *prepared {
+	return &prepared{outs: []Value{{DType: dt, Shape: shape}}, run: run}
+}
+
+func need(n *graph.Node, in []*Value, min int) error {
+	present := 0
+	for i := 0; i < min && i < len(in); i++ {
+		if in[i] != nil {
+			present++
+		}
+	}
+	if present < min {
+		return fmt.Errorf("%s needs %d inputs, has %d", n.Label(), min, present)
+	}
+	return nil
+}
+
+func needConst(n *graph.Node, in []*Value, i int, what string) (*graph.Tensor, error) {
+	if i >= len(in) || in[i] == nil {
+		return nil, fmt.Errorf("%s: missing %s input", n.Label(), what)
+	}
+	if in[i].Const == nil {
+		return nil, fmt.Errorf("%s: %s must be known before run time (dynamic shapes are not supported)", n.Label(), what)
+	}
+	return in[i].Const, nil
+}
+
+func normAxis(n *graph.Node, axis int64, rank int) (int, error) {
+	if axis < 0 {
+		axis += int64(rank)
+	}
+	if axis < 0 || axis >= int64(rank) && !(rank == 0 && axis == 0) {
+		return 0, fmt.Errorf("%s: axis %d out of range for rank %d", n.Label(), axis, rank)
+	}
+	return int(axis), nil
+}
+
+func strides(shape []int) []int {
+	s := make([]int, len(shape))
+	acc := 1
+	for i := len(shape) - 1; i >= 0; i-- {
+		s[i] = acc
+		acc *= shape[i]
+	}
+	return s
+}
+
+func copyShape(s []int) []int { return append([]int{}, s...) }
