@@ -122,6 +122,8 @@ func fuseConv(g *graph.Graph, vals map[string]*Value) {
 				act, next = "Relu", c.Outputs[0]
 			case len(cons) == 1 && act == "" && c.Op == "LeakyRelu":
 				act, alpha, next = "LeakyRelu", c.Float("alpha", 0.01), c.Outputs[0]
+			case len(cons) == 1 && act == "" && c.Op == "Sigmoid":
+				act, next = "Sigmoid", c.Outputs[0]
 			case len(cons) == 1 && act == "" && c.Op == "HardSwish":
 				act, next = "HardSwish", c.Outputs[0]
 			case len(cons) == 1 && act == "" && c.Op == "HardSigmoid":

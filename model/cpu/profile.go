@@ -46,7 +46,12 @@ func (p *Program) ProfileTable() string {
 	for i, s := range p.steps {
 		op := s.node.Op
 		if op == "FusedConv" {
-			op = "FusedConv+" + s.node.String("activation", "")
+			if len(s.in) > 3 && s.in[3] != nil {
+				op += "+Add"
+			}
+			if a := s.node.String("activation", ""); a != "" {
+				op += "+" + a
+			}
 		}
 		if s.node.Op == "Conv" || s.node.Op == "FusedConv" {
 			if s.in[1] != nil && len(s.in[1].Shape) == 4 {

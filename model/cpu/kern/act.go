@@ -31,29 +31,21 @@ func applyAct(act Act, y []float32) {
 	case ActNone:
 	case ActRelu:
 		for i, v := range y {
-			if v < 0 {
-				y[i] = 0
-			}
+			y[i] = relu(v)
 		}
 	case ActClip:
 		lo, hi := act.A, act.B
 		for i, v := range y {
-			if v < lo {
-				v = lo
-			}
-			if v > hi {
-				v = hi
-			}
-			y[i] = v
+			y[i] = clampf(v, lo, hi)
 		}
 	case ActHardSigmoid:
 		a, b := act.A, act.B
 		for i, v := range y {
-			y[i] = clamp01(a*v + b)
+			y[i] = clampf(a*v+b, 0, 1)
 		}
 	case ActHardSwish:
 		for i, v := range y {
-			y[i] = v * clamp01(v*(1.0/6)+0.5)
+			y[i] = v * clampf(v*(1.0/6)+0.5, 0, 1)
 		}
 	case ActSigmoid:
 		for i, v := range y {
@@ -73,17 +65,6 @@ func applyAct(act Act, y []float32) {
 	default:
 		panic("kern: unknown activation kind")
 	}
-}
-
-// clamp01 clamps v to [0, 1].
-func clamp01(v float32) float32 {
-	if v < 0 {
-		return 0
-	}
-	if v > 1 {
-		return 1
-	}
-	return v
 }
 
 // sigmoid is 1/(1+e^-x) evaluated so that exp never sees a large positive

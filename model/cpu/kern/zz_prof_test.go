@@ -46,3 +46,36 @@ func TestZZProfile(t *testing.T) {
 	}
 	fmt.Printf("total %8.2f ms\n", all.Seconds()*1e3)
 }
+
+func TestZZPack(t *testing.T) {
+	r := rand.New(rand.NewSource(1))
+	var tp, te time.Duration
+	for _, l := range mobileNetV2() {
+		p := l.p
+		if !is1x1(p) {
+			continue
+		}
+		kg := p.C
+		npix := p.OH * p.OW
+		nc := convNC(kg, npix)
+		x := randSlice(r, p.C*p.H*p.W)
+		sc := make([]float32, ScratchSize(p))
+		y := randSlice(r, p.M*npix)
+		best, beste := time.Hour, time.Hour
+		for it := 0; it < 5; it++ {
+			t0 := time.Now()
+			for j0 := 0; j0 < npix; j0 += nc {
+				packRows(x, npix, j0, min(nc, npix-j0), kg, sc)
+			}
+			best = min(best, time.Since(t0))
+			t0 = time.Now()
+			for m := 0; m < p.M; m++ {
+				epilogue(y[m*npix:(m+1)*npix], 0.1, nil, l.act)
+			}
+			beste = min(beste, time.Since(t0))
+		}
+		tp += best
+		te += beste
+	}
+	fmt.Printf("pack1x1 total %.2f ms, epilogue %.2f ms\n", tp.Seconds()*1e3, te.Seconds()*1e3)
+}

@@ -1,0 +1,326 @@
+//go:build !wasm
+
+package main
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/glimpse/glimpse/model"
+	"github.com/glimpse/glimpse/model/card"
+	"github.com/glimpse/glimpse/model/cpu"
+	"github.com/glimpse/glimpse/model/onnx"
+	"github.com/glimpse/glimpse/model/vision"
+)
+
+// defaultModelDirs is where the default model is looked for: the copy the
+// Makefile puts under web/, then the shared folder beside the checkout.
+var defaultModelDirs = []string{
+	filepath.Join("web", "models", "mobilenet_v2_1.0_224"),
+	filepath.Join("..", "shared", "models", "mobilenet_v2_1.0_224"),
+}
+
+// usageError is bad command-line use: exit status 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+// runCLI runs one subcommand. Errors come back as single lines; nothing panics.
+func runCLI(args []string, stdout, stderr io.Writer) (code int) {
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(stderr, "glimpse: internal error: %v\n", r)
+			code = 3
+		}
+	}()
+	if len(args) == 0 {
+		usage(stderr)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "classify":
+		err = classify(args[1:], stdout, stderr)
+	case "infer":
+		err = infer(args[1:], stdout)
+	case "help", "-h", "-help", "--help":
+		usage(stdout)
+		return 0
+	default:
+		err = usageError{fmt.Sprintf("unknown command %q (try: glimpse help)", args[0])}
+	}
+	if err == nil {
+		return 0
+	}
+	var ue usageError
+	if errors.As(err, &ue) || errors.Is(err, flag.ErrHelp) {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintf(stderr, "glimpse: %v\n", oneLine(err))
+		}
+		return 2
+	}
+	fmt.Fprintf(stderr, "glimpse: %v\n", oneLine(err))
+	return 1
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `usage:
+  glimpse classify [-model FILE.onnx] [-labels FILE.txt] [-card FILE.json] [-top K] [-json] PHOTO...
+  glimpse infer -model FILE.onnx -input IN.bin -output OUT.bin [-runs N] [-profile]
+  glimpse serve [-addr 127.0.0.1:8000]   (the web app; see README)
+
+classify prints the top-K labels of each photo (JPEG, PNG, GIF, BMP, WebP, TIFF).
+infer runs the model on raw little-endian float32 (first input, first output).
+`)
+}
+
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(err.Error()), " ")
+}
+
+func newFlags(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return fs
+}
+
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{fmt.Sprintf("%s: %v", fs.Name(), err)}
+	}
+	return nil
+}
+
+// readModelFiles gathers the model, its labels and its card. Labels and a
+// card beside the model (labels.txt, NAME.card.json or card.json) are used
+// when no flag names them.
+func readModelFiles(modelPath, labelsPath, cardPath string) (model.Files, error) {
+	var f model.Files
+	isDefault := modelPath == ""
+	if isDefault {
+		for _, dir := range defaultModelDirs {
+			p := filepath.Join(dir, "model.onnx")
+			if _, err := os.Stat(p); err == nil {
+				modelPath = p
+				break
+			}
+		}
+		if modelPath == "" {
+			return f, fmt.Errorf("default model not found in %s: run 'make models' or pass -model", strings.Join(defaultModelDirs, " or "))
+		}
+	}
+	data, err := os.ReadFile(modelPath)
+	if err != nil {
+		return f, fmt.Errorf("model: %v", pathErr(err))
+	}
+	f.Model, f.Name = data, filepath.Base(modelPath)
+	if isDefault {
+		f.Name = card.Default().Name
+	}
+	dir := filepath.Dir(modelPath)
+	if labelsPath == "" {
+		if p := filepath.Join(dir, "labels.txt"); exists(p) {
+			labelsPath = p
+		}
+	}
+	if labelsPath != "" {
+		if f.Labels, err = os.ReadFile(labelsPath); err != nil {
+			return f, fmt.Errorf("labels: %v", pathErr(err))
+		}
+	}
+	if cardPath == "" {
+		base := strings.TrimSuffix(filepath.Base(modelPath), filepath.Ext(modelPath))
+		for _, p := range []string{filepath.Join(dir, base+".card.json"), filepath.Join(dir, "card.json")} {
+			if exists(p) {
+				cardPath = p
+				break
+			}
+		}
+	}
+	switch {
+	case cardPath != "":
+		if f.Card, err = os.ReadFile(cardPath); err != nil {
+			return f, fmt.Errorf("card: %v", pathErr(err))
+		}
+	case isDefault:
+		f.Card = card.DefaultJSON()
+	}
+	return f, nil
+}
+
+func exists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && !st.IsDir()
+}
+
+func pathErr(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %v", pe.Path, pe.Err)
+	}
+	return err
+}
+
+type jsonResult struct {
+	File string          `json:"file"`
+	Top  []vision.Result `json:"top"`
+	Ms   float64         `json:"ms"`
+}
+
+func classify(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("classify")
+	modelPath := fs.String("model", "", "ONNX model (default: the shipped MobileNetV2)")
+	labelsPath := fs.String("labels", "", "labels file, one per line")
+	cardPath := fs.String("card", "", "model card JSON")
+	top := fs.Int("top", 5, "how many labels to print")
+	asJSON := fs.Bool("json", false, "print one JSON object per photo")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return usageError{"classify: no photos given"}
+	}
+	if *top < 1 {
+		return usageError{"classify: -top must be at least 1"}
+	}
+	files, err := readModelFiles(*modelPath, *labelsPath, *cardPath)
+	if err != nil {
+		return err
+	}
+	c, err := model.Load(files)
+	if err != nil {
+		return err
+	}
+	failed := 0
+	enc := json.NewEncoder(stdout)
+	for _, photo := range fs.Args() {
+		res, ms, err := classifyFile(c, photo, *top)
+		if err != nil {
+			fmt.Fprintf(stderr, "glimpse: %s: %v\n", photo, oneLine(err))
+			failed++
+			continue
+		}
+		if *asJSON {
+			if err := enc.Encode(jsonResult{File: photo, Top: res, Ms: ms}); err != nil {
+				return err
+			}
+			continue
+		}
+		fmt.Fprintf(stdout, "%s (%.1f ms)\n", photo, ms)
+		for _, r := range res {
+			fmt.Fprintf(stdout, "  %6.2f%%  %s\n", 100*r.Prob, r.Label)
+		}
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d photos could not be classified", failed, fs.NArg())
+	}
+	return nil
+}
+
+func classifyFile(c *model.Classifier, path string, k int) ([]vision.Result, float64, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, 0, pathErr(err)
+	}
+	t0 := time.Now()
+	img, _, err := vision.Decode(data)
+	if err != nil {
+		return nil, 0, err
+	}
+	res, _, err := c.Classify(img, k)
+	return res, float64(time.Since(t0).Microseconds()) / 1000, err
+}
+
+func infer(args []string, stdout io.Writer) error {
+	fs := newFlags("infer")
+	modelPath := fs.String("model", "", "ONNX model")
+	inPath := fs.String("input", "", "raw little-endian float32 for the first input")
+	outPath := fs.String("output", "", "where to write the first output as raw little-endian float32")
+	runs := fs.Int("runs", 1, "run this many times and report the median time")
+	profile := fs.Bool("profile", false, "print time per op type")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *modelPath == "" || *inPath == "" || *outPath == "" {
+		return usageError{"infer: -model, -input and -output are required"}
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("infer: unexpected argument %q", fs.Arg(0))}
+	}
+	if *runs < 1 {
+		return usageError{"infer: -runs must be at least 1"}
+	}
+	data, err := os.ReadFile(*modelPath)
+	if err != nil {
+		return fmt.Errorf("model: %v", pathErr(err))
+	}
+	name := filepath.Base(*modelPath)
+	g, err := onnx.Decode(data)
+	if err != nil {
+		return fmt.Errorf("%s: %v", name, err)
+	}
+	p, err := cpu.Compile(g, cpu.Options{})
+	if err != nil {
+		return fmt.Errorf("%s: %v", name, err)
+	}
+	if len(p.Inputs) == 0 || len(p.Outputs) == 0 {
+		return fmt.Errorf("%s: the model needs an input and an output", name)
+	}
+	raw, err := os.ReadFile(*inPath)
+	if err != nil {
+		return fmt.Errorf("input: %v", pathErr(err))
+	}
+	in := p.Inputs[0]
+	if len(raw) != 4*len(in.F) {
+		return fmt.Errorf("input: %s has %d bytes; input %q %v needs %d float32 (%d bytes)", *inPath, len(raw), p.Names.Inputs[0], in.Shape, len(in.F), 4*len(in.F))
+	}
+	for i := range in.F {
+		in.F[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
+	}
+	if *profile {
+		p.EnableProfile()
+	}
+	times := make([]float64, 0, *runs)
+	for r := 0; r < *runs; r++ {
+		t0 := time.Now()
+		if err := p.Execute(); err != nil {
+			return err
+		}
+		times = append(times, float64(time.Since(t0).Microseconds())/1000)
+	}
+	out := p.Outputs[0]
+	buf := make([]byte, 0, 4*out.Len())
+	switch out.DType {
+	case 1: // float32
+		for _, v := range out.F {
+			buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
+		}
+	default:
+		for _, v := range out.AsFloats() {
+			buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
+		}
+	}
+	if err := os.WriteFile(*outPath, buf, 0o644); err != nil {
+		return fmt.Errorf("output: %v", pathErr(err))
+	}
+	sort.Float64s(times)
+	fmt.Fprintf(stdout, "%s: input %q %v -> output %q %v; %d runs, median %.2f ms\n", name, p.Names.Inputs[0], in.Shape,
+		p.Names.Outputs[0], out.Shape, *runs, times[len(times)/2])
+	if *profile {
+		fmt.Fprint(stdout, p.ProfileTable())
+	}
+	return nil
+}

@@ -1,0 +1,195 @@
+// Package model ties the engine together for callers (the command line and
+// the browser): it loads an ONNX file with its labels and card, compiles it
+// for the CPU, and turns images into top-K labelled results.
+package model
+
+import (
+	"errors"
+	"fmt"
+	"image"
+	"time"
+
+	"github.com/glimpse/glimpse/model/card"
+	"github.com/glimpse/glimpse/model/cpu"
+	"github.com/glimpse/glimpse/model/graph"
+	"github.com/glimpse/glimpse/model/onnx"
+	"github.com/glimpse/glimpse/model/vision"
+)
+
+// Classifier is a compiled model with what it takes to feed and read it.
+// It is not safe for concurrent use.
+type Classifier struct {
+	Name    string
+	Card    card.Card
+	Labels  []string
+	Graph   *graph.Graph // as decoded
+	Program *cpu.Program // as it runs
+	// Params counts the float weights; Bytes is the ONNX file size.
+	Params, Bytes int
+
+	probs []float32
+}
+
+// Files holds what Load reads. Labels and Card are optional.
+type Files struct {
+	Name   string // shown in messages, e.g. the file name
+	Model  []byte
+	Labels []byte
+	Card   []byte
+}
+
+// Load decodes, checks and compiles a model. Errors are single lines that
+// name the model, and for a missing op the op type and the node.
+func Load(f Files) (*Classifier, error) {
+	name := f.Name
+	if name == "" {
+		name = "model"
+	}
+	g, err := onnx.Decode(f.Model)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", name, err)
+	}
+	if err := cpu.CheckSupported(g); err != nil {
+		return nil, fmt.Errorf("%s: %v", name, err)
+	}
+	if len(g.Inputs) == 0 {
+		return nil, fmt.Errorf("%s: the model has no image input", name)
+	}
+	c, err := DeriveCard(g)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", name, err)
+	}
+	if len(f.Card) > 0 {
+		o, err := card.Parse(f.Card)
+		if err != nil {
+			return nil, fmt.Errorf("%s: model card: %v", name, err)
+		}
+		c = c.Apply(o)
+	}
+	if err := c.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: model card: %v", name, err)
+	}
+	shape := []int{1, 3, c.Input.Height, c.Input.Width}
+	if c.Input.Layout == "NHWC" {
+		shape = []int{1, c.Input.Height, c.Input.Width, 3}
+	}
+	in := g.Inputs[0]
+	for i, d := range in.Dims {
+		if d.Value > 0 && i < len(shape) && int(d.Value) != shape[i] {
+			return nil, fmt.Errorf("%s: the model's input %q is fixed at %v, the card asks for %v", name, in.Name, dims(in), shape)
+		}
+	}
+	if len(in.Dims) != 4 {
+		return nil, fmt.Errorf("%s: input %q has shape %v; an image input has 4 dimensions", name, in.Name, dims(in))
+	}
+	p, err := cpu.Compile(g, cpu.Options{InputShapes: map[string][]int{in.Name: shape}})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", name, err)
+	}
+	if len(p.Outputs) == 0 || p.Outputs[0].DType != graph.Float32 {
+		return nil, fmt.Errorf("%s: the first output is not a float tensor", name)
+	}
+	cl := &Classifier{Name: name, Card: c, Graph: g, Program: p, Bytes: len(f.Model)}
+	classes := p.Outputs[0].Len()
+	if len(f.Labels) > 0 {
+		labels, err := vision.ParseLabels(f.Labels)
+		if err != nil {
+			return nil, fmt.Errorf("%s: labels: %v", name, err)
+		}
+		if len(labels) != classes {
+			return nil, fmt.Errorf("%s: labels file has %d labels, the model has %d classes", name, len(labels), classes)
+		}
+		cl.Labels = labels
+	}
+	for _, d := range g.Initializers {
+		if _, ok := d.Data().([]float32); ok {
+			cl.Params += d.Shape().TotalSize()
+		}
+	}
+	cl.probs = make([]float32, classes)
+	return cl, nil
+}
+
+func dims(v graph.ValueInfo) []string {
+	out := make([]string, len(v.Dims))
+	for i, d := range v.Dims {
+		if d.Param != "" || d.Value <= 0 {
+			out[i] = d.Param
+			if out[i] == "" {
+				out[i] = "?"
+			}
+		} else {
+			out[i] = fmt.Sprint(d.Value)
+		}
+	}
+	return out
+}
+
+// DeriveCard reads what the model itself says about its input and output.
+func DeriveCard(g *graph.Graph) (card.Card, error) {
+	if len(g.Inputs) == 0 || len(g.Outputs) == 0 {
+		return card.Card{}, errors.New("the model needs an input and an output")
+	}
+	shape := make([]int, len(g.Inputs[0].Dims))
+	for i, d := range g.Inputs[0].Dims {
+		shape[i] = int(d.Value)
+	}
+	last := ""
+	for _, n := range g.Nodes {
+		for _, o := range n.Outputs {
+			if o == g.Outputs[0].Name {
+				last = n.Op
+			}
+		}
+	}
+	return card.Derive(shape, last)
+}
+
+// Input is the model's input buffer: preprocessing writes here directly.
+func (c *Classifier) Input() []float32 { return c.Program.Inputs[0].F }
+
+// Classify preprocesses img, runs the model and returns the top k results
+// and the time spent (preprocessing included).
+func (c *Classifier) Classify(img image.Image, k int) ([]vision.Result, time.Duration, error) {
+	t0 := time.Now()
+	if err := vision.Preprocess(img, c.Card.Spec(), c.Input()); err != nil {
+		return nil, 0, err
+	}
+	top, err := c.classifyInput(k)
+	return top, time.Since(t0), err
+}
+
+// ClassifyRGBA does the same for raw RGBA pixels (a canvas's ImageData).
+func (c *Classifier) ClassifyRGBA(pix []uint8, w, h, stride, k int) ([]vision.Result, time.Duration, error) {
+	t0 := time.Now()
+	if err := vision.PreprocessRGBA(pix, w, h, stride, c.Card.Spec(), c.Input()); err != nil {
+		return nil, 0, err
+	}
+	top, err := c.classifyInput(k)
+	return top, time.Since(t0), err
+}
+
+func (c *Classifier) classifyInput(k int) ([]vision.Result, error) {
+	if err := c.Program.Execute(); err != nil {
+		return nil, err
+	}
+	return c.TopK(c.Program.Outputs[0].F, k), nil
+}
+
+// Probabilities maps raw outputs to probabilities as the card says.
+func (c *Classifier) Probabilities(out []float32) []float32 {
+	switch c.Card.Output.Activation {
+	case "softmax":
+		vision.Softmax(c.probs, out)
+	case "sigmoid":
+		vision.Sigmoid(c.probs, out)
+	default:
+		copy(c.probs, out)
+	}
+	return c.probs
+}
+
+// TopK turns raw outputs into the k most likely labelled classes.
+func (c *Classifier) TopK(out []float32, k int) []vision.Result {
+	return vision.TopK(c.Probabilities(out), k, c.Labels)
+}

@@ -1,0 +1,206 @@
+package vision
+
+import (
+	"fmt"
+	"image"
+	stddraw "image/draw"
+	"math"
+
+	"golang.org/x/image/draw"
+)
+
+// Spec describes how an image is turned into a model input tensor.
+type Spec struct {
+	Width, Height int        // model input size
+	Layout        string     // "NCHW" (default when empty) or "NHWC"
+	Channels      string     // "RGB" (default when empty) or "BGR"
+	Mean, Std     [3]float32 // in 0..255 pixel units, per channel in R,G,B order; value = (pixel - Mean)/Std
+	// Crop is the centre-crop fraction of the shorter side, in (0,1]; 1 (or 0,
+	// meaning unset) takes the largest centred region with the model input's
+	// aspect ratio (a square for a square input).
+	Crop   float32
+	Resize string // "bilinear" (default when empty), "catmullrom", "nearest", "area"
+}
+
+// areaKernel is a box filter. Because x/image/draw widens a kernel's support
+// by the scale factor when shrinking, it averages every source pixel that
+// falls under a destination pixel (area averaging); when enlarging it is
+// equivalent to nearest neighbour.
+var areaKernel = &draw.Kernel{Support: 0.5, At: func(t float64) float64 {
+	if t < 0.5 {
+		return 1
+	}
+	return 0
+}}
+
+func (s Spec) scaler() (draw.Scaler, error) {
+	switch s.Resize {
+	case "", "bilinear":
+		return draw.BiLinear, nil
+	case "catmullrom":
+		return draw.CatmullRom, nil
+	case "nearest":
+		return draw.NearestNeighbor, nil
+	case "area":
+		return areaKernel, nil
+	}
+	return nil, fmt.Errorf("vision: unknown resize method %q (want bilinear, catmullrom, nearest or area)", s.Resize)
+}
+
+// tensor holds what Preprocess needs to write values, validated from a Spec.
+type tensor struct {
+	w, h    int
+	nhwc    bool
+	srcChan [3]int          // output channel c takes source channel srcChan[c] (0=R,1=G,2=B)
+	lut     [3][256]float32 // indexed by source channel, then 8-bit value
+}
+
+func (s Spec) tensor(dst []float32) (*tensor, error) {
+	if s.Width <= 0 || s.Height <= 0 {
+		return nil, fmt.Errorf("vision: invalid model input size %dx%d", s.Width, s.Height)
+	}
+	if n := 3 * s.Width * s.Height; len(dst) != n {
+		return nil, fmt.Errorf("vision: dst has %d floats, want 3*%d*%d = %d", len(dst), s.Width, s.Height, n)
+	}
+	if s.Crop < 0 || s.Crop > 1 || math.IsNaN(float64(s.Crop)) {
+		return nil, fmt.Errorf("vision: crop %v out of range (0,1]", s.Crop)
+	}
+	t := &tensor{w: s.Width, h: s.Height}
+	switch s.Layout {
+	case "", "NCHW":
+	case "NHWC":
+		t.nhwc = true
+	default:
+		return nil, fmt.Errorf("vision: unknown layout %q (want NCHW or NHWC)", s.Layout)
+	}
+	switch s.Channels {
+	case "", "RGB":
+		t.srcChan = [3]int{0, 1, 2}
+	case "BGR":
+		t.srcChan = [3]int{2, 1, 0}
+	default:
+		return nil, fmt.Errorf("vision: unknown channel order %q (want RGB or BGR)", s.Channels)
+	}
+	for c := 0; c < 3; c++ {
+		m, sd := s.Mean[c], s.Std[c]
+		if sd == 0 || math.IsNaN(float64(sd)) || math.IsInf(float64(sd), 0) || math.IsNaN(float64(m)) || math.IsInf(float64(m), 0) {
+			return nil, fmt.Errorf("vision: invalid normalisation for channel %d: mean %v std %v", c, m, sd)
+		}
+		for v := 0; v < 256; v++ {
+			t.lut[c][v] = (float32(v) - m) / sd
+		}
+	}
+	return t, nil
+}
+
+// cropRect returns the centred crop of b used for a model input of w x h.
+func cropRect(b image.Rectangle, w, h int, crop float32) image.Rectangle {
+	if crop <= 0 || crop > 1 {
+		crop = 1
+	}
+	sw, sh := float64(b.Dx()), float64(b.Dy())
+	aspect := float64(w) / float64(h)
+	cw, ch := sw, sh
+	if sw/sh > aspect {
+		cw = sh * aspect
+	} else {
+		ch = sw / aspect
+	}
+	cw *= float64(crop)
+	ch *= float64(crop)
+	iw := max(1, min(b.Dx(), int(math.Round(cw))))
+	ih := max(1, min(b.Dy(), int(math.Round(ch))))
+	x0 := b.Min.X + (b.Dx()-iw)/2
+	y0 := b.Min.Y + (b.Dy()-ih)/2
+	return image.Rect(x0, y0, x0+iw, y0+ih)
+}
+
+// Preprocess centre-crops img (see Spec.Crop), resizes it to the model input
+// size, normalises each channel as (pixel - Mean)/Std and writes the result
+// into dst, which must hold exactly 3*Width*Height floats (batch 1), in the
+// Layout and Channels order of s.
+//
+// Translucent pixels are composited over black (premultiplied alpha).
+func Preprocess(img image.Image, s Spec, dst []float32) error {
+	if img == nil {
+		return fmt.Errorf("vision: nil image")
+	}
+	t, err := s.tensor(dst)
+	if err != nil {
+		return err
+	}
+	sc, err := s.scaler()
+	if err != nil {
+		return err
+	}
+	b := img.Bounds()
+	if b.Empty() {
+		return fmt.Errorf("vision: image has zero width or height (%dx%d)", b.Dx(), b.Dy())
+	}
+	sr := cropRect(b, t.w, t.h, s.Crop)
+
+	// x/image/draw has fast paths for *image.RGBA, *image.NRGBA,
+	// *image.YCbCr, *image.Gray and any image.RGBA64Image (every standard
+	// image type); anything else is converted first so it is not read
+	// through the slow At method for every filter tap.
+	if _, ok := img.(image.RGBA64Image); !ok {
+		conv := image.NewRGBA(image.Rect(0, 0, sr.Dx(), sr.Dy()))
+		stddraw.Draw(conv, conv.Rect, img, sr.Min, stddraw.Src)
+		img, sr = conv, conv.Rect
+	}
+
+	small := image.NewRGBA(image.Rect(0, 0, t.w, t.h))
+	sc.Scale(small, small.Rect, img, sr, draw.Src, nil)
+	t.fill(small, dst)
+	return nil
+}
+
+// PreprocessRGBA is Preprocess for raw 8-bit RGBA pixels, e.g. the data of a
+// browser canvas ImageData: w x h pixels, stride bytes per row. Like
+// ImageData the colour values are taken as not premultiplied by alpha.
+func PreprocessRGBA(pix []uint8, w, h, stride int, s Spec, dst []float32) error {
+	if w <= 0 || h <= 0 {
+		return fmt.Errorf("vision: image has zero width or height (%dx%d)", w, h)
+	}
+	if stride < 4*w {
+		return fmt.Errorf("vision: stride %d too small for width %d (want >= %d)", stride, w, 4*w)
+	}
+	if need := stride*(h-1) + 4*w; len(pix) < need {
+		return fmt.Errorf("vision: pixel buffer has %d bytes, want at least %d for %dx%d with stride %d", len(pix), need, w, h, stride)
+	}
+	img := &image.NRGBA{Pix: pix, Stride: stride, Rect: image.Rect(0, 0, w, h)}
+	return Preprocess(img, s, dst)
+}
+
+// fill writes the normalised pixels of m (exactly t.w x t.h, origin 0,0).
+func (t *tensor) fill(m *image.RGBA, dst []float32) {
+	w, h := t.w, t.h
+	l0, l1, l2 := &t.lut[t.srcChan[0]], &t.lut[t.srcChan[1]], &t.lut[t.srcChan[2]]
+	s0, s1, s2 := t.srcChan[0], t.srcChan[1], t.srcChan[2]
+	if t.nhwc {
+		for y := 0; y < h; y++ {
+			row := m.Pix[y*m.Stride : y*m.Stride+4*w]
+			out := dst[3*y*w : 3*(y+1)*w]
+			for x := 0; x < w; x++ {
+				p := row[4*x : 4*x+4 : 4*x+4]
+				o := out[3*x : 3*x+3 : 3*x+3]
+				o[0] = l0[p[s0]]
+				o[1] = l1[p[s1]]
+				o[2] = l2[p[s2]]
+			}
+		}
+		return
+	}
+	plane := w * h
+	c0, c1, c2 := dst[:plane], dst[plane:2*plane], dst[2*plane:3*plane]
+	for y := 0; y < h; y++ {
+		row := m.Pix[y*m.Stride : y*m.Stride+4*w]
+		o0, o1, o2 := c0[y*w:(y+1)*w], c1[y*w:(y+1)*w], c2[y*w:(y+1)*w]
+		for x := 0; x < w; x++ {
+			p := row[4*x : 4*x+4 : 4*x+4]
+			o0[x] = l0[p[s0]]
+			o1[x] = l1[p[s1]]
+			o2[x] = l2[p[s2]]
+		}
+	}
+}
