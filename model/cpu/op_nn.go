@@ -477,7 +477,6 @@ func prepReduce(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 	}), nil
 }
 
-
 // advance steps a row-major counter over shape and returns the next output
 // offset under ost (0 strides on reduced dims).
 func advance(cnt *[16]int, shape, ost []int, oi int) int {
