@@ -1,5 +1,3 @@
-//go:build !wasm
-
 package main
 
 import (
@@ -29,6 +27,9 @@ var defaultModelDirs = []string{
 	filepath.Join("web", "models", "mobilenet_v2_1.0_224"),
 	filepath.Join("..", "shared", "models", "mobilenet_v2_1.0_224"),
 }
+
+// errReported ends a command whose errors were already printed.
+var errReported = errors.New("reported")
 
 // usageError is bad command-line use: exit status 2.
 type usageError struct{ msg string }
@@ -61,6 +62,9 @@ func runCLI(args []string, stdout, stderr io.Writer) (code int) {
 	}
 	if err == nil {
 		return 0
+	}
+	if errors.Is(err, errReported) {
+		return 1
 	}
 	var ue usageError
 	if errors.As(err, &ue) || errors.Is(err, flag.ErrHelp) {
@@ -225,7 +229,7 @@ func classify(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if failed > 0 {
-		return fmt.Errorf("%d of %d photos could not be classified", failed, fs.NArg())
+		return errReported // each failure already has its own line
 	}
 	return nil
 }
@@ -233,7 +237,11 @@ func classify(args []string, stdout, stderr io.Writer) error {
 func classifyFile(c *model.Classifier, path string, k int) ([]vision.Result, float64, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, 0, pathErr(err)
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			return nil, 0, pe.Err
+		}
+		return nil, 0, err
 	}
 	t0 := time.Now()
 	img, _, err := vision.Decode(data)

@@ -1,5 +1,3 @@
-//go:build !wasm
-
 // Command glimpse is the Glimpse app binary. Natively it offers the command
 // line (classify, infer) on the same engine the browser runs.
 package main

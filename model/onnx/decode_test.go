@@ -3,8 +3,12 @@ package onnx
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/glimpse/glimpse/model/graph"
+	"github.com/glimpse/glimpse/model/onnx/onnxtest"
 )
 
 const shared = "../../../shared"
@@ -102,4 +106,67 @@ func TestDecodeBadInput(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The three things onnx-go drops are recovered: opset, symbolic dimensions
+// and a repeated input.
+func TestDecodeRecoversWhatOnnxGoDrops(t *testing.T) {
+	m := onnxtest.Model{
+		Opset:   11,
+		Inputs:  []onnxtest.Value{{Name: "x", Dims: []any{"N", 3, "H", 5}}},
+		Outputs: []onnxtest.Value{{Name: "y", Dims: []any{"N", 3, "H", 5}}},
+		Nodes:   []onnxtest.Node{{Op: "Mul", Name: "square", Inputs: []string{"x", "x"}, Outputs: []string{"y"}}},
+	}
+	g, err := Decode(m.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.Opset != 11 {
+		t.Errorf("opset %d, want 11", g.Opset)
+	}
+	want := []graph.Dim{{Param: "N"}, {Value: 3}, {Param: "H"}, {Value: 5}}
+	if !reflect.DeepEqual(g.Inputs[0].Dims, want) {
+		t.Errorf("dims %+v, want %+v", g.Inputs[0].Dims, want)
+	}
+	if n := g.Nodes[0]; n.Name != "square" || !reflect.DeepEqual(n.Inputs, []string{"x", "x"}) {
+		t.Errorf("node %+v, want square(x, x)", n)
+	}
+}
+
+// Inputs keep their order and empty optional slots: Clip(x, "", max).
+func TestDecodeKeepsEmptyOptionalInputs(t *testing.T) {
+	m := onnxtest.Model{
+		Inputs:  []onnxtest.Value{{Name: "x", Dims: []any{2}}},
+		Outputs: []onnxtest.Value{{Name: "y", Dims: []any{2}}},
+		Inits:   []onnxtest.Init{{Name: "hi", Floats: []float32{6}}},
+		Nodes:   []onnxtest.Node{{Op: "Clip", Inputs: []string{"x", "", "hi"}, Outputs: []string{"y"}}},
+	}
+	g, err := Decode(m.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := g.Nodes[0].Inputs; !reflect.DeepEqual(got, []string{"x", "", "hi"}) {
+		t.Errorf("inputs %q", got)
+	}
+	if len(g.Inputs) != 1 {
+		t.Errorf("initializer listed as input: %+v", g.Inputs)
+	}
+}
+
+// FuzzDecode: no input, however broken, makes the decoder panic.
+func FuzzDecode(f *testing.F) {
+	f.Add(onnxtest.Model{
+		Inputs:  []onnxtest.Value{{Name: "x", Dims: []any{"N", 4}}},
+		Outputs: []onnxtest.Value{{Name: "y", Dims: []any{"N", 4}}},
+		Inits:   []onnxtest.Init{{Name: "w", Dims: []int64{4}, Floats: []float32{1, 2, 3, 4}}},
+		Nodes:   []onnxtest.Node{{Op: "Add", Inputs: []string{"x", "w"}, Outputs: []string{"y"}}},
+	}.Bytes())
+	f.Add([]byte{})
+	f.Add([]byte("\x08\x07\x3a\x00"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		g, err := Decode(data)
+		if err == nil && g == nil {
+			t.Fatal("nil graph without error")
+		}
+	})
 }
