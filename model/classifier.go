@@ -79,6 +79,9 @@ func Load(f Files) (*Classifier, error) {
 			return nil, fmt.Errorf("%s: the model's input %q is fixed at %v, the card asks for %v", name, in.Name, dims(in), shape)
 		}
 	}
+	if in.DType != graph.Float32 {
+		return nil, fmt.Errorf("%s: input %q is %s; an image input is float32", name, in.Name, in.DType)
+	}
 	if len(in.Dims) != 4 {
 		return nil, fmt.Errorf("%s: input %q has shape %v; an image input has 4 dimensions", name, in.Name, dims(in))
 	}

@@ -27,7 +27,9 @@ type Options struct {
 // Program is a graph compiled for fixed shapes, ready to run repeatedly.
 // A Program is not safe for concurrent use: runs share one arena.
 type Program struct {
-	Graph   *graph.Graph // the optimized graph that runs
+	Graph *graph.Graph // the optimized graph that runs
+	// Inputs are the graph's inputs in order (float32, int64 or bool):
+	// write into them, then Execute.
 	Inputs  []*graph.Tensor
 	Outputs []*graph.Tensor
 	Names   struct{ Inputs, Outputs []string }
@@ -96,8 +98,8 @@ func Compile(g *graph.Graph, opt Options) (p *Program, err error) {
 		if err != nil {
 			return nil, err
 		}
-		if in.DType != graph.Float32 {
-			return nil, fmt.Errorf("input %q has type %s; only float32 inputs are supported", in.Name, in.DType)
+		if in.DType == graph.Undefined {
+			return nil, fmt.Errorf("input %q has an element type the engine lacks; float32, int64 and bool inputs are supported", in.Name)
 		}
 		vals[in.Name] = &Value{DType: in.DType, Shape: shape}
 		inputs = append(inputs, in.Name)
@@ -484,6 +486,9 @@ func (p *Program) Run(input []float32) ([]float32, error) {
 		return nil, errors.New("the model has no inputs")
 	}
 	in := p.Inputs[0]
+	if in.DType != graph.Float32 {
+		return nil, fmt.Errorf("input %q is %s, not float32", p.Names.Inputs[0], in.DType)
+	}
 	if len(input) != len(in.F) {
 		return nil, fmt.Errorf("input has %d values; the model's input %v needs %d", len(input), in.Shape, len(in.F))
 	}

@@ -57,7 +57,7 @@ func windowGeom(n *graph.Node, in, k []int, ceil bool) (window, error) {
 	// Lay a 1-D window out as H=1 so kernels see only 2-D.
 	off := 2 - sp
 	for i := 0; i < 2; i++ {
-		w.k[i], w.s[i], w.d[i], w.in[i] = 1, 1, 1, 1
+		w.k[i], w.s[i], w.d[i], w.in[i], w.out[i] = 1, 1, 1, 1, 1
 	}
 	for i := 0; i < sp; i++ {
 		j := i + off

@@ -10,7 +10,8 @@ import (
 func init() {
 	register(prepUnary, "Relu", "Sigmoid", "Tanh", "Exp", "Log", "Neg", "Abs", "Sqrt", "Erf",
 		"Reciprocal", "Floor", "Ceil", "Round", "HardSigmoid", "HardSwish", "LeakyRelu", "Elu", "Selu",
-		"Softplus", "Softsign", "Sin", "Cos", "Sign", "Not", "Clip", "Celu", "ThresholdedRelu", "Gelu", "Mish")
+		"Softplus", "Softsign", "Sin", "Cos", "Sign", "Not", "Clip", "Celu", "ThresholdedRelu", "Gelu", "Mish",
+		"Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "Acosh", "Atanh", "Shrink")
 	register(prepBinary, "Add", "Sub", "Mul", "Div", "Pow", "Equal", "Less", "Greater",
 		"LessOrEqual", "GreaterOrEqual", "And", "Or", "Xor", "PRelu", "Mod")
 	register(prepVariadic, "Max", "Min", "Sum", "Mean")
@@ -51,6 +52,21 @@ func unaryFloat(n *graph.Node, c *ctx, in []*Value) (func(float32) float32, erro
 		return func(x float32) float32 { return float32(math.Sin(float64(x))) }, nil
 	case "Cos":
 		return func(x float32) float32 { return float32(math.Cos(float64(x))) }, nil
+	case "Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "Acosh", "Atanh":
+		f := map[string]func(float64) float64{"Tan": math.Tan, "Asin": math.Asin, "Acos": math.Acos, "Atan": math.Atan,
+			"Sinh": math.Sinh, "Cosh": math.Cosh, "Asinh": math.Asinh, "Acosh": math.Acosh, "Atanh": math.Atanh}[n.Op]
+		return func(x float32) float32 { return float32(f(float64(x))) }, nil
+	case "Shrink":
+		lambd, bias := n.Float("lambd", 0.5), n.Float("bias", 0)
+		return func(x float32) float32 {
+			switch {
+			case x < -lambd:
+				return x + bias
+			case x > lambd:
+				return x - bias
+			}
+			return 0
+		}, nil
 	case "Sign":
 		return func(x float32) float32 {
 			switch {
@@ -399,14 +415,39 @@ func prepBinary(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 		return nil, err
 	}
 	a, b := in[0], in[1]
-	if c.opset < 7 && n.Has("broadcast") && n.Int("broadcast", 0) == 1 && n.Has("axis") {
-		return nil, fmt.Errorf("%s: legacy axis broadcasting (opset < 7) is not supported", n.Label())
+	bshape := b.Shape
+	if c.opset < 7 {
+		// Before opset 7, B broadcasts to A only when broadcast=1, and then
+		// with its dims placed from axis (default: aligned to the end);
+		// PRelu's 1-D slope is per channel.
+		axis, legacy := int64(-1), false
+		switch {
+		case n.Op == "PRelu" && len(b.Shape) == 1 && b.Shape[0] != 1 && len(a.Shape) >= 2:
+			axis, legacy = 1, true
+		case n.Int("broadcast", 0) == 1 && n.Has("axis"):
+			axis, legacy = n.Int("axis", 0), true
+			if axis < 0 {
+				axis += int64(len(a.Shape))
+			}
+		case n.Has("broadcast") && n.Int("broadcast", 0) == 0 && !sameShape(a.Shape, b.Shape):
+			return nil, fmt.Errorf("%s: shapes %v and %v differ and broadcast is 0", n.Label(), a.Shape, b.Shape)
+		}
+		if legacy {
+			if axis < 0 || int(axis)+len(b.Shape) > len(a.Shape) {
+				return nil, fmt.Errorf("%s: cannot broadcast %v to %v from axis %d", n.Label(), b.Shape, a.Shape, axis)
+			}
+			bshape = make([]int, len(a.Shape))
+			for i := range bshape {
+				bshape[i] = 1
+			}
+			copy(bshape[axis:], b.Shape)
+		}
 	}
-	out, err := broadcastShape(n, a.Shape, b.Shape)
+	out, err := broadcastShape(n, a.Shape, bshape)
 	if err != nil {
 		return nil, err
 	}
-	bc := newBcast(out, a.Shape, b.Shape)
+	bc := newBcast(out, a.Shape, bshape)
 	cmp := n.Op == "Equal" || n.Op == "Less" || n.Op == "Greater" || n.Op == "LessOrEqual" || n.Op == "GreaterOrEqual"
 	logic := n.Op == "And" || n.Op == "Or" || n.Op == "Xor"
 	switch {
@@ -472,6 +513,17 @@ func prepBinary(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 				}
 			})
 			return ferr
+		}), nil
+	case a.DType == graph.Int64 && b.DType == graph.Float32 && n.Op == "Pow":
+		// Pow's result has the base's type.
+		return one(graph.Int64, out, func(in, out []*graph.Tensor, _ []float32) error {
+			x, y, z := in[0].I, in[1].F, out[0].I
+			bc.each(func(o int, off []int) {
+				for i := 0; i < bc.inner; i++ {
+					z[o+i] = int64(math.Pow(float64(x[off[0]+i*bc.istep[0]]), float64(y[off[1]+i*bc.istep[1]])))
+				}
+			})
+			return nil
 		}), nil
 	case a.DType == graph.Float32 && (b.DType == graph.Float32 || n.Op == "Pow" && b.DType == graph.Int64):
 		if cmp {

@@ -29,9 +29,11 @@ func prepPool(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 	if x.DType != graph.Float32 {
 		return nil, fmt.Errorf("%s: needs float input", n.Label())
 	}
-	if len(n.Outputs) > 1 && n.Outputs[1] != "" {
-		return nil, fmt.Errorf("%s: the Indices output is not supported", n.Label())
+	withIdx := len(n.Outputs) > 1 && n.Outputs[1] != ""
+	if withIdx && n.Op != "MaxPool" {
+		return nil, fmt.Errorf("%s: has a second output", n.Label())
 	}
+	colMajor := n.Int("storage_order", 0) == 1
 	rank := len(x.Shape)
 	if rank != 3 && rank != 4 {
 		return nil, fmt.Errorf("%s: input %v: only 1-D and 2-D pooling is supported", n.Label(), x.Shape)
@@ -63,7 +65,12 @@ func prepPool(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 	includePad := n.Int("count_include_pad", 0) == 1
 	planes := x.Shape[0] * x.Shape[1]
 	H, W, OH, OW := geo.in[0], geo.in[1], geo.out[0], geo.out[1]
-	return one(graph.Float32, out, func(in, o []*graph.Tensor, _ []float32) error {
+	pr := one(graph.Float32, out, nil)
+	if withIdx {
+		// Indices index the flattened input, with H and W swapped for storage_order 1.
+		pr.outs = append(pr.outs, Value{DType: graph.Int64, Shape: copyShape(out)})
+	}
+	pr.run = func(in, o []*graph.Tensor, _ []float32) error {
 		src, dst := in[0].F, o[0].F
 		for p := 0; p < planes; p++ {
 			plane := src[p*H*W : (p+1)*H*W]
@@ -74,7 +81,7 @@ func prepPool(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 					if isMax {
 						acc = float32(math.Inf(-1))
 					}
-					cnt := 0
+					cnt, arg := 0, -1
 					for kh := 0; kh < geo.k[0]; kh++ {
 						h := h0 + kh*geo.d[0]
 						if h < 0 || h >= H {
@@ -87,8 +94,11 @@ func prepPool(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 							}
 							v := plane[h*W+w]
 							if isMax {
-								if v > acc || v != v {
-									acc = v
+								if v > acc || v != v || arg < 0 {
+									acc, arg = v, h*W+w
+									if colMajor {
+										arg = w*H + h
+									}
 								}
 							} else {
 								acc += v
@@ -108,11 +118,15 @@ func prepPool(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 						}
 					}
 					dst[(p*OH+oh)*OW+ow] = acc
+					if withIdx && o[1] != nil {
+						o[1].I[(p*OH+oh)*OW+ow] = int64(p*H*W + arg)
+					}
 				}
 			}
 		}
 		return nil
-	}), nil
+	}
+	return pr, nil
 }
 
 func prepGlobalPool(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {

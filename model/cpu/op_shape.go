@@ -50,6 +50,23 @@ func prepReshape(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 	switch n.Op {
 	case "Identity", "Dropout":
 		out = copyShape(x.Shape)
+		if n.Op == "Dropout" && len(in) > 2 && in[2] != nil {
+			tm, err := needConst(n, in, 2, "training_mode")
+			if err != nil {
+				return nil, err
+			}
+			ratio := float32(0.5)
+			if in[1] != nil {
+				rt, err := needConst(n, in, 1, "ratio")
+				if err != nil {
+					return nil, err
+				}
+				ratio = rt.AsFloats()[0]
+			}
+			if tm.AsInts()[0] != 0 && ratio != 0 {
+				return nil, fmt.Errorf("%s: training-mode Dropout (random masking) is not supported", n.Label())
+			}
+		}
 		if n.Op == "Dropout" && len(n.Outputs) > 1 && n.Outputs[1] != "" {
 			mask := Value{DType: graph.Bool, Shape: copyShape(x.Shape)}
 			return &prepared{outs: []Value{{DType: x.DType, Shape: out}, mask}, alias: true,
@@ -102,9 +119,13 @@ func prepReshape(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 			return nil, fmt.Errorf("%s: cannot reshape %v (%d values) to %v", n.Label(), x.Shape, total, out)
 		}
 	case "Flatten":
-		axis, err := normAxis(n, n.Int("axis", 1), len(x.Shape)+1)
-		if err != nil {
-			return nil, err
+		// axis is in [-r, r]: a negative one counts from the end of the input's rank.
+		axis := n.Int("axis", 1)
+		if axis < 0 {
+			axis += int64(len(x.Shape))
+		}
+		if axis < 0 || axis > int64(len(x.Shape)) {
+			return nil, fmt.Errorf("%s: axis %d out of range for rank %d", n.Label(), n.Int("axis", 1), len(x.Shape))
 		}
 		out = []int{graph.NumElems(x.Shape[:axis]), graph.NumElems(x.Shape[axis:])}
 	case "Squeeze":

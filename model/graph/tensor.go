@@ -145,6 +145,18 @@ func FromDense(d *tensor.Dense) (*Tensor, error) {
 		shape = []int{}
 	}
 	n := NumElems(shape)
+	if n == 0 && len(shape) > 0 {
+		// An empty tensor: gorgonia's Data panics on it, and there is nothing to copy.
+		switch d.Dtype() {
+		case tensor.Float32, tensor.Float64:
+			return New(Float32, shape), nil
+		case tensor.Int64, tensor.Int32:
+			return New(Int64, shape), nil
+		case tensor.Bool:
+			return New(Bool, shape), nil
+		}
+		return nil, fmt.Errorf("tensor of type %v is not supported", d.Dtype())
+	}
 	// gorgonia gives a vector of one element the shape (1); keep ONNX's view.
 	switch v := d.Data().(type) {
 	case []float32:

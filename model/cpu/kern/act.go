@@ -8,17 +8,13 @@ func ApplyAct(act Act, y []float32) {
 	applyAct(act, y)
 }
 
-// epilogue computes y[i] = act(y[i] + bias + res[i]) for one output row
-// segment while it is still in L1. res may be nil.
-func epilogue(y []float32, bias float32, res []float32, act Act) {
+// epilogue computes y[i] = act(y[i] + res[i]) for one output row segment
+// while it is still in L1 (the bias is already in y). res may be nil.
+func epilogue(y []float32, res []float32, act Act) {
 	if res != nil {
 		res = res[:len(y)]
 		for i, r := range res {
-			y[i] += bias + r
-		}
-	} else if bias != 0 {
-		for i := range y {
-			y[i] += bias
+			y[i] += r
 		}
 	}
 	applyAct(act, y)

@@ -5,16 +5,21 @@ package kern
 // streams over it.
 const convBudget = 48 << 10
 
+// nativeNC caps the column block of the platform-GEMM conv path so the
+// mg×nc output block is still cache-hot for the epilogue.
+const nativeNC = 192
+
 // PackedConv holds conv weights pre-packed once at model load in the layout
-// Conv's kernels read: for the GEMM path, per group ceil(Mg/mr) strips of
-// kg groups of mr weights (rows past Mg zero); for the direct depthwise path,
-// the weights as given.
+// Conv's kernels read: for the scalar GEMM path, per group ceil(Mg/mr)
+// strips of kg groups of mr weights (rows past Mg zero); for the platform
+// GEMM path (plain) and the direct depthwise path, the weights as given.
 type PackedConv struct {
 	p       ConvParams
 	mg, kg  int // output channels and GEMM depth (C/G*KH*KW) per group
 	strips  int // ceil(mg/mr)
 	w       []float32
 	dwDirec bool
+	plain   bool
 }
 
 // PackConv pre-packs ONNX conv weights [M, C/Group, KH, KW] once at model
@@ -27,8 +32,9 @@ func PackConv(p ConvParams, w []float32) *PackedConv {
 		panic("kern: PackConv: weights too short")
 	}
 	pc := &PackedConv{p: p, mg: mg, kg: kg, strips: (mg + mr - 1) / mr}
-	if isDirectDepthwise(p) {
-		pc.dwDirec = true
+	if isDirectDepthwise(p) || useNative {
+		pc.dwDirec = isDirectDepthwise(p)
+		pc.plain = !pc.dwDirec
 		pc.w = append([]float32(nil), w[:p.M*kg]...)
 		return pc
 	}
@@ -47,11 +53,11 @@ func PackConv(p ConvParams, w []float32) *PackedConv {
 	return pc
 }
 
-// ScratchSize is the number of float32 of scratch Conv needs (the packed
-// im2col block); 0 if none.
+// ScratchSize is the number of float32 of scratch Conv needs: the packed
+// im2col block, or for direct depthwise one zero input row.
 func ScratchSize(p ConvParams) int {
 	if isDirectDepthwise(p) {
-		return 0
+		return p.W
 	}
 	kg := p.C / p.Group * p.KH * p.KW
 	return kg * convNC(kg, p.OH*p.OW)
@@ -86,7 +92,10 @@ func Conv(p ConvParams, w *PackedConv, x, bias, res []float32, act Act, y, scrat
 		panic("kern: Conv: slice too short")
 	}
 	if w.dwDirec {
-		depthwise(p, w.w, x, bias, res, act, y)
+		if len(scratch) < p.W {
+			panic("kern: Conv: scratch too short")
+		}
+		depthwise(p, w.w, x, bias, res, act, y, scratch)
 		return
 	}
 	kg, mg, g := w.kg, w.mg, p.Group
@@ -97,6 +106,9 @@ func Conv(p ConvParams, w *PackedConv, x, bias, res []float32, act Act, y, scrat
 	cg := p.C / g
 	wsz := w.strips * kg * mr
 	one := is1x1(p)
+	if w.plain {
+		nc = min(nc, nativeNC)
+	}
 	for n := 0; n < p.N; n++ {
 		for gi := 0; gi < g; gi++ {
 			xg := x[(n*p.C+gi*cg)*hw : (n*p.C+(gi+1)*cg)*hw]
@@ -108,6 +120,19 @@ func Conv(p ConvParams, w *PackedConv, x, bias, res []float32, act Act, y, scrat
 			var bg []float32
 			if bias != nil {
 				bg = bias[gi*mg : (gi+1)*mg]
+			}
+			if w.plain {
+				wg := w.w[gi*mg*kg : (gi+1)*mg*kg]
+				for j0 := 0; j0 < npix; j0 += nc {
+					nb := min(nc, npix-j0)
+					b, ldb := xg[j0:], hw
+					if !one {
+						im2colPlain(p, xg, j0, nb, kg, scratch)
+						b, ldb = scratch, nb
+					}
+					convBlockPlain(wg, b, ldb, kg, mg, nb, yg[j0:], npix, bg, rg, j0, act)
+				}
+				continue
 			}
 			wg := w.w[gi*wsz : (gi+1)*wsz]
 			for j0 := 0; j0 < npix; j0 += nc {
@@ -131,17 +156,73 @@ func convBlock(wg, bp []float32, kg, mg, nb int, y []float32, ldy int, bias, res
 	for i := 0; i < mg; i += mr {
 		mb := min(mr, mg-i)
 		ap := wg[(i/mr)*kg*mr : (i/mr+1)*kg*mr]
-		macroRow(kg, ap, bp, y[i*ldy:], ldy, mb, nb, false)
+		var bt [mr]float32
+		if bias != nil {
+			copy(bt[:mb], bias[i:i+mb])
+		}
+		macroRow(kg, ap, bp, y[i*ldy:], ldy, mb, nb, false, &bt)
+		if res == nil && act.Kind == ActNone {
+			continue
+		}
 		for r := i; r < i+mb; r++ {
-			var b float32
-			if bias != nil {
-				b = bias[r]
-			}
 			var rr []float32
 			if res != nil {
 				rr = res[r*ldy+j0 : r*ldy+j0+nb]
 			}
-			epilogue(y[r*ldy:r*ldy+nb], b, rr, act)
+			epilogue(y[r*ldy:r*ldy+nb], rr, act)
+		}
+	}
+}
+
+// convBlockPlain is convBlock for the platform GEMM (gonum's assembly
+// Sgemm natively): y[mg×nb] = w[mg×kg]·b[kg×nb], then bias, residual and
+// activation per row while the block is still in cache.
+func convBlockPlain(wg, b []float32, ldb, kg, mg, nb int, y []float32, ldy int, bias, res []float32, j0 int, act Act) {
+	if !gemmNative(false, false, mg, nb, kg, 1, wg, kg, b, ldb, 0, y, ldy) {
+		gemmScalar(false, false, mg, nb, kg, 1, wg, kg, b, ldb, 0, y, ldy)
+	}
+	for r := 0; r < mg; r++ {
+		row := y[r*ldy : r*ldy+nb]
+		if bias != nil {
+			bv := bias[r]
+			for i := range row {
+				row[i] += bv
+			}
+		}
+		var rr []float32
+		if res != nil {
+			rr = res[r*ldy+j0 : r*ldy+j0+nb]
+		}
+		epilogue(row, rr, act)
+	}
+}
+
+// im2colPlain writes the im2col matrix's columns [j0, j0+nb) for one group
+// as a plain row-major kg×nb matrix, for the platform GEMM.
+func im2colPlain(p ConvParams, xg []float32, j0, nb, kg int, dst []float32) {
+	kk := p.KH * p.KW
+	hw := p.H * p.W
+	for k := 0; k < kg; k++ {
+		c, r := k/kk, k%kk
+		ky, kx := r/p.KW, r%p.KW
+		plane := xg[c*hw : (c+1)*hw]
+		oy, ox := j0/p.OW, j0%p.OW
+		offY := ky*p.DH - p.PT
+		offX := kx*p.DW - p.PL
+		row := dst[k*nb : (k+1)*nb]
+		for j := range row {
+			iy := oy*p.SH + offY
+			ix := ox*p.SW + offX
+			var v float32
+			if uint(iy) < uint(p.H) && uint(ix) < uint(p.W) {
+				v = plane[iy*p.W+ix]
+			}
+			row[j] = v
+			ox++
+			if ox == p.OW {
+				ox = 0
+				oy++
+			}
 		}
 	}
 }

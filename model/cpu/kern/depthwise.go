@@ -9,13 +9,18 @@ func isDirectDepthwise(p ConvParams) bool {
 		p.DH == 1 && p.DW == 1
 }
 
-// depthwise runs the direct depthwise conv plane by plane. For each output
-// row it uses the bounds-check-free interior kernel where the whole window
-// is inside the image and the padded border path elsewhere, then applies the
-// epilogue to the row while it is in L1. Bias is folded into the sums.
-func depthwise(p ConvParams, w, x, bias, res []float32, act Act, y []float32) {
+// depthwise runs the direct depthwise conv plane by plane. Output columns
+// whose window lies inside the row go through the bounds-check-free
+// interior kernels, with input rows above or below the image replaced by a
+// row of zeros (zero, at least W floats of scratch) so the top and bottom
+// rows take the fast path too; the few left/right border columns take the
+// padded per-tap path. Each output row then gets its epilogue while in L1.
+// Bias is folded into the sums.
+func depthwise(p ConvParams, w, x, bias, res []float32, act Act, y, zero []float32) {
 	k, s := p.KH, p.SH
 	hw, npix := p.H*p.W, p.OH*p.OW
+	zero = zero[:p.W]
+	clear(zero)
 	// Output columns whose window is entirely inside the row: ox*s-PL >= 0
 	// and ox*s-PL+k <= W.
 	oxLo := min((p.PL+s-1)/s, p.OW)
@@ -24,6 +29,10 @@ func depthwise(p ConvParams, w, x, bias, res []float32, act Act, y []float32) {
 		oxHi = min((p.W-k+p.PL)/s+1, p.OW)
 	}
 	oxHi = max(oxHi, oxLo)
+	cnt := oxHi - oxLo
+	span := (cnt-1)*s + k
+	ix := oxLo*s - p.PL
+	var rows [5][]float32
 	for n := 0; n < p.N; n++ {
 		for c := 0; c < p.C; c++ {
 			plane := x[(n*p.C+c)*hw : (n*p.C+c+1)*hw]
@@ -39,34 +48,32 @@ func depthwise(p ConvParams, w, x, bias, res []float32, act Act, y []float32) {
 			wc := w[c*k*k : (c+1)*k*k]
 			for oy := 0; oy < p.OH; oy++ {
 				orow := out[oy*p.OW : (oy+1)*p.OW]
-				iy := oy*s - p.PT
-				if iy >= 0 && iy+k <= p.H && oxHi > oxLo {
-					dwBorder(p, plane, wc, b, orow, oy, 0, oxLo)
-					ix := oxLo*s - p.PL
-					cnt := oxHi - oxLo
-					span := (cnt-1)*s + k
-					o := orow[oxLo:oxHi]
-					if k == 3 {
-						r0 := plane[iy*p.W+ix : iy*p.W+ix+span]
-						r1 := plane[(iy+1)*p.W+ix : (iy+1)*p.W+ix+span]
-						r2 := plane[(iy+2)*p.W+ix : (iy+2)*p.W+ix+span]
-						if s == 1 {
-							dw3s1(o, r0, r1, r2, wc, b)
+				if cnt > 0 {
+					iy := oy*s - p.PT
+					for ky := 0; ky < k; ky++ {
+						if r := iy + ky; uint(r) < uint(p.H) {
+							rows[ky] = plane[r*p.W+ix : r*p.W+ix+span]
 						} else {
-							dw3s2(o, r0, r1, r2, wc, b)
+							rows[ky] = zero[:span]
 						}
-					} else {
-						dw5(o, plane[iy*p.W+ix:], p.W, span, wc, b, s)
 					}
-					dwBorder(p, plane, wc, b, orow, oy, oxHi, p.OW)
-				} else {
-					dwBorder(p, plane, wc, b, orow, oy, 0, p.OW)
+					o := orow[oxLo:oxHi]
+					switch {
+					case k == 3 && s == 1:
+						dw3s1(o, rows[0], rows[1], rows[2], wc, b)
+					case k == 3:
+						dw3s2(o, rows[0], rows[1], rows[2], wc, b)
+					default:
+						dw5(o, &rows, wc, b, s)
+					}
 				}
+				dwBorder(p, plane, wc, b, orow, oy, 0, oxLo)
+				dwBorder(p, plane, wc, b, orow, oy, oxHi, p.OW)
 				var rr []float32
 				if rp != nil {
 					rr = rp[oy*p.OW : (oy+1)*p.OW]
 				}
-				epilogue(orow, 0, rr, act)
+				epilogue(orow, rr, act)
 			}
 		}
 	}
@@ -149,15 +156,14 @@ func dw3s2(o, r0, r1, r2, w []float32, bias float32) {
 // dw5 is the 5×5 interior kernel (stride s = 1 or 2). 25 weights do not fit
 // in registers, so it accumulates one kernel row at a time into the output
 // row, keeping that row's five weights in locals and computing two outputs
-// per iteration. src starts at the window's top-left input; ld is the input
-// row stride and span the inputs each row segment needs.
-func dw5(o, src []float32, ld, span int, w []float32, bias float32, s int) {
+// per iteration. rows holds the five input row segments.
+func dw5(o []float32, rows *[5][]float32, w []float32, bias float32, s int) {
 	for i := range o {
 		o[i] = bias
 	}
 	w = w[:25]
 	for ky := 0; ky < 5; ky++ {
-		r := src[ky*ld : ky*ld+span]
+		r := rows[ky]
 		wr := w[ky*5 : ky*5+5]
 		w0, w1, w2, w3, w4 := wr[0], wr[1], wr[2], wr[3], wr[4]
 		oo := o

@@ -44,6 +44,10 @@ func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 // scaled by beta (unless beta is 0, in which case the first K block
 // overwrites C).
 func gemmScalar(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if m == 1 {
+		gemv(transA, transB, n, k, alpha, a, lda, b, ldb, beta, c)
+		return
+	}
 	var bbuf [gemmKC * gemmNC]float32
 	var abuf [gemmKC * mr]float32
 	for jc := 0; jc < n; jc += gemmNC {
@@ -55,32 +59,98 @@ func gemmScalar(transA, transB bool, m, n, k int, alpha float32, a []float32, ld
 			for ic := 0; ic < m; ic += mr {
 				mb := min(mr, m-ic)
 				packA(transA, a, lda, ic, pc, mb, kb, alpha, abuf[:])
-				macroRow(kb, abuf[:kb*mr], bbuf[:], c[ic*ldc+jc:], ldc, mb, nb, add)
+				macroRow(kb, abuf[:kb*mr], bbuf[:], c[ic*ldc+jc:], ldc, mb, nb, add, nil)
 			}
 		}
 	}
 }
 
+// gemv is the m == 1 case (a classifier's fully connected layer at batch 1):
+// packing B for a single row would cost more than the multiply and waste
+// 3/4 of the 4-row tile, so it streams B once with dot products (B
+// transposed, rows contiguous) or row axpys.
+func gemv(transA, transB bool, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32) {
+	c = c[:n]
+	sa := 1
+	if transA {
+		sa = lda
+	}
+	if transB {
+		for j := range c {
+			row := b[j*ldb : j*ldb+k]
+			var s float32
+			if sa == 1 {
+				s = dot(a[:k], row)
+			} else {
+				for p, v := range row {
+					s += a[p*sa] * v
+				}
+			}
+			if beta != 0 {
+				c[j] += alpha * s
+			} else {
+				c[j] = alpha * s
+			}
+		}
+		return
+	}
+	if beta == 0 {
+		clear(c)
+	}
+	for p := 0; p < k; p++ {
+		s := alpha * a[p*sa]
+		row := b[p*ldb : p*ldb+n]
+		row = row[:len(c)] // lets the compiler drop the check on c[j]
+		for j, v := range row {
+			c[j] += s * v
+		}
+	}
+}
+
+// dot is a 4-way unrolled dot product (four independent sums hide the add
+// latency); x and y have equal length.
+func dot(x, y []float32) float32 {
+	var s0, s1, s2, s3 float32
+	y = y[:len(x)]
+	for len(x) >= 4 && len(y) >= 4 {
+		s0 += x[0] * y[0]
+		s1 += x[1] * y[1]
+		s2 += x[2] * y[2]
+		s3 += x[3] * y[3]
+		x, y = x[4:], y[4:]
+	}
+	for i, v := range x {
+		s0 += v * y[i]
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
 // macroRow multiplies one packed mr×kb A strip by every packed kb×nr strip
-// of a B block, writing (or adding, if add) an mb×nb slab of C.
-func macroRow(kb int, ap, bp []float32, c []float32, ldc, mb, nb int, add bool) {
+// of a B block, writing (or adding, if add) an mb×nb slab of C. bias, if not
+// nil, holds mr per-row values the accumulators start from, which fuses the
+// conv bias for free.
+func macroRow(kb int, ap, bp []float32, c []float32, ldc, mb, nb int, add bool, bias *[mr]float32) {
+	var b0, b1, b2, b3 float32
+	if bias != nil {
+		b0, b1, b2, b3 = bias[0], bias[1], bias[2], bias[3]
+	}
 	sz := kb * nr
 	for j := 0; j < nb; j += nr {
 		bs := bp[(j/nr)*sz : (j/nr+1)*sz]
 		w := min(nr, nb-j)
 		if mb == mr && w == nr {
-			kern4x3(ap, bs, c[j:], ldc, add)
+			kern4x3(ap, bs, c[j:], ldc, add, b0, b1, b2, b3)
 			continue
 		}
-		edgeTile(ap, bs, c[j:], ldc, mb, w, add)
+		edgeTile(ap, bs, c[j:], ldc, mb, w, add, b0, b1, b2, b3)
 	}
 }
 
 // edgeTile handles a partial mb×w tile at the M or N edge: it computes a
 // full tile into a temporary and writes (or adds) only the valid part.
-func edgeTile(ap, bs []float32, c []float32, ldc, mb, w int, add bool) {
+func edgeTile(ap, bs []float32, c []float32, ldc, mb, w int, add bool, b0, b1, b2, b3 float32) {
 	var t [mr * nr]float32
-	kern4x3(ap, bs, t[:], nr, false)
+	kern4x3(ap, bs, t[:], nr, false, b0, b1, b2, b3)
 	for i := 0; i < mb; i++ {
 		row := c[i*ldc : i*ldc+w]
 		tr := t[i*nr : i*nr+w]
@@ -94,13 +164,17 @@ func edgeTile(ap, bs []float32, c []float32, ldc, mb, w int, add bool) {
 	}
 }
 
-// kern4x3 is the register-blocked micro-kernel: C[4×3] (+)= A·B where ap
-// holds k groups of 4 A values (one per row) and bp k groups of 3 B values
-// (one per column). The loop is written as reslicing under a length guard
+// kern4x3 is the register-blocked micro-kernel: C[4×3] = bias + A·B (or
+// C += bias + A·B if add) where ap holds k groups of 4 A values (one per
+// row), bp k groups of 3 B values (one per column) and b0..b3 are per-row
+// biases. The loop is written as reslicing under a length guard
 // so the compiler removes every bounds check from it (verified with
 // -gcflags=-d=ssa/check_bce); under wasm bounds checks otherwise dominate.
-func kern4x3(ap, bp []float32, c []float32, ldc int, add bool) {
-	var c00, c01, c02, c10, c11, c12, c20, c21, c22, c30, c31, c32 float32
+func kern4x3(ap, bp []float32, c []float32, ldc int, add bool, b0, b1, b2, b3 float32) {
+	c00, c01, c02 := b0, b0, b0
+	c10, c11, c12 := b1, b1, b1
+	c20, c21, c22 := b2, b2, b2
+	c30, c31, c32 := b3, b3, b3
 	for len(ap) >= 4 && len(bp) >= 3 {
 		b0, b1, b2 := bp[0], bp[1], bp[2]
 		a := ap[0]
