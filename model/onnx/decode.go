@@ -85,6 +85,33 @@ func Decode(data []byte) (g *graph.Graph, err error) {
 		return nil, errors.New("not a valid ONNX file: it imports no ai.onnx opset")
 	}
 
+	// onnx-go cannot decode empty initializers: hand it the model without
+	// them and add them back below.
+	empty := map[string]scannedInit{}
+	for _, in := range s.inits {
+		if in.empty() {
+			empty[in.name] = in
+		}
+	}
+	dropAttr := map[int]map[string]bool{}
+	for k, n := range s.nodes {
+		for _, a := range n.emptyAttrs {
+			if dropAttr[k] == nil {
+				dropAttr[k] = map[string]bool{}
+			}
+			dropAttr[k][a.name] = true
+		}
+	}
+	if len(empty) > 0 || len(dropAttr) > 0 {
+		drop := map[string]bool{}
+		for name := range empty {
+			drop[name] = true
+		}
+		if data, err = withoutEmpty(data, drop, dropAttr); err != nil {
+			return nil, fmt.Errorf("not a valid ONNX file: %v", err)
+		}
+	}
+
 	b := newBackend()
 	m := onnxgo.NewModel(b)
 	if err := safeUnmarshal(m, data); err != nil {
@@ -102,6 +129,14 @@ func Decode(data []byte) (g *graph.Graph, err error) {
 		Initializers: map[string]*tensor.Dense{},
 	}
 	for _, in := range s.inits {
+		if in.empty() {
+			dt := tensor.Float32
+			if DType(in.dataType) == graph.Int64 {
+				dt = tensor.Int64
+			}
+			g.Initializers[in.name] = tensor.New(tensor.Of(dt), tensor.WithShape(dimsOf(in.dims)...))
+			continue
+		}
 		bn := b.byName[in.name]
 		if bn == nil || bn.t == nil {
 			return nil, fmt.Errorf("decode ONNX: initializer %q has no data", in.name)
@@ -137,6 +172,9 @@ func Decode(data []byte) (g *graph.Graph, err error) {
 			if !equal(n.Inputs, sn.inputs) {
 				return nil, fmt.Errorf("decode ONNX: %s: inputs %q decoded as %q", n.Label(), sn.inputs, n.Inputs)
 			}
+		}
+		for _, a := range sn.emptyAttrs {
+			n.Attrs[a.name] = graph.New(DType(a.dataType), dimsOf(a.dims))
 		}
 		for name, v := range ap.op.Attributes {
 			a, err := attr(v)
@@ -321,4 +359,12 @@ func (b *backend) Edge(u, v int64) gonum.Edge {
 		}
 	}
 	return nil
+}
+
+func dimsOf(d []int64) []int {
+	out := make([]int, len(d))
+	for i, v := range d {
+		out[i] = int(v)
+	}
+	return out
 }

@@ -170,3 +170,22 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// An empty initializer (Resize's unused roi in real exports) decodes: onnx-go
+// alone rejects it with "No data found".
+func TestDecodeEmptyInitializer(t *testing.T) {
+	m := onnxtest.Model{
+		Inputs:  []onnxtest.Value{{Name: "x", Dims: []any{1, 1, 2, 2}}},
+		Outputs: []onnxtest.Value{{Name: "y", Dims: []any{1, 1, 4, 4}}},
+		Inits:   []onnxtest.Init{{Name: "roi", Dims: []int64{0}}, {Name: "scales", Dims: []int64{4}, Floats: []float32{1, 1, 2, 2}}},
+		Nodes:   []onnxtest.Node{{Op: "Resize", Inputs: []string{"x", "roi", "scales"}, Outputs: []string{"y"}}},
+	}
+	g, err := Decode(m.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	roi := g.Initializers["roi"]
+	if roi == nil || roi.Shape().TotalSize() != 0 || len(g.Initializers["scales"].Data().([]float32)) != 4 {
+		t.Fatalf("initializers %v", g.Initializers)
+	}
+}

@@ -28,11 +28,15 @@ const (
 	graphInput       = 11
 	graphOutput      = 12
 
-	nodeInput  = 1
-	nodeOutput = 2
-	nodeName   = 3
-	nodeOpType = 4
-	nodeDomain = 7
+	nodeInput     = 1
+	nodeOutput    = 2
+	nodeName      = 3
+	nodeOpType    = 4
+	nodeAttribute = 5
+	nodeDomain    = 7
+
+	attrName   = 1
+	attrTensor = 5
 
 	valueName = 1
 	valueType = 2
@@ -56,6 +60,9 @@ const (
 type scannedNode struct {
 	name, op, domain string
 	inputs, outputs  []string
+	// emptyAttrs are tensor attributes with no elements (an empty Constant),
+	// which onnx-go cannot decode.
+	emptyAttrs []scannedInit
 }
 
 type scannedValue struct {
@@ -73,7 +80,19 @@ type scannedDim struct {
 type scannedInit struct {
 	name     string
 	dataType int64
+	dims     []int64
 	external bool
+}
+
+// empty reports whether the initializer holds no elements (a 0 in its dims),
+// like the empty roi of an exported Resize. onnx-go cannot decode those.
+func (in scannedInit) empty() bool {
+	for _, d := range in.dims {
+		if d == 0 {
+			return true
+		}
+	}
+	return false
 }
 
 type scan struct {
@@ -180,6 +199,27 @@ func (s *scan) scanGraph(data []byte) error {
 					n.op = string(b)
 				case nodeDomain:
 					n.domain = string(b)
+				case nodeAttribute:
+					var name string
+					var t *scannedInit
+					err := fields(b, func(num protowire.Number, typ protowire.Type, v uint64, b []byte) error {
+						if num == attrName && typ == protowire.BytesType {
+							name = string(b)
+						}
+						if num == attrTensor && typ == protowire.BytesType {
+							in, err := scanTensor(b)
+							t = &in
+							return err
+						}
+						return nil
+					})
+					if err != nil {
+						return err
+					}
+					if t != nil && t.empty() {
+						t.name = name
+						n.emptyAttrs = append(n.emptyAttrs, *t)
+					}
 				}
 				return nil
 			}); err != nil {
@@ -197,18 +237,8 @@ func (s *scan) scanGraph(data []byte) error {
 				s.outputs = append(s.outputs, val)
 			}
 		case graphInitializer:
-			var in scannedInit
-			if err := fields(b, func(num protowire.Number, typ protowire.Type, v uint64, b []byte) error {
-				switch {
-				case num == tensorName && typ == protowire.BytesType:
-					in.name = string(b)
-				case num == tensorDataType && typ == protowire.VarintType:
-					in.dataType = int64(v)
-				case num == tensorDataLocation && typ == protowire.VarintType:
-					in.external = v == 1
-				}
-				return nil
-			}); err != nil {
+			in, err := scanTensor(b)
+			if err != nil {
 				return err
 			}
 			s.inits = append(s.inits, in)
@@ -265,4 +295,102 @@ func scanValue(data []byte) (scannedValue, error) {
 		return val, fmt.Errorf("value info: %w", err)
 	}
 	return val, nil
+}
+
+// withoutEmpty rewrites a model without the named initializers and without
+// the named tensor attributes of node k (dropAttr[k]).
+func withoutEmpty(data []byte, drop map[string]bool, dropAttr map[int]map[string]bool) ([]byte, error) {
+	out := make([]byte, 0, len(data))
+	err := fields(data, func(num protowire.Number, typ protowire.Type, v uint64, b []byte) error {
+		if num != modelGraph || typ != protowire.BytesType {
+			out = appendField(out, num, typ, v, b)
+			return nil
+		}
+		g := make([]byte, 0, len(b))
+		k := -1
+		err := fields(b, func(num protowire.Number, typ protowire.Type, v uint64, b []byte) error {
+			if num == graphNode && typ == protowire.BytesType {
+				k++
+				if attrs := dropAttr[k]; attrs != nil {
+					node := make([]byte, 0, len(b))
+					err := fields(b, func(num protowire.Number, typ protowire.Type, v uint64, b []byte) error {
+						if num == nodeAttribute && typ == protowire.BytesType {
+							name := ""
+							_ = fields(b, func(num protowire.Number, typ protowire.Type, v uint64, b []byte) error {
+								if num == attrName && typ == protowire.BytesType {
+									name = string(b)
+								}
+								return nil
+							})
+							if attrs[name] {
+								return nil
+							}
+						}
+						node = appendField(node, num, typ, v, b)
+						return nil
+					})
+					g = appendField(g, num, typ, 0, node)
+					return err
+				}
+			}
+			if num == graphInitializer && typ == protowire.BytesType {
+				name := ""
+				_ = fields(b, func(num protowire.Number, typ protowire.Type, v uint64, b []byte) error {
+					if num == tensorName && typ == protowire.BytesType {
+						name = string(b)
+					}
+					return nil
+				})
+				if drop[name] {
+					return nil
+				}
+			}
+			g = appendField(g, num, typ, v, b)
+			return nil
+		})
+		out = protowire.AppendTag(out, modelGraph, protowire.BytesType)
+		out = protowire.AppendBytes(out, g)
+		return err
+	})
+	return out, err
+}
+
+// appendField re-encodes one field as fields() delivered it.
+func appendField(out []byte, num protowire.Number, typ protowire.Type, v uint64, b []byte) []byte {
+	switch typ {
+	case protowire.VarintType:
+		out = protowire.AppendTag(out, num, typ)
+		return protowire.AppendVarint(out, v)
+	case protowire.BytesType:
+		out = protowire.AppendTag(out, num, typ)
+		return protowire.AppendBytes(out, b)
+	}
+	return out // fixed-width fields are not used at these levels of ONNX
+}
+
+func scanTensor(data []byte) (scannedInit, error) {
+	var in scannedInit
+	err := fields(data, func(num protowire.Number, typ protowire.Type, v uint64, b []byte) error {
+		switch {
+		case num == tensorName && typ == protowire.BytesType:
+			in.name = string(b)
+		case num == tensorDataType && typ == protowire.VarintType:
+			in.dataType = int64(v)
+		case num == tensorDataLocation && typ == protowire.VarintType:
+			in.external = v == 1
+		case num == tensorDims && typ == protowire.VarintType:
+			in.dims = append(in.dims, int64(v))
+		case num == tensorDims && typ == protowire.BytesType: // packed
+			for len(b) > 0 {
+				d, n := protowire.ConsumeVarint(b)
+				if n < 0 {
+					return errTruncated
+				}
+				in.dims = append(in.dims, int64(d))
+				b = b[n:]
+			}
+		}
+		return nil
+	})
+	return in, err
 }
