@@ -10,7 +10,7 @@ FUZZTIME ?= 10s
 DEB_PACKAGES := libonnx-testdata nodejs npm
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps models build run test test-native test-wasm fuzz vet bench-cpu clean
+.PHONY: all deps deps-run models build run static classify test test-native test-wasm fuzz vet bench-cpu clean
 
 all: build
 
@@ -27,6 +27,9 @@ deps:
 	fi
 	@[ -d "$(SHARED)/models" ] || { echo "$(SHARED)/models not found: set SHARED=path/to/shared"; exit 1; }
 
+deps-run:
+	@[ -d "$(SHARED)/models" ] || { echo "$(SHARED)/models not found: set SHARED=path/to/shared"; exit 1; }
+
 # Copy the models, labels and cards into web/models (git-ignored).
 models:
 	@for m in mobilenet_v2_1.0_224 mobilenet_v1_0.25_128; do \
@@ -36,11 +39,23 @@ models:
 	@cp -u model/card/$(DEFAULT_MODEL).json web/models/$(DEFAULT_MODEL)/card.json
 	@cp -u testdata/cards/mobilenet_v1_0.25_128.json web/models/mobilenet_v1_0.25_128/card.json
 
+PORT ?= 8000
+
+# The server/CLI binary and the browser's app.wasm.
 build:
 	$(GO) build -o bin/glimpse ./app
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags=-s -o web/app.wasm ./app
 
-# Runs the app with the default model on the sample photos.
-run: models build
+# Serves the app with the default model on 127.0.0.1:$(PORT).
+run: deps-run models build
+	./bin/glimpse serve -addr 127.0.0.1:$(PORT)
+
+# A complete deployable site in static/.
+static: models build
+	./bin/glimpse static -out static
+
+# Classifies the sample photos on the command line.
+classify: models build
 	./bin/glimpse classify $(SHARED)/photos/*.jpg $(SHARED)/photos/*.png $(SHARED)/photos/*.bmp
 
 vet:
@@ -65,4 +80,4 @@ bench-cpu: deps models
 	SHARED=$(SHARED) ./model/bench/bench-cpu.sh
 
 clean:
-	rm -rf bin web/models web/app.wasm
+	rm -rf bin web/models web/app.wasm static/web static/*.html static/*.js static/*.css static/*.webmanifest

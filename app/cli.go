@@ -28,6 +28,9 @@ var defaultModelDirs = []string{
 	filepath.Join("..", "shared", "models", "mobilenet_v2_1.0_224"),
 }
 
+// nativeCommands are the subcommands only the native build has (server.go).
+var nativeCommands = map[string]func(args []string, stdout io.Writer) error{}
+
 // errReported ends a command whose errors were already printed.
 var errReported = errors.New("reported")
 
@@ -54,6 +57,13 @@ func runCLI(args []string, stdout, stderr io.Writer) (code int) {
 		err = classify(args[1:], stdout, stderr)
 	case "infer":
 		err = infer(args[1:], stdout)
+	case "serve", "static":
+		cmd, ok := nativeCommands[args[0]]
+		if !ok {
+			err = usageError{args[0] + " is only available in the native build"}
+			break
+		}
+		err = cmd(args[1:], stdout)
 	case "help", "-h", "-help", "--help":
 		usage(stdout)
 		return 0
@@ -81,7 +91,8 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `usage:
   glimpse classify [-model FILE.onnx] [-labels FILE.txt] [-card FILE.json] [-top K] [-json] PHOTO...
   glimpse infer -model FILE.onnx -input IN.bin -output OUT.bin [-runs N] [-profile]
-  glimpse serve [-addr 127.0.0.1:8000]   (the web app; see README)
+  glimpse serve [-addr 127.0.0.1:8000]   serve the web app (built app.wasm in web/)
+  glimpse static [-out static]           write the deployable static site
 
 classify prints the top-K labels of each photo (JPEG, PNG, GIF, BMP, WebP, TIFF).
 infer runs the model on raw little-endian float32 (first input, first output).

@@ -1,0 +1,163 @@
+//go:build !wasm
+
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+)
+
+func init() {
+	nativeCommands["serve"] = serve
+	nativeCommands["static"] = writeStatic
+}
+
+// webDir holds the static resources: app.wasm, glimpse.js, CSS, icons and
+// the models the Makefile copies in.
+const webDir = "web"
+
+// cacheable are the files the service worker precaches beyond go-app's own,
+// so that the app works offline after one visit.
+var cacheable = []string{
+	"/web/glimpse.css",
+	"/web/glimpse.js",
+	"/web/models/mobilenet_v2_1.0_224/model.onnx",
+	"/web/models/mobilenet_v2_1.0_224/labels.txt",
+	"/web/models/mobilenet_v2_1.0_224/card.json",
+}
+
+// version identifies a build by the content of what it ships, so that a
+// rebuild with changes prompts an update and a restart without changes does not.
+func version() (string, error) {
+	h := sha256.New()
+	for _, f := range []string{"app.wasm", "glimpse.js", "glimpse.css"} {
+		data, err := os.ReadFile(filepath.Join(webDir, f))
+		if err != nil {
+			return "", fmt.Errorf("%v: run 'make build' first", err)
+		}
+		h.Write(data)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:12], nil
+}
+
+func handler() (*app.Handler, error) {
+	v, err := version()
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range cacheable {
+		if _, err := os.Stat(strings.TrimPrefix(r, "/")); err != nil {
+			return nil, fmt.Errorf("%s is missing: run 'make models'", r)
+		}
+	}
+	return &app.Handler{
+		Name:            "Glimpse",
+		ShortName:       "Glimpse",
+		Title:           "Glimpse — what is in this image?",
+		Description:     "An image classifier that runs entirely on your device. No photo ever leaves it.",
+		Lang:            "en",
+		LoadingLabel:    "Loading Glimpse {progress}% — it runs entirely on your device",
+		BackgroundColor: "#10141a",
+		ThemeColor:      "#10141a",
+		Icon: app.Icon{
+			Default:  "/web/icons/icon-192.png",
+			Large:    "/web/icons/icon-512.png",
+			Maskable: "/web/icons/maskable-512.png",
+			SVG:      "/web/icons/icon.svg",
+		},
+		Styles:             []string{"/web/glimpse.css"},
+		Scripts:            []string{"/web/glimpse.js"},
+		CacheableResources: cacheable[2:], // styles and scripts are cached already
+		Version:            v,
+		WasmContentLength:  wasmLength(),
+	}, nil
+}
+
+func serve(args []string, stdout io.Writer) error {
+	fs := newFlags("serve")
+	addr := fs.String("addr", "127.0.0.1:8000", "address to listen on (keep it on loopback)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	h, err := handler()
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Glimpse is running at http://%s/ (version %s). Press Ctrl+C to stop.\n", ln.Addr(), h.Version)
+	return http.Serve(ln, withHeaders(h))
+}
+
+// wasmLength is app.wasm's size, which go-app's loader needs for its
+// progress bar when the server sends no Content-Length (static hosts, gzip).
+func wasmLength() string {
+	if st, err := os.Stat(filepath.Join(webDir, "app.wasm")); err == nil {
+		return fmt.Sprint(st.Size())
+	}
+	return ""
+}
+
+func withHeaders(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		h.ServeHTTP(w, r)
+	})
+}
+
+// writeStatic writes a complete deployable site: go-app's pages and worker,
+// plus what go-app does not copy — app.wasm, scripts, styles, icons, models.
+func writeStatic(args []string, stdout io.Writer) error {
+	flags := newFlags("static")
+	out := flags.String("out", "static", "output directory")
+	if err := parse(flags, args); err != nil {
+		return err
+	}
+	h, err := handler()
+	if err != nil {
+		return err
+	}
+	if err := app.GenerateStaticWebsite(*out, h); err != nil {
+		return err
+	}
+	n := 0
+	err = filepath.WalkDir(webDir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		if strings.HasSuffix(path, ".md") {
+			return nil
+		}
+		dst := filepath.Join(*out, path)
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		n++
+		return os.WriteFile(dst, data, 0o644)
+	})
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(filepath.Join(*out, "web", "app.wasm")); errors.Is(err, os.ErrNotExist) {
+		return errors.New("web/app.wasm is missing: run 'make build' first")
+	}
+	fmt.Fprintf(stdout, "static site written to %s (version %s, %d files from web/)\n", *out, h.Version, n)
+	return nil
+}

@@ -1,0 +1,283 @@
+//go:build js && wasm
+
+// Package bridge connects the Go engine to the page: it registers the
+// functions behind window.glimpse (see web/glimpse.js), loads the default
+// model with progress — or the user's own model saved in IndexedDB — and
+// turns canvas pixels into results. Every call is synchronous on the JS side
+// except model downloads, which return Promises.
+package bridge
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"syscall/js"
+	"time"
+
+	"github.com/glimpse/glimpse/model"
+	"github.com/glimpse/glimpse/model/card"
+)
+
+// Where the build puts the default model (see the Makefile's models target).
+const (
+	DefaultDir   = "web/models/mobilenet_v2_1.0_224/"
+	DefaultModel = DefaultDir + "model.onnx"
+	DefaultLabel = DefaultDir + "labels.txt"
+	DefaultCard  = DefaultDir + "card.json"
+)
+
+type state struct {
+	cl        *model.Classifier
+	isDefault bool
+	loadMs    float64
+	pix       []byte
+	funcs     []js.Func
+}
+
+var st state
+
+func api() js.Value { return js.Global().Get("glimpse") }
+
+func emit(name string, detail any) {
+	api().Call("_emit", name, js.ValueOf(detail))
+}
+
+// Start registers window.glimpse._go and begins loading a model.
+func Start() {
+	g := api()
+	if g.IsUndefined() {
+		js.Global().Get("console").Call("error", "glimpse: glimpse.js is not loaded")
+		return
+	}
+	obj := js.Global().Get("Object").New()
+	for name, fn := range map[string]func(js.Value, []js.Value) any{
+		"classifyRGBA": classifyRGBA,
+		"loadModel":    loadModel,
+		"loadDefault":  loadDefaultPromise,
+		"info":         func(js.Value, []js.Value) any { return js.ValueOf(info()) },
+		"maxSide":      maxSide,
+	} {
+		f := js.FuncOf(fn)
+		st.funcs = append(st.funcs, f)
+		obj.Set(name, f)
+	}
+	g.Set("_go", obj)
+	go boot()
+}
+
+// boot loads the user's saved model if there is one and it still loads,
+// else the default model, then resolves glimpse.ready.
+func boot() {
+	if rec, err := await(api().Get("_store").Call("get")); err == nil && rec.Type() == js.TypeObject {
+		f := model.Files{
+			Name:   rec.Get("name").String(),
+			Model:  bytesOf(rec.Get("model")),
+			Labels: []byte(rec.Get("labels").String()),
+			Card:   []byte(rec.Get("card").String()),
+		}
+		if err := use(f, false); err != nil {
+			emit("notice", map[string]any{"message": "Your saved model could not be loaded (" + err.Error() + "); using the default model."})
+			await(api().Get("_store").Call("clear"))
+		}
+	}
+	if st.cl == nil {
+		if err := loadDefault(); err != nil {
+			api().Call("_rejectReady", err.Error())
+			return
+		}
+	}
+	api().Call("_resolveReady", js.ValueOf(info()))
+}
+
+func loadDefault() error {
+	progress := js.FuncOf(func(this js.Value, args []js.Value) any {
+		emit("progress", map[string]any{"what": "model", "loaded": args[0].Float(), "total": args[1].Float()})
+		return nil
+	})
+	defer progress.Release()
+	m, err := await(api().Call("_fetch", DefaultModel, progress))
+	if err != nil {
+		return err
+	}
+	labels, err := await(api().Call("_fetch", DefaultLabel, js.Null()))
+	if err != nil {
+		return err
+	}
+	f := model.Files{Name: card.Default().Name, Model: bytesOf(m), Labels: bytesOf(labels), Card: card.DefaultJSON()}
+	if c, err := await(api().Call("_fetch", DefaultCard, js.Null())); err == nil {
+		f.Card = bytesOf(c)
+	}
+	return use(f, true)
+}
+
+func use(f model.Files, isDefault bool) error {
+	t0 := time.Now()
+	cl, err := model.Load(f)
+	if err != nil {
+		return err
+	}
+	st.cl, st.isDefault, st.loadMs = cl, isDefault, float64(time.Since(t0).Microseconds())/1000
+	return nil
+}
+
+func loadDefaultPromise(this js.Value, args []js.Value) any {
+	return promise(func() (any, error) {
+		if err := loadDefault(); err != nil {
+			return nil, err
+		}
+		return js.ValueOf(info()), nil
+	})
+}
+
+// loadModel(bytes, labelsText, cardText, name) → info or {error}
+func loadModel(this js.Value, args []js.Value) any {
+	if len(args) < 4 {
+		return errObj(errors.New("loadModel needs model bytes, labels, card and a name"))
+	}
+	f := model.Files{Model: bytesOf(args[0]), Labels: []byte(args[1].String()), Card: []byte(args[2].String()), Name: args[3].String()}
+	if err := use(f, false); err != nil {
+		return errObj(err)
+	}
+	return js.ValueOf(info())
+}
+
+// classifyRGBA(pixels Uint8ClampedArray, w, h, top) → {backend, ms, top} or {error}
+func classifyRGBA(this js.Value, args []js.Value) (res any) {
+	defer func() {
+		if r := recover(); r != nil {
+			res = errObj(fmt.Errorf("internal error: %v", r))
+		}
+	}()
+	if st.cl == nil {
+		return errObj(errors.New("no model is loaded"))
+	}
+	if len(args) < 4 {
+		return errObj(errors.New("classifyRGBA needs pixels, width, height and top"))
+	}
+	w, h, k := args[1].Int(), args[2].Int(), args[3].Int()
+	n := args[0].Get("length").Int()
+	if n != 4*w*h || w <= 0 || h <= 0 {
+		return errObj(fmt.Errorf("%d bytes of pixels for a %dx%d image", n, w, h))
+	}
+	if cap(st.pix) < n {
+		st.pix = make([]byte, n)
+	}
+	pix := st.pix[:n]
+	src := args[0]
+	if src.Get("constructor").Get("name").String() != "Uint8Array" {
+		src = js.Global().Get("Uint8Array").New(src.Get("buffer"), src.Get("byteOffset"), n)
+	}
+	js.CopyBytesToGo(pix, src)
+	top, d, err := st.cl.ClassifyRGBA(pix, w, h, 4*w, max(k, 1))
+	if err != nil {
+		return errObj(err)
+	}
+	list := make([]any, len(top))
+	for i, r := range top {
+		list[i] = map[string]any{"index": r.Index, "label": r.Label, "prob": float64(r.Prob)}
+	}
+	return js.ValueOf(map[string]any{"backend": "cpu", "ms": float64(d.Microseconds()) / 1000, "top": list})
+}
+
+func maxSide(this js.Value, args []js.Value) any {
+	if st.cl == nil {
+		return 448
+	}
+	return min(1024, 2*max(st.cl.Card.Input.Width, st.cl.Card.Input.Height))
+}
+
+func info() map[string]any {
+	if st.cl == nil {
+		return map[string]any{"ready": false}
+	}
+	c := st.cl
+	return map[string]any{
+		"ready":      true,
+		"backend":    "cpu",
+		"adapter":    nil,
+		"name":       c.Name,
+		"isDefault":  st.isDefault,
+		"width":      c.Card.Input.Width,
+		"height":     c.Card.Input.Height,
+		"layout":     c.Card.Input.Layout,
+		"activation": c.Card.Output.Activation,
+		"params":     c.Params,
+		"ops":        len(c.Graph.Nodes),
+		"opsRun":     len(c.Program.Graph.Nodes),
+		"opTypes":    c.Program.OpCounts(),
+		"fileBytes":  c.Bytes,
+		"classes":    c.Program.Outputs[0].Len(),
+		"labels":     len(c.Labels),
+		"license":    c.Card.License,
+		"loadMs":     st.loadMs,
+	}
+}
+
+func errObj(err error) js.Value {
+	return js.ValueOf(map[string]any{"error": strings.Join(strings.Fields(err.Error()), " ")})
+}
+
+func bytesOf(v js.Value) []byte {
+	if v.IsUndefined() || v.IsNull() {
+		return nil
+	}
+	if v.Get("constructor").Get("name").String() != "Uint8Array" {
+		v = js.Global().Get("Uint8Array").New(v)
+	}
+	b := make([]byte, v.Get("length").Int())
+	js.CopyBytesToGo(b, v)
+	return b
+}
+
+// await blocks the calling goroutine (never a JS callback) until p settles.
+func await(p js.Value) (js.Value, error) {
+	type result struct {
+		v   js.Value
+		err error
+	}
+	ch := make(chan result, 1)
+	then := js.FuncOf(func(this js.Value, args []js.Value) any {
+		v := js.Undefined()
+		if len(args) > 0 {
+			v = args[0]
+		}
+		ch <- result{v: v}
+		return nil
+	})
+	catch := js.FuncOf(func(this js.Value, args []js.Value) any {
+		msg := "failed"
+		if len(args) > 0 {
+			if m := args[0].Get("message"); m.Type() == js.TypeString {
+				msg = m.String()
+			} else {
+				msg = args[0].String()
+			}
+		}
+		ch <- result{err: errors.New(msg)}
+		return nil
+	})
+	defer then.Release()
+	defer catch.Release()
+	p.Call("then", then, catch)
+	r := <-ch
+	return r.v, r.err
+}
+
+// promise runs fn on a goroutine and settles a JS Promise with its result.
+func promise(fn func() (any, error)) js.Value {
+	var executor js.Func
+	executor = js.FuncOf(func(this js.Value, args []js.Value) any {
+		resolve, reject := args[0], args[1]
+		go func() {
+			defer executor.Release()
+			v, err := fn()
+			if err != nil {
+				reject.Invoke(js.Global().Get("Error").New(err.Error()))
+				return
+			}
+			resolve.Invoke(v)
+		}()
+		return nil
+	})
+	return js.Global().Get("Promise").New(executor)
+}
