@@ -5,12 +5,12 @@ GO ?= go
 WASM_EXEC := $(shell $(GO) env GOROOT)/lib/wasm/go_js_wasm_exec
 DEFAULT_MODEL := mobilenet_v2_1.0_224
 FUZZTIME ?= 10s
-# Debian packages the tests need: ONNX's backend test data, Node.js for the
-# wasm tests and the ONNX Runtime reference.
-DEB_PACKAGES := libonnx-testdata nodejs npm
+# Debian packages the tests need (installed by `deps` when missing): ONNX's
+# backend test data, Node.js for the wasm tests and the browser tests, and
+# Chromium for the browser tests.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps deps-run models build run static classify test test-native test-wasm fuzz vet bench-cpu clean
+.PHONY: all deps deps-run models build run static classify test test-native test-wasm test-e2e fuzz vet bench-cpu clean
 
 all: build
 
@@ -21,6 +21,7 @@ deps:
 	[ -d /usr/share/libonnx-testdata/data ] || missing="$$missing libonnx-testdata"; \
 	command -v node >/dev/null || missing="$$missing nodejs"; \
 	command -v npm >/dev/null || missing="$$missing npm"; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
@@ -32,12 +33,9 @@ deps-run:
 
 # Copy the models, labels and cards into web/models (git-ignored).
 models:
-	@for m in mobilenet_v2_1.0_224 mobilenet_v1_0.25_128; do \
-	  mkdir -p web/models/$$m; \
-	  cp -u $(SHARED)/models/$$m/model.onnx $(SHARED)/models/$$m/labels.txt $(SHARED)/models/$$m/LICENSE web/models/$$m/; \
-	done
+	@mkdir -p web/models/$(DEFAULT_MODEL)
+	@cp -u $(SHARED)/models/$(DEFAULT_MODEL)/model.onnx $(SHARED)/models/$(DEFAULT_MODEL)/labels.txt $(SHARED)/models/$(DEFAULT_MODEL)/LICENSE web/models/$(DEFAULT_MODEL)/
 	@cp -u model/card/$(DEFAULT_MODEL).json web/models/$(DEFAULT_MODEL)/card.json
-	@cp -u testdata/cards/mobilenet_v1_0.25_128.json web/models/mobilenet_v1_0.25_128/card.json
 
 PORT ?= 8000
 
@@ -62,7 +60,7 @@ vet:
 	$(GO) vet ./...
 	GOOS=js GOARCH=wasm $(GO) vet ./...
 
-test: deps models vet test-native test-wasm fuzz
+test: deps models vet test-native test-wasm test-wasm-browser fuzz test-e2e
 
 test-native:
 	$(GO) test -count=1 ./...
@@ -70,6 +68,25 @@ test-native:
 # The engine is pure Go: its tests also run compiled to wasm under Node.
 test-wasm:
 	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec="$(WASM_EXEC)" ./model/...
+
+# The bridge (window.glimpse._go) and the kernels compiled to wasm inside
+# headless Chromium, through wasmbrowsertest (installed into bin/). It starts
+# the first "chromium" on PATH: wasm/testdata/browser/chromium, which runs
+# /usr/bin/chromium with flags that keep it off the network.
+WASMBROWSERTEST := bin/wasmbrowsertest
+.PHONY: test-wasm-browser
+test-wasm-browser:
+	@$(GO) version -m $(WASMBROWSERTEST) 2>/dev/null | grep -q 'wasmbrowsertest.*v0\.11\.0' || \
+	  GOBIN=$(abspath bin) $(GO) install github.com/agnivade/wasmbrowsertest@v0.11.0
+	PATH="$(abspath wasm/testdata/browser):$$PATH" GOOS=js GOARCH=wasm \
+	  $(GO) test -count=1 -exec="$(abspath $(WASMBROWSERTEST))" ./wasm/... ./model/cpu/kern/
+
+# The web app in Debian's headless Chromium, against the built static site.
+E2E_FIXTURES := app/e2e/.fixtures
+test-e2e: static
+	@[ -d app/e2e/node_modules/playwright-core ] || (cd app/e2e && npm ci --ignore-scripts --no-audit --no-fund)
+	$(GO) run ./app/e2e/fixtures -photo $(SHARED)/photos/sunflower.bmp -out $(E2E_FIXTURES)
+	cd app/e2e && SHARED=$(abspath $(SHARED)) GLIMPSE_FIXTURES=$(abspath $(E2E_FIXTURES)) node --test --test-concurrency=1
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./model/onnx/

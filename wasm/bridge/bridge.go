@@ -49,6 +49,14 @@ func Start() {
 		js.Global().Get("console").Call("error", "glimpse: glimpse.js is not loaded")
 		return
 	}
+	g.Set("_go", register())
+	go boot()
+}
+
+// register makes the object behind window.glimpse._go. Its functions need
+// nothing else from the page except loadDefault (glimpse._fetch), so tests
+// call them through JS without the boot sequence.
+func register() js.Value {
 	obj := js.Global().Get("Object").New()
 	for name, fn := range map[string]func(js.Value, []js.Value) any{
 		"classifyRGBA": classifyRGBA,
@@ -61,8 +69,7 @@ func Start() {
 		st.funcs = append(st.funcs, f)
 		obj.Set(name, f)
 	}
-	g.Set("_go", obj)
-	go boot()
+	return obj
 }
 
 // boot loads the user's saved model if there is one and it still loads,

@@ -1,0 +1,50 @@
+// The webcam path with Chromium's fake camera playing a clip made from a
+// real photo (sunflower.bmp, whose reference top-1 is "daisy").
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { serve, launch, expected, waitReady, track, screenshot, staticDir, fixtures } from './harness.mjs';
+
+const want = expected()['sunflower.bmp'];
+
+test('live classification of the camera shows the clip photo\'s top-1, with no network request', async () => {
+  const server = await serve(staticDir);
+  const b = await launch(['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
+    `--use-file-for-fake-video-capture=${path.join(fixtures, 'camera.y4m')}`]);
+  try {
+    const page = b.ctx.pages()[0] || (await b.ctx.newPage());
+    await page.goto(server.url);
+    await waitReady(page);
+    const t = track(page);
+    await page.click('#camera-start');
+    await page.waitForSelector(`#live[data-index="${want.index}"]`, { timeout: 120000 });
+    await page.waitForFunction(() => /([2-9]|\d\d+) frames/.test(document.querySelector('#live-stats')?.textContent || ''), null, { timeout: 120000 });
+    t.stop();
+    assert.match(await page.textContent('#live-stats'), /fps · \d+ ms per frame/);
+    assert.deepEqual(t.seen.filter((u) => /^https?:/.test(u)), []);
+    await screenshot(page, 'camera-desktop.png');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await screenshot(page, 'camera-phone.png');
+    await page.click('#camera-stop');
+    await page.waitForSelector('#camera-start');
+  } finally {
+    await b.close();
+    await server.close();
+  }
+});
+
+test('a denied camera permission gets a clear message', async () => {
+  const server = await serve(staticDir);
+  const b = await launch(['--use-fake-device-for-media-stream', '--deny-permission-prompts']);
+  try {
+    const page = b.ctx.pages()[0] || (await b.ctx.newPage());
+    await page.goto(server.url);
+    await waitReady(page);
+    await page.click('#camera-start');
+    await page.waitForSelector('#camera-error', { timeout: 60000 });
+    assert.match(await page.textContent('#camera-error'), /permission was denied/i);
+  } finally {
+    await b.close();
+    await server.close();
+  }
+});

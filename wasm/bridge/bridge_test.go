@@ -1,0 +1,552 @@
+//go:build js && wasm
+
+// These tests run compiled to wasm inside Chromium (make test-wasm-browser,
+// through wasmbrowsertest) or Node (go_js_wasm_exec). They call the
+// functions behind window.glimpse._go through JS, as web/glimpse.js does,
+// with JS typed arrays. The browser has no access to the shared models, so
+// the model is a tiny ONNX classifier written here: a 1x1 Conv that copies
+// the normalised R, G and B planes (times 4), GlobalAveragePool, Flatten and
+// Softmax; its classes are "red", "green" and "blue", and a solid-colour
+// image gives its colour.
+package bridge
+
+import (
+	"encoding/json"
+	"strings"
+	"syscall/js"
+	"testing"
+
+	"github.com/glimpse/glimpse/model/card"
+	"github.com/glimpse/glimpse/model/onnx/onnxtest"
+)
+
+const colourLabels = "red\ngreen\nblue\n"
+
+// colourModel is the classifier described above, [1,3,8,8] → [1,3].
+func colourModel() []byte {
+	w := make([]float32, 9)
+	for c := range 3 {
+		w[4*c] = 4 // output channel c reads input channel c
+	}
+	return onnxtest.Model{
+		Inputs:  []onnxtest.Value{{Name: "image", Dims: []any{1, 3, 8, 8}}},
+		Outputs: []onnxtest.Value{{Name: "probs", Dims: []any{1, 3}}},
+		Inits: []onnxtest.Init{
+			{Name: "w", Dims: []int64{3, 3, 1, 1}, Floats: w},
+			{Name: "b", Dims: []int64{3}, Floats: []float32{0, 0, 0}},
+		},
+		Nodes: []onnxtest.Node{
+			{Op: "Conv", Name: "conv", Inputs: []string{"image", "w", "b"}, Outputs: []string{"c"},
+				Attrs: []onnxtest.Attr{{Name: "kernel_shape", Ints: []int64{1, 1}}}},
+			{Op: "GlobalAveragePool", Name: "pool", Inputs: []string{"c"}, Outputs: []string{"p"}},
+			{Op: "Flatten", Name: "flat", Inputs: []string{"p"}, Outputs: []string{"logits"}},
+			{Op: "Softmax", Name: "softmax", Inputs: []string{"logits"}, Outputs: []string{"probs"},
+				Attrs: []onnxtest.Attr{{Name: "axis", Int: onnxtest.I64(1)}}},
+		},
+	}.Bytes()
+}
+
+// unsupportedModel decodes but has an op the CPU backend lacks.
+func unsupportedModel() []byte {
+	return onnxtest.Model{
+		Inputs:  []onnxtest.Value{{Name: "image", Dims: []any{1, 3, 8, 8}}},
+		Outputs: []onnxtest.Value{{Name: "boxes", Dims: []any{1, 3}}},
+		Nodes:   []onnxtest.Node{{Op: "NonMaxSuppression", Name: "nms_7", Inputs: []string{"image"}, Outputs: []string{"boxes"}}},
+	}.Bytes()
+}
+
+// newGo gives a fresh window.glimpse._go with no model loaded.
+func newGo(t *testing.T) js.Value {
+	t.Helper()
+	reset()
+	t.Cleanup(reset)
+	return register()
+}
+
+func reset() {
+	for _, f := range st.funcs {
+		f.Release()
+	}
+	st = state{}
+}
+
+func uint8Array(b []byte) js.Value {
+	a := js.Global().Get("Uint8Array").New(len(b))
+	js.CopyBytesToJS(a, b)
+	return a
+}
+
+// image is w×h RGBA pixels; fill gives each pixel's colour.
+func image(w, h int, fill func(x, y int) [3]byte) []byte {
+	pix := make([]byte, 4*w*h)
+	for y := range h {
+		for x := range w {
+			c := fill(x, y)
+			copy(pix[4*(y*w+x):], c[:])
+			pix[4*(y*w+x)+3] = 255
+		}
+	}
+	return pix
+}
+
+func solid(c [3]byte) func(x, y int) [3]byte { return func(int, int) [3]byte { return c } }
+
+var (
+	red   = [3]byte{255, 0, 0}
+	green = [3]byte{0, 255, 0}
+	blue  = [3]byte{0, 0, 255}
+)
+
+// clamped is what a canvas's ImageData.data is: a Uint8ClampedArray.
+func clamped(pix []byte) js.Value {
+	return js.Global().Get("Uint8ClampedArray").New(uint8Array(pix).Get("buffer"))
+}
+
+type result struct {
+	Error   string  `json:"error"`
+	Backend string  `json:"backend"`
+	Ms      float64 `json:"ms"`
+	Top     []struct {
+		Index int     `json:"index"`
+		Label string  `json:"label"`
+		Prob  float64 `json:"prob"`
+	} `json:"top"`
+}
+
+type infoResult struct {
+	Error      string  `json:"error"`
+	Ready      bool    `json:"ready"`
+	Backend    string  `json:"backend"`
+	Name       string  `json:"name"`
+	IsDefault  bool    `json:"isDefault"`
+	Width      int     `json:"width"`
+	Height     int     `json:"height"`
+	Layout     string  `json:"layout"`
+	Activation string  `json:"activation"`
+	Params     int     `json:"params"`
+	Ops        int     `json:"ops"`
+	OpsRun     int     `json:"opsRun"`
+	OpTypes    string  `json:"opTypes"`
+	FileBytes  int     `json:"fileBytes"`
+	Classes    int     `json:"classes"`
+	Labels     int     `json:"labels"`
+	License    string  `json:"license"`
+	LoadMs     float64 `json:"loadMs"`
+}
+
+// decode turns a JS value into out through JSON.stringify, which also checks
+// that the bridge returns plain JSON-able objects.
+func decode(t *testing.T, v js.Value, out any) {
+	t.Helper()
+	s := js.Global().Get("JSON").Call("stringify", v).String()
+	if err := json.Unmarshal([]byte(s), out); err != nil {
+		t.Fatalf("%s: %v", s, err)
+	}
+}
+
+func classify(t *testing.T, g js.Value, pixels js.Value, w, h, top int) result {
+	t.Helper()
+	var r result
+	decode(t, g.Call("classifyRGBA", pixels, w, h, top), &r)
+	return r
+}
+
+func load(t *testing.T, g js.Value, model []byte, labels, cardJSON, name string) infoResult {
+	t.Helper()
+	var info infoResult
+	decode(t, g.Call("loadModel", uint8Array(model), labels, cardJSON, name), &info)
+	return info
+}
+
+func mustLoad(t *testing.T, g js.Value, cardJSON string) infoResult {
+	t.Helper()
+	info := load(t, g, colourModel(), colourLabels, cardJSON, "colours.onnx")
+	if info.Error != "" || !info.Ready {
+		t.Fatalf("loadModel: %+v", info)
+	}
+	return info
+}
+
+func wantTop1(t *testing.T, r result, label string) {
+	t.Helper()
+	if r.Error != "" {
+		t.Fatalf("classifyRGBA: %s", r.Error)
+	}
+	if len(r.Top) == 0 || r.Top[0].Label != label {
+		t.Fatalf("top %+v, want %s first", r.Top, label)
+	}
+	if r.Top[0].Prob < 0.99 {
+		t.Errorf("%s has probability %.4f, want > 0.99", label, r.Top[0].Prob)
+	}
+}
+
+func TestNoModel(t *testing.T) {
+	g := newGo(t)
+	var info infoResult
+	decode(t, g.Call("info"), &info)
+	if info.Ready {
+		t.Errorf("info() before any model: %+v", info)
+	}
+	if got := g.Call("maxSide").Int(); got != 448 {
+		t.Errorf("maxSide() = %d before any model, want 448", got)
+	}
+	r := classify(t, g, clamped(image(8, 8, solid(red))), 8, 8, 3)
+	if !strings.Contains(r.Error, "no model is loaded") {
+		t.Errorf("classifyRGBA with no model: %+v", r)
+	}
+}
+
+func TestLoadModelInfo(t *testing.T) {
+	g := newGo(t)
+	m := colourModel()
+	info := load(t, g, m, colourLabels, "", "colours.onnx")
+	if info.Error != "" {
+		t.Fatal(info.Error)
+	}
+	if !info.Ready || info.Backend != "cpu" || info.Name != "colours.onnx" || info.IsDefault {
+		t.Errorf("info %+v", info)
+	}
+	if info.FileBytes != len(m) || info.Params != 9+3 || info.Ops != 4 || info.OpsRun < 1 || info.OpsRun > 4 {
+		t.Errorf("fileBytes %d (want %d), params %d (want 12), ops %d (want 4), opsRun %d", info.FileBytes, len(m), info.Params, info.Ops, info.OpsRun)
+	}
+	if !strings.Contains(info.OpTypes, "Conv") {
+		t.Errorf("opTypes %q has no Conv", info.OpTypes)
+	}
+	if info.Width != 8 || info.Height != 8 || info.Layout != "NCHW" || info.Classes != 3 || info.Labels != 3 {
+		t.Errorf("input %dx%d %s, %d classes, %d labels; want 8x8 NCHW, 3, 3", info.Width, info.Height, info.Layout, info.Classes, info.Labels)
+	}
+	if info.Activation != "none" { // the graph ends in Softmax
+		t.Errorf("activation %q, want none", info.Activation)
+	}
+	var again infoResult
+	decode(t, g.Call("info"), &again)
+	if again.Name != info.Name || again.FileBytes != info.FileBytes || !again.Ready {
+		t.Errorf("info() %+v differs from loadModel's %+v", again, info)
+	}
+	if got := g.Call("maxSide").Int(); got != 16 {
+		t.Errorf("maxSide() = %d for an 8x8 model, want 16", got)
+	}
+}
+
+func TestClassifySolidColours(t *testing.T) {
+	g := newGo(t)
+	mustLoad(t, g, "")
+	for _, tc := range []struct {
+		label  string
+		colour [3]byte
+		w, h   int
+	}{
+		{"red", red, 8, 8},
+		{"green", green, 8, 8},
+		{"blue", blue, 8, 8},
+		{"red", red, 1, 1},
+		{"blue", blue, 40, 20},
+		{"green", green, 333, 500},
+	} {
+		r := classify(t, g, clamped(image(tc.w, tc.h, solid(tc.colour))), tc.w, tc.h, 3)
+		wantTop1(t, r, tc.label)
+		if r.Backend != "cpu" || len(r.Top) != 3 || r.Ms < 0 {
+			t.Errorf("%s %dx%d: %+v", tc.label, tc.w, tc.h, r)
+		}
+		sum := 0.0
+		for _, p := range r.Top {
+			sum += p.Prob
+		}
+		if sum < 0.999 || sum > 1.001 {
+			t.Errorf("%s %dx%d: probabilities sum to %f", tc.label, tc.w, tc.h, sum)
+		}
+	}
+}
+
+// Every pixel counts, not only the first: the majority colour wins.
+func TestClassifyMixedImage(t *testing.T) {
+	g := newGo(t)
+	mustLoad(t, g, "")
+	leftRed := func(cols int) func(x, y int) [3]byte {
+		return func(x, y int) [3]byte {
+			if x < cols {
+				return red
+			}
+			return blue
+		}
+	}
+	wantTop1(t, classify(t, g, clamped(image(16, 16, leftRed(4))), 16, 16, 2), "blue")
+	wantTop1(t, classify(t, g, clamped(image(16, 16, leftRed(12))), 16, 16, 2), "red")
+}
+
+// The card given to loadModel is applied: BGR swaps red and blue.
+func TestLoadModelCard(t *testing.T) {
+	g := newGo(t)
+	mustLoad(t, g, `{"input": {"channels": "BGR"}, "license": "test licence"}`)
+	wantTop1(t, classify(t, g, clamped(image(8, 8, solid(red))), 8, 8, 1), "blue")
+	var info infoResult
+	decode(t, g.Call("info"), &info)
+	if info.License != "test licence" {
+		t.Errorf("license %q", info.License)
+	}
+}
+
+// Canvas pixels (Uint8ClampedArray) and Uint8Array both work, also as views
+// into a larger buffer.
+func TestPixelArrayTypes(t *testing.T) {
+	g := newGo(t)
+	mustLoad(t, g, "")
+	pix := image(10, 6, solid(blue))
+	// The views see the blue image between two red ones.
+	redPix := image(10, 6, solid(red))
+	buf := uint8Array(append(append(append([]byte(nil), redPix...), pix...), redPix...)).Get("buffer")
+	for name, arr := range map[string]js.Value{
+		"Uint8ClampedArray":      clamped(pix),
+		"Uint8Array":             uint8Array(pix),
+		"Uint8ClampedArray view": js.Global().Get("Uint8ClampedArray").New(buf, len(redPix), len(pix)),
+		"Uint8Array view":        js.Global().Get("Uint8Array").New(buf, len(redPix), len(pix)),
+	} {
+		t.Run(name, func(t *testing.T) {
+			if got := arr.Get("length").Int(); got != len(pix) {
+				t.Fatalf("length %d", got)
+			}
+			wantTop1(t, classify(t, g, arr, 10, 6, 3), "blue")
+		})
+	}
+}
+
+func TestClassifyBadInput(t *testing.T) {
+	g := newGo(t)
+	mustLoad(t, g, "")
+	pix := clamped(image(8, 8, solid(red)))
+	for _, tc := range []struct {
+		pix     js.Value
+		w, h    int
+		message string
+	}{
+		{pix, 8, 7, "256 bytes of pixels for a 8x7 image"},
+		{pix, 9, 8, "256 bytes of pixels for a 9x8 image"},
+		{pix, 0, 0, "256 bytes of pixels for a 0x0 image"},
+		{clamped(image(8, 8, solid(red))[:255]), 8, 8, "255 bytes of pixels for a 8x8 image"},
+		{js.Global().Get("Uint8ClampedArray").New(0), 0, 0, "0 bytes of pixels for a 0x0 image"},
+	} {
+		r := classify(t, g, tc.pix, tc.w, tc.h, 3)
+		if r.Error != tc.message || len(r.Top) != 0 {
+			t.Errorf("%dx%d: got %+v, want error %q", tc.w, tc.h, r, tc.message)
+		}
+	}
+	var r result
+	decode(t, g.Call("classifyRGBA", pix), &r)
+	if !strings.Contains(r.Error, "needs pixels, width, height and top") {
+		t.Errorf("classifyRGBA with one argument: %+v", r)
+	}
+	// The model still works after the errors.
+	wantTop1(t, classify(t, g, pix, 8, 8, 3), "red")
+}
+
+// A model that fails to load leaves the one loaded before in place.
+func TestLoadModelErrors(t *testing.T) {
+	g := newGo(t)
+	mustLoad(t, g, "")
+	for _, tc := range []struct {
+		name, labels, card string
+		model              []byte
+		want               []string
+	}{
+		{"garbage.onnx", "", "", []byte("this is not an ONNX model, just some text"), []string{"garbage.onnx:"}},
+		{"empty.onnx", "", "", nil, []string{"empty.onnx:"}},
+		{"nms.onnx", "", "", unsupportedModel(), []string{"nms.onnx:", "unsupported op NonMaxSuppression", `"nms_7"`}},
+		{"labels.onnx", "a\nb\n", "", colourModel(), []string{"labels.onnx:", "2 labels", "3 classes"}},
+		{"card.onnx", colourLabels, `{"input": {"widht": 8}}`, colourModel(), []string{"card.onnx:", "model card"}},
+		{"size.onnx", colourLabels, `{"input": {"width": 16, "height": 16}}`, colourModel(), []string{"size.onnx:", "fixed at"}},
+	} {
+		info := load(t, g, tc.model, tc.labels, tc.card, tc.name)
+		for _, w := range tc.want {
+			if !strings.Contains(info.Error, w) {
+				t.Errorf("%s: error %q does not mention %q", tc.name, info.Error, w)
+			}
+		}
+		if strings.Contains(info.Error, "\n") || info.Ready {
+			t.Errorf("%s: %+v", tc.name, info)
+		}
+		var now infoResult
+		decode(t, g.Call("info"), &now)
+		if now.Name != "colours.onnx" || !now.Ready {
+			t.Errorf("after %s failed, info() = %+v", tc.name, now)
+		}
+		wantTop1(t, classify(t, g, clamped(image(8, 8, solid(green))), 8, 8, 3), "green")
+	}
+	var info infoResult
+	decode(t, g.Call("loadModel", uint8Array(colourModel())), &info)
+	if !strings.Contains(info.Error, "needs model bytes, labels, card and a name") {
+		t.Errorf("loadModel with one argument: %+v", info)
+	}
+}
+
+// stubPage is the part of web/glimpse.js that Start and boot use: _emit,
+// _resolveReady, _rejectReady, _store (IndexedDB) and _fetch. Files are
+// served from stub.files by URL; anything else is a 404.
+const stubPage = `
+const stub = {
+  events: [], fetched: [], cleared: 0, files: {}, saved: null, settled: null,
+  _emit(name, detail) { stub.events.push({name, detail}); },
+  // Settle later, as resolving a Promise does: were the Go callback called
+  // from inside boot's call, the test could finish and the program exit
+  // while that call is still on the JS stack.
+  _resolveReady(info) { queueMicrotask(() => stub.settled({ok: true, info})); },
+  _rejectReady(message) { queueMicrotask(() => stub.settled({ok: false, message})); },
+  _store: {
+    get() { return Promise.resolve(stub.saved); },
+    clear() { stub.cleared++; stub.saved = undefined; return Promise.resolve(); },
+  },
+  _fetch(url, progress) {
+    stub.fetched.push(url);
+    const f = stub.files[url];
+    if (f === undefined) return Promise.reject(new Error('Could not download ' + url + ': HTTP 404'));
+    const bytes = typeof f === 'string' ? new TextEncoder().encode(f) : f;
+    if (progress) { progress(bytes.length / 2, bytes.length); progress(bytes.length, bytes.length); }
+    return Promise.resolve(bytes);
+  },
+};
+return stub;`
+
+type bootResult struct {
+	OK      bool       `json:"ok"`
+	Info    infoResult `json:"info"`
+	Message string     `json:"message"`
+}
+
+type stubState struct {
+	Events []struct {
+		Name   string         `json:"name"`
+		Detail map[string]any `json:"detail"`
+	} `json:"events"`
+	Fetched []string `json:"fetched"`
+	Cleared int      `json:"cleared"`
+}
+
+// bootWith installs the stub as window.glimpse, lets setup fill it, runs
+// Start and waits for glimpse.ready to settle. It returns how it settled,
+// what the stub saw and glimpse._go.
+func bootWith(t *testing.T, setup func(stub js.Value)) (bootResult, stubState, js.Value) {
+	t.Helper()
+	reset()
+	t.Cleanup(reset)
+	stub := js.Global().Get("Function").New(stubPage).Invoke()
+	done := make(chan js.Value, 1)
+	settled := js.FuncOf(func(this js.Value, args []js.Value) any {
+		done <- args[0]
+		return nil
+	})
+	defer settled.Release()
+	stub.Set("settled", settled)
+	setup(stub)
+	js.Global().Set("glimpse", stub)
+	defer js.Global().Delete("glimpse")
+	Start()
+	var r bootResult
+	decode(t, <-done, &r)
+	g := stub.Get("_go")
+	if g.Type() != js.TypeObject || g.Get("classifyRGBA").Type() != js.TypeFunction {
+		t.Fatalf("Start did not set glimpse._go")
+	}
+	var s stubState
+	decode(t, stub, &s)
+	return r, s, g
+}
+
+func serveDefault(stub js.Value) {
+	files := stub.Get("files")
+	files.Set(DefaultModel, uint8Array(colourModel()))
+	files.Set(DefaultLabel, colourLabels)
+	files.Set(DefaultCard, `{"license": "default licence"}`)
+}
+
+func TestStartLoadsDefault(t *testing.T) {
+	r, s, g := bootWith(t, serveDefault)
+	if !r.OK || !r.Info.IsDefault || r.Info.Name != card.Default().Name || r.Info.License != "default licence" || r.Info.Labels != 3 {
+		t.Fatalf("ready with %+v", r)
+	}
+	want := []string{DefaultModel, DefaultLabel, DefaultCard}
+	if strings.Join(s.Fetched, " ") != strings.Join(want, " ") {
+		t.Errorf("fetched %v, want %v", s.Fetched, want)
+	}
+	n := float64(len(colourModel()))
+	var last map[string]any
+	for _, e := range s.Events {
+		if e.Name == "progress" && e.Detail["what"] == "model" {
+			last = e.Detail
+		}
+	}
+	if last == nil || last["loaded"] != n || last["total"] != n {
+		t.Errorf("last progress event %v, want %v of %v bytes; events %+v", last, n, n, s.Events)
+	}
+	wantTop1(t, classify(t, g, clamped(image(8, 8, solid(blue))), 8, 8, 3), "blue")
+
+	// glimpse.resetModel() calls loadDefault, which returns a Promise.
+	mustLoad(t, g, "")
+	stub := js.Global().Get("Function").New(stubPage).Invoke()
+	serveDefault(stub)
+	js.Global().Set("glimpse", stub)
+	defer js.Global().Delete("glimpse")
+	v, err := await(g.Call("loadDefault"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var info infoResult
+	decode(t, v, &info)
+	if !info.IsDefault || info.Name != card.Default().Name {
+		t.Errorf("loadDefault() = %+v", info)
+	}
+}
+
+func TestStartUsesSavedModel(t *testing.T) {
+	r, s, g := bootWith(t, func(stub js.Value) {
+		serveDefault(stub)
+		rec := js.Global().Get("Object").New()
+		rec.Set("name", "mine.onnx")
+		rec.Set("model", uint8Array(colourModel()))
+		rec.Set("labels", colourLabels)
+		rec.Set("card", `{"input": {"channels": "BGR"}}`)
+		stub.Set("saved", rec)
+	})
+	if !r.OK || r.Info.IsDefault || r.Info.Name != "mine.onnx" {
+		t.Fatalf("ready with %+v", r)
+	}
+	if len(s.Fetched) != 0 || s.Cleared != 0 {
+		t.Errorf("fetched %v, cleared the store %d times", s.Fetched, s.Cleared)
+	}
+	wantTop1(t, classify(t, g, clamped(image(8, 8, solid(red))), 8, 8, 3), "blue") // BGR
+}
+
+func TestStartSavedModelBroken(t *testing.T) {
+	r, s, _ := bootWith(t, func(stub js.Value) {
+		serveDefault(stub)
+		rec := js.Global().Get("Object").New()
+		rec.Set("name", "mine.onnx")
+		rec.Set("model", uint8Array(unsupportedModel()))
+		rec.Set("labels", "")
+		rec.Set("card", "")
+		stub.Set("saved", rec)
+	})
+	if !r.OK || !r.Info.IsDefault {
+		t.Fatalf("ready with %+v", r)
+	}
+	if s.Cleared != 1 {
+		t.Errorf("cleared the store %d times, want 1", s.Cleared)
+	}
+	notice := ""
+	for _, e := range s.Events {
+		if e.Name == "notice" {
+			notice, _ = e.Detail["message"].(string)
+		}
+	}
+	if !strings.Contains(notice, "NonMaxSuppression") || !strings.Contains(notice, "using the default model") {
+		t.Errorf("notice %q", notice)
+	}
+}
+
+func TestStartDownloadFails(t *testing.T) {
+	r, _, g := bootWith(t, func(js.Value) {})
+	if r.OK || !strings.Contains(r.Message, "Could not download "+DefaultModel) {
+		t.Fatalf("ready settled with %+v", r)
+	}
+	if r := classify(t, g, clamped(image(8, 8, solid(red))), 8, 8, 3); !strings.Contains(r.Error, "no model is loaded") {
+		t.Errorf("classifyRGBA after a failed start: %+v", r)
+	}
+}
