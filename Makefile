@@ -72,13 +72,16 @@ test-wasm:
 # The bridge (window.glimpse._go) and the kernels compiled to wasm inside
 # headless Chromium, through wasmbrowsertest (installed into bin/). It starts
 # the first "chromium" on PATH: wasm/testdata/browser/chromium, which runs
-# /usr/bin/chromium with flags that keep it off the network.
+# /usr/bin/chromium with flags that keep it off the network. Its throwaway
+# profiles go in a TMPDIR removed afterwards (Chromium sometimes writes to one
+# after chromedp has deleted it).
 WASMBROWSERTEST := bin/wasmbrowsertest
 .PHONY: test-wasm-browser
 test-wasm-browser:
 	@$(GO) version -m $(WASMBROWSERTEST) 2>/dev/null | grep -q 'wasmbrowsertest.*v0\.11\.0' || \
 	  GOBIN=$(abspath bin) $(GO) install github.com/agnivade/wasmbrowsertest@v0.11.0
-	PATH="$(abspath wasm/testdata/browser):$$PATH" GOOS=js GOARCH=wasm \
+	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	  PATH="$(abspath wasm/testdata/browser):$$PATH" TMPDIR="$$tmp" GOOS=js GOARCH=wasm \
 	  $(GO) test -count=1 -exec="$(abspath $(WASMBROWSERTEST))" ./wasm/... ./model/cpu/kern/
 
 # The web app in Debian's headless Chromium, against the built static site.

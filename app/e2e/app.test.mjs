@@ -84,6 +84,20 @@ test('uploading three photos shows the expected top-1, with no network request',
   await page.emulateMedia({ colorScheme: 'light' });
 });
 
+test('the page works from the keyboard alone', async () => {
+  await page.evaluate(() => document.activeElement && document.activeElement.blur());
+  const reached = [];
+  for (let i = 0; i < 12; i++) {
+    await page.keyboard.press('Tab');
+    reached.push(await page.evaluate(() => document.activeElement.id || document.activeElement.tagName));
+  }
+  assert.ok(reached.includes('choose-files'), reached.join(' '));
+  assert.ok(reached.includes('camera-start'), reached.join(' '));
+  await page.focus('#choose-files');
+  const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Enter')]);
+  assert.equal(chooser.isMultiple(), true);
+});
+
 test('window.glimpse.classify gives the same top-1 for a Blob, an image, a canvas and ImageData', async () => {
   for (const p of photos) {
     const r = await blobClassify(page, p, 3);

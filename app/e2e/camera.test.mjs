@@ -48,3 +48,27 @@ test('a denied camera permission gets a clear message', async () => {
     await server.close();
   }
 });
+
+test('a page without a camera, and an insecure origin, get clear messages', async () => {
+  const server = await serve(staticDir);
+  // No fake device: headless Chromium then has no camera at all.
+  const b = await launch(['--use-fake-ui-for-media-stream', `--host-resolver-rules=MAP glimpse.test 127.0.0.1`]);
+  try {
+    const page = b.ctx.pages()[0] || (await b.ctx.newPage());
+    await page.goto(server.url);
+    await waitReady(page);
+    await page.click('#camera-start');
+    await page.waitForSelector('#camera-error', { timeout: 60000 });
+    assert.match(await page.textContent('#camera-error'), /No camera was found/);
+
+    // The same site under a plain-http host name is not a secure context.
+    await page.goto(`http://glimpse.test:${server.port}/`);
+    await waitReady(page);
+    await page.click('#camera-start');
+    await page.waitForSelector('#camera-error', { timeout: 60000 });
+    assert.match(await page.textContent('#camera-error'), /secure page/);
+  } finally {
+    await b.close();
+    await server.close();
+  }
+});

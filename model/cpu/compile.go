@@ -41,7 +41,31 @@ type Program struct {
 	steps   []step
 	scratch []float32
 	prof    *Profile
+	plan_   []Step
+	consts  map[*graph.Tensor]bool
 }
+
+// Step is one node of a compiled program as another backend (WebGPU) sees
+// it: the same optimized graph, shapes and buffers the CPU runs.
+type Step struct {
+	Node    *graph.Node
+	In, Out []*graph.Tensor // nil for absent optional inputs and uncomputed outputs
+	// Alias is set for Reshape and friends: Out[0] is In[0]'s data under a
+	// new shape, and there is nothing to compute.
+	Alias bool
+	// Kernel runs the node on the CPU, for a backend that lacks it.
+	Kernel Kernel
+}
+
+// Plan lists every node that remains after folding and fusion, in order.
+func (p *Program) Plan() []Step { return p.plan_ }
+
+// IsConst reports whether t is a compile-time constant (a weight, or a
+// folded value) rather than a run-time tensor.
+func (p *Program) IsConst(t *graph.Tensor) bool { return p.consts[t] }
+
+// Scratch is the CPU scratch buffer, for running a Step's Kernel.
+func (p *Program) Scratch() []float32 { return p.scratch }
 
 type step struct {
 	node    *graph.Node
@@ -444,6 +468,13 @@ func (p *Program) plan(preps []*prepared, vals map[string]*Value, inputs []strin
 		scratch = max(scratch, preps[i].scratch)
 		if s.run != nil {
 			p.steps = append(p.steps, s)
+		}
+		p.plan_ = append(p.plan_, Step{Node: n, In: s.in, Out: s.out, Alias: preps[i].alias && s.run == nil, Kernel: s.run})
+	}
+	p.consts = map[*graph.Tensor]bool{}
+	for name, t := range tensors {
+		if vals[name].Const != nil {
+			p.consts[t] = true
 		}
 	}
 	p.scratch = make([]float32, scratch)

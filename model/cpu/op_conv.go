@@ -100,23 +100,50 @@ func windowGeom(n *graph.Node, in, k []int, ceil bool) (window, error) {
 	return w, nil
 }
 
+// ConvGeometry gives a Conv or FusedConv node's parameters and fused
+// activation for input shape x and weight shape w, exactly as the CPU
+// backend computes them (1-D convs appear as H=1).
+func ConvGeometry(n *graph.Node, x, w []int) (kern.ConvParams, kern.Act, error) {
+	in := []*Value{{DType: graph.Float32, Shape: x}, {DType: graph.Float32, Shape: w, Const: graph.New(graph.Float32, w)}}
+	p, err := convParams(n, in)
+	if err != nil {
+		return p, kern.Act{}, err
+	}
+	act, err := fusedAct(n)
+	return p, act, err
+}
+
+func convParams(n *graph.Node, in []*Value) (kern.ConvParams, error) {
+	x, w := in[0], in[1]
+	rank := len(x.Shape)
+	if rank != 3 && rank != 4 {
+		return kern.ConvParams{}, fmt.Errorf("%s: input %v: only 1-D and 2-D convolutions are supported", n.Label(), x.Shape)
+	}
+	if len(w.Shape) != rank {
+		return kern.ConvParams{}, fmt.Errorf("%s: weights %v do not match input %v", n.Label(), w.Shape, x.Shape)
+	}
+	group := int(n.Int("group", 1))
+	N, C, M, Cg := x.Shape[0], x.Shape[1], w.Shape[0], w.Shape[1]
+	if group < 1 || C != Cg*group || M%group != 0 {
+		return kern.ConvParams{}, fmt.Errorf("%s: input channels %d, weights %v and group %d disagree", n.Label(), C, w.Shape, group)
+	}
+	geo, err := windowGeom(n, x.Shape[2:], w.Shape[2:], false)
+	if err != nil {
+		return kern.ConvParams{}, err
+	}
+	return kern.ConvParams{
+		N: N, C: C, H: geo.in[0], W: geo.in[1], M: M, OH: geo.out[0], OW: geo.out[1],
+		KH: geo.k[0], KW: geo.k[1], SH: geo.s[0], SW: geo.s[1],
+		PT: geo.padBegin[0], PL: geo.padBegin[1], PB: geo.padEnd[0], PR: geo.padEnd[1],
+		DH: geo.d[0], DW: geo.d[1], Group: group,
+	}, nil
+}
+
 func prepConv(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 	if err := need(n, in, 2); err != nil {
 		return nil, err
 	}
 	x, w := in[0], in[1]
-	rank := len(x.Shape)
-	if rank != 3 && rank != 4 {
-		return nil, fmt.Errorf("%s: input %v: only 1-D and 2-D convolutions are supported", n.Label(), x.Shape)
-	}
-	if len(w.Shape) != rank {
-		return nil, fmt.Errorf("%s: weights %v do not match input %v", n.Label(), w.Shape, x.Shape)
-	}
-	group := int(n.Int("group", 1))
-	N, C, M, Cg := x.Shape[0], x.Shape[1], w.Shape[0], w.Shape[1]
-	if group < 1 || C != Cg*group || M%group != 0 {
-		return nil, fmt.Errorf("%s: input channels %d, weights %v and group %d disagree", n.Label(), C, w.Shape, group)
-	}
 	if ks := n.Ints("kernel_shape"); ks != nil {
 		for i, k := range ks {
 			if i+2 >= len(w.Shape) || int(k) != w.Shape[i+2] {
@@ -124,32 +151,23 @@ func prepConv(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 			}
 		}
 	}
-	geo, err := windowGeom(n, x.Shape[2:], w.Shape[2:], false)
+	p, err := convParams(n, in)
 	if err != nil {
 		return nil, err
 	}
-	out := []int{N, M, geo.out[0], geo.out[1]}
-	if rank == 3 {
-		out = []int{N, M, geo.out[1]}
+	out := []int{p.N, p.M, p.OH, p.OW}
+	if len(x.Shape) == 3 {
+		out = []int{p.N, p.M, p.OW}
 	}
-	if len(in) > 2 && in[2] != nil && graph.NumElems(in[2].Shape) != M {
-		return nil, fmt.Errorf("%s: bias %v does not have %d values", n.Label(), in[2].Shape, M)
+	if len(in) > 2 && in[2] != nil && graph.NumElems(in[2].Shape) != p.M {
+		return nil, fmt.Errorf("%s: bias %v does not have %d values", n.Label(), in[2].Shape, p.M)
 	}
-	if c.shapesOnly && w.Const == nil {
+	if c.shapesOnly && (w.Const == nil || x.Const == nil) {
 		return one(graph.Float32, out, nil), nil
 	}
 	wt, err := needConst(n, in, 1, "weights")
 	if err != nil {
 		return nil, err
-	}
-	p := kern.ConvParams{
-		N: N, C: C, H: geo.in[0], W: geo.in[1], M: M, OH: geo.out[0], OW: geo.out[1],
-		KH: geo.k[0], KW: geo.k[1], SH: geo.s[0], SW: geo.s[1],
-		PT: geo.padBegin[0], PL: geo.padBegin[1], PB: geo.padEnd[0], PR: geo.padEnd[1],
-		DH: geo.d[0], DW: geo.d[1], Group: group,
-	}
-	if c.shapesOnly && x.Const == nil {
-		return one(graph.Float32, out, nil), nil
 	}
 	act, err := fusedAct(n)
 	if err != nil {

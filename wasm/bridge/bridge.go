@@ -171,8 +171,12 @@ func classifyRGBA(this js.Value, args []js.Value) (res any) {
 	}
 	pix := st.pix[:n]
 	src := args[0]
-	if src.Get("constructor").Get("name").String() != "Uint8Array" {
+	switch src.Get("constructor").Get("name").String() {
+	case "Uint8Array":
+	case "Uint8ClampedArray":
 		src = js.Global().Get("Uint8Array").New(src.Get("buffer"), src.Get("byteOffset"), n)
+	default:
+		return errObj(errors.New("pixels must be a Uint8Array or Uint8ClampedArray of RGBA bytes"))
 	}
 	js.CopyBytesToGo(pix, src)
 	top, d, err := st.cl.ClassifyRGBA(pix, w, h, 4*w, max(k, 1))

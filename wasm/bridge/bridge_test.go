@@ -324,6 +324,7 @@ func TestClassifyBadInput(t *testing.T) {
 		{pix, 0, 0, "256 bytes of pixels for a 0x0 image"},
 		{clamped(image(8, 8, solid(red))[:255]), 8, 8, "255 bytes of pixels for a 8x8 image"},
 		{js.Global().Get("Uint8ClampedArray").New(0), 0, 0, "0 bytes of pixels for a 0x0 image"},
+		{js.Global().Get("Array").New(4).Call("fill", 255), 1, 1, "pixels must be a Uint8Array or Uint8ClampedArray of RGBA bytes"},
 	} {
 		r := classify(t, g, tc.pix, tc.w, tc.h, 3)
 		if r.Error != tc.message || len(r.Top) != 0 {
