@@ -10,7 +10,7 @@ FUZZTIME ?= 10s
 # Chromium for the browser tests.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps deps-run models build run static classify test test-native test-wasm test-e2e fuzz vet bench-cpu clean
+.PHONY: all deps deps-run models build run static classify test test-native test-wasm test-e2e bench bench-smoke fuzz vet bench-cpu clean
 
 all: build
 
@@ -60,7 +60,7 @@ vet:
 	$(GO) vet ./...
 	GOOS=js GOARCH=wasm $(GO) vet ./...
 
-test: deps models vet test-native test-wasm test-wasm-browser fuzz test-e2e
+test: deps models vet test-native test-wasm test-wasm-browser fuzz test-e2e bench-smoke
 
 test-native:
 	$(GO) test -count=1 ./...
@@ -90,6 +90,17 @@ test-e2e: static
 	@[ -d app/e2e/node_modules/playwright-core ] || (cd app/e2e && npm ci --ignore-scripts --no-audit --no-fund)
 	$(GO) run ./app/e2e/fixtures -photo $(SHARED)/photos/sunflower.bmp -out $(E2E_FIXTURES)
 	cd app/e2e && SHARED=$(abspath $(SHARED)) GLIMPSE_FIXTURES=$(abspath $(E2E_FIXTURES)) node --test --test-concurrency=1
+
+# Glimpse beside onnxruntime-web in headless Chromium (numbers are printed, never asserted).
+BENCH_DEPS = @[ -d app/bench/node_modules/onnxruntime-web ] || (cd app/bench && npm ci --ignore-scripts --no-audit --no-fund)
+bench: deps static
+	$(BENCH_DEPS)
+	cd app/bench && SHARED=$(abspath $(SHARED)) node bench.mjs $(BENCH_ARGS)
+
+# A short run of the same harness, inside make test.
+bench-smoke: static
+	$(BENCH_DEPS)
+	cd app/bench && SHARED=$(abspath $(SHARED)) node bench.mjs --smoke
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./model/onnx/

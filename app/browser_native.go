@@ -5,3 +5,5 @@ package main
 func inBrowser() bool { return false }
 
 func startEngine() {}
+
+func wantUI() bool { return true }

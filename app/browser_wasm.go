@@ -12,3 +12,9 @@ import (
 func inBrowser() bool { return js.Global().Get("document").Truthy() }
 
 func startEngine() { bridge.Start() }
+
+// wantUI is false when the page sets window.glimpseConfig = {ui: false}.
+func wantUI() bool {
+	cfg := js.Global().Get("glimpseConfig")
+	return !(cfg.Truthy() && cfg.Get("ui").Type() == js.TypeBoolean && !cfg.Get("ui").Bool())
+}

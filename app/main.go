@@ -14,6 +14,9 @@ func main() {
 	app.Route("/", func() app.Composer { return &page{} })
 	if inBrowser() {
 		startEngine()
+		if !wantUI() { // a page that only wants window.glimpse (benchmarks, embedding)
+			select {}
+		}
 		app.RunWhenOnBrowser()
 		return
 	}

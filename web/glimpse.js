@@ -7,6 +7,11 @@
   'use strict';
   if (window.glimpse && window.glimpse._defined) return;
 
+  // The site's root, from this script's own address (BASE/web/glimpse.js), so
+  // that the engine finds its model wherever the page itself lives.
+  const script = document.currentScript && document.currentScript.src;
+  const base = script ? new URL('..', script).href : new URL('/', location.href).href;
+
   let resolveReady, rejectReady;
   const ready = new Promise((res, rej) => { resolveReady = res; rejectReady = rej; });
   ready.catch(() => {}); // rejections are reported through events and the UI too
@@ -223,7 +228,7 @@
       const top = (opts && opts.top) || 5;
       const go = engine();
       const px = await pixels(source, go.maxSide());
-      const r = go.classifyRGBA(px.data, px.width, px.height, top);
+      const r = await go.classifyRGBA(px.data, px.width, px.height, top);
       if (r.error) throw new Error(r.error);
       if (firstResultMs === null) {
         firstResultMs = performance.now();
@@ -262,11 +267,20 @@
     },
     info() {
       const go = window.glimpse._go;
-      const base = go ? go.info() : { ready: false };
-      base.firstResultMs = firstResultMs;
-      return base;
+      const out = go ? go.info() : { ready: false };
+      out.firstResultMs = firstResultMs;
+      return out;
+    },
+    // infer(Float32Array) runs the model on an already preprocessed input
+    // and returns {ms, output}: for benchmarks and conformance checks.
+    async infer(input) {
+      await ready;
+      const r = await engine().infer(input);
+      if (r.error) throw new Error(r.error);
+      return r;
     },
     // internals used by the Go engine
+    _base: base,
     _resolveReady: (info) => { resolveReady(info); emit('ready', info); },
     _rejectReady: (msg) => { rejectReady(new Error(msg)); emit('error', { message: msg }); },
     _emit: emit,

@@ -8,8 +8,10 @@
 package bridge
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"syscall/js"
 	"time"
@@ -64,6 +66,7 @@ func register() js.Value {
 		"loadDefault":  loadDefaultPromise,
 		"info":         func(js.Value, []js.Value) any { return js.ValueOf(info()) },
 		"maxSide":      maxSide,
+		"infer":        infer,
 	} {
 		f := js.FuncOf(fn)
 		st.funcs = append(st.funcs, f)
@@ -102,16 +105,23 @@ func loadDefault() error {
 		return nil
 	})
 	defer progress.Release()
-	m, err := await(api().Call("_fetch", DefaultModel, progress))
+	base := api().Get("_base")
+	url := func(p string) string {
+		if base.Type() == js.TypeString {
+			return base.String() + p
+		}
+		return p
+	}
+	m, err := await(api().Call("_fetch", url(DefaultModel), progress))
 	if err != nil {
 		return err
 	}
-	labels, err := await(api().Call("_fetch", DefaultLabel, js.Null()))
+	labels, err := await(api().Call("_fetch", url(DefaultLabel), js.Null()))
 	if err != nil {
 		return err
 	}
 	f := model.Files{Name: card.Default().Name, Model: bytesOf(m), Labels: bytesOf(labels), Card: card.DefaultJSON()}
-	if c, err := await(api().Call("_fetch", DefaultCard, js.Null())); err == nil {
+	if c, err := await(api().Call("_fetch", url(DefaultCard), js.Null())); err == nil {
 		f.Card = bytesOf(c)
 	}
 	return use(f, true)
@@ -188,6 +198,43 @@ func classifyRGBA(this js.Value, args []js.Value) (res any) {
 		list[i] = map[string]any{"index": r.Index, "label": r.Label, "prob": float64(r.Prob)}
 	}
 	return js.ValueOf(map[string]any{"backend": "cpu", "ms": float64(d.Microseconds()) / 1000, "top": list})
+}
+
+// infer(Float32Array) → {ms, output: Float32Array} or {error}: the model on
+// an already preprocessed input, for benchmarks and conformance checks.
+func infer(this js.Value, args []js.Value) (res any) {
+	defer func() {
+		if r := recover(); r != nil {
+			res = errObj(fmt.Errorf("internal error: %v", r))
+		}
+	}()
+	if st.cl == nil {
+		return errObj(errors.New("no model is loaded"))
+	}
+	in := st.cl.Input()
+	if len(args) < 1 || args[0].Get("length").Int() != len(in) || args[0].Get("constructor").Get("name").String() != "Float32Array" {
+		return errObj(fmt.Errorf("infer needs a Float32Array of %d values", len(in)))
+	}
+	src := args[0]
+	buf := js.Global().Get("Uint8Array").New(src.Get("buffer"), src.Get("byteOffset"), 4*len(in))
+	raw := make([]byte, 4*len(in))
+	js.CopyBytesToGo(raw, buf)
+	for i := range in {
+		in[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
+	}
+	t0 := time.Now()
+	if err := st.cl.Program.Execute(); err != nil {
+		return errObj(err)
+	}
+	ms := float64(time.Since(t0).Microseconds()) / 1000
+	out := st.cl.Program.Outputs[0].F
+	ob := make([]byte, 4*len(out))
+	for i, v := range out {
+		binary.LittleEndian.PutUint32(ob[4*i:], math.Float32bits(v))
+	}
+	u8 := js.Global().Get("Uint8Array").New(len(ob))
+	js.CopyBytesToJS(u8, ob)
+	return js.ValueOf(map[string]any{"backend": "cpu", "ms": ms, "output": js.Global().Get("Float32Array").New(u8.Get("buffer"))})
 }
 
 func maxSide(this js.Value, args []js.Value) any {

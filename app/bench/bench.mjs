@@ -1,0 +1,175 @@
+#!/usr/bin/env node
+// make bench: Glimpse beside onnxruntime-web 1.30 in Debian's headless
+// Chromium, one page session, same ONNX files and input. Prints a table and
+// ratio lines and writes JSON into bench-results/. Asserts no numbers.
+//
+//   node bench.mjs [--runs N] [--models a,b] [--smoke] [--no-webgpu]
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '../..');
+const shared = path.resolve(root, process.env.SHARED || '../shared');
+const staticDir = path.resolve(root, process.env.GLIMPSE_STATIC || 'static');
+
+const args = process.argv.slice(2);
+const flag = (n) => args.includes(n);
+const opt = (n, d) => { const i = args.indexOf(n); return i >= 0 ? args[i + 1] : d; };
+const smoke = flag('--smoke');
+const runs = Number(opt('--runs', smoke ? 2 : 20));
+const webgpu = !flag('--no-webgpu') && !smoke;
+const allModels = {
+  'mobilenet_v2_1.0_224': path.join(shared, 'models/mobilenet_v2_1.0_224/model.onnx'),
+  efficientnet_b0: path.join(shared, 'zoo/efficientnet_b0/model.onnx'),
+  squeezenet1_1: path.join(shared, 'zoo/squeezenet1_1/model.onnx'),
+};
+const models = opt('--models', smoke ? 'squeezenet1_1' : Object.keys(allModels).join(',')).split(',');
+for (const m of models) if (!allModels[m]) { console.error(`bench: unknown model ${m}`); process.exit(2); }
+if (!fs.existsSync(path.join(staticDir, 'web/app.wasm'))) { console.error(`bench: ${staticDir} has no app: run make static`); process.exit(1); }
+
+const types = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css',
+  '.wasm': 'application/wasm', '.json': 'application/json', '.onnx': 'application/octet-stream', '.txt': 'text/plain',
+  '.png': 'image/png', '.svg': 'image/svg+xml', '.webmanifest': 'application/manifest+json' };
+
+// Routes: the static site at /, the bench page at /bench/, onnxruntime-web
+// at /ort/, models at /models/NAME/model.onnx. COOP/COEP make the page
+// cross-origin isolated, which ORT's threads need.
+function resolve(p) {
+  if (p.startsWith('/bench/')) return path.join(here, 'page', p.slice(7) || 'index.html');
+  if (p.startsWith('/ort/')) return path.join(here, 'node_modules/onnxruntime-web/dist', p.slice(5));
+  const m = p.match(/^\/models\/([^/]+)\/model\.onnx$/);
+  if (m) return allModels[m[1]];
+  return path.join(staticDir, p === '/' ? 'index.html' : p);
+}
+const server = http.createServer((req, res) => {
+  const file = resolve(decodeURIComponent(new URL(req.url, 'http://x').pathname));
+  fs.readFile(file || '', (err, data) => {
+    const h = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp', 'Cross-Origin-Resource-Policy': 'same-origin' };
+    if (err) { res.writeHead(404, h).end(); return; }
+    res.writeHead(200, { ...h, 'Content-Type': types[path.extname(file)] || 'application/octet-stream', 'Content-Length': data.length });
+    res.end(data);
+  });
+});
+await new Promise((r) => server.listen(0, '127.0.0.1', r));
+const base = `http://127.0.0.1:${server.address().port}`;
+
+async function browser() {
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'glimpse-bench-'));
+  const flags = ['--headless', '--no-sandbox', '--no-first-run', '--disable-background-networking', '--disable-component-update',
+    '--disable-sync', '--disable-quic', '--remote-debugging-pipe', '--mute-audio'];
+  if (webgpu) flags.push('--enable-unsafe-webgpu');
+  const ctx = await chromium.launchPersistentContext(profile, { executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true, ignoreDefaultArgs: true, args: flags });
+  return { ctx, close: async () => { await ctx.close(); fs.rmSync(profile, { recursive: true, force: true }); } };
+}
+
+const stats = (t) => {
+  const s = [...t].sort((a, b) => a - b);
+  return { median: s[Math.floor(s.length / 2)], min: s[0], max: s[s.length - 1] };
+};
+
+const results = { date: new Date().toISOString(), runs, chromium: '', rows: [], ratios: [], coldStart: null, sizes: {} };
+const b = await browser();
+try {
+  const page = b.ctx.pages()[0] || (await b.ctx.newPage());
+  results.chromium = b.ctx.browser()?.version() || '';
+  await page.goto(`${base}/bench/index.html`);
+  await page.evaluate(() => window.bench.booted());
+  results.crossOriginIsolated = await page.evaluate(() => self.crossOriginIsolated);
+  results.adapter = await page.evaluate(async () => {
+    const a = navigator.gpu && await navigator.gpu.requestAdapter();
+    return a ? `${a.info.vendor} ${a.info.architecture}`.trim() : null;
+  });
+  const engines = [
+    ['glimpse-cpu', (u) => page.evaluate(([u, n]) => bench.runGlimpse(u, n, 'cpu'), [u, runs])],
+    ['glimpse-webgpu', (u) => webgpu ? page.evaluate(([u, n]) => bench.runGlimpse(u, n, 'webgpu'), [u, runs]) : { skipped: 'WebGPU off' }],
+    ['ort-wasm-1t', (u) => page.evaluate(([u, n]) => bench.runORT(u, n, 1, 'wasm'), [u, runs])],
+    ['ort-wasm-2t', (u) => page.evaluate(([u, n]) => bench.runORT(u, n, 2, 'wasm'), [u, runs])],
+    ['ort-webgpu', (u) => webgpu ? page.evaluate(([u, n]) => bench.runORT(u, n, 1, 'webgpu'), [u, runs]) : { skipped: 'WebGPU off' }],
+  ];
+  for (const m of models) {
+    for (const [name, run] of engines) {
+      const r = await run(`/models/${m}/model.onnx`);
+      const row = { engine: name, model: m };
+      if (r.times) Object.assign(row, stats(r.times), { output: r.output });
+      else row.skipped = r.skipped || r.error;
+      results.rows.push(row);
+      process.stderr.write(`  ${name} ${m}: ${row.median ? row.median.toFixed(1) + ' ms' : row.skipped}\n`);
+    }
+  }
+} finally {
+  await b.close();
+}
+
+// Cold start: a fresh profile, from navigation to the first classification.
+{
+  const c = await browser();
+  try {
+    const page = c.ctx.pages()[0] || (await c.ctx.newPage());
+    const photo = fs.readFileSync(path.join(shared, 'photos/parrot.jpg')).toString('base64');
+    const t0 = Date.now();
+    await page.goto(`${base}/`);
+    const ms = await page.evaluate(async (b64) => {
+      while (!window.glimpse) await new Promise((r) => setTimeout(r, 10));
+      await glimpse.ready;
+      const bin = atob(b64);
+      const u8 = new Uint8Array(bin.length);
+      for (let i = 0; i < bin.length; i++) u8[i] = bin.charCodeAt(i);
+      await glimpse.classify(new Blob([u8]));
+      return performance.now();
+    }, photo);
+    results.coldStart = { ms, wallMs: Date.now() - t0 };
+  } finally {
+    await c.close();
+  }
+}
+
+const wasm = fs.readFileSync(path.join(staticDir, 'web/app.wasm'));
+results.sizes = {
+  raw: wasm.length,
+  gzip: zlib.gzipSync(wasm, { level: 9 }).length,
+  brotli: zlib.brotliCompressSync(wasm, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: wasm.length } }).length,
+};
+server.close();
+
+// Report.
+const fmt = (v) => (v == null ? '' : v.toFixed(v < 10 ? 2 : 1));
+console.log(`Glimpse browser benchmark: ${runs} runs after a warm-up, Chromium ${results.chromium}, crossOriginIsolated=${results.crossOriginIsolated}, WebGPU adapter: ${results.adapter || 'none'}`);
+console.log(`${'engine'.padEnd(16)} ${'model'.padEnd(22)} ${'median ms'.padStart(10)} ${'min'.padStart(9)} ${'max'.padStart(9)}`);
+for (const r of results.rows) {
+  console.log(`${r.engine.padEnd(16)} ${r.model.padEnd(22)} ${(r.skipped ? '—' : fmt(r.median)).padStart(10)} ${fmt(r.min).padStart(9)} ${fmt(r.max).padStart(9)}${r.skipped ? '  (' + r.skipped + ')' : ''}`);
+}
+const med = (e, m) => results.rows.find((r) => r.engine === e && r.model === m && r.median)?.median;
+for (const m of models) {
+  for (const [a, b2] of [['glimpse-cpu', 'ort-wasm-1t'], ['glimpse-cpu', 'ort-wasm-2t'], ['glimpse-webgpu', 'ort-webgpu']]) {
+    const x = med(a, m), y = med(b2, m);
+    if (x && y) {
+      const line = `ratio ${a}/${b2} ${m}: ${(x / y).toFixed(2)}`;
+      results.ratios.push(line);
+      console.log(line);
+    }
+  }
+}
+for (const m of models) {
+  const a = results.rows.find((r) => r.engine === 'glimpse-cpu' && r.model === m && r.output);
+  for (const other of ['ort-wasm-1t', 'glimpse-webgpu', 'ort-webgpu']) {
+    const b2 = results.rows.find((r) => r.engine === other && r.model === m && r.output);
+    if (a && b2) {
+      const d = Math.max(...a.output.map((v, i) => Math.abs(v - b2.output[i])));
+      console.log(`agreement glimpse-cpu vs ${other} ${m}: max |diff| of the first 10 outputs ${d.toExponential(2)}`);
+    }
+  }
+}
+console.log(`cold start (fresh profile, navigation to first classification): ${(results.coldStart.ms / 1000).toFixed(2)} s`);
+console.log(`app.wasm: ${(results.sizes.raw / 1e6).toFixed(2)} MB raw, ${(results.sizes.gzip / 1e6).toFixed(2)} MB gzip, ${(results.sizes.brotli / 1e6).toFixed(2)} MB brotli`);
+const outDir = path.join(root, 'bench-results');
+fs.mkdirSync(outDir, { recursive: true });
+const outFile = path.join(outDir, `bench-${smoke ? 'smoke-' : ''}${results.date.replace(/[:.]/g, '-')}.json`);
+fs.writeFileSync(outFile, JSON.stringify(results, null, 2));
+console.log(`results: ${path.relative(root, outFile)}`);
+const failed = results.rows.filter((r) => r.engine.startsWith('glimpse-cpu') && !r.median);
+if (failed.length) { console.error('bench: Glimpse CPU produced no timing'); process.exit(1); }

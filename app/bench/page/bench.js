@@ -1,0 +1,59 @@
+// The page side of `make bench`: Glimpse runs in this page, each
+// onnxruntime-web configuration in its own same-origin frame, all in one
+// page session and on the same model files and input.
+(function () {
+  'use strict';
+  const go = new Go();
+  const booted = WebAssembly.instantiateStreaming(fetch('/web/app.wasm'), go.importObject)
+    .then((r) => { go.run(r.instance); return glimpse.ready; });
+
+  function input(count) { // the same seeded pseudo-random input for every engine
+    const a = new Float32Array(count);
+    let s = 12345;
+    for (let i = 0; i < count; i++) { s = (s * 1103515245 + 12345) % 2147483648; a[i] = s / 2147483648 * 2 - 1; }
+    return a;
+  }
+
+  async function frame(threads) {
+    const f = document.createElement('iframe');
+    f.src = `ort.html?threads=${threads}`;
+    document.body.appendChild(f);
+    await new Promise((r) => { f.onload = r; });
+    while (!f.contentWindow.frameReady) await new Promise((r) => setTimeout(r, 20));
+    return f.contentWindow;
+  }
+
+  // runGlimpse(modelURL, runs, backend) → {times, output}
+  async function runGlimpse(modelURL, runs, backend) {
+    await booted;
+    if (backend !== 'cpu') {
+      if (!glimpse.setBackend) return { skipped: 'no WebGPU backend in this build' };
+      const b = await glimpse.setBackend(backend).catch((e) => ({ error: e.message }));
+      if (b && b.error) return { skipped: b.error };
+    }
+    await glimpse.loadModel(modelURL, { persist: false, name: modelURL.split('/').slice(-2)[0] });
+    const info = glimpse.info();
+    const x = input(3 * info.width * info.height);
+    let r = await glimpse.infer(x); // warm-up
+    const times = [];
+    for (let i = 0; i < runs; i++) {
+      const t0 = performance.now();
+      r = await glimpse.infer(x);
+      times.push(performance.now() - t0);
+    }
+    if (backend !== 'cpu' && glimpse.setBackend) await glimpse.setBackend('cpu');
+    return { times, output: Array.from(r.output.slice(0, 10)), backend: r.backend };
+  }
+
+  async function runORT(modelURL, runs, threads, ep) {
+    if (ep === 'webgpu' && !(navigator.gpu && await navigator.gpu.requestAdapter())) return { skipped: 'no WebGPU adapter' };
+    const w = await frame(threads);
+    try {
+      return await w.runBench(modelURL, input(3 * 224 * 224), [1, 3, 224, 224], runs, ep);
+    } catch (e) {
+      return { error: String(e && e.message || e) };
+    }
+  }
+
+  window.bench = { runGlimpse, runORT, booted: () => booted.then(() => true) };
+})();
