@@ -99,7 +99,37 @@ func serve(args []string, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "Glimpse is running at http://%s/ (version %s). Press Ctrl+C to stop.\n", ln.Addr(), h.Version)
-	return http.Serve(ln, withHeaders(h))
+	return http.Serve(ln, withHeaders(withRootFiles(h)))
+}
+
+// rootDir holds files served at the site's root rather than under /web/:
+// the embed loader, the iframe widget and the embedding demo.
+var rootDir = filepath.Join(webDir, "root")
+
+// withRootFiles serves rootDir's files at / and hands the rest to go-app.
+func withRootFiles(h http.Handler) http.Handler {
+	files := http.FileServer(http.Dir(rootDir))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		if p == "/embed" {
+			http.Redirect(w, r, "/embed/"+queryOf(r), http.StatusMovedPermanently)
+			return
+		}
+		if p != "/" && !strings.HasPrefix(p, "/web/") {
+			if st, err := os.Stat(filepath.Join(rootDir, filepath.FromSlash(p))); err == nil && (!st.IsDir() || strings.HasSuffix(p, "/")) {
+				files.ServeHTTP(w, r)
+				return
+			}
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+func queryOf(r *http.Request) string {
+	if r.URL.RawQuery == "" {
+		return ""
+	}
+	return "?" + r.URL.RawQuery
 }
 
 // wasmLength is app.wasm's size, which go-app's loader needs for its
@@ -114,6 +144,9 @@ func wasmLength() string {
 func withHeaders(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Content-Type-Options", "nosniff")
+		// Public static files: other sites may embed Glimpse (see README).
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		w.Header().Set("Cross-Origin-Resource-Policy", "cross-origin")
 		h.ServeHTTP(w, r)
 	})
 }
@@ -142,6 +175,9 @@ func writeStatic(args []string, stdout io.Writer) error {
 			return nil
 		}
 		dst := filepath.Join(*out, path)
+		if rel, err := filepath.Rel(rootDir, path); err == nil && !strings.HasPrefix(rel, "..") {
+			dst = filepath.Join(*out, rel) // root files go to the site's root
+		}
 		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 			return err
 		}

@@ -27,7 +27,7 @@ type result struct {
 }
 
 type modelInfo struct {
-	Ready                       bool
+	Ready                        bool
 	Name, Layout, License        string
 	Backend, Activation, OpTypes string
 	Width, Height, Params, Ops   int

@@ -48,7 +48,9 @@
       try {
         return await createImageBitmap(src, { imageOrientation: 'from-image' });
       } catch (e) {
-        throw new Error('This file is not an image the browser can decode' + (src.name ? ' (' + src.name + ')' : ''));
+        const err = new Error('This file is not an image the browser can decode' + (src.name ? ' (' + src.name + ')' : ''));
+        err.code = 'not-an-image';
+        throw err;
       }
     }
     if (typeof ImageData !== 'undefined' && src instanceof ImageData) {
@@ -215,6 +217,39 @@
     },
   };
 
+  // ---- errors and extra models ---------------------------------------------------
+
+  // coded makes an Error with a machine-readable code for embedders.
+  function coded(message, code) {
+    const e = new Error(message);
+    e.code = /unsupported op/.test(message) ? 'unsupported-model'
+      : /not a valid ONNX|empty ONNX|model file is empty/.test(message) ? 'invalid-model' : code;
+    return e;
+  }
+
+  const slots = new Map(); // absolute model URL → Promise of the slot name
+  function loadSlot(opts) {
+    const url = new URL(opts.model, location.href).href;
+    if (!slots.has(url)) {
+      const p = (async () => {
+        let bytes;
+        try {
+          bytes = await fetchBytes(url);
+        } catch (e) {
+          throw coded(e.message, 'model-load');
+        }
+        const labels = opts.labels ? await toText(new URL(opts.labels, location.href)).catch((e) => { throw coded(e.message, 'model-load'); }) : '';
+        const card = opts.card ? await toText(new URL(opts.card, location.href)).catch((e) => { throw coded(e.message, 'model-load'); }) : '';
+        const r = engine().loadModel(bytes, labels, card, url.split('/').pop(), url);
+        if (r.error) throw coded(r.error, 'model-load');
+        return url;
+      })();
+      p.catch(() => slots.delete(url)); // a failed load may be retried
+      slots.set(url, p);
+    }
+    return slots.get(url);
+  }
+
   // ---- the public API --------------------------------------------------------
 
   let firstResultMs = null;
@@ -222,19 +257,29 @@
   const api = {
     _defined: true,
     ready,
-    // classify(source, {top}) → {backend, ms, top: [{index, label, prob}]}
+    // classify(source, {top, model, labels, card}) → {backend, ms, top: [{index, label, prob}]}
+    // With opts.model (a URL), that model is loaded beside the page's own
+    // (once per URL) and used for this call: embedded widgets use this.
     async classify(source, opts) {
+      opts = opts || {};
       await ready;
-      const top = (opts && opts.top) || 5;
+      const top = opts.top || 5;
       const go = engine();
-      const px = await pixels(source, go.maxSide());
-      const r = await go.classifyRGBA(px.data, px.width, px.height, top);
-      if (r.error) throw new Error(r.error);
+      const slot = opts.model ? await loadSlot(opts) : undefined;
+      const px = await pixels(source, go.maxSide(slot));
+      const r = await go.classifyRGBA(px.data, px.width, px.height, top, slot);
+      if (r.error) throw coded(r.error, 'classify');
       if (firstResultMs === null) {
         firstResultMs = performance.now();
         emit('first-result', { ms: firstResultMs });
       }
       return r;
+    },
+    // prepare({model, labels, card}) loads a model for later classify calls
+    // with the same options, without classifying anything.
+    async prepare(opts) {
+      await ready;
+      if (opts && opts.model) await loadSlot(opts);
     },
     // loadModel(blobOrURL, {labels, card, name, persist}) → info()
     async loadModel(model, opts) {

@@ -24,7 +24,7 @@ const types = {
 // serve starts a static server for dir on 127.0.0.1 (a random port unless
 // given). Unknown paths without an extension get index.html, as a static
 // host configured for a single-page app would.
-export function serve(dir, port = 0) {
+export function serve(dir, port = 0, headers = {}) {
   const sockets = new Set();
   const server = http.createServer((req, res) => {
     const url = new URL(req.url, 'http://x');
@@ -33,8 +33,8 @@ export function serve(dir, port = 0) {
     if (fs.existsSync(p) && fs.statSync(p).isDirectory()) p = path.join(p, 'index.html');
     if (!fs.existsSync(p) && !path.extname(p)) p = path.join(dir, 'index.html');
     fs.readFile(p, (err, data) => {
-      if (err) { res.writeHead(404).end('not found'); return; }
-      res.writeHead(200, { 'Content-Type': types[path.extname(p)] || 'application/octet-stream', 'Content-Length': data.length, 'Cache-Control': 'no-cache' });
+      if (err) { res.writeHead(404, headers).end('not found'); return; }
+      res.writeHead(200, { 'Content-Type': types[path.extname(p)] || 'application/octet-stream', 'Content-Length': data.length, 'Cache-Control': 'no-cache', ...headers });
       res.end(data);
     });
   });
@@ -65,6 +65,9 @@ export async function launch(extraArgs = [], viewport = { width: 1280, height: 9
   const close = async () => { await ctx.close(); fs.rmSync(profile, { recursive: true, force: true }); };
   return { ctx, close };
 }
+
+// The headers a Glimpse deployment needs so that other sites can embed it.
+export const corsHeaders = { 'Access-Control-Allow-Origin': '*', 'Cross-Origin-Resource-Policy': 'cross-origin' };
 
 // expected returns {photo: {index, label, margin}} for one model.
 export function expected(model = 'mobilenet_v2_1.0_224') {

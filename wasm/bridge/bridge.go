@@ -30,6 +30,7 @@ const (
 
 type state struct {
 	cl        *model.Classifier
+	slots     map[string]*model.Classifier // extra models, e.g. one per embedded widget
 	isDefault bool
 	loadMs    float64
 	pix       []byte
@@ -146,30 +147,65 @@ func loadDefaultPromise(this js.Value, args []js.Value) any {
 	})
 }
 
-// loadModel(bytes, labelsText, cardText, name) → info or {error}
+// loadModel(bytes, labelsText, cardText, name[, slot]) → info or {error}.
+// Without a slot it replaces the page's model; with one it adds a model
+// beside it (an embedded widget's own model), leaving the page's alone.
 func loadModel(this js.Value, args []js.Value) any {
 	if len(args) < 4 {
 		return errObj(errors.New("loadModel needs model bytes, labels, card and a name"))
 	}
 	f := model.Files{Model: bytesOf(args[0]), Labels: []byte(args[1].String()), Card: []byte(args[2].String()), Name: args[3].String()}
+	if slot := slotName(args, 4); slot != "" {
+		cl, err := model.Load(f)
+		if err != nil {
+			return errObj(err)
+		}
+		if st.slots == nil {
+			st.slots = map[string]*model.Classifier{}
+		}
+		st.slots[slot] = cl
+		return js.ValueOf(infoOf(cl))
+	}
 	if err := use(f, false); err != nil {
 		return errObj(err)
 	}
 	return js.ValueOf(info())
 }
 
-// classifyRGBA(pixels Uint8ClampedArray, w, h, top) → {backend, ms, top} or {error}
+func slotName(args []js.Value, i int) string {
+	if len(args) > i && args[i].Type() == js.TypeString {
+		return args[i].String()
+	}
+	return ""
+}
+
+// classifier picks the page's model, or a slot's when args[i] names one.
+func classifier(args []js.Value, i int) (*model.Classifier, error) {
+	if slot := slotName(args, i); slot != "" {
+		if cl := st.slots[slot]; cl != nil {
+			return cl, nil
+		}
+		return nil, fmt.Errorf("no model is loaded for %q", slot)
+	}
+	if st.cl == nil {
+		return nil, errors.New("no model is loaded")
+	}
+	return st.cl, nil
+}
+
+// classifyRGBA(pixels Uint8ClampedArray, w, h, top[, slot]) → {backend, ms, top} or {error}
 func classifyRGBA(this js.Value, args []js.Value) (res any) {
 	defer func() {
 		if r := recover(); r != nil {
 			res = errObj(fmt.Errorf("internal error: %v", r))
 		}
 	}()
-	if st.cl == nil {
-		return errObj(errors.New("no model is loaded"))
-	}
 	if len(args) < 4 {
 		return errObj(errors.New("classifyRGBA needs pixels, width, height and top"))
+	}
+	cl, err := classifier(args, 4)
+	if err != nil {
+		return errObj(err)
 	}
 	w, h, k := args[1].Int(), args[2].Int(), args[3].Int()
 	n := args[0].Get("length").Int()
@@ -189,7 +225,7 @@ func classifyRGBA(this js.Value, args []js.Value) (res any) {
 		return errObj(errors.New("pixels must be a Uint8Array or Uint8ClampedArray of RGBA bytes"))
 	}
 	js.CopyBytesToGo(pix, src)
-	top, d, err := st.cl.ClassifyRGBA(pix, w, h, 4*w, max(k, 1))
+	top, d, err := cl.ClassifyRGBA(pix, w, h, 4*w, max(k, 1))
 	if err != nil {
 		return errObj(err)
 	}
@@ -237,24 +273,32 @@ func infer(this js.Value, args []js.Value) (res any) {
 	return js.ValueOf(map[string]any{"backend": "cpu", "ms": ms, "output": js.Global().Get("Float32Array").New(u8.Get("buffer"))})
 }
 
+// maxSide([slot]) is the longest side worth drawing the source at: twice
+// the model's input, so the browser's downscale only pre-filters.
 func maxSide(this js.Value, args []js.Value) any {
-	if st.cl == nil {
+	cl, err := classifier(args, 0)
+	if err != nil {
 		return 448
 	}
-	return min(1024, 2*max(st.cl.Card.Input.Width, st.cl.Card.Input.Height))
+	return min(1024, 2*max(cl.Card.Input.Width, cl.Card.Input.Height))
 }
 
 func info() map[string]any {
 	if st.cl == nil {
 		return map[string]any{"ready": false}
 	}
-	c := st.cl
+	m := infoOf(st.cl)
+	m["isDefault"] = st.isDefault
+	m["loadMs"] = st.loadMs
+	return m
+}
+
+func infoOf(c *model.Classifier) map[string]any {
 	return map[string]any{
 		"ready":      true,
 		"backend":    "cpu",
 		"adapter":    nil,
 		"name":       c.Name,
-		"isDefault":  st.isDefault,
 		"width":      c.Card.Input.Width,
 		"height":     c.Card.Input.Height,
 		"layout":     c.Card.Input.Layout,
@@ -267,7 +311,6 @@ func info() map[string]any {
 		"classes":    c.Program.Outputs[0].Len(),
 		"labels":     len(c.Labels),
 		"license":    c.Card.License,
-		"loadMs":     st.loadMs,
 	}
 }
 

@@ -1,0 +1,240 @@
+/*! glimpse-embed.js — <glimpse-classifier>: Glimpse's on-device image
+ * classifier as a web component. One <script> tag; the engine (app.wasm and
+ * the model) loads lazily, once per page, shared by every element. */
+(function () {
+  'use strict';
+  if (window.customElements && customElements.get('glimpse-classifier')) return;
+  const BASE = new URL('.', document.currentScript.src).href;
+
+  function loadScript(src) {
+    return new Promise((resolve, reject) => {
+      const s = document.createElement('script');
+      s.src = src;
+      s.onload = resolve;
+      s.onerror = () => reject(Object.assign(new Error('Could not load ' + src), { code: 'engine-load' }));
+      document.head.appendChild(s);
+    });
+  }
+
+  let engineP = null;
+  // engine loads glimpse.js and app.wasm once for the whole page.
+  function engine() {
+    if (engineP) return engineP;
+    engineP = (async () => {
+      if (!(window.glimpse && window.glimpse._defined)) {
+        window.glimpseConfig = Object.assign({ ui: false }, window.glimpseConfig || {});
+        await loadScript(BASE + 'web/glimpse.js');
+      }
+      if (!window.glimpse._go && !window.glimpse._booting) {
+        window.glimpse._booting = true;
+        if (typeof Go === 'undefined') await loadScript(BASE + 'wasm_exec.js');
+        const go = new Go();
+        let inst;
+        try {
+          inst = (await WebAssembly.instantiateStreaming(fetch(BASE + 'web/app.wasm'), go.importObject)).instance;
+        } catch (e) { // hosts that serve .wasm without application/wasm
+          const resp = await fetch(BASE + 'web/app.wasm');
+          if (!resp.ok) throw Object.assign(new Error('Could not load the Glimpse engine: HTTP ' + resp.status), { code: 'engine-load' });
+          inst = (await WebAssembly.instantiate(await resp.arrayBuffer(), go.importObject)).instance;
+        }
+        go.run(inst);
+      }
+      await window.glimpse.ready;
+      return window.glimpse;
+    })();
+    engineP.catch(() => { engineP = null; });
+    return engineP;
+  }
+
+  const css = `
+    :host { display: block !important; contain: content; min-width: 200px; }
+    :host([hidden]) { display: none !important; }
+    .w { all: initial; display: block; box-sizing: border-box; font: 15px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
+      color: var(--glimpse-text, #17202a); background: var(--glimpse-bg, #fff); border: 1px solid var(--glimpse-line, #dde3ea);
+      border-radius: var(--glimpse-radius, 12px); padding: 12px; }
+    .w.dark { --glimpse-text: #e8edf2; --glimpse-bg: #181e26; --glimpse-line: #2a333e; --glimpse-accent: #3dd6b0; --glimpse-bar: #22302c; --glimpse-muted: #9aa7b5; }
+    @media (prefers-color-scheme: dark) { .w.auto { --glimpse-text: #e8edf2; --glimpse-bg: #181e26; --glimpse-line: #2a333e; --glimpse-accent: #3dd6b0; --glimpse-bar: #22302c; --glimpse-muted: #9aa7b5; } }
+    * { box-sizing: border-box; }
+    .drop { display: block; border: 2px dashed var(--glimpse-line, #dde3ea); border-radius: 10px; padding: 14px; text-align: center; }
+    .drop.over { border-color: var(--glimpse-accent, #0f8f74); }
+    .drop p { margin: 0 0 8px; }
+    button { font: inherit; cursor: pointer; border-radius: 8px; padding: 8px 14px; min-height: 40px; border: 1px solid var(--glimpse-accent, #0f8f74);
+      background: var(--glimpse-accent, #0f8f74); color: var(--glimpse-accent-text, #fff); font-weight: 600; margin: 2px; }
+    button.alt { background: transparent; color: var(--glimpse-accent, #0f8f74); }
+    button:focus-visible { outline: 3px solid var(--glimpse-accent, #0f8f74); outline-offset: 2px; }
+    input[type=file] { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
+    img, video { display: block; width: 100%; max-height: 260px; object-fit: contain; border-radius: 8px; margin-top: 10px; background: #0001; }
+    video { display: none; } video.on { display: block; }
+    img:not([src]) { display: none; }
+    ol { list-style: none; margin: 10px 0 0; padding: 0; }
+    li { margin: 6px 0; }
+    .row { display: flex; justify-content: space-between; gap: 8px; }
+    li:first-child .row { font-weight: 600; }
+    .pct { color: var(--glimpse-muted, #5b6775); font-variant-numeric: tabular-nums; }
+    .bar { height: 6px; border-radius: 99px; background: var(--glimpse-bar, #d7efe8); overflow: hidden; margin-top: 3px; }
+    .bar > div { height: 100%; background: var(--glimpse-accent, #0f8f74); }
+    .status { color: var(--glimpse-muted, #5b6775); font-size: 13px; margin-top: 8px; min-height: 1em; }
+    .status.error { color: var(--glimpse-error, #b3261e); }`;
+
+  class GlimpseClassifier extends HTMLElement {
+    static get observedAttributes() { return ['theme', 'camera']; }
+
+    constructor() {
+      super();
+      const root = this.attachShadow({ mode: 'open' });
+      root.innerHTML = `<style>${css}</style>
+        <div class="w auto" part="container">
+          <label class="drop" part="dropzone"><p>Drop a photo here or</p>
+            <button type="button" part="button" class="pick">Choose a photo</button>
+            <button type="button" part="button camera-button" class="alt cam" hidden>Use camera</button>
+            <input type="file" accept="image/*" tabindex="-1" aria-label="Choose a photo to classify">
+          </label>
+          <img part="preview" alt="">
+          <video part="camera" muted playsinline aria-label="Camera preview"></video>
+          <ol part="results" aria-live="polite"></ol>
+          <div class="status" part="status" role="status"></div>
+        </div>`;
+      this._$ = (s) => root.querySelector(s);
+      const input = this._$('input');
+      this._$('.pick').addEventListener('click', (e) => { e.preventDefault(); input.click(); });
+      input.addEventListener('change', () => { if (input.files[0]) this.classify(input.files[0]).catch(() => {}); input.value = ''; });
+      const drop = this._$('.drop');
+      drop.addEventListener('dragover', (e) => { e.preventDefault(); drop.classList.add('over'); });
+      drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+      drop.addEventListener('drop', (e) => {
+        e.preventDefault(); drop.classList.remove('over');
+        const f = e.dataTransfer && e.dataTransfer.files[0];
+        if (f) this.classify(f).catch(() => {});
+      });
+      this._$('.cam').addEventListener('click', (e) => { e.preventDefault(); this._toggleCamera(); });
+    }
+
+    connectedCallback() {
+      this.attributeChangedCallback();
+      // Load the engine when the element first becomes visible.
+      if ('IntersectionObserver' in window && !this._io) {
+        this._io = new IntersectionObserver((entries) => {
+          if (entries.some((e) => e.isIntersecting)) { this._io.disconnect(); this._warm(); }
+        });
+        this._io.observe(this);
+      }
+    }
+
+    disconnectedCallback() { if (this._io) this._io.disconnect(); this._stopCamera(); }
+
+    attributeChangedCallback() {
+      const w = this._$('.w');
+      const theme = this.getAttribute('theme') || 'auto';
+      w.classList.toggle('dark', theme === 'dark');
+      w.classList.toggle('auto', theme === 'auto');
+      this._$('.cam').hidden = !this.hasAttribute('camera');
+    }
+
+    _opts() {
+      const o = { top: Number(this.getAttribute('top')) || 5 };
+      for (const k of ['model', 'labels', 'card']) if (this.getAttribute(k)) o[k] = new URL(this.getAttribute(k), document.baseURI).href;
+      return o;
+    }
+
+    async _warm() {
+      try {
+        const g = await this._engine();
+        if (this._opts().model) await g.prepare(this._opts()); // load this element's model now
+      } catch (e) { /* reported on first use */ }
+    }
+
+    async _engine() {
+      const g = await engine();
+      const backend = this.getAttribute('backend');
+      if (backend && backend !== 'auto' && g.setBackend) await g.setBackend(backend).catch(() => {});
+      if (!this._readyFired) {
+        this._readyFired = true;
+        this.dispatchEvent(new CustomEvent('glimpse-ready', { bubbles: true, composed: true, detail: g.info() }));
+      }
+      return g;
+    }
+
+    _status(text, isError) {
+      const s = this._$('.status');
+      s.textContent = text;
+      s.classList.toggle('error', !!isError);
+    }
+
+    // classify(source) → Promise<{top, ms, backend}>; also shows the result.
+    async classify(source) {
+      this._status('Classifying…');
+      if (source instanceof Blob) {
+        const img = this._$('img');
+        if (img.src) URL.revokeObjectURL(img.src);
+        img.src = URL.createObjectURL(source);
+      }
+      try {
+        const g = await this._engine();
+        const r = await g.classify(source, this._opts());
+        this._show(r);
+        this.dispatchEvent(new CustomEvent('glimpse-result', { bubbles: true, composed: true, detail: { top: r.top, ms: r.ms, backend: r.backend } }));
+        return r;
+      } catch (e) {
+        const detail = { message: e.message || String(e), code: e.code || 'error' };
+        this._status(detail.message, true);
+        this.dispatchEvent(new CustomEvent('glimpse-error', { bubbles: true, composed: true, detail }));
+        throw e;
+      }
+    }
+
+    _show(r) {
+      const threshold = Number(this.getAttribute('threshold')) || 0;
+      const ol = this._$('ol');
+      ol.textContent = '';
+      for (const t of r.top.filter((t, i) => i === 0 || t.prob >= threshold)) {
+        const name = t.label.split(',')[0];
+        const pct = (100 * t.prob).toFixed(1) + '%';
+        const li = document.createElement('li');
+        li.setAttribute('part', 'result');
+        li.setAttribute('aria-label', name + ' ' + pct);
+        li.dataset.index = t.index;
+        li.title = t.label;
+        li.innerHTML = '<div class="row"><span></span><span class="pct"></span></div><div class="bar" aria-hidden="true"><div></div></div>';
+        li.querySelector('span').textContent = name;
+        li.querySelector('.pct').textContent = pct;
+        li.querySelector('.bar > div').style.width = pct;
+        ol.appendChild(li);
+      }
+      this._status(`${Math.round(r.ms)} ms · ${r.backend} · on this device`);
+    }
+
+    async _toggleCamera() {
+      if (this._camOn) { this._stopCamera(); return; }
+      const video = this._$('video');
+      try {
+        const g = await this._engine();
+        await g._camera.start(video, '', 'environment');
+      } catch (e) {
+        this._status(e.message, true);
+        this.dispatchEvent(new CustomEvent('glimpse-error', { bubbles: true, composed: true, detail: { message: e.message, code: 'camera' } }));
+        return;
+      }
+      this._camOn = true;
+      video.classList.add('on');
+      this._$('img').removeAttribute('src');
+      this._$('.cam').textContent = 'Stop camera';
+      const tick = async () => {
+        if (!this._camOn) return;
+        if (!document.hidden) { try { await this.classify(video); } catch (e) { /* shown */ } }
+        requestAnimationFrame(tick);
+      };
+      tick();
+    }
+
+    _stopCamera() {
+      if (!this._camOn) return;
+      this._camOn = false;
+      const video = this._$('video');
+      if (window.glimpse && window.glimpse._camera) window.glimpse._camera.stop(video);
+      video.classList.remove('on');
+      this._$('.cam').textContent = 'Use camera';
+    }
+  }
+
+  customElements.define('glimpse-classifier', GlimpseClassifier);
+})();
