@@ -57,6 +57,10 @@ func runCLI(args []string, stdout, stderr io.Writer) (code int) {
 		err = classify(args[1:], stdout, stderr)
 	case "infer":
 		err = infer(args[1:], stdout)
+	case "tag":
+		err = tagPhotos(args[1:], stdout, stderr)
+	case "eval":
+		err = evaluate(args[1:], stdout, stderr)
 	case "serve", "static":
 		cmd, ok := nativeCommands[args[0]]
 		if !ok {
@@ -91,11 +95,18 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `usage:
   glimpse classify [-model FILE.onnx] [-labels FILE.txt] [-card FILE.json] [-top K] [-json] PHOTO...
   glimpse infer -model FILE.onnx -input IN.bin -output OUT.bin [-runs N] [-profile]
+  glimpse tag [-model …] [-labels …] [-card …] [-json|-csv] [-threshold P] [-top K] [-map FILE.json] [-prev FILE] DIR|PHOTO...
+  glimpse eval [-model …] [-labels …] [-card …] [-json] [-map FILE.json] DIR
   glimpse serve [-addr 127.0.0.1:8000]   serve the web app (built app.wasm in web/)
   glimpse static [-out static]           write the deployable static site
 
 classify prints the top-K labels of each photo (JPEG, PNG, GIF, BMP, WebP, TIFF).
 infer runs the model on raw little-endian float32 (first input, first output).
+tag prints each photo's tags (folders are searched recursively); -map turns
+labels into your own words ({"tabby": "cat"}); -prev skips photos already in an
+earlier -json or -csv output.
+eval scores the model on DIR, one sub-folder of photos per class, named after
+a label or one of its synonyms; -map names the others ({"folder": "label"}).
 `)
 }
 

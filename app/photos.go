@@ -1,0 +1,146 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/glimpse/glimpse/model"
+	"github.com/glimpse/glimpse/model/tag"
+	"github.com/glimpse/glimpse/model/vision"
+)
+
+// imageExts are the file name extensions of the formats vision.Decode reads.
+var imageExts = map[string]bool{
+	".jpg": true, ".jpeg": true, ".jpe": true, ".png": true, ".gif": true,
+	".bmp": true, ".webp": true, ".tif": true, ".tiff": true,
+}
+
+// sniffImage tells image files by their first bytes (the magic numbers
+// vision.Decode knows), for photos whose name has no or the wrong extension.
+func sniffImage(head []byte) bool {
+	switch {
+	case bytes.HasPrefix(head, []byte("\xFF\xD8\xFF")),
+		bytes.HasPrefix(head, []byte("\x89PNG\r\n\x1a\n")),
+		bytes.HasPrefix(head, []byte("GIF87a")), bytes.HasPrefix(head, []byte("GIF89a")),
+		bytes.HasPrefix(head, []byte("BM")),
+		bytes.HasPrefix(head, []byte("II*\x00")), bytes.HasPrefix(head, []byte("MM\x00*")):
+		return true
+	case len(head) >= 12 && string(head[0:4]) == "RIFF" && string(head[8:12]) == "WEBP":
+		return true
+	}
+	return false
+}
+
+// looksLikeImage is true for an image extension or image magic bytes.
+func looksLikeImage(path string) bool {
+	if imageExts[strings.ToLower(filepath.Ext(path))] {
+		return true
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	head := make([]byte, 16)
+	n, _ := io.ReadFull(f, head)
+	return sniffImage(head[:n])
+}
+
+// warn prints a one-line warning: the run goes on.
+func warn(stderr io.Writer, path string, err error) {
+	fmt.Fprintf(stderr, "glimpse: warning: %s: %s, skipped\n", path, oneLine(err))
+}
+
+var errNotImage = errors.New("not an image")
+
+// findPhotos expands files and directories (recursively, in lexical order,
+// hidden files and folders left out) into the image files among them.
+// Files named on the command line are always tried; files found in
+// directories are kept when they look like images, and the rest get a
+// warning. Arguments that cannot be read get a warning too.
+func findPhotos(args []string, stderr io.Writer) (photos []string) {
+	for _, arg := range args {
+		st, err := os.Stat(arg)
+		if err != nil {
+			warn(stderr, arg, unwrapPath(err))
+			continue
+		}
+		if !st.IsDir() {
+			photos = append(photos, arg)
+			continue
+		}
+		filepath.WalkDir(arg, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				warn(stderr, p, unwrapPath(err))
+				return nil
+			}
+			if p != arg && strings.HasPrefix(d.Name(), ".") {
+				if d.IsDir() {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			if d.IsDir() {
+				return nil
+			}
+			if st, err := os.Stat(p); err != nil || !st.Mode().IsRegular() { // follows symlinks
+				return nil
+			}
+			if looksLikeImage(p) {
+				photos = append(photos, p)
+			} else {
+				warn(stderr, p, errNotImage)
+			}
+			return nil
+		})
+	}
+	return photos
+}
+
+// noneExist is an error, naming the first, when no argument exists: then a
+// run has nothing to go on, and one line says why.
+func noneExist(args []string) error {
+	var first error
+	for _, a := range args {
+		_, err := os.Stat(a)
+		if err == nil {
+			return nil
+		}
+		if first == nil {
+			first = fmt.Errorf("%s: %v", a, unwrapPath(err))
+		}
+	}
+	return first
+}
+
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// classifyPhoto is classify's path (read, vision.Decode, Classify) plus the
+// content hash that keys tags.
+func classifyPhoto(c *model.Classifier, path string, k int) (hash string, res []vision.Result, err error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", nil, unwrapPath(err)
+	}
+	img, _, err := vision.Decode(data)
+	if err != nil {
+		return "", nil, err
+	}
+	res, _, err = c.Classify(img, k)
+	return tag.Hash(data), res, err
+}
+
+// classes is the number of classes the model outputs.
+func classes(c *model.Classifier) int { return c.Program.Outputs[0].Len() }

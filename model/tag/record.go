@@ -1,0 +1,217 @@
+package tag
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/csv"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/glimpse/glimpse/model/vision"
+)
+
+// Record is one tagged photo. Hash, not File, identifies it: a photo that is
+// renamed or moved keeps its tags, and a re-run skips it.
+type Record struct {
+	File   string          `json:"file"`
+	Hash   string          `json:"hash"` // Hash of the file's bytes
+	Tags   []Tag           `json:"tags"`
+	Scores []vision.Result `json:"scores"` // the model's raw top-K
+	Edited bool            `json:"edited"` // the user changed Tags by hand
+}
+
+// Hash is the content key of a file: its SHA-256 as lower-case hex.
+func Hash(data []byte) string {
+	s := sha256.Sum256(data)
+	return hex.EncodeToString(s[:])
+}
+
+// ByHash indexes records by hash (a later record wins), for skipping photos
+// already tagged.
+func ByHash(recs []Record) map[string]Record {
+	m := make(map[string]Record, len(recs))
+	for _, r := range recs {
+		if r.Hash != "" {
+			m[r.Hash] = r
+		}
+	}
+	return m
+}
+
+// WriteJSON writes records as one indented JSON array; missing tags and
+// scores are written as [] so readers need not expect null.
+func WriteJSON(w io.Writer, recs []Record) error {
+	out := make([]Record, len(recs))
+	for i, r := range recs {
+		out[i] = normal(r)
+	}
+	b, err := json.MarshalIndent(out, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+func normal(r Record) Record {
+	if r.Tags == nil {
+		r.Tags = []Tag{}
+	}
+	if r.Scores == nil {
+		r.Scores = []vision.Result{}
+	}
+	return r
+}
+
+// ReadJSON reads what WriteJSON wrote. Unknown fields are ignored (a newer
+// version may add some); malformed JSON and invalid records are errors
+// that name the record.
+func ReadJSON(r io.Reader) ([]Record, error) {
+	var recs []Record
+	dec := json.NewDecoder(r)
+	if err := dec.Decode(&recs); err != nil {
+		return nil, fmt.Errorf("tag: not a JSON array of photos: %v", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("tag: unexpected data after the JSON array")
+	}
+	for i := range recs {
+		recs[i] = normal(recs[i])
+		if err := check(recs[i]); err != nil {
+			return nil, fmt.Errorf("tag: photo %d: %v", i+1, err)
+		}
+	}
+	if recs == nil {
+		recs = []Record{}
+	}
+	return recs, nil
+}
+
+// check validates a record read from outside and lower-cases its hash.
+func check(r Record) error {
+	if r.File == "" && r.Hash == "" {
+		return errors.New("neither file nor hash")
+	}
+	if r.Hash != "" {
+		if len(r.Hash) != 64 {
+			return fmt.Errorf("hash %q is not a SHA-256 (64 hex digits)", r.Hash)
+		}
+		if _, err := hex.DecodeString(r.Hash); err != nil {
+			return fmt.Errorf("hash %q is not a SHA-256 (64 hex digits)", r.Hash)
+		}
+	}
+	for _, t := range r.Tags {
+		if strings.TrimSpace(t.Tag) == "" {
+			return errors.New("empty tag")
+		}
+		if f := float64(t.Score); math.IsNaN(f) || math.IsInf(f, 0) {
+			return fmt.Errorf("tag %q: score is not a number", t.Tag)
+		}
+	}
+	return nil
+}
+
+// csvHeader is the first row WriteCSV writes.
+var csvHeader = []string{"file", "hash", "tags"}
+
+// WriteCSV writes a header and one row per photo: file, hash, and the tags
+// as "tag:score;tag:score" (scores as short as round-trips float32). In tag
+// names '%', ':' and ';' are written as %25, %3A and %3B so any word
+// survives. CSV holds what a spreadsheet needs: raw scores and the edited
+// flag are JSON only.
+func WriteCSV(w io.Writer, recs []Record) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(csvHeader); err != nil {
+		return err
+	}
+	for _, r := range recs {
+		parts := make([]string, len(r.Tags))
+		for i, t := range r.Tags {
+			parts[i] = tagEscaper.Replace(t.Tag) + ":" + strconv.FormatFloat(float64(t.Score), 'g', -1, 32)
+		}
+		if err := cw.Write([]string{r.File, r.Hash, strings.Join(parts, ";")}); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+var (
+	tagEscaper   = strings.NewReplacer("%", "%25", ":", "%3A", ";", "%3B")
+	tagUnescaper = strings.NewReplacer("%25", "%", "%3A", ":", "%3a", ":", "%3B", ";", "%3b", ";")
+)
+
+// ReadCSV reads what WriteCSV wrote, and what a spreadsheet makes of it:
+// the header row is optional, a byte-order mark, CRLF line ends, quoted
+// fields (commas and quotes in file names), blank lines and spaces around
+// tags are fine, and a tag without ":score" (typed by hand) gets score 1.
+// Rows with other than three fields, bad scores and bad hashes are errors
+// that give the line.
+func ReadCSV(r io.Reader) ([]Record, error) {
+	br := bufio.NewReader(r)
+	if b, err := br.Peek(3); err == nil && bytes.Equal(b, []byte("\uFEFF")) {
+		br.Discard(3)
+	}
+	cr := csv.NewReader(br)
+	cr.FieldsPerRecord = -1
+	recs := []Record{}
+	for first := true; ; first = false {
+		row, err := cr.Read()
+		if err == io.EOF {
+			return recs, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("tag: CSV: %v", err)
+		}
+		line, _ := cr.FieldPos(0)
+		if first && len(row) == 3 && slices.EqualFunc(row, csvHeader, strings.EqualFold) {
+			continue
+		}
+		if len(row) == 1 && strings.TrimSpace(row[0]) == "" {
+			continue
+		}
+		if len(row) != 3 {
+			return nil, fmt.Errorf("tag: CSV line %d: %d fields, want 3 (file,hash,tags)", line, len(row))
+		}
+		rec := Record{File: row[0], Hash: strings.ToLower(strings.TrimSpace(row[1])), Tags: []Tag{}, Scores: []vision.Result{}}
+		for _, part := range strings.Split(row[2], ";") {
+			part = strings.TrimSpace(part)
+			if part == "" {
+				continue
+			}
+			name, score := part, float32(1)
+			if i := strings.LastIndexByte(part, ':'); i >= 0 {
+				name = part[:i]
+				f, err := strconv.ParseFloat(strings.TrimSpace(part[i+1:]), 32)
+				if err != nil {
+					return nil, fmt.Errorf("tag: CSV line %d: tag %q: score %q is not a number", line, part, part[i+1:])
+				}
+				score = float32(f)
+			}
+			rec.Tags = append(rec.Tags, Tag{Tag: tagUnescaper.Replace(strings.TrimSpace(name)), Score: score})
+		}
+		if err := check(rec); err != nil {
+			return nil, fmt.Errorf("tag: CSV line %d: %v", line, err)
+		}
+		recs = append(recs, rec)
+	}
+}
+
+// Read reads records in either format: JSON when the first non-space byte
+// is '[' (or '{', to say it is not an array), CSV otherwise.
+func Read(data []byte) ([]Record, error) {
+	t := bytes.TrimLeft(bytes.TrimPrefix(data, []byte("\uFEFF")), " \t\r\n")
+	if len(t) > 0 && (t[0] == '[' || t[0] == '{') {
+		return ReadJSON(bytes.NewReader(t))
+	}
+	return ReadCSV(bytes.NewReader(data))
+}
