@@ -32,6 +32,7 @@ const webDir = "web"
 var cacheable = []string{
 	"/web/glimpse.css",
 	"/web/glimpse.js",
+	"/web/tagging.js",
 	"/web/models/mobilenet_v2_1.0_224/model.onnx",
 	"/web/models/mobilenet_v2_1.0_224/labels.txt",
 	"/web/models/mobilenet_v2_1.0_224/card.json",
@@ -41,7 +42,7 @@ var cacheable = []string{
 // rebuild with changes prompts an update and a restart without changes does not.
 func version() (string, error) {
 	h := sha256.New()
-	for _, f := range []string{"app.wasm", "glimpse.js", "glimpse.css"} {
+	for _, f := range []string{"app.wasm", "glimpse.js", "tagging.js", "glimpse.css"} {
 		data, err := os.ReadFile(filepath.Join(webDir, f))
 		if err != nil {
 			return "", fmt.Errorf("%v: run 'make build' first", err)
@@ -77,8 +78,8 @@ func handler() (*app.Handler, error) {
 			SVG:      "/web/icons/icon.svg",
 		},
 		Styles:             []string{"/web/glimpse.css"},
-		Scripts:            []string{"/web/glimpse.js"},
-		CacheableResources: cacheable[2:], // styles and scripts are cached already
+		Scripts:            []string{"/web/glimpse.js", "/web/tagging.js"},
+		CacheableResources: cacheable[3:], // styles and scripts are cached already
 		Version:            v,
 		WasmContentLength:  wasmLength(),
 	}, nil

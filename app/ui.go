@@ -69,6 +69,7 @@ type page struct {
 	lastFrame  float64
 
 	listeners []func()
+	tab       string // classify | tag | eval, mirrored in the URL's #fragment
 }
 
 type queued struct {
@@ -129,6 +130,10 @@ func (p *page) listen(ctx app.Context, target app.Value, event string, fn func(c
 }
 
 func (p *page) OnMount(ctx app.Context) {
+	switch h := app.Window().Get("location").Get("hash").String(); h {
+	case "#tag", "#eval":
+		p.tab = h[1:]
+	}
 	g := glimpse()
 	if g.IsUndefined() {
 		p.bootErr = "glimpse.js did not load."
@@ -185,11 +190,11 @@ func (p *page) hidden() bool { return app.Window().Get("document").Get("hidden")
 func (p *page) refreshInfo() {
 	i := glimpse().Call("info")
 	p.info = modelInfo{
-		Ready: i.Get("ready").Bool(), Name: str(i, "name"), Layout: str(i, "layout"), License: str(i, "license"),
+		Ready: i.Get("ready").Truthy(), Name: str(i, "name"), Layout: str(i, "layout"), License: str(i, "license"),
 		Backend: str(i, "backend"), Activation: str(i, "activation"), OpTypes: str(i, "opTypes"),
 		Width: num(i, "width"), Height: num(i, "height"), Params: num(i, "params"), Ops: num(i, "ops"),
 		OpsRun: num(i, "opsRun"), FileBytes: num(i, "fileBytes"), Labels: num(i, "labels"),
-		IsDefault: i.Get("isDefault").Bool(), LoadMs: i.Get("loadMs").Float(),
+		IsDefault: i.Get("isDefault").Truthy(), LoadMs: i.Get("loadMs").Float(),
 	}
 	if f := i.Get("firstResultMs"); f.Type() == app.TypeNumber {
 		p.firstMs = f.Float()

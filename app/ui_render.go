@@ -30,7 +30,12 @@ func (p *page) Render() app.UI {
 		app.If(p.notice != "", func() app.UI {
 			return app.Div().Class("banner warn").ID("notice").Text(p.notice)
 		}),
-		app.Main().Body(
+		app.Nav().Class("tabs").Aria("label", "Views").Body(
+			p.tabButton("classify", "Classify"),
+			p.tabButton("tag", "Tag photos"),
+			p.tabButton("eval", "Evaluate"),
+		),
+		app.Main().Hidden(p.view() != "classify").Body(
 			p.renderLoading(),
 			p.renderDrop(),
 			p.renderResults(),
@@ -38,6 +43,14 @@ func (p *page) Render() app.UI {
 				p.renderCamera(),
 				p.renderModel(),
 			),
+		),
+		app.Div().Class("view").ID("view-tag").Hidden(p.view() != "tag").Body(
+			app.If(!p.ready, func() app.UI { return p.renderLoading() }),
+			&tagView{},
+		),
+		app.Div().Class("view").ID("view-eval").Hidden(p.view() != "eval").Body(
+			app.If(!p.ready, func() app.UI { return p.renderLoading() }),
+			&evalView{},
 		),
 		app.Footer().Body(
 			app.P().Text("Private by design: photos and camera frames are processed in this page and never sent anywhere. Once loaded, Glimpse works offline."),
@@ -261,4 +274,21 @@ func fileField(id, label, accept string) app.UI {
 		app.Label().For(id).Text(label),
 		app.Input().Type("file").ID(id).Accept(accept),
 	)
+}
+
+func (p *page) view() string {
+	if p.tab == "" {
+		return "classify"
+	}
+	return p.tab
+}
+
+func (p *page) tabButton(id, label string) app.UI {
+	on := p.view() == id
+	return app.Button().Class(map[bool]string{true: "tab on", false: "tab"}[on]).ID("tab-"+id).
+		Aria("pressed", on).Aria("controls", "view-"+id).Text(label).
+		OnClick(func(ctx app.Context, e app.Event) {
+			p.tab = id
+			app.Window().Get("history").Call("replaceState", nil, "", "#"+id)
+		})
 }

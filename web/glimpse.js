@@ -7,6 +7,25 @@
   'use strict';
   if (window.glimpse && window.glimpse._defined) return;
 
+  // Go's linear memory, for the engine's SIMD kernels (wasm/simd), which
+  // work on Go's slices in place: recorded when the Go instance (the one
+  // exporting mem, run and getsp) is created, so this must run before
+  // app.wasm is instantiated.
+  let goMemory = null;
+  (function () {
+    const W = window.WebAssembly;
+    if (!W) return;
+    const note = (r) => {
+      const ex = r && (r.instance || r).exports;
+      if (ex && ex.mem instanceof W.Memory && typeof ex.run === 'function' && typeof ex.getsp === 'function') goMemory = ex.mem;
+      return r;
+    };
+    const inst = W.instantiate;
+    W.instantiate = function () { return inst.apply(this, arguments).then(note); };
+    const stream = W.instantiateStreaming;
+    if (stream) W.instantiateStreaming = function () { return stream.apply(this, arguments).then(note); };
+  })();
+
   // The site's root, from this script's own address (BASE/web/glimpse.js), so
   // that the engine finds its model wherever the page itself lives.
   const script = document.currentScript && document.currentScript.src;
@@ -310,6 +329,11 @@
       emit('model', info);
       return info;
     },
+    // labels() → the labels of the page's model, class i at index i.
+    labels() {
+      const go = window.glimpse._go;
+      return go ? go.labels() : [];
+    },
     info() {
       const go = window.glimpse._go;
       const out = go ? go.info() : { ready: false };
@@ -333,6 +357,7 @@
     _fetch: fetchBytes,
     _store: store,
     _camera: camera,
+    _goMemory: () => goMemory,
   };
   window.glimpse = api;
 })();

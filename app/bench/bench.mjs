@@ -61,9 +61,9 @@ const base = `http://127.0.0.1:${server.address().port}`;
 async function browser() {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'glimpse-bench-'));
   const flags = ['--headless', '--no-sandbox', '--no-first-run', '--disable-background-networking', '--disable-component-update',
-    '--disable-sync', '--disable-quic', '--remote-debugging-pipe', '--mute-audio'];
+    '--disable-sync', '--disable-quic'];
   if (webgpu) flags.push('--enable-unsafe-webgpu');
-  const ctx = await chromium.launchPersistentContext(profile, { executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true, ignoreDefaultArgs: true, args: flags });
+  const ctx = await chromium.launchPersistentContext(profile, { executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true, ignoreDefaultArgs: ['--enable-unsafe-swiftshader'], args: flags });
   return { ctx, close: async () => { await ctx.close(); fs.rmSync(profile, { recursive: true, force: true }); } };
 }
 

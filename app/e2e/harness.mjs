@@ -57,10 +57,14 @@ export async function launch(extraArgs = [], viewport = { width: 1280, height: 9
   const ctx = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     headless: true,
-    ignoreDefaultArgs: true,
+    // Playwright's own defaults stay (its download handling needs them),
+    // except --enable-unsafe-swiftshader: WebGPU is on only when a test asks.
+    ignoreDefaultArgs: ['--enable-unsafe-swiftshader'],
     args: ['--headless', '--no-sandbox', '--no-first-run', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--disable-quic', '--remote-debugging-pipe', '--mute-audio', '--hide-scrollbars', ...extraArgs],
+      '--disable-sync', '--disable-quic', ...extraArgs],
     viewport,
+    acceptDownloads: true,
+    downloadsPath: path.join(profile, 'downloads'),
   });
   const close = async () => { await ctx.close(); fs.rmSync(profile, { recursive: true, force: true }); };
   return { ctx, close };

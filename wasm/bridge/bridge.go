@@ -68,6 +68,7 @@ func register() js.Value {
 		"info":         func(js.Value, []js.Value) any { return js.ValueOf(info()) },
 		"maxSide":      maxSide,
 		"infer":        infer,
+		"labels":       labels,
 	} {
 		f := js.FuncOf(fn)
 		st.funcs = append(st.funcs, f)
@@ -275,6 +276,18 @@ func infer(this js.Value, args []js.Value) (res any) {
 
 // maxSide([slot]) is the longest side worth drawing the source at: twice
 // the model's input, so the browser's downscale only pre-filters.
+// labels() → the page model's labels (class i is labels[i]).
+func labels(this js.Value, args []js.Value) any {
+	if st.cl == nil {
+		return js.ValueOf([]any{})
+	}
+	out := make([]any, len(st.cl.Labels))
+	for i, l := range st.cl.Labels {
+		out[i] = l
+	}
+	return js.ValueOf(out)
+}
+
 func maxSide(this js.Value, args []js.Value) any {
 	cl, err := classifier(args, 0)
 	if err != nil {

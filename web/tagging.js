@@ -1,0 +1,230 @@
+// tagging.js — the browser side of photo tagging and evaluation: reading
+// folders (picker, drag and drop, File System Access), content hashes, a
+// queue that decodes the next photos while the engine classifies the
+// current one, small thumbnails, and IndexedDB storage of results keyed by
+// content hash so that a reload or a crash loses nothing. The page (Go)
+// decides tags from the stored scores; nothing here leaves the device.
+(function () {
+  'use strict';
+  const IMAGE = /\.(jpe?g|png|gif|bmp|webp|tiff?|avif|heic)$/i;
+
+  // ---- files ------------------------------------------------------------------
+
+  // filesFromDrop walks dropped folders (webkitGetAsEntry) recursively.
+  async function filesFromDrop(dataTransfer) {
+    const out = [];
+    const walk = async (entry, prefix) => {
+      if (entry.isFile) {
+        const f = await new Promise((res, rej) => entry.file(res, rej));
+        out.push({ file: f, path: prefix + f.name });
+      } else if (entry.isDirectory) {
+        const reader = entry.createReader();
+        for (;;) {
+          const batch = await new Promise((res, rej) => reader.readEntries(res, rej));
+          if (!batch.length) break;
+          for (const e of batch) await walk(e, prefix + entry.name + '/');
+        }
+      }
+    };
+    const items = [...(dataTransfer.items || [])].map((i) => i.webkitGetAsEntry && i.webkitGetAsEntry()).filter(Boolean);
+    if (items.length) {
+      for (const e of items) await walk(e, '');
+    } else {
+      for (const f of dataTransfer.files || []) out.push({ file: f, path: f.name });
+    }
+    return out;
+  }
+
+  // filesFromInput reads an <input type=file> (with or without webkitdirectory).
+  function filesFromInput(input) {
+    return [...input.files].map((f) => ({ file: f, path: f.webkitRelativePath || f.name }));
+  }
+
+  // filesFromDirectoryPicker uses the File System Access API where it exists.
+  async function filesFromDirectoryPicker() {
+    const dir = await window.showDirectoryPicker();
+    const out = [];
+    const walk = async (handle, prefix) => {
+      for await (const [name, h] of handle.entries()) {
+        if (h.kind === 'file') out.push({ file: await h.getFile(), path: prefix + name });
+        else await walk(h, prefix + name + '/');
+      }
+    };
+    await walk(dir, dir.name + '/');
+    return out;
+  }
+
+  function images(list) {
+    return list.filter((x) => IMAGE.test(x.path) || (x.file.type || '').startsWith('image/'));
+  }
+
+  async function hash(file) {
+    const d = await crypto.subtle.digest('SHA-256', await file.arrayBuffer());
+    return [...new Uint8Array(d)].map((b) => b.toString(16).padStart(2, '0')).join('');
+  }
+
+  async function thumbnail(bitmap, side = 160) {
+    const s = Math.min(1, side / Math.max(bitmap.width, bitmap.height));
+    const c = document.createElement('canvas');
+    c.width = Math.max(1, Math.round(bitmap.width * s));
+    c.height = Math.max(1, Math.round(bitmap.height * s));
+    c.getContext('2d').drawImage(bitmap, 0, 0, c.width, c.height);
+    return new Promise((res) => c.toBlob(res, 'image/jpeg', 0.8));
+  }
+
+  // ---- storage ------------------------------------------------------------------
+
+  function db() {
+    return new Promise((res, rej) => {
+      const r = indexedDB.open('glimpse-tags', 1);
+      r.onupgradeneeded = () => r.result.createObjectStore('photos', { keyPath: 'hash' });
+      r.onsuccess = () => res(r.result);
+      r.onerror = () => rej(r.error);
+    });
+  }
+  async function tx(mode, fn) {
+    const d = await db();
+    try {
+      return await new Promise((res, rej) => {
+        const t = d.transaction('photos', mode);
+        const req = fn(t.objectStore('photos'));
+        t.oncomplete = () => res(req && req.result);
+        t.onerror = () => rej(t.error);
+        t.onabort = () => rej(t.error || new Error('storage aborted (quota?)'));
+      });
+    } finally {
+      d.close();
+    }
+  }
+  const store = {
+    all: () => tx('readonly', (s) => s.getAll()),
+    get: (h) => tx('readonly', (s) => s.get(h)),
+    put: (rec) => tx('readwrite', (s) => s.put(rec)),
+    clear: () => tx('readwrite', (s) => s.clear()),
+  };
+
+  // ---- the queue ------------------------------------------------------------------
+
+  // Queue classifies photos one after another while up to `ahead` of the
+  // next ones are hashed and decoded in parallel (createImageBitmap decodes
+  // off the main thread), so the engine never waits for a decoder.
+  class Queue {
+    constructor(items, opts, on) {
+      this.items = items;
+      this.opts = Object.assign({ top: 10, ahead: 3, persist: true }, opts || {});
+      this.on = on || {};
+      this.done = 0;
+      this.skipped = 0;
+      this.failed = 0;
+      this.paused = false;
+      this.cancelled = false;
+      this.times = [];
+      this.writes = [];
+    }
+    pause() { this.paused = true; }
+    resume() { this.paused = false; if (this._wake) this._wake(); }
+    cancel() { this.cancelled = true; this.resume(); }
+
+    async _prepare(item) {
+      const h = await hash(item.file);
+      if (this.opts.persist) {
+        const old = await store.get(h).catch(() => null);
+        if (old) return { item, hash: h, old };
+      }
+      const bitmap = await createImageBitmap(item.file, { imageOrientation: 'from-image' });
+      return { item, hash: h, bitmap };
+    }
+
+    async run() {
+      await glimpse.ready;
+      const n = this.items.length;
+      const started = performance.now();
+      const pending = [];
+      let next = 0;
+      const fill = () => {
+        while (pending.length < this.opts.ahead && next < n) {
+          const item = this.items[next++];
+          pending.push(this._prepare(item).catch((err) => ({ item, err })));
+        }
+      };
+      fill();
+      while (pending.length && !this.cancelled) {
+        if (this.paused) {
+          await new Promise((r) => { this._wake = r; });
+          continue;
+        }
+        const p = pending.shift();
+        fill();
+        let rec;
+        const x = await p;
+        try {
+          if (x.err) throw x.err;
+          if (x.old) {
+            rec = x.old;
+            this.skipped++;
+          } else {
+            const t0 = performance.now();
+            const r = await glimpse.classify(x.bitmap, { top: this.opts.top });
+            this.times.push(performance.now() - t0);
+            rec = { hash: x.hash, file: x.item.path, scores: r.top, ms: r.ms, backend: r.backend, at: Date.now() };
+            // The thumbnail and the write run while the next photo is classified.
+            const bitmap = x.bitmap;
+            const saved = thumbnail(bitmap).then((t) => {
+              bitmap.close();
+              rec.thumb = t;
+              if (this.on.thumb) this.on.thumb(rec);
+              return this.opts.persist ? store.put(rec) : null;
+            });
+            this.writes.push(saved.catch((e) => { if (this.on.error) this.on.error(e, x.item); }));
+          }
+          this.done++;
+          if (this.on.photo) this.on.photo(rec, x.item);
+        } catch (e) {
+          this.failed++;
+          this.done++;
+          if (x.bitmap) x.bitmap.close();
+          if (this.on.error) this.on.error(e, x.item);
+        }
+        const now = performance.now();
+        const elapsed = (now - started) / 1000;
+        const rate = this.done / Math.max(elapsed, 1e-3);
+        // The page re-renders on progress: at most four times a second.
+        if (this.on.progress && (now - (this._shown || 0) > 250 || this.done === n)) {
+          this._shown = now;
+          this.on.progress({ done: this.done, total: n, skipped: this.skipped, failed: this.failed, rate, eta: (n - this.done) / Math.max(rate, 1e-6) });
+        }
+      }
+      await Promise.all(this.writes);
+      const stats = { done: this.done, total: n, skipped: this.skipped, failed: this.failed, cancelled: this.cancelled, seconds: (performance.now() - started) / 1000 };
+      if (this.on.finish) this.on.finish(stats);
+      return stats;
+    }
+  }
+
+  function download(name, text, type) {
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(new Blob([text], { type }));
+    a.download = name;
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 60000);
+  }
+
+  // setTags records tags edited by hand.
+  async function setTags(hash, tags) {
+    const r = await store.get(hash);
+    if (!r) throw new Error('that photo is no longer stored');
+    r.tags = tags;
+    r.edited = true;
+    await store.put(r);
+  }
+
+  // importRecord merges an imported record, keeping a stored thumbnail.
+  async function importRecord(rec) {
+    const old = await store.get(rec.hash).catch(() => null);
+    await store.put(Object.assign({}, old || {}, rec, { thumb: old && old.thumb }));
+  }
+
+  window.glimpseTagging = { filesFromDrop, filesFromInput, filesFromDirectoryPicker, images, hash, thumbnail, store, Queue, download, setTags, importRecord };
+})();
