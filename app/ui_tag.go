@@ -565,7 +565,14 @@ func (v *tagView) renderCard(r *tagRec) app.UI {
 	}
 	return app.Button().Class("photo").DataSet("file", r.File).DataSet("tags", strings.Join(names, ";")).
 		Aria("label", r.File+": "+strings.Join(names, ", ")).
-		OnClick(func(ctx app.Context, e app.Event) { v.selected = r.Hash }).Body(
+		OnClick(func(ctx app.Context, e app.Event) {
+			v.selected = r.Hash
+			ctx.Defer(func(ctx app.Context) {
+				if d := app.Window().GetElementByID("tag-detail"); d.Truthy() {
+					d.Call("scrollIntoView", map[string]any{"block": "start", "behavior": "smooth"})
+				}
+			})
+		}).Body(
 		app.If(r.Thumb != "", func() app.UI { return app.Img().Src(r.Thumb).Alt("").Attr("loading", "lazy") }).
 			Else(func() app.UI { return app.Div().Class("nothumb").Text("no preview") }),
 		app.Span().Class("file").Text(r.File),

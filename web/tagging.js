@@ -63,7 +63,7 @@
     return [...new Uint8Array(d)].map((b) => b.toString(16).padStart(2, '0')).join('');
   }
 
-  async function thumbnail(bitmap, side = 160) {
+  async function thumbnail(bitmap, side = 256) {
     const s = Math.min(1, side / Math.max(bitmap.width, bitmap.height));
     const c = document.createElement('canvas');
     c.width = Math.max(1, Math.round(bitmap.width * s));
