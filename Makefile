@@ -60,14 +60,18 @@ vet:
 	$(GO) vet ./...
 	GOOS=js GOARCH=wasm $(GO) vet ./...
 
-test: deps models vet test-native test-wasm test-wasm-browser fuzz test-e2e bench-smoke
+test: deps models vet test-native test-wasm test-wasm-browser test-webgpu fuzz test-e2e bench-smoke
 
 test-native:
 	$(GO) test -count=1 ./...
 
 # The engine is pure Go: its tests also run compiled to wasm under Node.
+# wasm/simd's tests run with a preload that records Go's memory (as
+# web/glimpse.js does in a page), so its SIMD kernels are active and must be.
 test-wasm:
 	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec="$(WASM_EXEC)" ./model/...
+	NODE_OPTIONS="--import=$(abspath wasm/simd/testdata/node-mem.mjs)" GLIMPSE_WANT_SIMD=1 \
+	  GOOS=js GOARCH=wasm $(GO) test -count=1 -exec="$(WASM_EXEC)" ./wasm/simd/
 
 # The bridge (window.glimpse._go) and the kernels compiled to wasm inside
 # headless Chromium, through wasmbrowsertest (installed into bin/). It starts
@@ -83,6 +87,29 @@ test-wasm-browser:
 	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 	  PATH="$(abspath wasm/testdata/browser):$$PATH" TMPDIR="$$tmp" GOOS=js GOARCH=wasm \
 	  $(GO) test -count=1 -exec="$(abspath $(WASMBROWSERTEST))" ./wasm/... ./model/cpu/kern/
+
+# The WebGPU backend (wasm/webgpu) in headless Chromium: first with
+# --enable-unsafe-webgpu (GLIMPSE_WEBGPU=1: the wrapper adds the flag and the
+# tests fail rather than skip without an adapter; SwiftShader here) for the
+# kernel tests, the run machinery and, through wasmbrowsertest's file
+# access, the shared zoo and MobileNets; then without it (GLIMPSE_WEBGPU=0),
+# where Open must report ErrUnavailable, the app's cue to use the CPU.
+# WEBGPU_RUN narrows the first run (a go test -run pattern).
+WEBGPU_RUN ?= .
+.PHONY: test-webgpu test-webgpu-node
+test-webgpu:
+	@$(GO) version -m $(WASMBROWSERTEST) 2>/dev/null | grep -q 'wasmbrowsertest.*v0\.11\.0' || \
+	  GOBIN=$(abspath bin) $(GO) install github.com/agnivade/wasmbrowsertest@v0.11.0
+	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	  PATH="$(abspath wasm/testdata/browser):$$PATH" TMPDIR="$$tmp" GOOS=js GOARCH=wasm GLIMPSE_WEBGPU=1 \
+	  $(GO) test -count=1 -timeout 20m -run '$(WEBGPU_RUN)' -exec="$(abspath $(WASMBROWSERTEST))" ./wasm/webgpu/ && \
+	  PATH="$(abspath wasm/testdata/browser):$$PATH" TMPDIR="$$tmp" GOOS=js GOARCH=wasm GLIMPSE_WEBGPU=0 \
+	  $(GO) test -count=1 -run TestNoAdapter -exec="$(abspath $(WASMBROWSERTEST))" ./wasm/webgpu/
+
+# The same tests under Node with Dawn's bindings (npm webgpu@0.6.2) on
+# SwiftShader: quicker to start than a browser, for working on the kernels.
+test-webgpu-node:
+	wasm/webgpu/testdata/run-node.sh -count=1 -timeout 20m -run '$(WEBGPU_RUN)'
 
 # The web app in Debian's headless Chromium, against the built static site.
 E2E_FIXTURES := app/e2e/.fixtures

@@ -6,12 +6,13 @@ import (
 	"syscall/js"
 
 	"github.com/glimpse/glimpse/wasm/bridge"
+	"github.com/glimpse/glimpse/wasm/simd"
 )
 
 // inBrowser tells the page (a document exists) from Node running the CLI.
 func inBrowser() bool { return js.Global().Get("document").Truthy() }
 
-func startEngine() { bridge.Start() }
+func startEngine() { simd.Init(); bridge.Start() }
 
 // wantUI is false when the page sets window.glimpseConfig = {ui: false}.
 func wantUI() bool {

@@ -34,6 +34,9 @@ type modelInfo struct {
 	OpsRun, FileBytes, Labels    int
 	IsDefault                    bool
 	LoadMs                       float64
+	Adapter, BackendPref         string
+	GPUReason                    string
+	CPUOps                       []string
 }
 
 type camDevice struct{ ID, Label string }
@@ -59,6 +62,7 @@ type page struct {
 	modelMsg   string
 	camOn      bool
 	camBusy    bool
+	camFlying  int
 	camErr     string
 	camChoice  string
 	cams       []camDevice
@@ -147,6 +151,11 @@ func (p *page) OnMount(ctx app.Context) {
 	p.listen(ctx, win, "glimpse:notice", func(ctx app.Context, e app.Value) {
 		p.notice = e.Get("detail").Get("message").String()
 	})
+	p.listen(ctx, win, "glimpse:model", func(ctx app.Context, e app.Value) {
+		if p.ready {
+			p.refreshInfo()
+		}
+	})
 	p.listen(ctx, win, "glimpse:first-result", func(ctx app.Context, e app.Value) {
 		p.firstMs = e.Get("detail").Get("ms").Float()
 	})
@@ -195,6 +204,12 @@ func (p *page) refreshInfo() {
 		Width: num(i, "width"), Height: num(i, "height"), Params: num(i, "params"), Ops: num(i, "ops"),
 		OpsRun: num(i, "opsRun"), FileBytes: num(i, "fileBytes"), Labels: num(i, "labels"),
 		IsDefault: i.Get("isDefault").Truthy(), LoadMs: i.Get("loadMs").Float(),
+		Adapter: str(i, "adapter"), BackendPref: str(i, "backendPref"), GPUReason: str(i, "gpuReason"),
+	}
+	if ops := i.Get("cpuOps"); ops.Truthy() {
+		for k := 0; k < ops.Length(); k++ {
+			p.info.CPUOps = append(p.info.CPUOps, ops.Index(k).String())
+		}
 	}
 	if f := i.Get("firstResultMs"); f.Type() == app.TypeNumber {
 		p.firstMs = f.Float()
@@ -330,12 +345,21 @@ func (p *page) stopCamera(ctx app.Context, e app.Event) {
 // camTick classifies one frame, then schedules the next; it stops while the
 // tab is hidden (visibilitychange restarts it) or the camera is off.
 func (p *page) camTick(ctx app.Context) {
-	if !p.camOn || p.camBusy || p.hidden() || !p.ready {
+	inflight := 1
+	if p.info.Backend == "webgpu" {
+		inflight = 2 // capture the next frame while the last one is read back
+	}
+	if !p.camOn || p.camFlying >= inflight || p.hidden() || !p.ready {
 		return
 	}
-	p.camBusy = true
+	p.camFlying++
+	p.camBusy = p.camFlying >= inflight
 	video := app.Window().GetElementByID("camera-video")
+	if p.camFlying < inflight {
+		defer p.nextFrame(ctx)
+	}
 	await(ctx, glimpse().Call("classify", video, map[string]any{"top": 3}), func(ctx app.Context, v app.Value) {
+		p.camFlying--
 		p.camBusy = false
 		now := app.Window().Get("performance").Call("now").Float()
 		if p.lastFrame > 0 {
@@ -351,6 +375,7 @@ func (p *page) camTick(ctx app.Context) {
 		p.liveFrames++
 		p.nextFrame(ctx)
 	}, func(ctx app.Context, msg string) {
+		p.camFlying--
 		p.camBusy = false
 		if strings.Contains(msg, "no frame yet") {
 			p.nextFrame(ctx)
@@ -418,6 +443,21 @@ func (p *page) resetModel(ctx app.Context, e app.Event) {
 }
 
 func (p *page) reload(ctx app.Context, e app.Event) { ctx.Reload() }
+
+func (p *page) onBackend(ctx app.Context, e app.Event) {
+	pref := e.Get("target").Get("value").String()
+	p.modelBusy, p.modelErr, p.modelMsg = true, "", "Switching the backend…"
+	await(ctx, glimpse().Call("setBackend", pref), func(ctx app.Context, v app.Value) {
+		p.modelBusy = false
+		p.refreshInfo()
+		p.modelMsg = "Running on " + p.info.Backend + "."
+		if p.info.Backend != "webgpu" && pref != "cpu" && p.info.GPUReason != "" {
+			p.modelMsg = "Running on the CPU: " + p.info.GPUReason
+		}
+	}, func(ctx app.Context, msg string) {
+		p.modelBusy, p.modelMsg, p.modelErr = false, "", msg
+	})
+}
 
 func (p *page) pick(id string) app.EventHandler {
 	return func(ctx app.Context, e app.Event) {

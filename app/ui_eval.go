@@ -22,7 +22,7 @@ type evalView struct {
 	app.Compo
 
 	labels   []string
-	items    app.Value // JS array of {file, path} still to evaluate
+	items    app.Value         // JS array of {file, path} still to evaluate
 	classOf  map[string]string // path → folder (or CSV label)
 	folders  []string
 	counts   map[string]int

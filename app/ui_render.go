@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/glimpse/glimpse/model/vision"
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
@@ -235,7 +236,14 @@ func (p *page) renderModel() app.UI {
 		fact("Parameters", fmt.Sprintf("%.2f M", float64(i.Params)/1e6))
 		fact("Operators", fmt.Sprintf("%d in the file, %d after fusion", i.Ops, i.OpsRun))
 		fact("File size", mb(float64(i.FileBytes)))
-		fact("Backend", i.Backend)
+		backend := i.Backend
+		if i.Adapter != "" {
+			backend += " · " + i.Adapter
+		}
+		fact("Backend", backend)
+		if len(i.CPUOps) > 0 {
+			fact("On the CPU", strings.Join(i.CPUOps, "; "))
+		}
 		if i.LoadMs > 0 {
 			fact("Prepared in", fmt.Sprintf("%.0f ms", i.LoadMs))
 		}
@@ -249,6 +257,14 @@ func (p *page) renderModel() app.UI {
 	return app.Section().Class("panel model").ID("model-panel").Body(
 		app.H2().Text("Model"),
 		app.Dl().ID("model-facts").DataSet("name", i.Name).Body(facts...),
+		app.Div().Class("field").Body(
+			app.Label().For("backend-select").Text("Backend"),
+			app.Select().ID("backend-select").Disabled(!p.ready || p.modelBusy).OnChange(p.onBackend).Body(
+				app.Option().Value("auto").Selected(i.BackendPref == "" || i.BackendPref == "auto").Text("Automatic (GPU when there is a hardware one)"),
+				app.Option().Value("webgpu").Selected(i.BackendPref == "webgpu").Text("WebGPU"),
+				app.Option().Value("cpu").Selected(i.BackendPref == "cpu").Text("CPU"),
+			),
+		),
 		app.Details().Body(
 			app.Summary().Text("Use your own model"),
 			app.P().Class("muted").Text("An ONNX image classifier (float32), with an optional labels.txt and model card JSON. It stays in this browser."),

@@ -329,6 +329,14 @@
       emit('model', info);
       return info;
     },
+    // setBackend('auto' | 'webgpu' | 'cpu') → info(). Auto uses a hardware
+    // GPU when there is one; the choice is remembered in this browser.
+    async setBackend(name) {
+      await ready;
+      const info = await engine().setBackend(name);
+      emit('model', info);
+      return info;
+    },
     // labels() → the labels of the page's model, class i at index i.
     labels() {
       const go = window.glimpse._go;
@@ -358,6 +366,8 @@
     _store: store,
     _camera: camera,
     _goMemory: () => goMemory,
+    _loadPref: () => { try { return localStorage.getItem('glimpse.backend') || 'auto'; } catch (e) { return 'auto'; } },
+    _savePref: (v) => { try { localStorage.setItem('glimpse.backend', v); } catch (e) { /* private mode */ } },
   };
   window.glimpse = api;
 })();

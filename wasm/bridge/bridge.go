@@ -18,6 +18,7 @@ import (
 
 	"github.com/glimpse/glimpse/model"
 	"github.com/glimpse/glimpse/model/card"
+	"github.com/glimpse/glimpse/model/vision"
 )
 
 // Where the build puts the default model (see the Makefile's models target).
@@ -35,6 +36,7 @@ type state struct {
 	loadMs    float64
 	pix       []byte
 	funcs     []js.Func
+	gpu       gpuState
 }
 
 var st state
@@ -69,6 +71,8 @@ func register() js.Value {
 		"maxSide":      maxSide,
 		"infer":        infer,
 		"labels":       labels,
+		"setBackend":   setBackend,
+		"injectFault":  injectFault,
 	} {
 		f := js.FuncOf(fn)
 		st.funcs = append(st.funcs, f)
@@ -98,6 +102,11 @@ func boot() {
 			return
 		}
 	}
+	st.gpu.pref = "auto"
+	if p := api().Call("_loadPref"); p.Type() == js.TypeString && (p.String() == "webgpu" || p.String() == "cpu") {
+		st.gpu.pref = p.String()
+	}
+	useGPU()
 	api().Call("_resolveReady", js.ValueOf(info()))
 }
 
@@ -136,6 +145,9 @@ func use(f model.Files, isDefault bool) error {
 		return err
 	}
 	st.cl, st.isDefault, st.loadMs = cl, isDefault, float64(time.Since(t0).Microseconds())/1000
+	if st.gpu.pref != "" { // after boot: keep the chosen backend for the new model
+		useGPU()
+	}
 	return nil
 }
 
@@ -226,15 +238,18 @@ func classifyRGBA(this js.Value, args []js.Value) (res any) {
 		return errObj(errors.New("pixels must be a Uint8Array or Uint8ClampedArray of RGBA bytes"))
 	}
 	js.CopyBytesToGo(pix, src)
+	if cl == st.cl && st.gpu.active(cl) {
+		t0 := time.Now()
+		if err := vision.PreprocessRGBA(pix, w, h, 4*w, cl.Card.Spec(), cl.Input()); err != nil {
+			return errObj(err)
+		}
+		return runGPU(cl, max(k, 1), t0, false)
+	}
 	top, d, err := cl.ClassifyRGBA(pix, w, h, 4*w, max(k, 1))
 	if err != nil {
 		return errObj(err)
 	}
-	list := make([]any, len(top))
-	for i, r := range top {
-		list[i] = map[string]any{"index": r.Index, "label": r.Label, "prob": float64(r.Prob)}
-	}
-	return js.ValueOf(map[string]any{"backend": "cpu", "ms": float64(d.Microseconds()) / 1000, "top": list})
+	return js.ValueOf(map[string]any{"backend": "cpu", "ms": float64(d.Microseconds()) / 1000, "top": results(top)})
 }
 
 // infer(Float32Array) → {ms, output: Float32Array} or {error}: the model on
@@ -260,18 +275,25 @@ func infer(this js.Value, args []js.Value) (res any) {
 		in[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
 	}
 	t0 := time.Now()
+	if st.gpu.active(st.cl) {
+		return runGPU(st.cl, 0, t0, true)
+	}
 	if err := st.cl.Program.Execute(); err != nil {
 		return errObj(err)
 	}
 	ms := float64(time.Since(t0).Microseconds()) / 1000
 	out := st.cl.Program.Outputs[0].F
+	return js.ValueOf(map[string]any{"backend": "cpu", "ms": ms, "output": float32Array(out)})
+}
+
+func float32Array(out []float32) js.Value {
 	ob := make([]byte, 4*len(out))
 	for i, v := range out {
 		binary.LittleEndian.PutUint32(ob[4*i:], math.Float32bits(v))
 	}
 	u8 := js.Global().Get("Uint8Array").New(len(ob))
 	js.CopyBytesToJS(u8, ob)
-	return js.ValueOf(map[string]any{"backend": "cpu", "ms": ms, "output": js.Global().Get("Float32Array").New(u8.Get("buffer"))})
+	return js.Global().Get("Float32Array").New(u8.Get("buffer"))
 }
 
 // maxSide([slot]) is the longest side worth drawing the source at: twice
@@ -303,6 +325,7 @@ func info() map[string]any {
 	m := infoOf(st.cl)
 	m["isDefault"] = st.isDefault
 	m["loadMs"] = st.loadMs
+	gpuInfo(m)
 	return m
 }
 

@@ -26,10 +26,12 @@
   // runGlimpse(modelURL, runs, backend) → {times, output}
   async function runGlimpse(modelURL, runs, backend) {
     await booted;
-    if (backend !== 'cpu') {
-      if (!glimpse.setBackend) return { skipped: 'no WebGPU backend in this build' };
+    if (!glimpse.setBackend) {
+      if (backend !== 'cpu') return { skipped: 'no WebGPU backend in this build' };
+    } else {
       const b = await glimpse.setBackend(backend).catch((e) => ({ error: e.message }));
       if (b && b.error) return { skipped: b.error };
+      if (b && b.backend !== backend) return { skipped: b.gpuReason || `backend is ${b.backend}` };
     }
     await glimpse.loadModel(modelURL, { persist: false, name: modelURL.split('/').slice(-2)[0] });
     const info = glimpse.info();
@@ -41,7 +43,7 @@
       r = await glimpse.infer(x);
       times.push(performance.now() - t0);
     }
-    if (backend !== 'cpu' && glimpse.setBackend) await glimpse.setBackend('cpu');
+    if (r.backend !== backend) return { skipped: `ran on ${r.backend}` };
     return { times, output: Array.from(r.output.slice(0, 10)), backend: r.backend };
   }
 

@@ -60,15 +60,17 @@ func ScratchSize(p ConvParams) int {
 		return p.W
 	}
 	kg := p.C / p.Group * p.KH * p.KW
-	return kg * convNC(kg, p.OH*p.OW)
+	npix := p.OH * p.OW
+	return kg * max(convNC(kg, npix, nr), convNC(kg, npix, VecNR))
 }
 
-// convNC picks the column-block width (a multiple of nr) so the packed
-// kg×nc block fits convBudget, but no wider than the output plane.
-func convNC(kg, npix int) int {
-	nc := convBudget / kg / nr * nr
-	nc = max(nc, 8*nr)
-	return min(nc, (npix+nr-1)/nr*nr)
+// convNC picks the column-block width (a multiple of the strip width w) so
+// the packed kg×nc block fits convBudget, but no wider than the output
+// plane.
+func convNC(kg, npix, w int) int {
+	nc := convBudget / kg / w * w
+	nc = max(nc, 8*w)
+	return min(nc, (npix+w-1)/w*w)
 }
 
 // is1x1 reports a 1×1 stride-1 unpadded conv, whose input plane already is
@@ -99,7 +101,11 @@ func Conv(p ConvParams, w *PackedConv, x, bias, res []float32, act Act, y, scrat
 		return
 	}
 	kg, mg, g := w.kg, w.mg, p.Group
-	nc := convNC(kg, npix)
+	nc := convNC(kg, npix, nr)
+	vec := vecGemm != nil && !w.plain
+	if vec {
+		nc = convNC(kg, npix, VecNR)
+	}
 	if len(scratch) < kg*nc {
 		panic("kern: Conv: scratch too short")
 	}
@@ -135,12 +141,34 @@ func Conv(p ConvParams, w *PackedConv, x, bias, res []float32, act Act, y, scrat
 				continue
 			}
 			wg := w.w[gi*wsz : (gi+1)*wsz]
+			if vec {
+				for j0 := 0; j0 < npix; j0 += nc {
+					nb := min(nc, npix-j0)
+					if one {
+						// The input plane is B as it stands: whole
+						// 8-column strips read it in place, only the
+						// last partial strip is packed.
+						full := nb / VecNR * VecNR
+						if full > 0 {
+							convBlockVec(wg, xg[j0:], hw, kg, mg, full, yg[j0:], npix, bg, rg, j0, act)
+						}
+						if full < nb {
+							packRowsVec(xg, hw, j0+full, nb-full, kg, scratch)
+							convBlockVec(wg, scratch, 0, kg, mg, nb-full, yg[j0+full:], npix, bg, rg, j0+full, act)
+						}
+						continue
+					}
+					im2colVec(p, xg, j0, nb, kg, scratch)
+					convBlockVec(wg, scratch, 0, kg, mg, nb, yg[j0:], npix, bg, rg, j0, act)
+				}
+				continue
+			}
 			for j0 := 0; j0 < npix; j0 += nc {
 				nb := min(nc, npix-j0)
 				if one {
 					packRows(xg, hw, j0, nb, kg, scratch)
 				} else {
-					packIm2col(p, xg, j0, nb, kg, scratch)
+					packIm2col(p, xg, j0, nb, kg, scratch, nr)
 				}
 				convBlock(wg, scratch, kg, mg, nb, yg[j0:], npix, bg, rg, j0, act)
 			}
@@ -256,10 +284,11 @@ func packRows(src []float32, ld, j0, nb, kg int, dst []float32) {
 }
 
 // packIm2col gathers the im2col matrix's columns [j0, j0+nb) (output pixels)
-// for one group straight into packed nr-wide strips, so the general conv
-// never materialises the full im2col matrix. Out-of-image taps read 0.
-func packIm2col(p ConvParams, xg []float32, j0, nb, kg int, dst []float32) {
-	sz := kg * nr
+// for one group straight into packed w-wide strips (nr, or VecNR for the
+// vector kernel), so the general conv never materialises the full im2col
+// matrix. Out-of-image taps read 0.
+func packIm2col(p ConvParams, xg []float32, j0, nb, kg int, dst []float32, w int) {
+	sz := kg * w
 	kk := p.KH * p.KW
 	hw := p.H * p.W
 	for k := 0; k < kg; k++ {
@@ -269,7 +298,7 @@ func packIm2col(p ConvParams, xg []float32, j0, nb, kg int, dst []float32) {
 		oy, ox := j0/p.OW, j0%p.OW
 		offY := ky*p.DH - p.PT
 		offX := kx*p.DW - p.PL
-		d := k * nr
+		d := k * w
 		q := 0
 		for j := 0; j < nb; j++ {
 			iy := oy*p.SH + offY
@@ -280,7 +309,7 @@ func packIm2col(p ConvParams, xg []float32, j0, nb, kg int, dst []float32) {
 			}
 			dst[d+q] = v
 			q++
-			if q == nr {
+			if q == w {
 				q = 0
 				d += sz
 			}
@@ -290,7 +319,7 @@ func packIm2col(p ConvParams, xg []float32, j0, nb, kg int, dst []float32) {
 				oy++
 			}
 		}
-		for ; q != 0 && q < nr; q++ {
+		for ; q != 0 && q < w; q++ {
 			dst[d+q] = 0
 		}
 	}

@@ -29,6 +29,10 @@ func depthwise(p ConvParams, w, x, bias, res []float32, act Act, y, zero []float
 		oxHi = min((p.W-k+p.PL)/s+1, p.OW)
 	}
 	oxHi = max(oxHi, oxLo)
+	if vecDW != nil && k == 3 {
+		depthwiseVec(p, w, x, bias, res, act, y, zero, oxLo, oxHi)
+		return
+	}
 	cnt := oxHi - oxLo
 	span := (cnt-1)*s + k
 	ix := oxLo*s - p.PL

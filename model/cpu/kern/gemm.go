@@ -48,13 +48,17 @@ func gemmScalar(transA, transB bool, m, n, k int, alpha float32, a []float32, ld
 		gemv(transA, transB, n, k, alpha, a, lda, b, ldb, beta, c)
 		return
 	}
+	if vecGemm != nil {
+		gemmVec(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
 	var bbuf [gemmKC * gemmNC]float32
 	var abuf [gemmKC * mr]float32
 	for jc := 0; jc < n; jc += gemmNC {
 		nb := min(gemmNC, n-jc)
 		for pc := 0; pc < k; pc += gemmKC {
 			kb := min(gemmKC, k-pc)
-			packB(transB, b, ldb, pc, jc, kb, nb, bbuf[:])
+			packB(transB, b, ldb, pc, jc, kb, nb, bbuf[:], nr)
 			add := pc > 0 || beta != 0
 			for ic := 0; ic < m; ic += mr {
 				mb := min(mr, m-ic)
@@ -246,28 +250,29 @@ func packA(trans bool, a []float32, lda, ic, pc, mb, kb int, alpha float32, dst 
 }
 
 // packB copies rows [pc, pc+kb) × cols [jc, jc+nb) of op(B) into dst as
-// ceil(nb/nr) strips of kb groups of nr values, zero-padding the last strip.
-func packB(trans bool, b []float32, ldb, pc, jc, kb, nb int, dst []float32) {
-	sz := kb * nr
-	for j := 0; j < nb; j += nr {
-		s := dst[(j/nr)*sz : (j/nr+1)*sz]
-		w := min(nr, nb-j)
-		for q := 0; q < nr; q++ {
-			if q >= w {
+// ceil(nb/w) strips of kb groups of w values (w = nr, or VecNR for the
+// vector kernel), zero-padding the last strip.
+func packB(trans bool, b []float32, ldb, pc, jc, kb, nb int, dst []float32, w int) {
+	sz := kb * w
+	for j := 0; j < nb; j += w {
+		s := dst[(j/w)*sz : (j/w+1)*sz]
+		cols := min(w, nb-j)
+		for q := 0; q < w; q++ {
+			if q >= cols {
 				for p := 0; p < kb; p++ {
-					s[p*nr+q] = 0
+					s[p*w+q] = 0
 				}
 				continue
 			}
 			col := jc + j + q
 			if !trans { // op(B)[p][col] = b[(pc+p)*ldb + col]
 				for p := 0; p < kb; p++ {
-					s[p*nr+q] = b[(pc+p)*ldb+col]
+					s[p*w+q] = b[(pc+p)*ldb+col]
 				}
 			} else { // op(B)[p][col] = b[col*ldb + pc+p]
 				src := b[col*ldb+pc : col*ldb+pc+kb]
 				for p, v := range src {
-					s[p*nr+q] = v
+					s[p*w+q] = v
 				}
 			}
 		}

@@ -1,0 +1,190 @@
+package simd
+
+// Argument block layout of im2col(), in 32-bit words.
+const (
+	icX   = iota // one group's input planes [C/G][H][W]
+	icDst        // ceil(nb/8) strips of kg groups of 8 floats
+	icH
+	icW
+	icKH
+	icKW
+	icSH
+	icSW
+	icPT
+	icPL
+	icDH
+	icDW
+	icOW
+	icJ0 // first output pixel (column of the im2col matrix)
+	icNB // output pixels
+	icKG // rows: C/G*KH*KW
+	icWords
+)
+
+// im2colFn emits im2col(): kern's packIm2col for 8-wide strips, the same
+// loop without Go's bounds checks. For each row k = (c, ky, kx) of the
+// im2col matrix it walks output pixels j0..j0+nb-1, reading the input tap
+// (or 0 outside the image) into column j of strip j/8.
+func im2colFn() *fn {
+	f := &fn{}
+	L := func() local { return f.newLocal(i32) }
+	xp, dst, h, w, kh, kw, sh, sw, pt, pl, dh, dw, ow, j0, nb, kg := L(), L(), L(), L(), L(), L(), L(), L(), L(), L(), L(), L(), L(), L(), L(), L()
+	kk, sz4, hw4, k, c, r, ky, kx, plane, offY, offX, oy, ox, d, q, j, iy, ix := L(), L(), L(), L(), L(), L(), L(), L(), L(), L(), L(), L(), L(), L(), L(), L(), L(), L()
+
+	for i, l := range []local{xp, dst, h, w, kh, kw, sh, sw, pt, pl, dh, dw, ow, j0, nb, kg} {
+		f.gget(0)
+		f.i32Load(uint32(4 * i))
+		f.set(l)
+	}
+	bin := func(a, b local, op byte) {
+		f.get(a)
+		f.get(b)
+		f.op(op)
+	}
+	bin(kh, kw, opI32Mul)
+	f.set(kk)
+	f.get(kg)
+	f.i32c(5)
+	f.op(opI32Shl)
+	f.set(sz4) // bytes per strip: kg*8*4
+	bin(h, w, opI32Mul)
+	f.i32c(2)
+	f.op(opI32Shl)
+	f.set(hw4)
+
+	f.i32c(0)
+	f.set(k)
+	f.loop() // rows k of the im2col matrix
+	{
+		// c = k/kk, r = k%kk, ky = r/KW, kx = r%KW
+		bin(k, kk, opI32DivU)
+		f.set(c)
+		f.get(k)
+		bin(c, kk, opI32Mul)
+		f.op(opI32Sub)
+		f.set(r)
+		bin(r, kw, opI32DivU)
+		f.set(ky)
+		f.get(r)
+		bin(ky, kw, opI32Mul)
+		f.op(opI32Sub)
+		f.set(kx)
+		// plane = x + c*hw4; offY = ky*DH - PT; offX = kx*DW - PL
+		f.get(xp)
+		bin(c, hw4, opI32Mul)
+		f.op(opI32Add)
+		f.set(plane)
+		bin(ky, dh, opI32Mul)
+		f.get(pt)
+		f.op(opI32Sub)
+		f.set(offY)
+		bin(kx, dw, opI32Mul)
+		f.get(pl)
+		f.op(opI32Sub)
+		f.set(offX)
+		// oy, ox = j0 / OW, j0 % OW; d = dst + k*32; q = 0 (byte in group)
+		bin(j0, ow, opI32DivU)
+		f.set(oy)
+		f.get(j0)
+		bin(oy, ow, opI32Mul)
+		f.op(opI32Sub)
+		f.set(ox)
+		f.get(dst)
+		f.get(k)
+		f.i32c(5)
+		f.op(opI32Shl)
+		f.op(opI32Add)
+		f.set(d)
+		f.i32c(0)
+		f.set(q)
+		f.i32c(0)
+		f.set(j)
+		f.loop() // output pixels
+		{
+			// d[q] = (iy, ix) in the image ? plane[iy*W + ix] : 0
+			f.get(d)
+			f.get(q)
+			f.op(opI32Add)
+			bin(oy, sh, opI32Mul)
+			f.get(offY)
+			f.op(opI32Add)
+			f.tee(iy)
+			f.get(h)
+			f.op(opI32LtU)
+			bin(ox, sw, opI32Mul)
+			f.get(offX)
+			f.op(opI32Add)
+			f.tee(ix)
+			f.get(w)
+			f.op(opI32LtU)
+			f.op(opI32And)
+			f.ifResult(f32)
+			f.get(plane)
+			bin(iy, w, opI32Mul)
+			f.get(ix)
+			f.op(opI32Add)
+			f.i32c(2)
+			f.op(opI32Shl)
+			f.op(opI32Add)
+			f.f32Load(0)
+			f.else_()
+			f.f32c(0)
+			f.end()
+			f.f32Store(0)
+			// q += 4; at the end of a group, on to the next strip.
+			f.addTo(q, 4)
+			f.get(q)
+			f.i32c(32)
+			f.op(opI32Eq)
+			f.if_()
+			f.i32c(0)
+			f.set(q)
+			f.addLocal(d, sz4)
+			f.end()
+			// ox++, wrapping to the next output row.
+			f.addTo(ox, 1)
+			f.get(ox)
+			f.get(ow)
+			f.op(opI32Eq)
+			f.if_()
+			f.i32c(0)
+			f.set(ox)
+			f.addTo(oy, 1)
+			f.end()
+			f.addTo(j, 1)
+			f.get(j)
+			f.get(nb)
+			f.op(opI32LtS)
+			f.brIf(0)
+		}
+		f.end()
+		// Zero the rest of a partial last group.
+		f.block()
+		f.loop()
+		{
+			f.get(q)
+			f.op(opI32Eqz)
+			f.brIf(1)
+			f.get(d)
+			f.get(q)
+			f.op(opI32Add)
+			f.f32c(0)
+			f.f32Store(0)
+			f.addTo(q, 4)
+			f.get(q)
+			f.i32c(32)
+			f.op(opI32LtS)
+			f.brIf(0)
+		}
+		f.end()
+		f.end()
+
+		f.addTo(k, 1)
+		f.get(k)
+		f.get(kg)
+		f.op(opI32LtS)
+		f.brIf(0)
+	}
+	f.end()
+	return f
+}

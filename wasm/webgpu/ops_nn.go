@@ -1,0 +1,316 @@
+//go:build js && wasm
+
+package webgpu
+
+import (
+	"fmt"
+
+	"github.com/glimpse/glimpse/model/cpu"
+	"github.com/glimpse/glimpse/model/graph"
+)
+
+// lowerPool reads the window the way Conv does (cpu.ConvGeometry over a
+// stand-in weight of the kernel's size gives pads, strides, dilations and
+// auto_pad); the output size, which ceil_mode decides, is the one the CPU
+// computed.
+func (c *compiler) lowerPool(s cpu.Step) ([]call, error) {
+	n := s.Node
+	x, y := s.In[0], s.Out[0]
+	ks := n.Ints("kernel_shape")
+	if len(ks) != len(x.Shape)-2 {
+		return nil, fmt.Errorf("kernel_shape %v for input %v", ks, x.Shape)
+	}
+	w := []int{x.Shape[1], x.Shape[1]}
+	for _, k := range ks {
+		w = append(w, int(k))
+	}
+	stand := &graph.Node{Name: n.Name, Op: "Conv", Attrs: map[string]any{}}
+	for _, a := range []string{"strides", "pads", "dilations", "auto_pad"} {
+		if v, ok := n.Attrs[a]; ok {
+			stand.Attrs[a] = v
+		}
+	}
+	cp, _, err := cpu.ConvGeometry(stand, x.Shape, w)
+	if err != nil {
+		return nil, err
+	}
+	OH, OW := 1, y.Shape[len(y.Shape)-1]
+	if len(y.Shape) == 4 {
+		OH = y.Shape[2]
+	}
+	planes := x.Shape[0] * x.Shape[1]
+	total := planes * OH * OW
+	isMax := 0
+	if n.Op == "MaxPool" {
+		isMax = 1
+	}
+	var p params
+	p.u(cp.H, cp.W, OH, OW, cp.KH, cp.KW, cp.SH, cp.SW, cp.PT, cp.PL, cp.PB, cp.PR, cp.DH, cp.DW,
+		isMax, int(n.Int("count_include_pad", 0)), total, 0, 0, 0)
+	return []call{{kernel: "pool", entry: "main", params: p, binds: []bind{{t: x}, {t: y}},
+		groups: c.groups1D(ceilDiv(total, 64))}}, nil
+}
+
+var reduceOps = map[string]int{
+	"ReduceSum": 0, "ReduceMean": 1, "ReduceMax": 2, "ReduceMin": 3, "ReduceProd": 4,
+	"ReduceL1": 5, "ReduceL2": 6, "ReduceSumSquare": 7, "ReduceLogSumExp": 8, "ReduceLogSum": 9,
+}
+
+func (c *compiler) lowerGlobalPool(s cpu.Step) ([]call, error) {
+	x := s.In[0]
+	red := make([]bool, len(x.Shape))
+	for i := 2; i < len(red); i++ {
+		red[i] = true
+	}
+	op := reduceOps["ReduceMean"]
+	if s.Node.Op == "GlobalMaxPool" {
+		op = reduceOps["ReduceMax"]
+	}
+	return c.reduceCall(x, s.Out[0], red, op)
+}
+
+func (c *compiler) lowerReduce(s cpu.Step) ([]call, error) {
+	n := s.Node
+	x := s.In[0]
+	minOpset := int64(18)
+	if n.Op == "ReduceSum" {
+		minOpset = 13
+	}
+	var axes []int64
+	if c.opset() < minOpset || n.Has("axes") {
+		axes = n.Ints("axes")
+	} else if len(s.In) > 1 && s.In[1] != nil {
+		var ok bool
+		if axes, ok = c.constInts(s, 1); !ok {
+			return nil, unsupported("axes computed at run time")
+		}
+	}
+	rank := len(x.Shape)
+	red := make([]bool, rank)
+	if len(axes) == 0 {
+		for i := range red {
+			red[i] = true
+		}
+	}
+	for _, a := range axes {
+		if a < 0 {
+			a += int64(rank)
+		}
+		if a < 0 || a >= int64(rank) {
+			return nil, fmt.Errorf("axis %d out of range", a)
+		}
+		red[a] = true
+	}
+	return c.reduceCall(x, s.Out[0], red, reduceOps[n.Op])
+}
+
+// reduceCall reduces x over the axes marked in red: the kept axes number
+// the outputs, the reduced ones the elements of each; adjacent axes of one
+// kind merge.
+func (c *compiler) reduceCall(x, y *graph.Tensor, red []bool, op int) ([]call, error) {
+	st := rowMajor(x.Shape)
+	type axis struct {
+		d, st int
+		red   bool
+	}
+	var axs []axis
+	count := 1
+	for i, d := range x.Shape {
+		if red[i] {
+			count *= d
+		}
+		if d == 1 {
+			continue
+		}
+		if k := len(axs); k > 0 && axs[k-1].red == red[i] && axs[k-1].st == st[i]*d {
+			axs[k-1].d *= d
+			axs[k-1].st = st[i]
+			continue
+		}
+		axs = append(axs, axis{d, st[i], red[i]})
+	}
+	var kd, ks, rd, rs []int
+	for _, a := range axs {
+		if a.red {
+			rd, rs = append(rd, a.d), append(rs, a.st)
+		} else {
+			kd, ks = append(kd, a.d), append(ks, a.st)
+		}
+	}
+	if len(kd) > 8 || len(rd) > 8 {
+		return nil, unsupported("too many axes")
+	}
+	nout := max(y.Len(), 1)
+	var p params
+	p.arr8(kd)
+	p.arr8(ks)
+	p.arr8(rd)
+	p.arr8(rs)
+	p.u(nout, count, len(kd), len(rd), op)
+	p.f(1 / float32(max(count, 1)))
+	p.u(0, 0)
+	return []call{{kernel: "reduce", entry: "main", params: p, binds: []bind{{t: x}, {t: y}},
+		groups: c.groups1D(nout)}}, nil
+}
+
+func (c *compiler) lowerGemm(s cpu.Step) ([]call, error) {
+	n := s.Node
+	a, b, y := s.In[0], s.In[1], s.Out[0]
+	ta, tb := int(n.Int("transA", 0)), int(n.Int("transB", 0))
+	alpha, beta := n.Float("alpha", 1), n.Float("beta", 1)
+	M, N := y.Shape[0], y.Shape[1]
+	K := a.Shape[1]
+	if ta == 1 {
+		K = a.Shape[0]
+	}
+	var cb bind
+	hasC, csm, csn := 0, 0, 0
+	if len(s.In) > 2 && s.In[2] != nil && beta != 0 {
+		ct := s.In[2]
+		cs := ct.Shape
+		for len(cs) < 2 {
+			cs = append([]int{1}, cs...)
+		}
+		if len(cs) > 2 {
+			return nil, unsupported("C of rank %d", len(cs))
+		}
+		hasC, cb = 1, bind{t: ct}
+		if cs[1] != 1 {
+			csn = 1
+		}
+		if cs[0] != 1 {
+			csm = cs[1]
+		}
+	}
+	var p params
+	p.u(M, N, K, ta, tb, a.Shape[1], b.Shape[1], hasC, csm, csn)
+	p.f(alpha, beta)
+	return []call{{kernel: "matmul", entry: "main", params: p,
+		binds:  []bind{{t: a}, {t: b}, cb, {data: u32bytes([]uint32{0, 0})}, {t: y}},
+		groups: [3]int{ceilDiv(N, 64), ceilDiv(M, 64), 1}}}, nil
+}
+
+// lowerMatMul resolves numpy-style batch broadcasting into a table of
+// (A offset, B offset) per output batch.
+func (c *compiler) lowerMatMul(s cpu.Step) ([]call, error) {
+	a, b, y := s.In[0], s.In[1], s.Out[0]
+	as, bs := append([]int{}, a.Shape...), append([]int{}, b.Shape...)
+	if len(as) == 1 {
+		as = []int{1, as[0]}
+	}
+	if len(bs) == 1 {
+		bs = []int{bs[0], 1}
+	}
+	M, K, N := as[len(as)-2], as[len(as)-1], bs[len(bs)-1]
+	ab, bb := as[:len(as)-2], bs[:len(bs)-2]
+	rank := max(len(ab), len(bb))
+	batch := make([]int, rank)
+	for i := range batch {
+		batch[i] = 1
+	}
+	for _, sh := range [][]int{ab, bb} {
+		for i, d := range sh {
+			j := rank - len(sh) + i
+			if d != 1 {
+				batch[j] = d
+			}
+		}
+	}
+	ast, bst := bcastStrides(ab, batch), bcastStrides(bb, batch)
+	nb := graph.NumElems(batch)
+	offs := make([]uint32, 0, 2*nb)
+	for i := 0; i < nb; i++ {
+		rem, ao, bo := i, 0, 0
+		for d := rank - 1; d >= 0; d-- {
+			cd := rem % batch[d]
+			rem /= batch[d]
+			ao += cd * ast[d]
+			bo += cd * bst[d]
+		}
+		offs = append(offs, uint32(ao*M*K), uint32(bo*K*N))
+	}
+	if nb > c.d.limits.MaxComputeWorkgroupsPerDimension {
+		return nil, unsupported("%d batches", nb)
+	}
+	var p params
+	p.u(M, N, K, 0, 0, K, N, 0, 0, 0)
+	p.f(1, 0)
+	return []call{{kernel: "matmul", entry: "main", params: p,
+		binds:  []bind{{t: a}, {t: b}, {}, {data: u32bytes(offs)}, {t: y}},
+		groups: [3]int{ceilDiv(N, 64), ceilDiv(M, 64), nb}}}, nil
+}
+
+// lowerSoftmax views the input as [outer, dim, inner] per the opset, as the CPU.
+func (c *compiler) lowerSoftmax(s cpu.Step) ([]call, error) {
+	n := s.Node
+	x := s.In[0]
+	rank := len(x.Shape)
+	def := int64(-1)
+	if c.opset() < 13 {
+		def = 1
+	}
+	axis := n.Int("axis", def)
+	if axis < 0 {
+		axis += int64(rank)
+	}
+	if axis < 0 || axis >= int64(max(rank, 1)) {
+		return nil, fmt.Errorf("axis %d out of range", n.Int("axis", def))
+	}
+	var outer, dim, inner int
+	if c.opset() < 13 {
+		outer, dim, inner = graph.NumElems(x.Shape[:axis]), graph.NumElems(x.Shape[axis:]), 1
+	} else {
+		outer, dim, inner = graph.NumElems(x.Shape[:axis]), x.Shape[axis], graph.NumElems(x.Shape[axis+1:])
+	}
+	logSm := 0
+	if n.Op == "LogSoftmax" {
+		logSm = 1
+	}
+	rows := outer * inner
+	var p params
+	p.u(rows, dim, inner, logSm)
+	return []call{{kernel: "softmax", entry: "main", params: p, binds: []bind{{t: x}, {t: s.Out[0]}},
+		groups: c.groups1D(rows)}}, nil
+}
+
+func (c *compiler) lowerLayerNorm(s cpu.Step) ([]call, error) {
+	n := s.Node
+	x := s.In[0]
+	for _, o := range s.Out[1:] {
+		if o != nil {
+			return nil, unsupported("mean/inv_std_dev outputs")
+		}
+	}
+	axis := n.Int("axis", -1)
+	if axis < 0 {
+		axis += int64(len(x.Shape))
+	}
+	rows, size := graph.NumElems(x.Shape[:axis]), graph.NumElems(x.Shape[axis:])
+	full := func(t *graph.Tensor) (int, bool) {
+		switch t.Len() {
+		case size:
+			return 1, true
+		case 1:
+			return 0, true
+		}
+		return 0, false
+	}
+	sf, ok := full(s.In[1])
+	if !ok {
+		return nil, unsupported("scale %v broadcast over %v", s.In[1].Shape, x.Shape[axis:])
+	}
+	var bias *graph.Tensor
+	hasB, bf := 0, 0
+	if len(s.In) > 2 && s.In[2] != nil {
+		bias, hasB = s.In[2], 1
+		if bf, ok = full(bias); !ok {
+			return nil, unsupported("bias %v broadcast over %v", bias.Shape, x.Shape[axis:])
+		}
+	}
+	var p params
+	p.u(rows, size)
+	p.f(n.Float("epsilon", 1e-5))
+	p.u(sf, hasB, bf, 0, 0)
+	return []call{{kernel: "layernorm", entry: "main", params: p,
+		binds: []bind{{t: x}, {t: s.In[1]}, {t: bias}, {t: s.Out[0]}}, groups: c.groups1D(rows)}}, nil
+}
