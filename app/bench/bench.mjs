@@ -22,6 +22,8 @@ const flag = (n) => args.includes(n);
 const opt = (n, d) => { const i = args.indexOf(n); return i >= 0 ? args[i + 1] : d; };
 const smoke = flag('--smoke');
 const runs = Number(opt('--runs', smoke ? 2 : 20));
+// WebGPU here is SwiftShader (seconds per run): fewer runs, reported as such.
+const gpuRuns = Number(opt('--gpu-runs', 3));
 const webgpu = !flag('--no-webgpu') && !smoke;
 const allModels = {
   'mobilenet_v2_1.0_224': path.join(shared, 'models/mobilenet_v2_1.0_224/model.onnx'),
@@ -86,10 +88,10 @@ try {
   });
   const engines = [
     ['glimpse-cpu', (u) => page.evaluate(([u, n]) => bench.runGlimpse(u, n, 'cpu'), [u, runs])],
-    ['glimpse-webgpu', (u) => webgpu ? page.evaluate(([u, n]) => bench.runGlimpse(u, n, 'webgpu'), [u, runs]) : { skipped: 'WebGPU off' }],
+    ['glimpse-webgpu', (u) => webgpu ? page.evaluate(([u, n]) => bench.runGlimpse(u, n, 'webgpu'), [u, gpuRuns]) : { skipped: 'WebGPU off' }],
     ['ort-wasm-1t', (u) => page.evaluate(([u, n]) => bench.runORT(u, n, 1, 'wasm'), [u, runs])],
     ['ort-wasm-2t', (u) => page.evaluate(([u, n]) => bench.runORT(u, n, 2, 'wasm'), [u, runs])],
-    ['ort-webgpu', (u) => webgpu ? page.evaluate(([u, n]) => bench.runORT(u, n, 1, 'webgpu'), [u, runs]) : { skipped: 'WebGPU off' }],
+    ['ort-webgpu', (u) => webgpu ? page.evaluate(([u, n]) => bench.runORT(u, n, 1, 'webgpu'), [u, gpuRuns]) : { skipped: 'WebGPU off' }],
   ];
   for (const m of models) {
     for (const [name, run] of engines) {
@@ -138,7 +140,7 @@ server.close();
 
 // Report.
 const fmt = (v) => (v == null ? '' : v.toFixed(v < 10 ? 2 : 1));
-console.log(`Glimpse browser benchmark: ${runs} runs after a warm-up, Chromium ${results.chromium}, crossOriginIsolated=${results.crossOriginIsolated}, WebGPU adapter: ${results.adapter || 'none'}`);
+console.log(`Glimpse browser benchmark: ${runs} runs after a warm-up (WebGPU: ${gpuRuns}), Chromium ${results.chromium}, crossOriginIsolated=${results.crossOriginIsolated}, WebGPU adapter: ${results.adapter || 'none'}`);
 console.log(`${'engine'.padEnd(16)} ${'model'.padEnd(22)} ${'median ms'.padStart(10)} ${'min'.padStart(9)} ${'max'.padStart(9)}`);
 for (const r of results.rows) {
   console.log(`${r.engine.padEnd(16)} ${r.model.padEnd(22)} ${(r.skipped ? '—' : fmt(r.median)).padStart(10)} ${fmt(r.min).padStart(9)} ${fmt(r.max).padStart(9)}${r.skipped ? '  (' + r.skipped + ')' : ''}`);
