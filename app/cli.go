@@ -130,6 +130,20 @@ func parse(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
+// modelFlags are the -model, -labels and -card flags that classify, tag and
+// eval share.
+type modelFlags struct{ model, labels, card *string }
+
+func addModelFlags(fs *flag.FlagSet) modelFlags {
+	return modelFlags{
+		model:  fs.String("model", "", "ONNX model (default: the shipped MobileNetV2)"),
+		labels: fs.String("labels", "", "labels file, one per line"),
+		card:   fs.String("card", "", "model card JSON"),
+	}
+}
+
+func (m modelFlags) files() (model.Files, error) { return readModelFiles(*m.model, *m.labels, *m.card) }
+
 // readModelFiles gathers the model, its labels and its card. Labels and a
 // card beside the model (labels.txt, NAME.card.json or card.json) are used
 // when no flag names them.
@@ -208,9 +222,7 @@ type jsonResult struct {
 
 func classify(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("classify")
-	modelPath := fs.String("model", "", "ONNX model (default: the shipped MobileNetV2)")
-	labelsPath := fs.String("labels", "", "labels file, one per line")
-	cardPath := fs.String("card", "", "model card JSON")
+	mf := addModelFlags(fs)
 	top := fs.Int("top", 5, "how many labels to print")
 	asJSON := fs.Bool("json", false, "print one JSON object per photo")
 	if err := parse(fs, args); err != nil {
@@ -222,7 +234,7 @@ func classify(args []string, stdout, stderr io.Writer) error {
 	if *top < 1 {
 		return usageError{"classify: -top must be at least 1"}
 	}
-	files, err := readModelFiles(*modelPath, *labelsPath, *cardPath)
+	files, err := mf.files()
 	if err != nil {
 		return err
 	}

@@ -19,9 +19,7 @@ import (
 // sub-folder of photos per class.
 func evaluate(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("eval")
-	modelPath := fs.String("model", "", "ONNX model (default: the shipped MobileNetV2)")
-	labelsPath := fs.String("labels", "", "labels file, one per line")
-	cardPath := fs.String("card", "", "model card JSON")
+	mf := addModelFlags(fs)
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	mapPath := fs.String("map", "", `JSON object mapping folder names to labels or class indices: {"folder": "label"}`)
 	if err := parse(fs, args); err != nil {
@@ -39,7 +37,7 @@ func evaluate(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	files, err := readModelFiles(*modelPath, *labelsPath, *cardPath)
+	files, err := mf.files()
 	if err != nil {
 		return err
 	}

@@ -15,9 +15,7 @@ import (
 // unless nothing could be tagged.
 func tagPhotos(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("tag")
-	modelPath := fs.String("model", "", "ONNX model (default: the shipped MobileNetV2)")
-	labelsPath := fs.String("labels", "", "labels file, one per line")
-	cardPath := fs.String("card", "", "model card JSON")
+	mf := addModelFlags(fs)
 	asJSON := fs.Bool("json", false, "print a JSON array of photos")
 	asCSV := fs.Bool("csv", false, "print CSV: file,hash,tags")
 	threshold := fs.Float64("threshold", -1, "minimum probability of a tag (default 0.2, or the card's for multi-label models)")
@@ -56,7 +54,7 @@ func tagPhotos(args []string, stdout, stderr io.Writer) error {
 		}
 		prev = tag.ByHash(recs)
 	}
-	files, err := readModelFiles(*modelPath, *labelsPath, *cardPath)
+	files, err := mf.files()
 	if err != nil {
 		return err
 	}

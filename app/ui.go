@@ -464,3 +464,14 @@ func (p *page) pick(id string) app.EventHandler {
 		app.Window().GetElementByID(id).Call("click")
 	}
 }
+
+// dispatchFunc wraps f as a JS callback that runs on the UI goroutine; the
+// Func is kept in *keep so that the component can release it.
+func dispatchFunc(ctx app.Context, keep *[]app.Func, f func(ctx app.Context, args []app.Value)) app.Func {
+	g := app.FuncOf(func(this app.Value, args []app.Value) any {
+		ctx.Dispatch(func(ctx app.Context) { f(ctx, args) })
+		return nil
+	})
+	*keep = append(*keep, g)
+	return g
+}

@@ -191,14 +191,7 @@ func (v *evalView) run(ctx app.Context, e app.Event) {
 	}
 	v.running, v.done, v.total, v.samples, v.report, v.err = true, 0, list.Length(), nil, nil, ""
 	classes := glimpse().Call("info").Get("classes").Int()
-	fn := func(f func(ctx app.Context, args []app.Value)) app.Func {
-		g := app.FuncOf(func(this app.Value, args []app.Value) any {
-			ctx.Dispatch(func(ctx app.Context) { f(ctx, args) })
-			return nil
-		})
-		v.funcs = append(v.funcs, g)
-		return g
-	}
+	fn := func(f func(ctx app.Context, args []app.Value)) app.Func { return dispatchFunc(ctx, &v.funcs, f) }
 	on := map[string]any{
 		"photo": fn(func(ctx app.Context, a []app.Value) {
 			rec, item := a[0], a[1]

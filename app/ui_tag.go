@@ -189,14 +189,7 @@ func (v *tagView) start(ctx app.Context, items app.Value) {
 	}
 	v.running, v.paused, v.err, v.msg = true, false, "", ""
 	v.done, v.total, v.skipped, v.failed, v.rate, v.eta = 0, imgs.Length(), 0, 0, 0, 0
-	fn := func(f func(ctx app.Context, args []app.Value)) app.Func {
-		g := app.FuncOf(func(this app.Value, args []app.Value) any {
-			ctx.Dispatch(func(ctx app.Context) { f(ctx, args) })
-			return nil
-		})
-		v.funcs = append(v.funcs, g)
-		return g
-	}
+	fn := func(f func(ctx app.Context, args []app.Value)) app.Func { return dispatchFunc(ctx, &v.funcs, f) }
 	// Records and thumbnails are collected as they come and shown with the
 	// next progress update (at most four a second), so the page does not
 	// re-render once per photo.
