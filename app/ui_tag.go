@@ -130,8 +130,14 @@ func (v *tagView) flush() {
 	v.pending = v.pending[:0]
 }
 
+// options are the user's settings; a multi-label (sigmoid) model tags every
+// class above the threshold instead of the top few.
 func (v *tagView) options() tag.Options {
-	return tag.Options{Top: v.top, Threshold: float32(v.threshold), Map: v.mapping}
+	return tag.Options{Top: v.top, Threshold: float32(v.threshold), Map: v.mapping, MultiLabel: v.multiLabel()}
+}
+
+func (v *tagView) multiLabel() bool {
+	return str(glimpse().Call("info"), "activation") == "sigmoid"
 }
 
 func (v *tagView) tags(r *tagRec) []tag.Tag {
@@ -227,7 +233,11 @@ func (v *tagView) start(ctx app.Context, items app.Value) {
 				s.Get("seconds").Float(), s.Get("skipped").Int(), s.Get("failed").Int())
 		}),
 	}
-	v.queue = tagging().Get("Queue").New(imgs, map[string]any{"top": max(10, v.top)}, on)
+	top := max(10, v.top)
+	if v.multiLabel() { // every class may be a tag
+		top = glimpse().Call("info").Get("classes").Int()
+	}
+	v.queue = tagging().Get("Queue").New(imgs, map[string]any{"top": top}, on)
 	v.queue.Call("run")
 }
 

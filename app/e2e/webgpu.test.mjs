@@ -43,7 +43,8 @@ test('with an adapter the whole model runs on WebGPU and gives the CPU\'s answer
   assert.deepEqual(info.cpuOps || [], []);
   await page.waitForSelector('#backend-badge:has-text("webgpu")');
 
-  for (const f of ['parrot.jpg', 'coffee.png']) {
+  // Every shared photo whose reference margin is at least 0.1.
+  for (const f of Object.keys(exp).filter((f) => exp[f].margin >= 0.1)) {
     const r = await classifyBlob(f);
     assert.equal(r.backend, 'webgpu');
     assert.equal(r.top[0].index, exp[f].index, f);
@@ -67,6 +68,27 @@ test('with an adapter the whole model runs on WebGPU and gives the CPU\'s answer
   console.log(`webgpu vs cpu, MobileNetV2 probabilities: max |diff| ${diff.d.toExponential(2)}`);
   await page.click('#model-panel summary').catch(() => {});
   await screenshot(page, 'webgpu-desktop.png');
+});
+
+test('the small MobileNet also runs on WebGPU with the reference top-1', async () => {
+  const v1 = expected('mobilenet_v1_0.25_128');
+  const dir = path.join(shared, 'models/mobilenet_v1_0.25_128');
+  const card = fs.readFileSync(path.join(path.dirname(new URL(import.meta.url).pathname), '../../testdata/cards/mobilenet_v1_0.25_128.json'), 'utf8');
+  const info = await page.evaluate(async ({ b64, labels, card }) => {
+    const bin = atob(b64);
+    const u8 = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) u8[i] = bin.charCodeAt(i);
+    return glimpse.loadModel(new Blob([u8]), { labels, card, name: 'mobilenet_v1_0.25_128', persist: false });
+  }, { b64: fs.readFileSync(path.join(dir, 'model.onnx')).toString('base64'), labels: fs.readFileSync(path.join(dir, 'labels.txt'), 'utf8'), card });
+  assert.equal(info.backend, 'webgpu', JSON.stringify(info));
+  assert.equal(info.width, 128);
+  for (const f of Object.keys(v1).filter((f) => v1[f].margin >= 0.1)) {
+    const r = await classifyBlob(f);
+    assert.equal(r.backend, 'webgpu');
+    assert.equal(r.top[0].index, v1[f].index, f);
+  }
+  await page.evaluate(() => glimpse.resetModel());
+  assert.equal((await page.evaluate(() => glimpse.info())).backend, 'webgpu');
 });
 
 test('a lost device switches to the CPU with a notice, and classification goes on', async () => {

@@ -103,8 +103,10 @@ func boot() {
 		}
 	}
 	st.gpu.pref = "auto"
-	if p := api().Call("_loadPref"); p.Type() == js.TypeString && (p.String() == "webgpu" || p.String() == "cpu") {
-		st.gpu.pref = p.String()
+	if f := api().Get("_loadPref"); f.Type() == js.TypeFunction {
+		if p := f.Invoke(); p.Type() == js.TypeString && (p.String() == "webgpu" || p.String() == "cpu") {
+			st.gpu.pref = p.String()
+		}
 	}
 	useGPU()
 	api().Call("_resolveReady", js.ValueOf(info()))

@@ -117,7 +117,9 @@ func setBackend(this js.Value, args []js.Value) any {
 			return nil, fmt.Errorf("backend must be auto, webgpu or cpu, not %q", pref)
 		}
 		st.gpu.pref = pref
-		api().Call("_savePref", pref)
+		if f := api().Get("_savePref"); f.Type() == js.TypeFunction {
+			f.Invoke(pref)
+		}
 		useGPU()
 		return js.ValueOf(info()), nil
 	})
