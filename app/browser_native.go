@@ -7,3 +7,5 @@ func inBrowser() bool { return false }
 func startEngine() {}
 
 func wantUI() bool { return true }
+
+func initCLI() {}

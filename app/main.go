@@ -20,5 +20,6 @@ func main() {
 		app.RunWhenOnBrowser()
 		return
 	}
+	initCLI()
 	os.Exit(runCLI(os.Args[1:], os.Stdout, os.Stderr))
 }

@@ -21,12 +21,15 @@ go run ./model/bench/mkconv -out "$work/convs" >/dev/null
 div() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 median() { sed -n 's/.*median \([0-9.]*\) ms.*/\1/p'; }
 
+# The wasm column runs with the preload that lets the SIMD kernels see Go's
+# memory, as glimpse.js does in a browser.
+preload="--import=$root/wasm/simd/testdata/node-mem.mjs"
 printf '%-22s %14s %14s %14s %11s %11s\n' model glimpse-native glimpse-wasm ort-node-1t native/ort wasm/ort
 ratios=()
 bench() { # name model input
   local name=$1 model=$2 input=$3 n w o
   n=$("$work/glimpse" infer -model "$model" -input "$input" -output "$work/out.bin" -runs "$runs" | median)
-  w=$("$wasm_exec" "$work/glimpse.wasm" infer -model "$model" -input "$input" -output "$work/out.bin" -runs "$runs" | median)
+  w=$(NODE_OPTIONS="$preload" "$wasm_exec" "$work/glimpse.wasm" infer -model "$model" -input "$input" -output "$work/out.bin" -runs "$runs" | median)
   o=$(node model/bench/ort_bench.js "$model" "$input" "$runs" | sed -n 's/.*median-ms \([0-9.]*\).*/\1/p')
   printf '%-22s %11s ms %11s ms %11s ms %11s %11s\n' "$name" "$n" "$w" "$o" "$(div "$n" "$o")" "$(div "$w" "$o")"
   ratios+=("ratio glimpse-native/ort-node-1t $name: $(div "$n" "$o")")
