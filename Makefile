@@ -116,7 +116,7 @@ E2E_FIXTURES := app/e2e/.fixtures
 test-e2e: static
 	@[ -d app/e2e/node_modules/playwright-core ] || (cd app/e2e && npm ci --ignore-scripts --no-audit --no-fund)
 	$(GO) run ./app/e2e/fixtures -photo $(SHARED)/photos/sunflower.bmp -out $(E2E_FIXTURES)
-	cd app/e2e && SHARED=$(abspath $(SHARED)) GLIMPSE_FIXTURES=$(abspath $(E2E_FIXTURES)) node --test --test-concurrency=1
+	cd app/e2e && SHARED=$(abspath $(SHARED)) GLIMPSE_FIXTURES=$(abspath $(E2E_FIXTURES)) node --test --test-concurrency=1 --test-timeout=600000
 
 # Glimpse beside onnxruntime-web in headless Chromium (numbers are printed, never asserted).
 BENCH_DEPS = @[ -d app/bench/node_modules/onnxruntime-web ] || (cd app/bench && npm ci --ignore-scripts --no-audit --no-fund)

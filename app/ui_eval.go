@@ -389,7 +389,7 @@ func fnum(x float64) string {
 
 func perClassHTML(r *eval.Report) string {
 	var b strings.Builder
-	b.WriteString(`<table class="metrics"><thead><tr><th>Class</th><th>Precision</th><th>Recall</th><th>F1</th><th>Support</th></tr></thead><tbody>`)
+	b.WriteString(`<div class="scroll"><table class="metrics"><thead><tr><th>Class</th><th>Precision</th><th>Recall</th><th>F1</th><th>Support</th></tr></thead><tbody>`)
 	for _, c := range r.PerClass {
 		fmt.Fprintf(&b, `<tr><td title="%s">%s</td><td>%.3f</td><td>%.3f</td><td>%.3f</td><td>%d</td></tr>`,
 			html.EscapeString(c.Label), html.EscapeString(vision.DisplayName(c.Label)), c.Precision, c.Recall, c.F1, c.Support)
@@ -400,7 +400,7 @@ func perClassHTML(r *eval.Report) string {
 	}{{"macro avg", r.Macro}, {"weighted avg", r.Weighted}} {
 		fmt.Fprintf(&b, `<tr class="avg"><td>%s</td><td>%.3f</td><td>%.3f</td><td>%.3f</td><td>%d</td></tr>`, a.name, a.v.Precision, a.v.Recall, a.v.F1, a.v.Support)
 	}
-	b.WriteString(`</tbody></table>`)
+	b.WriteString(`</tbody></table></div>`)
 	return b.String()
 }
 

@@ -259,7 +259,7 @@
         }
         const labels = opts.labels ? await toText(new URL(opts.labels, location.href)).catch((e) => { throw coded(e.message, 'model-load'); }) : '';
         const card = opts.card ? await toText(new URL(opts.card, location.href)).catch((e) => { throw coded(e.message, 'model-load'); }) : '';
-        const r = engine().loadModel(bytes, labels, card, url.split('/').pop(), url);
+        const r = await engine().loadModel(bytes, labels, card, url.split('/').pop(), url);
         if (r.error) throw coded(r.error, 'model-load');
         return url;
       })();
@@ -309,7 +309,7 @@
       const labels = await toText(opts.labels);
       const card = await toText(opts.card);
       const name = opts.name || (model && model.name) || (typeof model === 'string' ? model.split('/').pop() : 'model.onnx');
-      const info = engine().loadModel(bytes, labels, card, name);
+      const info = await engine().loadModel(bytes, labels, card, name);
       if (info.error) throw new Error(info.error);
       if (opts.persist !== false) {
         try {

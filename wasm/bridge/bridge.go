@@ -137,7 +137,13 @@ func loadDefault() error {
 	if c, err := await(api().Call("_fetch", url(DefaultCard), js.Null())); err == nil {
 		f.Card = bytesOf(c)
 	}
-	return use(f, true)
+	if err := use(f, true); err != nil {
+		return err
+	}
+	if st.gpu.pref != "" { // after boot (a reset): keep the chosen backend
+		useGPU()
+	}
+	return nil
 }
 
 func use(f model.Files, isDefault bool) error {
@@ -147,9 +153,6 @@ func use(f model.Files, isDefault bool) error {
 		return err
 	}
 	st.cl, st.isDefault, st.loadMs = cl, isDefault, float64(time.Since(t0).Microseconds())/1000
-	if st.gpu.pref != "" { // after boot: keep the chosen backend for the new model
-		useGPU()
-	}
 	return nil
 }
 
@@ -183,6 +186,15 @@ func loadModel(this js.Value, args []js.Value) any {
 	}
 	if err := use(f, false); err != nil {
 		return errObj(err)
+	}
+	// With a device (or WebGPU forced), compiling for the GPU awaits the
+	// device; "auto" without a device stays on the CPU as it found it.
+	if st.gpu.dev != nil && st.gpu.pref != "cpu" || st.gpu.pref == "webgpu" {
+		// That must not happen inside this callback: return a Promise.
+		return promise(func() (any, error) {
+			useGPU()
+			return js.ValueOf(info()), nil
+		})
 	}
 	return js.ValueOf(info())
 }
