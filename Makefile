@@ -119,6 +119,7 @@ test-e2e: static
 	cd app/e2e && SHARED=$(abspath $(SHARED)) GLIMPSE_FIXTURES=$(abspath $(E2E_FIXTURES)) node --test --test-concurrency=1 --test-timeout=600000
 
 # Glimpse beside onnxruntime-web in headless Chromium (numbers are printed, never asserted).
+# BENCH_ARGS passes options, e.g. BENCH_ARGS="--runs 50 --no-webgpu".
 BENCH_DEPS = @[ -d app/bench/node_modules/onnxruntime-web ] || (cd app/bench && npm ci --ignore-scripts --no-audit --no-fund)
 bench: deps static
 	$(BENCH_DEPS)

@@ -14,9 +14,9 @@
     return a;
   }
 
-  async function frame(threads) {
+  async function frame(threads, ep) {
     const f = document.createElement('iframe');
-    f.src = `ort.html?threads=${threads}`;
+    f.src = `ort.html?threads=${threads}&ep=${ep}`;
     document.body.appendChild(f);
     await new Promise((r) => { f.onload = r; });
     while (!f.contentWindow.frameReady) await new Promise((r) => setTimeout(r, 20));
@@ -36,7 +36,8 @@
     await glimpse.loadModel(modelURL, { persist: false, name: modelURL.split('/').slice(-2)[0] });
     const info = glimpse.info();
     const x = input(3 * info.width * info.height);
-    let r = await glimpse.infer(x); // warm-up
+    let r;
+    for (let i = 0; i < (backend === 'cpu' ? 5 : 1); i++) r = await glimpse.infer(x); // warm-up, past the JIT's tier-up
     const times = [];
     for (let i = 0; i < runs; i++) {
       const t0 = performance.now();
@@ -49,7 +50,7 @@
 
   async function runORT(modelURL, runs, threads, ep) {
     if (ep === 'webgpu' && !(navigator.gpu && await navigator.gpu.requestAdapter())) return { skipped: 'no WebGPU adapter' };
-    const w = await frame(threads);
+    const w = await frame(threads, ep);
     try {
       return await w.runBench(modelURL, input(3 * 224 * 224), [1, 3, 224, 224], runs, ep);
     } catch (e) {
