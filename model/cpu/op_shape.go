@@ -185,6 +185,18 @@ func prepReshape(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 	return &prepared{outs: []Value{{DType: x.DType, Shape: out}}, alias: true}, nil
 }
 
+// copyRange copies n elements of src from sOff into dst at dOff (same type).
+func copyRange(dst *graph.Tensor, dOff int, src *graph.Tensor, sOff, n int) {
+	switch src.DType {
+	case graph.Float32:
+		copy(dst.F[dOff:dOff+n], src.F[sOff:sOff+n])
+	case graph.Int64:
+		copy(dst.I[dOff:dOff+n], src.I[sOff:sOff+n])
+	case graph.Bool:
+		copy(dst.B[dOff:dOff+n], src.B[sOff:sOff+n])
+	}
+}
+
 // gather copies elements of src into dst: dst is src permuted or sliced,
 // described by per-dst-dim source strides and a base offset.
 func gatherCopy(dt graph.DType, dst, src *graph.Tensor, shape, sstride []int, base int) {
@@ -298,14 +310,7 @@ func prepConcat(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 			for b := 0; b < outer; b++ {
 				dst := b*innerOut + at
 				src := b * chunk
-				switch t.DType {
-				case graph.Float32:
-					copy(o[0].F[dst:dst+chunk], t.F[src:src+chunk])
-				case graph.Int64:
-					copy(o[0].I[dst:dst+chunk], t.I[src:src+chunk])
-				case graph.Bool:
-					copy(o[0].B[dst:dst+chunk], t.B[src:src+chunk])
-				}
+				copyRange(o[0], dst, t, src, chunk)
 			}
 			at += chunk
 		}
@@ -425,14 +430,7 @@ func prepGather(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 				}
 				src := (b*dim + int(id)) * inner
 				dst := (b*len(ids) + k) * inner
-				switch x.DType {
-				case graph.Float32:
-					copy(o[0].F[dst:dst+inner], in[0].F[src:src+inner])
-				case graph.Int64:
-					copy(o[0].I[dst:dst+inner], in[0].I[src:src+inner])
-				case graph.Bool:
-					copy(o[0].B[dst:dst+inner], in[0].B[src:src+inner])
-				}
+				copyRange(o[0], dst, in[0], src, inner)
 			}
 		}
 		return nil
