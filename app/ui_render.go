@@ -117,9 +117,12 @@ func (p *page) renderDrop() app.UI {
 		Body(
 			app.H2().Text("Classify photos"),
 			app.P().Text("Drop photos here, paste them, or choose them. You can add many at once."),
-			app.Button().ID("choose-files").Class("primary").Text("Choose photos").OnClick(p.pick("file-input")),
+			// The input itself takes the focus and opens the file chooser
+			// natively (no round trip through Go that could outlast the
+			// keypress's user activation); the label is its visible button.
 			app.Input().Type("file").ID("file-input").Class("visually-hidden").Accept("image/*").Multiple(true).
-				Aria("label", "Choose photos to classify").TabIndex(-1).OnChange(p.onFiles),
+				OnChange(p.onFiles),
+			app.Label().For("file-input").ID("choose-files").Class("button primary").Text("Choose photos"),
 			app.If(!p.ready && len(p.queue) > 0, func() app.UI {
 				return app.P().Class("hint").Text(fmt.Sprintf("%d photo(s) will be classified as soon as the model is ready.", len(p.queue)))
 			}),
@@ -260,7 +263,7 @@ func (p *page) renderModel() app.UI {
 		app.Div().Class("field").Body(
 			app.Label().For("backend-select").Text("Backend"),
 			app.Select().ID("backend-select").Disabled(!p.ready || p.modelBusy).OnChange(p.onBackend).Body(
-				app.Option().Value("auto").Selected(i.BackendPref == "" || i.BackendPref == "auto").Text("Automatic (GPU when there is a hardware one)"),
+				app.Option().Value("auto").Selected(i.BackendPref == "" || i.BackendPref == "auto").Text("Automatic"),
 				app.Option().Value("webgpu").Selected(i.BackendPref == "webgpu").Text("WebGPU"),
 				app.Option().Value("cpu").Selected(i.BackendPref == "cpu").Text("CPU"),
 			),

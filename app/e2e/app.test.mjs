@@ -91,9 +91,9 @@ test('the page works from the keyboard alone', async () => {
     await page.keyboard.press('Tab');
     reached.push(await page.evaluate(() => document.activeElement.id || document.activeElement.tagName));
   }
-  assert.ok(reached.includes('choose-files'), reached.join(' '));
+  assert.ok(reached.includes('file-input'), reached.join(' '));
   assert.ok(reached.includes('camera-start'), reached.join(' '));
-  await page.focus('#choose-files');
+  await page.focus('#file-input');
   const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Enter')]);
   assert.equal(chooser.isMultiple(), true);
 });
