@@ -459,11 +459,6 @@ func (p *page) onBackend(ctx app.Context, e app.Event) {
 	})
 }
 
-func (p *page) pick(id string) app.EventHandler {
-	return func(ctx app.Context, e app.Event) {
-		app.Window().GetElementByID(id).Call("click")
-	}
-}
 
 // dispatchFunc wraps f as a JS callback that runs on the UI goroutine; the
 // Func is kept in *keep so that the component can release it.
