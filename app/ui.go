@@ -459,7 +459,6 @@ func (p *page) onBackend(ctx app.Context, e app.Event) {
 	})
 }
 
-
 // dispatchFunc wraps f as a JS callback that runs on the UI goroutine; the
 // Func is kept in *keep so that the component can release it.
 func dispatchFunc(ctx app.Context, keep *[]app.Func, f func(ctx app.Context, args []app.Value)) app.Func {
