@@ -6,6 +6,7 @@ package cpu
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"sort"
 	"strings"
@@ -22,6 +23,10 @@ type Options struct {
 	// NoFusion disables BatchNorm folding and epilogue fusion (for tests
 	// that compare fused and unfused graphs).
 	NoFusion bool
+	// NoReuse gives every run-time tensor a buffer of its own instead of
+	// sharing the arena by lifetime: the plainest program, for checking
+	// the optimised one and for falling back when they disagree.
+	NoReuse bool
 }
 
 // Program is a graph compiled for fixed shapes, ready to run repeatedly.
@@ -93,6 +98,11 @@ func CheckSupported(g *graph.Graph) error {
 			}
 			return &UnsupportedError{Op: n.Op, Node: name}
 		}
+		for _, sub := range n.Graphs() {
+			if err := CheckSupported(sub); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
@@ -129,47 +139,13 @@ func Compile(g *graph.Graph, opt Options) (p *Program, err error) {
 		inputs = append(inputs, in.Name)
 	}
 
-	// 1. Shape inference and constant folding, in the file's topological order.
-	var kept []*graph.Node
-	folded := 0
-	for _, n := range g.Nodes {
-		ins, err := lookup(n, vals)
-		if err != nil {
-			return nil, err
-		}
-		allConst := true
-		for _, v := range ins {
-			if v != nil && v.Const == nil {
-				allConst = false
-			}
-		}
-		c.shapesOnly = !allConst
-		pr, err := registry[n.Op](c, n, ins)
-		if err != nil {
-			return nil, err
-		}
-		if allConst && !pr.known() {
-			if err := fold(n, pr, ins); err != nil {
-				return nil, err
-			}
-		}
-		outs := pr.outs
-		for i, name := range n.Outputs {
-			if name == "" {
-				continue
-			}
-			if i >= len(outs) {
-				outs = append(outs, Value{}) // optional output we do not compute
-			}
-			v := outs[i]
-			vals[name] = &v
-		}
-		if pr.known() {
-			folded++
-			continue
-		}
-		kept = append(kept, n.Clone())
+	// 1. Shape inference and constant folding, in the file's topological
+	// order; If nodes with a constant condition are inlined on the way.
+	b := &builder{c: c, vals: vals}
+	if err := b.run(g.Nodes, nil); err != nil {
+		return nil, err
 	}
+	kept, folded := b.kept, b.folded
 	og := &graph.Graph{Name: g.Name, Producer: g.Producer, IRVersion: g.IRVersion, Opset: g.Opset,
 		Inputs: g.Inputs, Outputs: g.Outputs, Nodes: kept}
 	for _, o := range g.Outputs {
@@ -214,7 +190,7 @@ func Compile(g *graph.Graph, opt Options) (p *Program, err error) {
 		}
 		preps[i] = pr
 	}
-	if err := p.plan(preps, vals, inputs); err != nil {
+	if err := p.plan(preps, vals, inputs, opt.NoReuse); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -324,7 +300,7 @@ func sameShape(a, b []int) bool {
 
 // plan assigns every run-time tensor a buffer. Float32 tensors share one
 // arena: a buffer is reused once the last step that reads it has run.
-func (p *Program) plan(preps []*prepared, vals map[string]*Value, inputs []string) error {
+func (p *Program) plan(preps []*prepared, vals map[string]*Value, inputs []string, noReuse bool) error {
 	g := p.Graph
 	const never = math.MaxInt
 	lastUse := map[string]int{}
@@ -337,6 +313,12 @@ func (p *Program) plan(preps []*prepared, vals map[string]*Value, inputs []strin
 	}
 	for _, o := range g.Outputs {
 		lastUse[o.Name] = never
+	}
+	// Graph inputs live for the whole run and their buffers are never
+	// handed to later tensors: a program must give the same outputs when it
+	// runs again on the same input, without the caller rewriting it.
+	for _, name := range inputs {
+		lastUse[name] = never
 	}
 	// An alias shares its source's buffer, so the source lives as long as it.
 	aliasOf := map[string]string{}
@@ -370,6 +352,9 @@ func (p *Program) plan(preps []*prepared, vals map[string]*Value, inputs []strin
 		return at
 	}
 	free := func(off int) {
+		if noReuse {
+			return
+		}
 		for i, b := range live {
 			if b.off == off {
 				live = append(live[:i], live[i+1:]...)
@@ -394,13 +379,6 @@ func (p *Program) plan(preps []*prepared, vals map[string]*Value, inputs []strin
 	}
 	for _, name := range inputs {
 		place(name)
-	}
-	for _, name := range inputs {
-		if _, used := lastUse[name]; !used {
-			if off, ok := offset[name]; ok {
-				free(off)
-			}
-		}
 	}
 	for i, n := range g.Nodes {
 		for j, name := range n.Outputs {
@@ -487,6 +465,32 @@ func (p *Program) plan(preps []*prepared, vals map[string]*Value, inputs []strin
 		p.Names.Outputs = append(p.Names.Outputs, o.Name)
 	}
 	return nil
+}
+
+// Interpret runs g once, straightforwardly: the given inputs become
+// constants, no BatchNorm folding or epilogue fusion is done, and every
+// node runs in file order into freshly allocated outputs. It is the
+// reference that optimised programs are checked against.
+func Interpret(g *graph.Graph, inputs map[string]*graph.Tensor) (map[string]*graph.Tensor, error) {
+	cg := *g
+	cg.Inputs = nil
+	cg.Initializers = maps.Clone(g.Initializers)
+	for _, in := range g.Inputs {
+		t, ok := inputs[in.Name]
+		if !ok {
+			return nil, fmt.Errorf("no value for input %q", in.Name)
+		}
+		cg.Initializers[in.Name] = t.ToDense()
+	}
+	p, err := Compile(&cg, Options{NoFusion: true})
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]*graph.Tensor{}
+	for i, name := range p.Names.Outputs {
+		out[name] = p.Outputs[i]
+	}
+	return out, nil
 }
 
 // Execute runs the program on the data already in p.Inputs; results are in

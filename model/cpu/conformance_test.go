@@ -385,8 +385,9 @@ type protoTensor struct {
 // data_type (2), float_data (4), int32_data (5), int64_data (7), name (8),
 // raw_data (9), double_data (10) and uint64_data (11). It does this itself
 // because onnx-go's reader mis-decodes bool raw_data.
-func parseTensorProto(b []byte) (*protoTensor, error) {
+func parseTensorProto(data []byte) (*protoTensor, error) {
 	pt := &protoTensor{}
+	b := data
 	var dims []int
 	var raw []byte
 	var hasRaw bool
@@ -494,8 +495,17 @@ func parseTensorProto(b []byte) (*protoTensor, error) {
 		dims = []int{}
 	}
 	count := graph.NumElems(dims)
-	pt.dtype = onnx.DType(pt.elem) // float, double, int32, int64 and bool have one
+	pt.dtype = onnx.DType(pt.elem)
 	if pt.dtype == graph.Undefined {
+		return pt, nil
+	}
+	if pt.elem != 1 && pt.elem != 11 {
+		// Integer, bool and 16-bit float types: the decoder's own reading.
+		t, _, _, err := onnx.DecodeTensor(data)
+		if err != nil {
+			return nil, err
+		}
+		pt.t = t
 		return pt, nil
 	}
 	t := graph.New(pt.dtype, dims)

@@ -462,9 +462,9 @@ func prepIsNaN(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 // castTarget maps an ONNX element type to the engine type Cast produces.
 func castTarget(elem int64) graph.DType {
 	switch elem {
-	case 1, 11: // float, double
+	case 1, 10, 11, 16: // float, float16, double, bfloat16
 		return graph.Float32
-	case 6, 7: // int32, int64
+	case 2, 3, 4, 5, 6, 7, 12, 13: // the integer types
 		return graph.Int64
 	case 9:
 		return graph.Bool

@@ -560,16 +560,19 @@ func prepCast(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 		return nil, err
 	}
 	x := in[0]
-	var to graph.DType
-	switch n.Int("to", 0) {
-	case 1, 11: // float, double
-		to = graph.Float32
-	case 6, 7: // int32, int64
-		to = graph.Int64
-	case 9:
-		to = graph.Bool
-	default:
-		return nil, fmt.Errorf("%s: cast to element type %d is not supported", n.Label(), n.Int("to", 0))
+	elem := n.Int("to", 0)
+	to := castTarget(elem)
+	if to == graph.Undefined {
+		return nil, fmt.Errorf("%s: cast to element type %d is not supported", n.Label(), elem)
+	}
+	// The engine holds float16/bfloat16 as float32 and narrow integers as
+	// int64: the cast rounds or wraps values to what the type can hold.
+	round := func(f float32) float32 { return f }
+	switch elem {
+	case 10:
+		round = graph.RoundFloat16
+	case 16:
+		round = graph.RoundBFloat16
 	}
 	return one(to, copyShape(x.Shape), func(in, o []*graph.Tensor, _ []float32) error {
 		src, dst := in[0], o[0]
@@ -588,17 +591,17 @@ func prepCast(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 			switch to {
 			case graph.Float32:
 				if src.DType == graph.Float32 {
-					dst.F[i] = src.F[i]
+					dst.F[i] = round(src.F[i])
 				} else {
-					dst.F[i] = float32(f)
+					dst.F[i] = round(float32(f))
 				}
 			case graph.Int64:
 				if src.DType == graph.Int64 {
-					dst.I[i] = src.I[i]
+					dst.I[i] = wrapInt(elem, src.I[i])
 				} else if math.IsNaN(f) {
 					dst.I[i] = math.MinInt64
 				} else {
-					dst.I[i] = int64(f)
+					dst.I[i] = wrapInt(elem, int64(f))
 				}
 			case graph.Bool:
 				dst.B[i] = f != 0
@@ -736,4 +739,23 @@ func prepTile(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 		}
 		return nil
 	}), nil
+}
+
+// wrapInt wraps v to the integer type elem, as a C cast does.
+func wrapInt(elem int64, v int64) int64 {
+	switch elem {
+	case 2:
+		return int64(uint8(v))
+	case 3:
+		return int64(int8(v))
+	case 4:
+		return int64(uint16(v))
+	case 5:
+		return int64(int16(v))
+	case 6:
+		return int64(int32(v))
+	case 12:
+		return int64(uint32(v))
+	}
+	return v
 }

@@ -7,9 +7,12 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
+	"unsafe"
 
 	"github.com/glimpse/glimpse/model/cpu"
+	"github.com/glimpse/glimpse/model/graph"
 	"github.com/glimpse/glimpse/model/onnx"
 )
 
@@ -83,6 +86,16 @@ func TestZooMatchesONNXRuntime(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
+					// A second run on the input left in place gives the
+					// same numbers, bit for bit.
+					first := append([]float32(nil), got...)
+					if err := p.Execute(); err != nil {
+						t.Fatal(err)
+					}
+					if d := graph.MaxAbsDiff(first, p.Outputs[0].F); d != 0 || !slices.Equal(first, p.Outputs[0].F) {
+						t.Fatalf("input_%d: the second run differs from the first by up to %g", k, d)
+					}
+					assertInputsKept(t, p)
 					if len(got) != len(ref) {
 						t.Fatalf("output has %d values, reference %d", len(got), len(ref))
 					}
@@ -106,6 +119,39 @@ func TestZooMatchesONNXRuntime(t *testing.T) {
 				t.Logf("%s fusion=%v: worst |diff| %.3g (atol %g), %d nodes run, %d folded, %d fused, arena %d KiB",
 					name, fusion, worst, meta.Tolerance.Atol, len(p.Graph.Nodes), p.Folded, p.Fused, p.ArenaBytes/1024)
 			})
+		}
+	}
+}
+
+// assertInputsKept fails when a run-time tensor of the plan shares memory
+// with a graph input (other than a view of that input): a second run
+// would then read a clobbered input.
+func assertInputsKept(t *testing.T, p *cpu.Program) {
+	t.Helper()
+	span := func(x *graph.Tensor) (lo, hi uintptr) {
+		if x.DType != graph.Float32 || len(x.F) == 0 {
+			return 0, 0
+		}
+		lo = uintptr(unsafe.Pointer(unsafe.SliceData(x.F)))
+		return lo, lo + 4*uintptr(len(x.F))
+	}
+	for _, in := range p.Inputs {
+		ilo, ihi := span(in)
+		if ilo == ihi {
+			continue
+		}
+		for _, st := range p.Plan() {
+			if st.Alias {
+				continue
+			}
+			for _, o := range st.Out {
+				if o == nil {
+					continue
+				}
+				if lo, hi := span(o); lo < ihi && ilo < hi {
+					t.Fatalf("%s writes %v over the graph input's memory", st.Node.Label(), o.Shape)
+				}
+			}
 		}
 	}
 }

@@ -6,6 +6,7 @@ package graph
 
 import (
 	"fmt"
+	"sort"
 
 	"gorgonia.org/tensor"
 )
@@ -20,7 +21,8 @@ type Dim struct {
 // ValueInfo is a declared graph input or output.
 type ValueInfo struct {
 	Name  string
-	DType DType
+	DType DType // the type the engine computes in
+	Elem  int64 // the ONNX element type declared in the file (0: none)
 	Dims  []Dim
 }
 
@@ -46,6 +48,39 @@ type Graph struct {
 	Nodes   []*Node
 	// Initializers are the model's weights, keyed by value name.
 	Initializers map[string]*tensor.Dense
+	// ElemTypes records the ONNX element type of initializers stored in
+	// another type than the engine computes in (float16 or float64 as
+	// float32, int8..int32 as int64).
+	ElemTypes map[string]int64
+}
+
+// Graphs returns the graph-valued attributes of a node (If branches,
+// Loop and Scan bodies), in attribute-name order.
+func (n *Node) Graphs() []*Graph {
+	var names []string
+	for k, v := range n.Attrs {
+		switch v.(type) {
+		case *Graph, []*Graph:
+			names = append(names, k)
+		}
+	}
+	sort.Strings(names)
+	var gs []*Graph
+	for _, k := range names {
+		switch v := n.Attrs[k].(type) {
+		case *Graph:
+			gs = append(gs, v)
+		case []*Graph:
+			gs = append(gs, v...)
+		}
+	}
+	return gs
+}
+
+// Graph returns a graph attribute, or nil when it is absent.
+func (n *Node) Graph(name string) *Graph {
+	g, _ := n.Attrs[name].(*Graph)
+	return g
 }
 
 // Label describes a node for error messages: `node "conv1" (Conv)`.

@@ -201,9 +201,19 @@ func checkLen(t *Tensor, got, want int) (*Tensor, error) {
 	return t, nil
 }
 
-// ToDense wraps a float32 or int64 tensor as a gorgonia Dense (sharing data).
+// ToDense wraps a float32, int64 or bool tensor as a gorgonia Dense (sharing data).
 func (t *Tensor) ToDense() *tensor.Dense {
 	shape := t.Shape
+	if t.Len() == 0 && len(shape) > 0 { // empty: gorgonia wants no backing
+		dt := tensor.Float32
+		switch t.DType {
+		case Int64:
+			dt = tensor.Int64
+		case Bool:
+			dt = tensor.Bool
+		}
+		return tensor.New(tensor.Of(dt), tensor.WithShape(shape...))
+	}
 	switch t.DType {
 	case Float32:
 		if len(shape) == 0 {

@@ -1,9 +1,11 @@
 // Package onnx decodes ONNX model files into Glimpse's graph IR. It drives
 // github.com/owulveryck/onnx-go with a backend of our own (never its gorgonnx
-// executor) and recovers from a wire-level scan what onnx-go drops: the
-// opset version, symbolic dimensions, node names, and the order and
-// repetition of node inputs (onnx-go's weighted edges carry these; a plain
-// gonum graph would merge the two edges of Mul(x,x)).
+// executor) for the node graph: ops, the order and repetition of node
+// inputs (onnx-go's weighted edges carry these; a plain gonum graph would
+// merge the two edges of Mul(x,x)) and plain attributes. A wire-level scan
+// reads what onnx-go drops or cannot decode: the opset version, symbolic
+// dimensions, node names, every tensor in every element type and encoding,
+// and graph attributes (If/Loop/Scan bodies), which are decoded recursively.
 package onnx
 
 import (
@@ -19,43 +21,19 @@ import (
 	"github.com/glimpse/glimpse/model/graph"
 )
 
-// ONNX TensorProto.DataType values the engine meets.
-const (
-	elemFloat   = 1
-	elemUint8   = 2
-	elemInt8    = 3
-	elemInt32   = 6
-	elemInt64   = 7
-	elemBool    = 9
-	elemFloat16 = 10
-	elemDouble  = 11
-)
-
-// DType maps an ONNX element type to the engine's run-time type.
-func DType(elem int64) graph.DType {
-	switch elem {
-	case elemFloat, elemDouble:
-		return graph.Float32
-	case elemInt64, elemInt32:
-		return graph.Int64
-	case elemBool:
-		return graph.Bool
-	}
-	return graph.Undefined
-}
-
-func elemName(elem int64) string {
-	names := map[int64]string{1: "float32", 2: "uint8", 3: "int8", 4: "uint16", 5: "int16", 6: "int32", 7: "int64",
-		8: "string", 9: "bool", 10: "float16", 11: "float64", 12: "uint32", 13: "uint64", 16: "bfloat16"}
-	if s, ok := names[elem]; ok {
-		return s
-	}
-	return fmt.Sprintf("type %d", elem)
-}
+// maxGraphDepth bounds the nesting of graph attributes (If inside Loop
+// inside If...): real exports nest two or three levels.
+const maxGraphDepth = 32
 
 // Decode parses an ONNX model. It never panics: empty, truncated, corrupt
-// and non-ONNX input all come back as errors.
+// and non-ONNX input all come back as errors that say what is wrong and
+// where.
 func Decode(data []byte) (g *graph.Graph, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			g, err = nil, fmt.Errorf("decode ONNX: internal error: %v", r)
+		}
+	}()
 	if len(data) == 0 {
 		return nil, errors.New("empty ONNX file")
 	}
@@ -63,19 +41,8 @@ func Decode(data []byte) (g *graph.Graph, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("not a valid ONNX file: %v", err)
 	}
-	if !s.hasGraph || len(s.nodes) == 0 {
+	if !s.hasGraph {
 		return nil, errors.New("not a valid ONNX file: it holds no graph")
-	}
-	if len(s.outputs) == 0 {
-		return nil, errors.New("not a valid ONNX file: the graph declares no outputs")
-	}
-	for _, in := range s.inits {
-		if in.external {
-			return nil, fmt.Errorf("initializer %q keeps its data in an external file, which is not supported: save the model with its weights inside the .onnx file", in.name)
-		}
-		if in.dataType == elemFloat16 {
-			return nil, fmt.Errorf("initializer %q is float16, which is not supported: export the model in float32", in.name)
-		}
 	}
 	opset, ok := s.opsets[""]
 	if !ok {
@@ -84,82 +51,87 @@ func Decode(data []byte) (g *graph.Graph, err error) {
 	if !ok {
 		return nil, errors.New("not a valid ONNX file: it imports no ai.onnx opset")
 	}
+	d := &decoder{scan: s, opset: opset}
+	g, err = d.graph(s.graph, 0, "")
+	if err != nil {
+		return nil, err
+	}
+	if len(g.Nodes) == 0 {
+		return nil, errors.New("not a valid ONNX file: it holds no graph")
+	}
+	return g, nil
+}
 
-	// onnx-go cannot decode empty initializers: hand it the model without
-	// them and add them back below.
-	empty := map[string]scannedInit{}
-	for _, in := range s.inits {
-		if in.empty() {
-			empty[in.name] = in
-		}
-	}
-	dropAttr := map[int]map[string]bool{}
-	for k, n := range s.nodes {
-		for _, a := range n.emptyAttrs {
-			if dropAttr[k] == nil {
-				dropAttr[k] = map[string]bool{}
-			}
-			dropAttr[k][a.name] = true
-		}
-	}
-	if len(empty) > 0 || len(dropAttr) > 0 {
-		drop := map[string]bool{}
-		for name := range empty {
-			drop[name] = true
-		}
-		if data, err = withoutEmpty(data, drop, dropAttr); err != nil {
-			return nil, fmt.Errorf("not a valid ONNX file: %v", err)
-		}
-	}
+type decoder struct {
+	scan  *scan
+	opset int64
+}
 
-	b := newBackend()
-	m := onnxgo.NewModel(b)
-	if err := safeUnmarshal(m, data); err != nil {
-		return nil, fmt.Errorf("decode ONNX: %v", err)
+// graph decodes one GraphProto: the main graph (depth 0) or the body of a
+// graph attribute, named by where for messages.
+func (d *decoder) graph(data []byte, depth int, where string) (*graph.Graph, error) {
+	if depth > maxGraphDepth {
+		return nil, fmt.Errorf("%s: graph attributes nest deeper than %d levels", where, maxGraphDepth)
 	}
-	if len(b.applied) != len(s.nodes) {
-		return nil, fmt.Errorf("decode ONNX: %d nodes decoded of %d in the file", len(b.applied), len(s.nodes))
+	sg, err := scanGraph(data)
+	if err != nil {
+		return nil, fmt.Errorf("not a valid ONNX file: %s%v", prefix(where), err)
 	}
-
-	g = &graph.Graph{
-		Name:         s.graphName,
-		Producer:     s.producer,
-		IRVersion:    s.irVersion,
-		Opset:        opset,
+	if depth == 0 && len(sg.outputs) == 0 {
+		return nil, errors.New("not a valid ONNX file: the graph declares no outputs")
+	}
+	if sg.sparse > 0 {
+		return nil, fmt.Errorf("%sthe graph has %d sparse initializers, which are not supported", prefix(where), sg.sparse)
+	}
+	g := &graph.Graph{
+		Name:         sg.name,
+		Producer:     d.scan.producer,
+		IRVersion:    d.scan.irVersion,
+		Opset:        d.opset,
 		Initializers: map[string]*tensor.Dense{},
+		ElemTypes:    map[string]int64{},
 	}
-	for _, in := range s.inits {
-		if in.empty() {
-			dt := tensor.Float32
-			if DType(in.dataType) == graph.Int64 {
-				dt = tensor.Int64
-			}
-			g.Initializers[in.name] = tensor.New(tensor.Of(dt), tensor.WithShape(dimsOf(in.dims)...))
-			continue
+	for _, in := range sg.inits {
+		t, err := in.toTensor()
+		if err != nil {
+			return nil, fmt.Errorf("%sinitializer %q: %v", prefix(where), in.name, err)
 		}
-		bn := b.byName[in.name]
-		if bn == nil || bn.t == nil {
-			return nil, fmt.Errorf("decode ONNX: initializer %q has no data", in.name)
+		g.Initializers[in.name] = t.ToDense()
+		if in.dataType != elemFloat && in.dataType != elemInt64 && in.dataType != elemBool {
+			g.ElemTypes[in.name] = in.dataType
 		}
-		d, ok := bn.t.(*tensor.Dense)
-		if !ok {
-			return nil, fmt.Errorf("decode ONNX: initializer %q is not a dense tensor", in.name)
-		}
-		g.Initializers[in.name] = d
 	}
-	for _, v := range s.inputs {
+	for _, v := range sg.inputs {
 		if _, isInit := g.Initializers[v.name]; isInit {
 			continue // IR < 4 lists initializers among the inputs
 		}
 		g.Inputs = append(g.Inputs, valueInfo(v))
 	}
-	for _, v := range s.outputs {
+	for _, v := range sg.outputs {
 		g.Outputs = append(g.Outputs, valueInfo(v))
 	}
-	for k, sn := range s.nodes {
+	if len(sg.nodes) == 0 {
+		return g, nil // a branch that only passes values through
+	}
+
+	// onnx-go decodes the node graph: ops, ordered inputs, outputs and the
+	// plain attributes. Tensors and graph attributes come from the scan.
+	stripped, err := stripForOnnxGo(data, sg.nodes, sg.inputs, sg.outputs)
+	if err != nil {
+		return nil, fmt.Errorf("not a valid ONNX file: %s%v", prefix(where), err)
+	}
+	b := newBackend()
+	m := onnxgo.NewModel(b)
+	if err := safeUnmarshal(m, wrapGraph(stripped, d.scan.irVersion, d.scan.rawOpsets)); err != nil {
+		return nil, fmt.Errorf("decode ONNX: %sonnx-go: %v", prefix(where), err)
+	}
+	if len(b.applied) != len(sg.nodes) {
+		return nil, fmt.Errorf("decode ONNX: %s%d nodes decoded of %d in the file", prefix(where), len(b.applied), len(sg.nodes))
+	}
+	for k, sn := range sg.nodes {
 		ap := b.applied[k]
 		if ap.op.Name != sn.op {
-			return nil, fmt.Errorf("decode ONNX: node %d is %s in the file but %s in the decoder", k, sn.op, ap.op.Name)
+			return nil, fmt.Errorf("decode ONNX: %snode %d is %s in the file but %s in the decoder", prefix(where), k, sn.op, ap.op.Name)
 		}
 		n := &graph.Node{Name: sn.name, Op: sn.op, Outputs: sn.outputs, Attrs: map[string]any{}}
 		if sn.domain != "" && sn.domain != "ai.onnx" {
@@ -170,22 +142,95 @@ func Decode(data []byte) (g *graph.Graph, err error) {
 				n.Inputs = append(n.Inputs, in.name)
 			}
 			if !equal(n.Inputs, sn.inputs) {
-				return nil, fmt.Errorf("decode ONNX: %s: inputs %q decoded as %q", n.Label(), sn.inputs, n.Inputs)
+				return nil, fmt.Errorf("decode ONNX: %s%s: inputs %q decoded as %q", prefix(where), n.Label(), sn.inputs, n.Inputs)
 			}
 		}
-		for _, a := range sn.emptyAttrs {
-			n.Attrs[a.name] = graph.New(DType(a.dataType), dimsOf(a.dims))
-		}
-		for name, v := range ap.op.Attributes {
-			a, err := attr(v)
+		for _, a := range sn.attrs {
+			v, err := d.attr(a, ap.op.Attributes[a.name], depth, where, n)
 			if err != nil {
-				return nil, fmt.Errorf("%s: attribute %s: %v", n.Label(), name, err)
+				return nil, fmt.Errorf("%s%s: attribute %s: %v", prefix(where), n.Label(), a.name, err)
 			}
-			n.Attrs[name] = a
+			n.Attrs[a.name] = v
 		}
 		g.Nodes = append(g.Nodes, n)
 	}
 	return g, nil
+}
+
+func prefix(where string) string {
+	if where == "" {
+		return ""
+	}
+	return where + ": "
+}
+
+// attr resolves one attribute: plain ones as onnx-go decoded them (or as
+// the scan read them when the file omits the type field), tensors and
+// graphs from the scan.
+func (d *decoder) attr(a scannedAttr, fromGo any, depth int, where string, n *graph.Node) (any, error) {
+	if a.ref != "" {
+		return nil, fmt.Errorf("refers to function attribute %q; model-local functions are not supported", a.ref)
+	}
+	switch a.typ {
+	case attrTypeFloat, attrTypeInt, attrTypeString, attrTypeFloats, attrTypeInts, attrTypeStrings:
+		switch fromGo.(type) {
+		case int64, float32, string, []int64, []float32, []string:
+			return fromGo, nil
+		}
+		switch a.typ { // the type field is missing: onnx-go sees UNDEFINED
+		case attrTypeFloat:
+			return a.f, nil
+		case attrTypeInt:
+			return a.i, nil
+		case attrTypeString:
+			return a.s, nil
+		case attrTypeFloats:
+			return append([]float32{}, a.floats...), nil
+		case attrTypeInts:
+			return append([]int64{}, a.ints...), nil
+		}
+		return append([]string{}, a.strings...), nil
+	case attrTypeTensor:
+		if a.t == nil {
+			return nil, errors.New("tensor attribute without a tensor")
+		}
+		return a.t.toTensor()
+	case attrTypeTensors:
+		var ts []*graph.Tensor
+		for _, st := range a.tensors {
+			t, err := st.toTensor()
+			if err != nil {
+				return nil, err
+			}
+			ts = append(ts, t)
+		}
+		return ts, nil
+	case attrTypeGraph:
+		return d.graph(a.g, depth+1, subgraphName(where, n, a.name))
+	case attrTypeGraphs:
+		var gs []*graph.Graph
+		for i, gb := range a.graphs {
+			sub, err := d.graph(gb, depth+1, fmt.Sprintf("%s[%d]", subgraphName(where, n, a.name), i))
+			if err != nil {
+				return nil, err
+			}
+			gs = append(gs, sub)
+		}
+		return gs, nil
+	case attrTypeSparse, attrTypeSparses:
+		return nil, errors.New("sparse tensor attributes are not supported")
+	case attrTypeProto, attrTypeProtos:
+		return nil, errors.New("type-proto attributes are not supported")
+	}
+	return nil, fmt.Errorf("attribute type %d is unknown or missing", a.typ)
+}
+
+func subgraphName(where string, n *graph.Node, attr string) string {
+	name := n.Name
+	if name == "" && len(n.Outputs) > 0 {
+		name = n.Outputs[0]
+	}
+	return fmt.Sprintf("%s%s %q.%s", prefix(where), n.Op, name, attr)
 }
 
 func safeUnmarshal(m *onnxgo.Model, data []byte) (err error) {
@@ -198,15 +243,12 @@ func safeUnmarshal(m *onnxgo.Model, data []byte) (err error) {
 }
 
 func valueInfo(v scannedValue) graph.ValueInfo {
-	vi := graph.ValueInfo{Name: v.name, DType: DType(v.elemType)}
+	vi := graph.ValueInfo{Name: v.name, DType: DType(v.elemType), Elem: v.elemType}
 	for _, d := range v.dims {
 		vi.Dims = append(vi.Dims, graph.Dim{Value: d.value, Param: d.param})
 	}
 	return vi
 }
-
-// ElemTypeName names an ONNX element type, for messages.
-func ElemTypeName(elem int64) string { return elemName(elem) }
 
 func equal(a, b []string) bool {
 	if len(a) != len(b) {
@@ -218,22 +260,6 @@ func equal(a, b []string) bool {
 		}
 	}
 	return true
-}
-
-func attr(v any) (any, error) {
-	switch x := v.(type) {
-	case int64, float32, string, []int64, []float32, []string:
-		return x, nil
-	case tensor.Tensor:
-		d, ok := x.(*tensor.Dense)
-		if !ok {
-			return nil, errors.New("tensor attribute is not dense")
-		}
-		return graph.FromDense(d)
-	case struct{}:
-		return nil, errors.New("undefined attribute type")
-	}
-	return nil, fmt.Errorf("attribute type %T is not supported", v)
 }
 
 // backend receives onnx-go's graph: nodes carry names and tensors, and every
@@ -359,12 +385,4 @@ func (b *backend) Edge(u, v int64) gonum.Edge {
 		}
 	}
 	return nil
-}
-
-func dimsOf(d []int64) []int {
-	out := make([]int, len(d))
-	for i, v := range d {
-		out[i] = int(v)
-	}
-	return out
 }

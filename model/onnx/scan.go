@@ -7,10 +7,13 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 )
 
-// The wire-level scan recovers what onnx-go v0.5.0 drops on the way to its
-// backend: the opset version, symbolic input dimensions, node names, and
-// which initializers are stored outside the file. It reads only the few
-// fields it needs and skips the rest (weights included) without copying.
+// The wire-level scan reads every field of the model that onnx-go v0.5.0
+// drops or cannot decode: the opset version, symbolic dimensions, node
+// names, every tensor (initializers and tensor attributes, in every element
+// type and both encodings: raw_data and the typed fields), graph-valued
+// attributes (If/Loop/Scan bodies, kept as raw bytes and decoded
+// recursively) and attributes whose type field is missing. Payloads are
+// sliced out of the file, not copied.
 
 // ONNX protobuf field numbers (onnx.proto, IR version 3..10).
 const (
@@ -22,11 +25,12 @@ const (
 	opsetDomain  = 1
 	opsetVersion = 2
 
-	graphNode        = 1
-	graphName        = 2
-	graphInitializer = 5
-	graphInput       = 11
-	graphOutput      = 12
+	graphNode              = 1
+	graphName              = 2
+	graphInitializer       = 5
+	graphInput             = 11
+	graphOutput            = 12
+	graphSparseInitializer = 15
 
 	nodeInput     = 1
 	nodeOutput    = 2
@@ -35,8 +39,20 @@ const (
 	nodeAttribute = 5
 	nodeDomain    = 7
 
-	attrName   = 1
-	attrTensor = 5
+	attrName    = 1
+	attrF       = 2
+	attrI       = 3
+	attrS       = 4
+	attrT       = 5
+	attrG       = 6
+	attrFloats  = 7
+	attrInts    = 8
+	attrStrings = 9
+	attrTensors = 10
+	attrGraphs  = 11
+	attrType    = 20
+	attrRef     = 21
+	attrSparseT = 22
 
 	valueName = 1
 	valueType = 2
@@ -53,16 +69,60 @@ const (
 
 	tensorDims         = 1
 	tensorDataType     = 2
+	tensorSegment      = 3
+	tensorFloatData    = 4
+	tensorInt32Data    = 5
+	tensorStringData   = 6
+	tensorInt64Data    = 7
 	tensorName         = 8
+	tensorRawData      = 9
+	tensorDoubleData   = 10
+	tensorUint64Data   = 11
 	tensorDataLocation = 14
+)
+
+// AttributeProto.AttributeType values.
+const (
+	attrTypeUndefined = 0
+	attrTypeFloat     = 1
+	attrTypeInt       = 2
+	attrTypeString    = 3
+	attrTypeTensor    = 4
+	attrTypeGraph     = 5
+	attrTypeFloats    = 6
+	attrTypeInts      = 7
+	attrTypeStrings   = 8
+	attrTypeTensors   = 9
+	attrTypeGraphs    = 10
+	attrTypeSparse    = 11
+	attrTypeSparses   = 12
+	attrTypeProto     = 13
+	attrTypeProtos    = 14
 )
 
 type scannedNode struct {
 	name, op, domain string
 	inputs, outputs  []string
-	// emptyAttrs are tensor attributes with no elements (an empty Constant),
-	// which onnx-go cannot decode.
-	emptyAttrs []scannedInit
+	attrs            []scannedAttr
+}
+
+// scannedAttr is one attribute, read field by field. typ is the declared
+// type, or the one inferred from the field that is set when the file
+// leaves it out.
+type scannedAttr struct {
+	name    string
+	typ     int64
+	f       float32
+	i       int64
+	s       string
+	t       *scannedTensor
+	g       []byte // a GraphProto, decoded later
+	floats  []float32
+	ints    []int64
+	strings []string
+	tensors []*scannedTensor
+	graphs  [][]byte
+	ref     string // ref_attr_name: only inside functions
 }
 
 type scannedValue struct {
@@ -77,40 +137,47 @@ type scannedDim struct {
 	param string
 }
 
-type scannedInit struct {
+// scannedTensor is a TensorProto: its header and its payload, still in
+// wire form. Exactly one payload field is normally set.
+type scannedTensor struct {
 	name     string
 	dataType int64
 	dims     []int64
 	external bool
+	segment  bool
+	raw      []byte
+	hasRaw   bool
+	floats   []uint32 // float_data, as bits
+	varints  []uint64 // int32_data (also int8..uint16, bool, float16, bfloat16)
+	int64s   []uint64 // int64_data
+	doubles  []uint64 // double_data, as bits
+	uint64s  []uint64 // uint64_data
+	strings  int      // count of string_data entries
 }
 
-// empty reports whether the initializer holds no elements (a 0 in its dims),
-// like the empty roi of an exported Resize. onnx-go cannot decode those.
-func (in scannedInit) empty() bool {
-	for _, d := range in.dims {
-		if d == 0 {
-			return true
-		}
-	}
-	return false
+// scannedGraph is one GraphProto.
+type scannedGraph struct {
+	name    string
+	nodes   []scannedNode
+	inputs  []scannedValue
+	outputs []scannedValue
+	inits   []*scannedTensor
+	sparse  int // sparse initializers (not supported)
 }
 
 type scan struct {
 	irVersion int64
 	producer  string
 	opsets    map[string]int64
-	graphName string
-	nodes     []scannedNode
-	inputs    []scannedValue
-	outputs   []scannedValue
-	inits     []scannedInit
+	rawOpsets [][]byte // the OperatorSetIdProto messages, to re-emit for subgraphs
+	graph     []byte
 	hasGraph  bool
 }
 
 var errTruncated = errors.New("truncated or corrupt protobuf")
 
 // fields walks the top-level fields of one message, calling fn for each.
-// Varints arrive in v, length-delimited fields in b.
+// Varints and fixed-width values arrive in v, length-delimited fields in b.
 func fields(data []byte, fn func(num protowire.Number, typ protowire.Type, v uint64, b []byte) error) error {
 	for len(data) > 0 {
 		num, typ, n := protowire.ConsumeTag(data)
@@ -125,6 +192,12 @@ func fields(data []byte, fn func(num protowire.Number, typ protowire.Type, v uin
 			v, n = protowire.ConsumeVarint(data)
 		case protowire.BytesType:
 			b, n = protowire.ConsumeBytes(data)
+		case protowire.Fixed32Type:
+			var x uint32
+			x, n = protowire.ConsumeFixed32(data)
+			v = uint64(x)
+		case protowire.Fixed64Type:
+			v, n = protowire.ConsumeFixed64(data)
 		default:
 			n = protowire.ConsumeFieldValue(num, typ, data)
 		}
@@ -137,6 +210,55 @@ func fields(data []byte, fn func(num protowire.Number, typ protowire.Type, v uin
 		}
 	}
 	return nil
+}
+
+// varints appends a repeated varint field, packed (b) or not (v).
+func varints(dst []uint64, typ protowire.Type, v uint64, b []byte) ([]uint64, error) {
+	if typ == protowire.VarintType {
+		return append(dst, v), nil
+	}
+	if typ != protowire.BytesType {
+		return dst, errTruncated
+	}
+	for len(b) > 0 {
+		x, n := protowire.ConsumeVarint(b)
+		if n < 0 {
+			return dst, errTruncated
+		}
+		dst = append(dst, x)
+		b = b[n:]
+	}
+	return dst, nil
+}
+
+// fixed32s appends a repeated fixed32 field, packed or not.
+func fixed32s(dst []uint32, typ protowire.Type, v uint64, b []byte) ([]uint32, error) {
+	if typ == protowire.Fixed32Type {
+		return append(dst, uint32(v)), nil
+	}
+	if typ != protowire.BytesType || len(b)%4 != 0 {
+		return dst, errTruncated
+	}
+	for ; len(b) > 0; b = b[4:] {
+		x, _ := protowire.ConsumeFixed32(b)
+		dst = append(dst, x)
+	}
+	return dst, nil
+}
+
+// fixed64s appends a repeated fixed64 field, packed or not.
+func fixed64s(dst []uint64, typ protowire.Type, v uint64, b []byte) ([]uint64, error) {
+	if typ == protowire.Fixed64Type {
+		return append(dst, v), nil
+	}
+	if typ != protowire.BytesType || len(b)%8 != 0 {
+		return dst, errTruncated
+	}
+	for ; len(b) > 0; b = b[8:] {
+		x, _ := protowire.ConsumeFixed64(b)
+		dst = append(dst, x)
+	}
+	return dst, nil
 }
 
 func scanModel(data []byte) (*scan, error) {
@@ -162,9 +284,10 @@ func scanModel(data []byte) (*scan, error) {
 				return err
 			}
 			s.opsets[domain] = version
+			s.rawOpsets = append(s.rawOpsets, b)
 		case num == modelGraph && typ == protowire.BytesType:
 			s.hasGraph = true
-			return s.scanGraph(b)
+			s.graph = b
 		}
 		return nil
 	})
@@ -174,77 +297,131 @@ func scanModel(data []byte) (*scan, error) {
 	return s, nil
 }
 
-func (s *scan) scanGraph(data []byte) error {
-	return fields(data, func(num protowire.Number, typ protowire.Type, v uint64, b []byte) error {
+func scanGraph(data []byte) (*scannedGraph, error) {
+	g := &scannedGraph{}
+	err := fields(data, func(num protowire.Number, typ protowire.Type, v uint64, b []byte) error {
 		if typ != protowire.BytesType {
 			return nil
 		}
 		switch num {
 		case graphName:
-			s.graphName = string(b)
+			g.name = string(b)
 		case graphNode:
-			var n scannedNode
-			if err := fields(b, func(num protowire.Number, typ protowire.Type, v uint64, b []byte) error {
-				if typ != protowire.BytesType {
-					return nil
-				}
-				switch num {
-				case nodeInput:
-					n.inputs = append(n.inputs, string(b))
-				case nodeOutput:
-					n.outputs = append(n.outputs, string(b))
-				case nodeName:
-					n.name = string(b)
-				case nodeOpType:
-					n.op = string(b)
-				case nodeDomain:
-					n.domain = string(b)
-				case nodeAttribute:
-					var name string
-					var t *scannedInit
-					err := fields(b, func(num protowire.Number, typ protowire.Type, v uint64, b []byte) error {
-						if num == attrName && typ == protowire.BytesType {
-							name = string(b)
-						}
-						if num == attrTensor && typ == protowire.BytesType {
-							in, err := scanTensor(b)
-							t = &in
-							return err
-						}
-						return nil
-					})
-					if err != nil {
-						return err
-					}
-					if t != nil && t.empty() {
-						t.name = name
-						n.emptyAttrs = append(n.emptyAttrs, *t)
-					}
-				}
-				return nil
-			}); err != nil {
+			n, err := scanNode(b)
+			if err != nil {
 				return err
 			}
-			s.nodes = append(s.nodes, n)
+			g.nodes = append(g.nodes, n)
 		case graphInput, graphOutput:
 			val, err := scanValue(b)
 			if err != nil {
 				return err
 			}
 			if num == graphInput {
-				s.inputs = append(s.inputs, val)
+				g.inputs = append(g.inputs, val)
 			} else {
-				s.outputs = append(s.outputs, val)
+				g.outputs = append(g.outputs, val)
 			}
 		case graphInitializer:
-			in, err := scanTensor(b)
+			t, err := scanTensor(b)
 			if err != nil {
 				return err
 			}
-			s.inits = append(s.inits, in)
+			g.inits = append(g.inits, t)
+		case graphSparseInitializer:
+			g.sparse++
 		}
 		return nil
 	})
+	return g, err
+}
+
+func scanNode(data []byte) (scannedNode, error) {
+	var n scannedNode
+	err := fields(data, func(num protowire.Number, typ protowire.Type, v uint64, b []byte) error {
+		if typ != protowire.BytesType {
+			return nil
+		}
+		switch num {
+		case nodeInput:
+			n.inputs = append(n.inputs, string(b))
+		case nodeOutput:
+			n.outputs = append(n.outputs, string(b))
+		case nodeName:
+			n.name = string(b)
+		case nodeOpType:
+			n.op = string(b)
+		case nodeDomain:
+			n.domain = string(b)
+		case nodeAttribute:
+			a, err := scanAttr(b)
+			if err != nil {
+				return err
+			}
+			n.attrs = append(n.attrs, a)
+		}
+		return nil
+	})
+	return n, err
+}
+
+func scanAttr(data []byte) (scannedAttr, error) {
+	a := scannedAttr{typ: -1}
+	inferred := int64(attrTypeUndefined)
+	err := fields(data, func(num protowire.Number, typ protowire.Type, v uint64, b []byte) error {
+		var err error
+		switch num {
+		case attrName:
+			a.name = string(b)
+		case attrType:
+			a.typ = int64(v)
+		case attrF:
+			a.f, inferred = float32frombits(uint32(v)), attrTypeFloat
+		case attrI:
+			a.i, inferred = int64(v), attrTypeInt
+		case attrS:
+			a.s, inferred = string(b), attrTypeString
+		case attrT:
+			a.t, err = scanTensor(b)
+			inferred = attrTypeTensor
+		case attrG:
+			a.g, inferred = b, attrTypeGraph
+		case attrFloats:
+			var bits []uint32
+			bits, err = fixed32s(nil, typ, v, b)
+			for _, x := range bits {
+				a.floats = append(a.floats, float32frombits(x))
+			}
+			inferred = attrTypeFloats
+		case attrInts:
+			var xs []uint64
+			xs, err = varints(nil, typ, v, b)
+			for _, x := range xs {
+				a.ints = append(a.ints, int64(x))
+			}
+			inferred = attrTypeInts
+		case attrStrings:
+			a.strings, inferred = append(a.strings, string(b)), attrTypeStrings
+		case attrTensors:
+			var t *scannedTensor
+			t, err = scanTensor(b)
+			a.tensors, inferred = append(a.tensors, t), attrTypeTensors
+		case attrGraphs:
+			a.graphs, inferred = append(a.graphs, b), attrTypeGraphs
+		case attrRef:
+			a.ref = string(b)
+		case attrSparseT:
+			inferred = attrTypeSparse
+		}
+		return err
+	})
+	if a.typ < 0 {
+		a.typ = inferred
+	}
+	if err != nil {
+		return a, fmt.Errorf("attribute %q: %w", a.name, err)
+	}
+	return a, nil
 }
 
 func scanValue(data []byte) (scannedValue, error) {
@@ -297,100 +474,127 @@ func scanValue(data []byte) (scannedValue, error) {
 	return val, nil
 }
 
-// withoutEmpty rewrites a model without the named initializers and without
-// the named tensor attributes of node k (dropAttr[k]).
-func withoutEmpty(data []byte, drop map[string]bool, dropAttr map[int]map[string]bool) ([]byte, error) {
-	out := make([]byte, 0, len(data))
+func scanTensor(data []byte) (*scannedTensor, error) {
+	t := &scannedTensor{}
 	err := fields(data, func(num protowire.Number, typ protowire.Type, v uint64, b []byte) error {
-		if num != modelGraph || typ != protowire.BytesType {
-			out = appendField(out, num, typ, v, b)
-			return nil
+		var err error
+		switch num {
+		case tensorName:
+			t.name = string(b)
+		case tensorDataType:
+			t.dataType = int64(v)
+		case tensorDataLocation:
+			t.external = v == 1
+		case tensorSegment:
+			t.segment = true
+		case tensorDims:
+			var ds []uint64
+			ds, err = varints(nil, typ, v, b)
+			for _, d := range ds {
+				t.dims = append(t.dims, int64(d))
+			}
+		case tensorRawData:
+			t.raw, t.hasRaw = b, true
+		case tensorFloatData:
+			t.floats, err = fixed32s(t.floats, typ, v, b)
+		case tensorInt32Data:
+			t.varints, err = varints(t.varints, typ, v, b)
+		case tensorInt64Data:
+			t.int64s, err = varints(t.int64s, typ, v, b)
+		case tensorDoubleData:
+			t.doubles, err = fixed64s(t.doubles, typ, v, b)
+		case tensorUint64Data:
+			t.uint64s, err = varints(t.uint64s, typ, v, b)
+		case tensorStringData:
+			t.strings++
 		}
-		g := make([]byte, 0, len(b))
-		k := -1
-		err := fields(b, func(num protowire.Number, typ protowire.Type, v uint64, b []byte) error {
-			if num == graphNode && typ == protowire.BytesType {
-				k++
-				if attrs := dropAttr[k]; attrs != nil {
-					node := make([]byte, 0, len(b))
-					err := fields(b, func(num protowire.Number, typ protowire.Type, v uint64, b []byte) error {
-						if num == nodeAttribute && typ == protowire.BytesType {
-							name := ""
-							_ = fields(b, func(num protowire.Number, typ protowire.Type, v uint64, b []byte) error {
-								if num == attrName && typ == protowire.BytesType {
-									name = string(b)
-								}
-								return nil
-							})
-							if attrs[name] {
-								return nil
-							}
-						}
-						node = appendField(node, num, typ, v, b)
-						return nil
-					})
-					g = appendField(g, num, typ, 0, node)
-					return err
-				}
-			}
-			if num == graphInitializer && typ == protowire.BytesType {
-				name := ""
-				_ = fields(b, func(num protowire.Number, typ protowire.Type, v uint64, b []byte) error {
-					if num == tensorName && typ == protowire.BytesType {
-						name = string(b)
-					}
-					return nil
-				})
-				if drop[name] {
-					return nil
-				}
-			}
-			g = appendField(g, num, typ, v, b)
-			return nil
-		})
-		out = protowire.AppendTag(out, modelGraph, protowire.BytesType)
-		out = protowire.AppendBytes(out, g)
 		return err
 	})
-	return out, err
+	if err != nil {
+		return nil, fmt.Errorf("tensor %q: %w", t.name, err)
+	}
+	return t, nil
+}
+
+// stripForOnnxGo rewrites a GraphProto into what onnx-go v0.5.0 can read:
+// the nodes with only their int, float, string and list attributes, and the
+// inputs and outputs by name alone. Initializers, tensor and graph
+// attributes and element types are read by the scan instead; leaving them
+// out also spares onnx-go from decoding the weights a second time.
+func stripForOnnxGo(graphBytes []byte, nodes []scannedNode, inputs, outputs []scannedValue) ([]byte, error) {
+	g := make([]byte, 0, 64*len(nodes))
+	k := -1
+	err := fields(graphBytes, func(num protowire.Number, typ protowire.Type, v uint64, b []byte) error {
+		if num != graphNode || typ != protowire.BytesType {
+			return nil
+		}
+		k++
+		node := make([]byte, 0, len(b))
+		err := fields(b, func(num protowire.Number, typ protowire.Type, v uint64, b []byte) error {
+			if num == nodeAttribute && typ == protowire.BytesType {
+				a, err := scanAttr(b)
+				if err != nil {
+					return err
+				}
+				switch a.typ {
+				case attrTypeFloat, attrTypeInt, attrTypeString, attrTypeFloats, attrTypeInts, attrTypeStrings:
+				default:
+					return nil
+				}
+			}
+			node = appendField(node, num, typ, v, b)
+			return nil
+		})
+		g = protowire.AppendTag(g, graphNode, protowire.BytesType)
+		g = protowire.AppendBytes(g, node)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, in := range inputs {
+		g = appendNamedValue(g, graphInput, in.name)
+	}
+	for _, out := range outputs {
+		g = appendNamedValue(g, graphOutput, out.name)
+	}
+	return g, nil
+}
+
+func appendNamedValue(g []byte, num protowire.Number, name string) []byte {
+	var v []byte
+	v = protowire.AppendTag(v, valueName, protowire.BytesType)
+	v = protowire.AppendString(v, name)
+	g = protowire.AppendTag(g, num, protowire.BytesType)
+	return protowire.AppendBytes(g, v)
+}
+
+// wrapGraph makes a ModelProto around a GraphProto, with the given IR
+// version and opset imports.
+func wrapGraph(graphBytes []byte, irVersion int64, rawOpsets [][]byte) []byte {
+	var m []byte
+	m = protowire.AppendTag(m, modelIRVersion, protowire.VarintType)
+	m = protowire.AppendVarint(m, uint64(irVersion))
+	for _, o := range rawOpsets {
+		m = protowire.AppendTag(m, modelOpsetImport, protowire.BytesType)
+		m = protowire.AppendBytes(m, o)
+	}
+	m = protowire.AppendTag(m, modelGraph, protowire.BytesType)
+	return protowire.AppendBytes(m, graphBytes)
 }
 
 // appendField re-encodes one field as fields() delivered it.
 func appendField(out []byte, num protowire.Number, typ protowire.Type, v uint64, b []byte) []byte {
+	out = protowire.AppendTag(out, num, typ)
 	switch typ {
 	case protowire.VarintType:
-		out = protowire.AppendTag(out, num, typ)
 		return protowire.AppendVarint(out, v)
 	case protowire.BytesType:
-		out = protowire.AppendTag(out, num, typ)
 		return protowire.AppendBytes(out, b)
+	case protowire.Fixed32Type:
+		return protowire.AppendFixed32(out, uint32(v))
+	case protowire.Fixed64Type:
+		return protowire.AppendFixed64(out, v)
 	}
-	return out // fixed-width fields are not used at these levels of ONNX
-}
-
-func scanTensor(data []byte) (scannedInit, error) {
-	var in scannedInit
-	err := fields(data, func(num protowire.Number, typ protowire.Type, v uint64, b []byte) error {
-		switch {
-		case num == tensorName && typ == protowire.BytesType:
-			in.name = string(b)
-		case num == tensorDataType && typ == protowire.VarintType:
-			in.dataType = int64(v)
-		case num == tensorDataLocation && typ == protowire.VarintType:
-			in.external = v == 1
-		case num == tensorDims && typ == protowire.VarintType:
-			in.dims = append(in.dims, int64(v))
-		case num == tensorDims && typ == protowire.BytesType: // packed
-			for len(b) > 0 {
-				d, n := protowire.ConsumeVarint(b)
-				if n < 0 {
-					return errTruncated
-				}
-				in.dims = append(in.dims, int64(d))
-				b = b[n:]
-			}
-		}
-		return nil
-	})
-	return in, err
+	return out
 }

@@ -1,0 +1,269 @@
+package onnx
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/glimpse/glimpse/model/graph"
+)
+
+// ONNX TensorProto.DataType values.
+const (
+	elemFloat    = 1
+	elemUint8    = 2
+	elemInt8     = 3
+	elemUint16   = 4
+	elemInt16    = 5
+	elemInt32    = 6
+	elemInt64    = 7
+	elemString   = 8
+	elemBool     = 9
+	elemFloat16  = 10
+	elemDouble   = 11
+	elemUint32   = 12
+	elemUint64   = 13
+	elemBFloat16 = 16
+)
+
+// DType maps an ONNX element type to the engine's run-time type: every
+// floating type computes in float32, every integer type in int64.
+func DType(elem int64) graph.DType {
+	switch elem {
+	case elemFloat, elemDouble, elemFloat16, elemBFloat16:
+		return graph.Float32
+	case elemInt64, elemInt32, elemInt16, elemInt8, elemUint8, elemUint16, elemUint32, elemUint64:
+		return graph.Int64
+	case elemBool:
+		return graph.Bool
+	}
+	return graph.Undefined
+}
+
+func float32frombits(b uint32) float32 { return math.Float32frombits(b) }
+
+// Float16 and BFloat16 convert 16-bit float bits to float32 (exactly).
+func Float16(h uint16) float32  { return graph.Float16(h) }
+func BFloat16(h uint16) float32 { return graph.BFloat16(h) }
+
+// elemSize is the byte width of an element in raw_data (0: not fixed-width).
+func elemSize(elem int64) int {
+	switch elem {
+	case elemUint8, elemInt8, elemBool:
+		return 1
+	case elemUint16, elemInt16, elemFloat16, elemBFloat16:
+		return 2
+	case elemFloat, elemInt32, elemUint32:
+		return 4
+	case elemInt64, elemDouble, elemUint64:
+		return 8
+	}
+	return 0
+}
+
+// numElems is the element count of dims, refusing negative dimensions and
+// counts that overflow.
+func numElems(dims []int64) (int, error) {
+	n := int64(1)
+	for _, d := range dims {
+		if d < 0 {
+			return 0, fmt.Errorf("negative dimension in %v", dims)
+		}
+		if d != 0 && n > math.MaxInt32/d {
+			return 0, fmt.Errorf("dimensions %v hold more than 2^31 elements", dims)
+		}
+		n *= d
+	}
+	return int(n), nil
+}
+
+// toTensor decodes a scanned TensorProto into the engine's tensor. Every
+// payload is checked against the element count of dims before anything is
+// allocated, so the allocation is never larger than the file.
+func (t *scannedTensor) toTensor() (*graph.Tensor, error) {
+	if t.external {
+		return nil, errors.New("its data is in an external file, which is not supported: save the model with its weights inside the .onnx file")
+	}
+	if t.segment {
+		return nil, errors.New("it is stored in segments, which is not supported")
+	}
+	dt := DType(t.dataType)
+	if dt == graph.Undefined {
+		return nil, fmt.Errorf("its element type %s is not supported", elemName(t.dataType))
+	}
+	n, err := numElems(t.dims)
+	if err != nil {
+		return nil, err
+	}
+	shape := make([]int, len(t.dims))
+	for i, d := range t.dims {
+		shape[i] = int(d)
+	}
+	out := &graph.Tensor{DType: dt, Shape: shape}
+	have := func(got int) error {
+		if got != n {
+			return fmt.Errorf("it holds %d %s values, its shape %v needs %d", got, elemName(t.dataType), shape, n)
+		}
+		return nil
+	}
+	if t.hasRaw {
+		size := elemSize(t.dataType)
+		if len(t.raw) != n*size {
+			return nil, fmt.Errorf("its raw data is %d bytes, its shape %v needs %d×%d", len(t.raw), shape, n, size)
+		}
+		return out, fillRaw(out, t.dataType, t.raw, n)
+	}
+	switch t.dataType {
+	case elemFloat:
+		if err := have(len(t.floats)); err != nil {
+			return nil, err
+		}
+		out.F = make([]float32, n)
+		for i, b := range t.floats {
+			out.F[i] = math.Float32frombits(b)
+		}
+	case elemDouble:
+		if err := have(len(t.doubles)); err != nil {
+			return nil, err
+		}
+		out.F = make([]float32, n)
+		for i, b := range t.doubles {
+			out.F[i] = float32(math.Float64frombits(b))
+		}
+	case elemInt64:
+		if err := have(len(t.int64s)); err != nil {
+			return nil, err
+		}
+		out.I = make([]int64, n)
+		for i, v := range t.int64s {
+			out.I[i] = int64(v)
+		}
+	case elemUint32, elemUint64:
+		if err := have(len(t.uint64s)); err != nil {
+			return nil, err
+		}
+		out.I = make([]int64, n)
+		for i, v := range t.uint64s {
+			out.I[i] = int64(v)
+		}
+	default: // int32_data carries every type narrower than 32 bits
+		if err := have(len(t.varints)); err != nil {
+			return nil, err
+		}
+		switch dt {
+		case graph.Float32:
+			out.F = make([]float32, n)
+			for i, v := range t.varints {
+				if t.dataType == elemBFloat16 {
+					out.F[i] = BFloat16(uint16(v))
+				} else {
+					out.F[i] = Float16(uint16(v))
+				}
+			}
+		case graph.Int64:
+			out.I = make([]int64, n)
+			for i, v := range t.varints {
+				out.I[i] = narrow(t.dataType, int64(int32(v)))
+			}
+		case graph.Bool:
+			out.B = make([]bool, n)
+			for i, v := range t.varints {
+				out.B[i] = v != 0
+			}
+		}
+	}
+	return out, nil
+}
+
+// narrow wraps an int32_data value to its declared type.
+func narrow(elem int64, v int64) int64 {
+	switch elem {
+	case elemInt8:
+		return int64(int8(v))
+	case elemUint8:
+		return int64(uint8(v))
+	case elemInt16:
+		return int64(int16(v))
+	case elemUint16:
+		return int64(uint16(v))
+	}
+	return v
+}
+
+func fillRaw(out *graph.Tensor, elem int64, raw []byte, n int) error {
+	le := binary.LittleEndian
+	switch out.DType {
+	case graph.Float32:
+		out.F = make([]float32, n)
+		for i := range out.F {
+			switch elem {
+			case elemFloat:
+				out.F[i] = math.Float32frombits(le.Uint32(raw[4*i:]))
+			case elemDouble:
+				out.F[i] = float32(math.Float64frombits(le.Uint64(raw[8*i:])))
+			case elemFloat16:
+				out.F[i] = Float16(le.Uint16(raw[2*i:]))
+			case elemBFloat16:
+				out.F[i] = BFloat16(le.Uint16(raw[2*i:]))
+			}
+		}
+	case graph.Int64:
+		out.I = make([]int64, n)
+		for i := range out.I {
+			var v int64
+			switch elem {
+			case elemInt8:
+				v = int64(int8(raw[i]))
+			case elemUint8:
+				v = int64(raw[i])
+			case elemInt16:
+				v = int64(int16(le.Uint16(raw[2*i:])))
+			case elemUint16:
+				v = int64(le.Uint16(raw[2*i:]))
+			case elemInt32:
+				v = int64(int32(le.Uint32(raw[4*i:])))
+			case elemUint32:
+				v = int64(le.Uint32(raw[4*i:]))
+			case elemInt64, elemUint64:
+				v = int64(le.Uint64(raw[8*i:]))
+			}
+			out.I[i] = v
+		}
+	case graph.Bool:
+		out.B = make([]bool, n)
+		for i := range out.B {
+			out.B[i] = raw[i] != 0
+		}
+	}
+	return nil
+}
+
+func elemName(elem int64) string {
+	names := map[int64]string{1: "float32", 2: "uint8", 3: "int8", 4: "uint16", 5: "int16", 6: "int32", 7: "int64",
+		8: "string", 9: "bool", 10: "float16", 11: "float64", 12: "uint32", 13: "uint64", 14: "complex64",
+		15: "complex128", 16: "bfloat16", 17: "float8e4m3fn", 18: "float8e4m3fnuz", 19: "float8e5m2",
+		20: "float8e5m2fnuz", 21: "uint4", 22: "int4"}
+	if s, ok := names[elem]; ok {
+		return s
+	}
+	return fmt.Sprintf("type %d", elem)
+}
+
+// ElemTypeName names an ONNX element type, for messages.
+func ElemTypeName(elem int64) string { return elemName(elem) }
+
+// DecodeTensor decodes one serialized TensorProto (the format of ONNX's
+// test data, input_0.pb), returning the tensor, its ONNX element type and
+// its name.
+func DecodeTensor(data []byte) (t *graph.Tensor, elem int64, name string, err error) {
+	st, err := scanTensor(data)
+	if err != nil {
+		return nil, 0, "", err
+	}
+	t, err = st.toTensor()
+	if err != nil {
+		return nil, st.dataType, st.name, fmt.Errorf("tensor %q: %v", st.name, err)
+	}
+	return t, st.dataType, st.name, nil
+}
