@@ -144,6 +144,9 @@ func prepConv(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 		return nil, err
 	}
 	x, w := in[0], in[1]
+	if r := len(x.Shape); r != 3 && r != 4 {
+		return prepConvN(c, n, in) // 3-D and higher: a direct convolution
+	}
 	if ks := n.Ints("kernel_shape"); ks != nil {
 		for i, k := range ks {
 			if i+2 >= len(w.Shape) || int(k) != w.Shape[i+2] {

@@ -26,6 +26,9 @@ func prepPool(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 		return nil, err
 	}
 	x := in[0]
+	if x.DType == graph.Int64 && n.Op == "MaxPool" {
+		return prepPoolN(c, n, in) // integer MaxPool (uint8 and int8 models)
+	}
 	if x.DType != graph.Float32 {
 		return nil, fmt.Errorf("%s: needs float input", n.Label())
 	}
@@ -35,8 +38,15 @@ func prepPool(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 	}
 	colMajor := n.Int("storage_order", 0) == 1
 	rank := len(x.Shape)
-	if rank != 3 && rank != 4 {
-		return nil, fmt.Errorf("%s: input %v: only 1-D and 2-D pooling is supported", n.Label(), x.Shape)
+	dilatedAvg := false
+	if n.Op == "AveragePool" {
+		for _, d := range n.Ints("dilations") {
+			dilatedAvg = dilatedAvg || d != 1
+		}
+	}
+	if rank != 3 && rank != 4 || dilatedAvg {
+		// 3-D and higher windows, and dilated average pooling (opset 19).
+		return prepPoolN(c, n, in)
 	}
 	ks := n.Ints("kernel_shape")
 	if len(ks) != rank-2 {
@@ -45,13 +55,6 @@ func prepPool(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 	k := make([]int, len(ks))
 	for i, v := range ks {
 		k[i] = int(v)
-	}
-	if n.Op == "AveragePool" && n.Has("dilations") {
-		for _, d := range n.Ints("dilations") {
-			if d != 1 {
-				return nil, fmt.Errorf("%s: dilated average pooling is not supported", n.Label())
-			}
-		}
 	}
 	geo, err := windowGeom(n, x.Shape[2:], k, n.Int("ceil_mode", 0) == 1)
 	if err != nil {

@@ -3,6 +3,7 @@ package cpu
 import (
 	"fmt"
 	"math"
+	"sort"
 
 	"github.com/glimpse/glimpse/model/graph"
 )
@@ -17,42 +18,110 @@ type tap struct {
 	w  float32
 }
 
-// prepResize implements Resize (opset 10+) and Upsample (opset 7-9) with
-// nearest, (n-)linear and cubic interpolation. Every axis is resampled
-// separately: each output coordinate gets its input taps and weights at
-// compile time, and the kernel sums their products.
+// resizeAxis is the resampling of one axis: for every output coordinate,
+// its taps (taps[start[o]:start[o+1]]) or, under tf_crop_and_resize, that
+// it lies outside the input (outside[o]).
+type resizeAxis struct {
+	axis, in, out int
+	start         []int
+	taps          []tap
+	outside       []bool
+}
+
+// identity reports whether the axis maps every output coordinate to the
+// same input coordinate with weight 1.
+func (r *resizeAxis) identity() bool {
+	if r.in != r.out {
+		return false
+	}
+	for o := 0; o < r.out; o++ {
+		t := r.taps[r.start[o]:r.start[o+1]]
+		if r.outside[o] || len(t) != 1 || t[0].at != o || t[0].w != 1 {
+			return false
+		}
+	}
+	return true
+}
+
+// resizeParams is what a Resize or Upsample node asks for, read from its
+// attributes and constant inputs.
+type resizeParams struct {
+	mode, coord, nearest string
+	cubicA               float64
+	exclude, antialias   bool
+	extrapolation        float32
+	scale                []float64 // per axis of the input
+	out                  []int
+	roi                  []float64 // start and end per axis (2·rank), nil for none
+}
+
+// prepResize implements Resize (opset 10, 11, 13, 18, 19) and Upsample
+// (opset 7 and 9): nearest (all four nearest_mode values), (n-)linear and
+// cubic interpolation, every coordinate_transformation_mode, antialiasing,
+// axes and keep_aspect_ratio_policy, over any rank. Nearest resampling
+// gathers directly; linear and cubic resample one axis at a time through
+// scratch, each output coordinate's taps and weights fixed at compile time.
 func prepResize(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 	if err := need(n, in, 1); err != nil {
 		return nil, err
 	}
 	x := in[0]
-	if x.DType != graph.Float32 {
-		return nil, fmt.Errorf("%s: needs a float input", n.Label())
+	rp, err := resizeAttrs(c, n, in)
+	if err != nil {
+		return nil, err
+	}
+	if x.DType != graph.Float32 && !(x.DType == graph.Int64 && rp.mode == "nearest") {
+		return nil, fmt.Errorf("%s: %s input is supported for nearest resizing only", n.Label(), x.DType)
 	}
 	rank := len(x.Shape)
-	mode := n.String("mode", "nearest")
-	coord := n.String("coordinate_transformation_mode", "half_pixel")
-	nearest := n.String("nearest_mode", "round_prefer_floor")
-	if n.Op == "Upsample" || c.opset < 11 {
-		// Upsample and Resize-10 map coordinates asymmetrically and pick
-		// the nearest pixel by flooring when enlarging, ceiling when shrinking.
-		coord, nearest = "asymmetric", "simple"
+	axes := make([]*resizeAxis, rank)
+	for a := 0; a < rank; a++ {
+		if axes[a], err = resizeTaps(n, rp, a, x.Shape[a]); err != nil {
+			return nil, err
+		}
 	}
-	if n.Int("antialias", 0) != 0 {
-		return nil, fmt.Errorf("%s: antialias is not supported", n.Label())
+	out := copyShape(rp.out)
+	if rp.mode == "nearest" {
+		return one(x.DType, out, resizeGather(x.Shape, axes, rp.extrapolation)), nil
 	}
-	if n.Has("axes") {
-		return nil, fmt.Errorf("%s: the axes attribute is not supported", n.Label())
+	return resizeSeparable(x.Shape, axes, rp.extrapolation), nil
+}
+
+// resizeAttrs reads the mode, scales or sizes, roi and the options.
+func resizeAttrs(c *ctx, n *graph.Node, in []*Value) (*resizeParams, error) {
+	x := in[0]
+	rank := len(x.Shape)
+	rp := &resizeParams{
+		mode:          n.String("mode", "nearest"),
+		coord:         n.String("coordinate_transformation_mode", "half_pixel"),
+		nearest:       n.String("nearest_mode", "round_prefer_floor"),
+		cubicA:        float64(n.Float("cubic_coeff_a", -0.75)),
+		exclude:       n.Int("exclude_outside", 0) != 0,
+		antialias:     n.Int("antialias", 0) != 0,
+		extrapolation: n.Float("extrapolation_value", 0),
 	}
-	if p := n.String("keep_aspect_ratio_policy", "stretch"); p != "stretch" {
-		return nil, fmt.Errorf("%s: keep_aspect_ratio_policy %q is not supported", n.Label(), p)
+	legacy := n.Op == "Upsample" || c.opset < 11
+	if legacy {
+		// Upsample and Resize-10 map coordinates asymmetrically and, as
+		// onnxruntime does, pick the nearest pixel by flooring when
+		// enlarging and ceiling when shrinking.
+		rp.coord, rp.nearest = "asymmetric", "simple"
+	}
+	switch rp.mode {
+	case "nearest", "linear", "cubic":
+	case "bilinear", "trilinear": // Upsample-1's names
+		rp.mode = "linear"
+	default:
+		return nil, fmt.Errorf("%s: mode %q is not supported", n.Label(), rp.mode)
+	}
+	if rp.antialias && rp.mode == "nearest" {
+		rp.antialias = false // antialias applies to linear and cubic only
 	}
 	// Inputs: Upsample-7 has scales as an attribute, Upsample-9 and
 	// Resize-10 as input 1; Resize-11+ has roi, scales, sizes.
-	var scales []float32
-	var sizes, roiIn []float32
+	var scales, sizes, roi []float32
 	scalesAt, sizesAt, roiAt := 1, -1, -1
-	if n.Op == "Resize" && c.opset >= 11 {
+	if !legacy {
 		scalesAt, sizesAt, roiAt = 2, 3, 1
 	}
 	if n.Op == "Upsample" && c.opset < 9 {
@@ -71,193 +140,403 @@ func prepResize(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 		}
 		sizes = t.AsFloats()
 	}
-	if roiAt > 0 && roiAt < len(in) && in[roiAt] != nil && coord == "tf_crop_and_resize" {
+	if roiAt > 0 && roiAt < len(in) && in[roiAt] != nil && rp.coord == "tf_crop_and_resize" {
 		t, err := needConst(n, in, roiAt, "roi")
 		if err != nil {
 			return nil, err
 		}
-		roiIn = t.AsFloats()
-		if len(roiIn) != 2*rank {
-			return nil, fmt.Errorf("%s: roi has %d values for rank %d", n.Label(), len(roiIn), rank)
+		roi = t.AsFloats()
+	}
+	if len(scales) > 0 && len(sizes) > 0 {
+		return nil, fmt.Errorf("%s: has both scales %v and sizes %v; only one may be given", n.Label(), scales, sizes)
+	}
+	// axes (opset 18) name the axes that scales, sizes and roi describe.
+	axes := make([]int, 0, rank)
+	if v := n.Ints("axes"); v != nil {
+		seen := make([]bool, rank)
+		for _, a := range v {
+			ax, err := normAxis(n, a, rank)
+			if err != nil {
+				return nil, err
+			}
+			if seen[ax] {
+				return nil, fmt.Errorf("%s: axis %d repeats in axes %v", n.Label(), ax, v)
+			}
+			seen[ax] = true
+			axes = append(axes, ax)
+		}
+	} else {
+		for a := 0; a < rank; a++ {
+			axes = append(axes, a)
 		}
 	}
-	if len(sizes) > 0 {
-		scales = nil
+	rp.scale, rp.out = make([]float64, rank), copyShape(x.Shape)
+	for a := range rp.scale {
+		rp.scale[a] = 1
 	}
-	out := make([]int, rank)
-	scale := make([]float64, rank)
 	switch {
-	case len(sizes) == rank:
-		for i := range out {
-			out[i] = int(sizes[i])
-			scale[i] = float64(out[i]) / float64(x.Shape[i])
+	case len(sizes) > 0:
+		if len(sizes) != len(axes) {
+			return nil, fmt.Errorf("%s: %d sizes for %d axes", n.Label(), len(sizes), len(axes))
 		}
-	case len(scales) == rank:
-		for i := range out {
-			scale[i] = float64(scales[i])
-			if scale[i] <= 0 {
+		for i, a := range axes {
+			if sizes[i] < 1 || x.Shape[a] < 1 {
+				return nil, fmt.Errorf("%s: size %g for an axis of %d", n.Label(), sizes[i], x.Shape[a])
+			}
+			rp.out[a] = int(sizes[i])
+			rp.scale[a] = float64(rp.out[a]) / float64(x.Shape[a])
+		}
+		switch policy := n.String("keep_aspect_ratio_policy", "stretch"); policy {
+		case "stretch":
+		case "not_larger", "not_smaller":
+			s := rp.scale[axes[0]]
+			for _, a := range axes {
+				if policy == "not_larger" {
+					s = min(s, rp.scale[a])
+				} else {
+					s = max(s, rp.scale[a])
+				}
+			}
+			for _, a := range axes {
+				rp.scale[a] = s
+				rp.out[a] = int(s*float64(x.Shape[a]) + 0.5)
+			}
+		default:
+			return nil, fmt.Errorf("%s: unknown keep_aspect_ratio_policy %q", n.Label(), policy)
+		}
+	case len(scales) > 0:
+		if len(scales) != len(axes) {
+			return nil, fmt.Errorf("%s: %d scales for %d axes", n.Label(), len(scales), len(axes))
+		}
+		for i, a := range axes {
+			if !(scales[i] > 0) || math.IsInf(float64(scales[i]), 0) {
 				return nil, fmt.Errorf("%s: scale %g must be positive", n.Label(), scales[i])
 			}
-			out[i] = int(math.Floor(float64(x.Shape[i]) * scale[i]))
+			rp.scale[a] = float64(scales[i])
+			rp.out[a] = int(math.Floor(float64(x.Shape[a]) * rp.scale[a]))
+			if rp.out[a] < 1 && x.Shape[a] > 0 {
+				return nil, fmt.Errorf("%s: scale %g leaves no element of an axis of %d", n.Label(), scales[i], x.Shape[a])
+			}
 		}
 	default:
-		return nil, fmt.Errorf("%s: needs %d scales or sizes, has scales %v and sizes %v", n.Label(), rank, scales, sizes)
+		return nil, fmt.Errorf("%s: needs scales or sizes", n.Label())
 	}
+	if rp.coord == "tf_crop_and_resize" {
+		rp.roi = make([]float64, 2*rank)
+		for a := 0; a < rank; a++ {
+			rp.roi[a], rp.roi[rank+a] = 0, 1
+		}
+		if roi != nil {
+			if len(roi) != 2*len(axes) {
+				return nil, fmt.Errorf("%s: roi has %d values for %d axes", n.Label(), len(roi), len(axes))
+			}
+			for i, a := range axes {
+				rp.roi[a], rp.roi[rank+a] = float64(roi[i]), float64(roi[len(axes)+i])
+			}
+		}
+	}
+	return rp, nil
+}
 
-	cubicA := float64(n.Float("cubic_coeff_a", -0.75))
-	exclude := n.Int("exclude_outside", 0) == 1
-	extrapolation := n.Float("extrapolation_value", 0)
-	taps := make([][][]tap, rank) // per axis, per output coordinate
-	outside := make([][]bool, rank)
-	for ax := 0; ax < rank; ax++ {
-		inSz, outSz, s := x.Shape[ax], out[ax], scale[ax]
-		// The resized length the coordinate maps use is in·scale, unrounded
-		// (as in ONNX's reference), where the output has floor of it.
-		outLen := float64(inSz) * s
-		taps[ax] = make([][]tap, outSz)
-		outside[ax] = make([]bool, outSz)
-		for o := 0; o < outSz; o++ {
-			xo := float64(o)
-			var xi float64
-			switch coord {
-			case "half_pixel":
+// resizeTaps computes the taps of every output coordinate along axis a, as
+// ONNX's reference does: the output coordinate maps to x in the input; the
+// taps are the input pixels around x (clamped to the edge) with the mode's
+// weights, stretched by 1/scale when antialiasing a reduction.
+func resizeTaps(n *graph.Node, rp *resizeParams, a, inSz int) (*resizeAxis, error) {
+	outSz, s := rp.out[a], rp.scale[a]
+	r := &resizeAxis{axis: a, in: inSz, out: outSz, start: make([]int, outSz+1), outside: make([]bool, outSz)}
+	// The resized length the coordinate maps use is in·scale, unrounded
+	// (as in ONNX's reference), where the output has floor of it.
+	outLen := float64(inSz) * s
+	rank := len(rp.scale)
+	var w []float64
+	for o := 0; o < outSz; o++ {
+		r.start[o] = len(r.taps)
+		xo := float64(o)
+		var xi float64
+		switch rp.coord {
+		case "half_pixel":
+			xi = (xo+0.5)/s - 0.5
+		case "half_pixel_symmetric":
+			adj := float64(outSz) / outLen
+			center := float64(inSz) / 2
+			xi = center*(1-adj) + (xo+0.5)/s - 0.5
+		case "pytorch_half_pixel":
+			if outSz > 1 {
 				xi = (xo+0.5)/s - 0.5
-			case "pytorch_half_pixel":
-				if outSz > 1 {
-					xi = (xo+0.5)/s - 0.5
-				}
-			case "align_corners":
-				if outLen != 1 {
-					xi = xo * float64(inSz-1) / (outLen - 1)
-				}
-			case "asymmetric":
-				xi = xo / s
-			case "tf_half_pixel_for_nn":
-				xi = (xo + 0.5) / s
-			case "tf_crop_and_resize":
-				start, end := 0.0, 1.0
-				if roiIn != nil {
-					start, end = float64(roiIn[ax]), float64(roiIn[ax+rank])
-				}
-				if outLen != 1 {
-					xi = start*float64(inSz-1) + xo*(end-start)*float64(inSz-1)/(outLen-1)
-				} else {
-					xi = 0.5 * (start + end) * float64(inSz-1)
-				}
-				if xi < 0 || xi > float64(inSz-1) {
-					outside[ax][o] = true
-				}
-			default:
-				return nil, fmt.Errorf("%s: coordinate_transformation_mode %q is not supported", n.Label(), coord)
 			}
-			clampIdx := func(i int) int { return min(max(i, 0), inSz-1) }
-			var t []tap
-			switch mode {
-			case "nearest":
-				var i float64
-				switch nearest {
-				case "round_prefer_floor":
-					if xi == math.Floor(xi)+0.5 {
-						i = math.Floor(xi)
-					} else {
-						i = math.Round(xi)
-					}
-				case "round_prefer_ceil":
-					i = math.Floor(xi + 0.5)
-				case "floor":
+		case "align_corners":
+			if outLen != 1 {
+				xi = xo * float64(inSz-1) / (outLen - 1)
+			}
+		case "asymmetric":
+			xi = xo / s
+		case "tf_half_pixel_for_nn":
+			xi = (xo + 0.5) / s
+		case "tf_crop_and_resize":
+			start, end := rp.roi[a], rp.roi[a+rank]
+			if outLen != 1 {
+				xi = start*float64(inSz-1) + xo*(end-start)*float64(inSz-1)/(outLen-1)
+			} else {
+				xi = 0.5 * (start + end) * float64(inSz-1)
+			}
+			if xi < 0 || xi > float64(inSz-1) {
+				r.outside[o] = true
+				continue
+			}
+		default:
+			return nil, fmt.Errorf("%s: coordinate_transformation_mode %q is not supported", n.Label(), rp.coord)
+		}
+		clampIdx := func(i int) int { return min(max(i, 0), inSz-1) }
+		if rp.mode == "nearest" {
+			var i float64
+			switch rp.nearest {
+			case "round_prefer_floor":
+				if xi == math.Floor(xi)+0.5 {
 					i = math.Floor(xi)
-				case "ceil":
+				} else {
+					i = math.Round(xi)
+				}
+			case "round_prefer_ceil":
+				i = math.Floor(xi + 0.5)
+			case "floor":
+				i = math.Floor(xi)
+			case "ceil":
+				i = math.Ceil(xi)
+			case "simple":
+				if s < 1 {
 					i = math.Ceil(xi)
-				case "simple":
-					if s < 1 {
-						i = math.Ceil(xi)
-					} else {
-						i = math.Floor(xi)
-					}
-				default:
-					return nil, fmt.Errorf("%s: nearest_mode %q is not supported", n.Label(), nearest)
-				}
-				t = []tap{{clampIdx(int(i)), 1}}
-			case "linear", "bilinear", "trilinear":
-				xc := min(max(xi, 0), float64(inSz-1))
-				i0 := int(math.Floor(xc))
-				r := xc - float64(i0)
-				t = []tap{{i0, float32(1 - r)}}
-				if r > 0 {
-					t = append(t, tap{clampIdx(i0 + 1), float32(r)})
-				}
-			case "cubic":
-				i0 := int(math.Floor(xi))
-				r := xi - float64(i0)
-				A := cubicA
-				cf := [4]float64{
-					((A*(r+1)-5*A)*(r+1)+8*A)*(r+1) - 4*A,
-					((A+2)*r-(A+3))*r*r + 1,
-					((A+2)*(1-r)-(A+3))*(1-r)*(1-r) + 1,
-					((A*(2-r)-5*A)*(2-r)+8*A)*(2-r) - 4*A,
-				}
-				sum := 0.0
-				for k := 0; k < 4; k++ {
-					j := i0 - 1 + k
-					if exclude && (j < 0 || j >= inSz) {
-						cf[k] = 0
-					}
-					sum += cf[k]
-				}
-				for k := 0; k < 4; k++ {
-					if cf[k] == 0 {
-						continue
-					}
-					w := cf[k]
-					if exclude {
-						w /= sum
-					}
-					t = append(t, tap{clampIdx(i0 - 1 + k), float32(w)})
+				} else {
+					i = math.Floor(xi)
 				}
 			default:
-				return nil, fmt.Errorf("%s: mode %q is not supported", n.Label(), mode)
+				return nil, fmt.Errorf("%s: nearest_mode %q is not supported", n.Label(), rp.nearest)
 			}
-			taps[ax][o] = t
+			r.taps = append(r.taps, tap{clampIdx(int(i)), 1})
+			continue
+		}
+		// The taps sit at base+first, base+first+1, ...; ratio = x − base
+		// lies in (0, 1] (an integer x counts as base x−1, ratio 1).
+		base := math.Floor(xi)
+		ratio := xi - base
+		if ratio == 0 {
+			base, ratio = base-1, 1
+		}
+		w = w[:0]
+		var first int
+		sc := 1.0
+		if rp.antialias {
+			sc = min(s, 1)
+		}
+		if rp.mode == "linear" {
+			first = int(math.Floor(-1/sc)) + 1
+			for i := first; i < 2-first; i++ {
+				w = append(w, max(0, 1-math.Abs((float64(i)-ratio)*sc)))
+			}
+		} else {
+			first = int(math.Floor(-2/sc)) + 1
+			A := rp.cubicA
+			for i := first; i < 2-first; i++ {
+				d := math.Abs((float64(i) - ratio) * sc)
+				var c float64
+				switch {
+				case d <= 1:
+					c = ((A+2)*d-(A+3))*d*d + 1
+				case d < 2:
+					c = ((A*d-5*A)*d+8*A)*d - 4*A
+				}
+				w = append(w, c)
+			}
+		}
+		ib := int(base)
+		sum := 0.0
+		for k := range w {
+			if j := ib + first + k; rp.exclude && (j < 0 || j >= inSz) {
+				w[k] = 0
+			}
+			sum += w[k]
+		}
+		norm := rp.antialias || rp.exclude
+		for k, wk := range w {
+			if wk == 0 {
+				continue
+			}
+			if norm && sum != 0 {
+				wk /= sum
+			}
+			j := clampIdx(ib + first + k)
+			// Taps clamped onto one pixel become one tap.
+			if t := r.taps[r.start[o]:]; len(t) > 0 && t[len(t)-1].at == j {
+				r.taps[len(r.taps)-1].w += float32(wk)
+				continue
+			}
+			r.taps = append(r.taps, tap{j, float32(wk)})
 		}
 	}
-	ist := strides(x.Shape)
-	total := graph.NumElems(out)
-	crop := coord == "tf_crop_and_resize"
-	return one(graph.Float32, out, func(in, o []*graph.Tensor, _ []float32) error {
-		src, dst := in[0].F, o[0].F
-		var idx [16]int
-		// sum over the taps of axes ax.. for output coordinates idx
-		var sum func(ax, off int) float64
-		sum = func(ax, off int) float64 {
-			if ax == rank {
-				return float64(src[off])
+	r.start[outSz] = len(r.taps)
+	return r, nil
+}
+
+// resizeGather is the nearest-neighbour kernel: every output element copies
+// one input element (or the extrapolation value outside the crop).
+func resizeGather(shape []int, axes []*resizeAxis, extrapolation float32) Kernel {
+	rank := len(shape)
+	ist := strides(shape)
+	off := make([][]int, rank) // per axis and output coordinate: input offset, or -1
+	outShape := make([]int, rank)
+	for a, r := range axes {
+		outShape[a] = r.out
+		off[a] = make([]int, r.out)
+		for o := 0; o < r.out; o++ {
+			if r.outside[o] {
+				off[a][o] = -1
+			} else {
+				off[a][o] = r.taps[r.start[o]].at * ist[a]
 			}
-			acc := 0.0
-			for _, t := range taps[ax][idx[ax]] {
-				acc += float64(t.w) * sum(ax+1, off+t.at*ist[ax])
-			}
-			return acc
 		}
-		for i := 0; i < total; i++ {
-			out := false
-			if crop {
-				for ax := 0; ax < rank; ax++ {
-					out = out || outside[ax][idx[ax]]
+	}
+	total := graph.NumElems(outShape)
+	if rank == 0 {
+		return func(in, o []*graph.Tensor, _ []float32) error {
+			copyRange(o[0], 0, in[0], 0, 1)
+			return nil
+		}
+	}
+	inner := outShape[rank-1]
+	lastOff := off[rank-1]
+	return func(in, o []*graph.Tensor, _ []float32) error {
+		if total == 0 {
+			return nil
+		}
+		var cnt [16]int
+		isInt := in[0].DType == graph.Int64
+		for row := 0; row < total; row += inner {
+			base, outside := 0, false
+			for a := 0; a < rank-1; a++ {
+				v := off[a][cnt[a]]
+				outside = outside || v < 0
+				base += v
+			}
+			for i, lo := range lastOff {
+				if isInt {
+					if outside || lo < 0 {
+						o[0].I[row+i] = int64(extrapolation)
+					} else {
+						o[0].I[row+i] = in[0].I[base+lo]
+					}
+				} else if outside || lo < 0 {
+					o[0].F[row+i] = extrapolation
+				} else {
+					o[0].F[row+i] = in[0].F[base+lo]
 				}
 			}
-			if out {
-				dst[i] = extrapolation
-			} else {
-				dst[i] = float32(sum(0, 0))
-			}
-			for ax := rank - 1; ax >= 0; ax-- {
-				idx[ax]++
-				if idx[ax] < o[0].Shape[ax] {
+			for a := rank - 2; a >= 0; a-- {
+				cnt[a]++
+				if cnt[a] < outShape[a] {
 					break
 				}
-				idx[ax] = 0
+				cnt[a] = 0
 			}
 		}
 		return nil
-	}), nil
+	}
+}
+
+// resizeSeparable resamples one axis at a time, the axes that shrink most
+// first, through two scratch buffers; the last pass writes the output.
+// Extrapolated coordinates (tf_crop_and_resize) are filled in their pass
+// and stay so, since every later pass's weights sum to 1.
+func resizeSeparable(shape []int, axes []*resizeAxis, extrapolation float32) *prepared {
+	rank := len(shape)
+	outShape := make([]int, rank)
+	var work []*resizeAxis
+	for a, r := range axes {
+		outShape[a] = r.out
+		if !r.identity() {
+			work = append(work, r)
+		}
+	}
+	sort.SliceStable(work, func(i, j int) bool {
+		return float64(work[i].out)*float64(work[j].in) < float64(work[j].out)*float64(work[i].in)
+	})
+	type pass struct {
+		r                  *resizeAxis
+		outer, inner, size int // size: elements the pass writes
+	}
+	passes := make([]pass, len(work))
+	cur := copyShape(shape)
+	biggest := 0
+	for i, r := range work {
+		outer, inner := graph.NumElems(cur[:r.axis]), graph.NumElems(cur[r.axis+1:])
+		cur[r.axis] = r.out
+		passes[i] = pass{r: r, outer: outer, inner: inner, size: graph.NumElems(cur)}
+		if i < len(work)-1 {
+			biggest = max(biggest, passes[i].size)
+		}
+	}
+	bufs := min(len(work)-1, 2)
+	total := graph.NumElems(outShape)
+	pr := one(graph.Float32, outShape, func(in, o []*graph.Tensor, scratch []float32) error {
+		if len(passes) == 0 {
+			copy(o[0].F, in[0].F[:total])
+			return nil
+		}
+		src := in[0].F
+		for i, p := range passes {
+			var dst []float32
+			if i == len(passes)-1 {
+				dst = o[0].F
+			} else {
+				b := i % 2
+				dst = scratch[b*biggest : b*biggest+p.size]
+			}
+			resizePass(p.r, p.outer, p.inner, src, dst, extrapolation)
+			src = dst
+		}
+		return nil
+	})
+	pr.scratch = max(bufs, 0) * biggest
+	return pr
+}
+
+// resizePass resamples axis r of src, viewed as [outer, r.in, inner], into
+// dst, viewed as [outer, r.out, inner].
+func resizePass(r *resizeAxis, outer, inner int, src, dst []float32, extrapolation float32) {
+	for b := 0; b < outer; b++ {
+		s := src[b*r.in*inner : (b+1)*r.in*inner]
+		d := dst[b*r.out*inner : (b+1)*r.out*inner]
+		for o := 0; o < r.out; o++ {
+			taps := r.taps[r.start[o]:r.start[o+1]]
+			if inner == 1 {
+				if r.outside[o] {
+					d[o] = extrapolation
+					continue
+				}
+				var acc float32
+				for _, t := range taps {
+					acc += t.w * s[t.at]
+				}
+				d[o] = acc
+				continue
+			}
+			row := d[o*inner : (o+1)*inner]
+			if r.outside[o] || len(taps) == 0 {
+				for i := range row {
+					row[i] = extrapolation
+				}
+				continue
+			}
+			t0 := taps[0]
+			x0 := s[t0.at*inner : (t0.at+1)*inner]
+			for i := range row {
+				row[i] = t0.w * x0[i]
+			}
+			for _, t := range taps[1:] {
+				xr := s[t.at*inner : (t.at+1)*inner]
+				for i := range row {
+					row[i] += t.w * xr[i]
+				}
+			}
+		}
+	}
 }
