@@ -147,6 +147,9 @@ func (d *decoder) graph(data []byte, depth int, where string) (*graph.Graph, err
 		}
 		for _, a := range sn.attrs {
 			v, err := d.attr(a, ap.op.Attributes[a.name], depth, where, n)
+			if err != nil && (a.typ == attrTypeGraph || a.typ == attrTypeGraphs) {
+				return nil, err // it already names the path to the graph
+			}
 			if err != nil {
 				return nil, fmt.Errorf("%s%s: attribute %s: %v", prefix(where), n.Label(), a.name, err)
 			}

@@ -65,15 +65,24 @@ func elemSize(elem int64) int {
 // numElems is the element count of dims, refusing negative dimensions and
 // counts that overflow.
 func numElems(dims []int64) (int, error) {
-	n := int64(1)
+	// Each dimension is checked, whatever its neighbours: [0, 2^62] holds
+	// no elements but would still overflow stride arithmetic later.
+	n, empty := int64(1), false
 	for _, d := range dims {
 		if d < 0 {
 			return 0, fmt.Errorf("negative dimension in %v", dims)
 		}
-		if d != 0 && n > math.MaxInt32/d {
-			return 0, fmt.Errorf("dimensions %v hold more than 2^31 elements", dims)
+		if d == 0 {
+			empty = true
+			continue
+		}
+		if n > math.MaxInt32/d {
+			return 0, fmt.Errorf("dimensions %v exceed 2^31 elements", dims)
 		}
 		n *= d
+	}
+	if empty {
+		return 0, nil
 	}
 	return int(n), nil
 }

@@ -1,6 +1,9 @@
 // Package onnxtest writes small ONNX models for tests: a graph with a few
-// nodes, symbolic dimensions or repeated inputs, built field by field with
-// protowire so that tests need no model files and no Python.
+// nodes, symbolic dimensions or repeated inputs, tensors of every element
+// type in every encoding, tensor- and graph-valued attributes (If branches,
+// Loop bodies), built field by field with protowire so that tests need no
+// model files and no Python. It writes what it is told, malformed tensors
+// included (see Tensor's RawData, Strings, External).
 package onnxtest
 
 import (
@@ -9,21 +12,50 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 )
 
+// ONNX element types (TensorProto.DataType).
+const (
+	Float    = 1
+	Uint8    = 2
+	Int8     = 3
+	Uint16   = 4
+	Int16    = 5
+	Int32    = 6
+	Int64    = 7
+	String   = 8
+	Bool     = 9
+	Float16  = 10
+	Double   = 11
+	Uint32   = 12
+	Uint64   = 13
+	BFloat16 = 16
+)
+
 // Value is a graph input or output. Dims holds ints (fixed) or strings (symbolic).
 type Value struct {
-	Name string
-	Elem int64 // ONNX element type: 1 float32, 7 int64, 9 bool
-	Dims []any
+	Name    string
+	Elem    int64 // ONNX element type: 1 float32, 7 int64, 9 bool (0: float32)
+	Dims    []any
+	NoShape bool // a tensor type without a shape (rank unknown)
+	NoType  bool // the name alone, as some exporters write subgraph values
 }
 
 // Attr is one node attribute; set exactly one of the value fields.
 type Attr struct {
-	Name   string
-	Int    *int64
-	Float  *float32
-	Ints   []int64
-	Floats []float32
-	Str    *string
+	Name    string
+	Int     *int64
+	Float   *float32
+	Ints    []int64
+	Floats  []float32
+	Str     *string
+	Strs    []string
+	Tensor  *Tensor  // a TENSOR attribute (Constant's value)
+	Tensors []Tensor // a TENSORS attribute
+	Graph   *Graph   // a GRAPH attribute (If's branches, Loop's body)
+	Graphs  []Graph  // a GRAPHS attribute
+
+	Unpacked bool  // write Ints and Floats one tag per value, as proto2 does, not packed
+	NoType   bool  // leave out the type field, as old exporters did
+	Type     int64 // write this type instead of the one that fits the value (0: the one that fits)
 }
 
 // Node is one operator.
@@ -33,21 +65,73 @@ type Node struct {
 	Attrs            []Attr
 }
 
-// Init is a float32 initializer.
+// Init is a float32 initializer stored as raw_data.
 type Init struct {
 	Name   string
 	Dims   []int64
 	Floats []float32
 }
 
+// Encoding says where a Tensor's values are written.
+type Encoding int
+
+const (
+	// Raw writes the values little-endian in raw_data, and dims packed.
+	Raw Encoding = iota
+	// Packed writes the values in the typed field (float_data, int32_data,
+	// int64_data, double_data or uint64_data) as one packed run, and dims
+	// packed.
+	Packed
+	// Unpacked writes the values in the typed field one tag per value, and
+	// dims one tag per dimension (proto2's default).
+	Unpacked
+)
+
+// Tensor is a TensorProto of any element type. The values go in the field
+// that suits Elem: Floats for float32, Doubles for float64, Halves (the
+// 16-bit patterns) for float16 and bfloat16, Ints for every integer type and
+// bool. In int32_data, signed types are sign-extended (a negative value is a
+// 10-byte varint, as protobuf writes int32) and unsigned ones are not;
+// uint32 and uint64 go in uint64_data.
+type Tensor struct {
+	Name string
+	Elem int64   // ONNX element type (0: float32)
+	Dims []int64 // nil: a scalar
+	Enc  Encoding
+
+	Floats  []float32
+	Doubles []float64
+	Halves  []uint16
+	Ints    []int64
+
+	// For malformed and unsupported tensors:
+	RawData  []byte   // when not nil, written as raw_data as is, instead of the values
+	Strings  []string // string_data entries
+	External bool     // data_location EXTERNAL, with a "location" entry in external_data
+	Segment  bool     // a segment field (begin 0, end 1)
+	NoElem   bool     // leave out data_type (UNDEFINED)
+}
+
+// Graph is a GraphProto: the main graph, an If branch or a Loop body.
+// Nodes may refer to values of enclosing graphs.
+type Graph struct {
+	Name         string
+	Inputs       []Value
+	Outputs      []Value
+	Nodes        []Node
+	Inits        []Init   // float32 initializers
+	Initializers []Tensor // initializers of any type and encoding
+}
+
 // Model is a whole model.
 type Model struct {
-	IRVersion int64 // default 8
-	Opset     int64 // default 13
-	Inputs    []Value
-	Outputs   []Value
-	Nodes     []Node
-	Inits     []Init
+	IRVersion    int64 // default 8
+	Opset        int64 // default 13
+	Inputs       []Value
+	Outputs      []Value
+	Nodes        []Node
+	Inits        []Init   // float32 initializers
+	Initializers []Tensor // initializers of any type and encoding, written after Inits
 }
 
 func msg(b []byte, num protowire.Number, body []byte) []byte {
@@ -66,16 +150,10 @@ func varint(b []byte, num protowire.Number, v uint64) []byte {
 }
 
 func value(v Value) []byte {
-	var shape []byte
-	for _, d := range v.Dims {
-		var dim []byte
-		switch x := d.(type) {
-		case int:
-			dim = varint(dim, 1, uint64(x))
-		case string:
-			dim = str(dim, 2, x)
-		}
-		shape = msg(shape, 1, dim)
+	var b []byte
+	b = str(b, 1, v.Name)
+	if v.NoType {
+		return b
 	}
 	elem := v.Elem
 	if elem == 0 {
@@ -83,48 +161,263 @@ func value(v Value) []byte {
 	}
 	var tt []byte
 	tt = varint(tt, 1, uint64(elem))
-	tt = msg(tt, 2, shape)
-	var b []byte
-	b = str(b, 1, v.Name)
+	if !v.NoShape {
+		var shape []byte
+		for _, d := range v.Dims {
+			var dim []byte
+			switch x := d.(type) {
+			case int:
+				dim = varint(dim, 1, uint64(x))
+			case int64:
+				dim = varint(dim, 1, uint64(x))
+			case string:
+				dim = str(dim, 2, x)
+			}
+			shape = msg(shape, 1, dim)
+		}
+		tt = msg(tt, 2, shape)
+	}
 	return msg(b, 2, msg(nil, 1, tt))
 }
 
 func attr(a Attr) []byte {
 	var b []byte
 	b = str(b, 1, a.Name)
+	var typ uint64
 	switch {
 	case a.Float != nil:
 		b = protowire.AppendTag(b, 2, protowire.Fixed32Type)
 		b = protowire.AppendFixed32(b, math.Float32bits(*a.Float))
-		b = varint(b, 20, 1)
+		typ = 1
 	case a.Int != nil:
 		b = varint(b, 3, uint64(*a.Int))
-		b = varint(b, 20, 2)
+		typ = 2
 	case a.Str != nil:
 		b = str(b, 4, *a.Str)
-		b = varint(b, 20, 3)
+		typ = 3
+	case a.Tensor != nil:
+		b = msg(b, 5, a.Tensor.Bytes())
+		typ = 4
+	case a.Graph != nil:
+		b = msg(b, 6, a.Graph.Bytes())
+		typ = 5
 	case a.Floats != nil:
-		var p []byte
-		for _, f := range a.Floats {
-			p = protowire.AppendFixed32(p, math.Float32bits(f))
+		if a.Unpacked {
+			for _, f := range a.Floats {
+				b = protowire.AppendTag(b, 7, protowire.Fixed32Type)
+				b = protowire.AppendFixed32(b, math.Float32bits(f))
+			}
+		} else {
+			var p []byte
+			for _, f := range a.Floats {
+				p = protowire.AppendFixed32(p, math.Float32bits(f))
+			}
+			b = msg(b, 7, p)
 		}
-		b = msg(b, 7, p)
-		b = varint(b, 20, 6)
+		typ = 6
 	case a.Ints != nil:
-		var p []byte
-		for _, v := range a.Ints {
-			p = protowire.AppendVarint(p, uint64(v))
+		if a.Unpacked {
+			for _, v := range a.Ints {
+				b = varint(b, 8, uint64(v))
+			}
+		} else {
+			var p []byte
+			for _, v := range a.Ints {
+				p = protowire.AppendVarint(p, uint64(v))
+			}
+			b = msg(b, 8, p)
 		}
-		b = msg(b, 8, p)
-		b = varint(b, 20, 7)
+		typ = 7
+	case a.Strs != nil:
+		for _, s := range a.Strs {
+			b = str(b, 9, s)
+		}
+		typ = 8
+	case a.Tensors != nil:
+		for _, t := range a.Tensors {
+			b = msg(b, 10, t.Bytes())
+		}
+		typ = 9
+	case a.Graphs != nil:
+		for _, g := range a.Graphs {
+			b = msg(b, 11, g.Bytes())
+		}
+		typ = 10
+	}
+	if a.Type != 0 {
+		typ = uint64(a.Type)
+	}
+	if !a.NoType && typ != 0 {
+		b = varint(b, 20, typ)
 	}
 	return b
 }
 
-// Bytes serializes the model.
-func (m Model) Bytes() []byte {
-	var g []byte
-	for _, n := range m.Nodes {
+func (in Init) bytes() []byte {
+	var t []byte
+	var dims []byte
+	for _, d := range in.Dims {
+		dims = protowire.AppendVarint(dims, uint64(d))
+	}
+	t = msg(t, 1, dims)
+	t = varint(t, 2, 1)
+	t = str(t, 8, in.Name)
+	raw := make([]byte, 0, 4*len(in.Floats))
+	for _, f := range in.Floats {
+		raw = protowire.AppendFixed32(raw, math.Float32bits(f))
+	}
+	return msg(t, 9, raw)
+}
+
+// ElemSize is the byte width of an element type in raw_data (0: not fixed-width).
+func ElemSize(elem int64) int {
+	switch elem {
+	case Uint8, Int8, Bool:
+		return 1
+	case Uint16, Int16, Float16, BFloat16:
+		return 2
+	case Float, Int32, Uint32:
+		return 4
+	case Int64, Double, Uint64:
+		return 8
+	}
+	return 0
+}
+
+// words returns the values as bit patterns: what raw_data holds (truncated
+// to the element width) and what the typed field holds.
+func (t Tensor) words(elem int64) []uint64 {
+	var w []uint64
+	switch {
+	case t.Floats != nil:
+		for _, f := range t.Floats {
+			w = append(w, uint64(math.Float32bits(f)))
+		}
+	case t.Doubles != nil:
+		for _, f := range t.Doubles {
+			w = append(w, math.Float64bits(f))
+		}
+	case t.Halves != nil:
+		for _, h := range t.Halves {
+			w = append(w, uint64(h))
+		}
+	default:
+		for _, v := range t.Ints {
+			switch elem {
+			case Uint8:
+				w = append(w, uint64(uint8(v)))
+			case Uint16:
+				w = append(w, uint64(uint16(v)))
+			case Uint32:
+				w = append(w, uint64(uint32(v)))
+			case Bool:
+				if v != 0 {
+					v = 1
+				}
+				w = append(w, uint64(v))
+			default: // signed types are sign-extended, as protobuf writes int32
+				w = append(w, uint64(v))
+			}
+		}
+	}
+	return w
+}
+
+// typedField is the TensorProto field that holds elem's values when
+// raw_data is not used, and its wire type.
+func typedField(elem int64) (protowire.Number, protowire.Type) {
+	switch elem {
+	case Float:
+		return 4, protowire.Fixed32Type
+	case Double:
+		return 10, protowire.Fixed64Type
+	case Int64:
+		return 7, protowire.VarintType
+	case Uint32, Uint64:
+		return 11, protowire.VarintType
+	}
+	return 5, protowire.VarintType // int32_data: every type narrower than 32 bits, and int32
+}
+
+// Bytes serializes the TensorProto.
+func (t Tensor) Bytes() []byte {
+	elem := t.Elem
+	if elem == 0 {
+		elem = Float
+	}
+	var b []byte
+	if t.Enc == Unpacked {
+		for _, d := range t.Dims {
+			b = varint(b, 1, uint64(d))
+		}
+	} else if len(t.Dims) > 0 {
+		var dims []byte
+		for _, d := range t.Dims {
+			dims = protowire.AppendVarint(dims, uint64(d))
+		}
+		b = msg(b, 1, dims)
+	}
+	if !t.NoElem {
+		b = varint(b, 2, uint64(elem))
+	}
+	if t.Segment {
+		b = msg(b, 3, varint(varint(nil, 1, 0), 2, 1))
+	}
+	if t.Name != "" {
+		b = str(b, 8, t.Name)
+	}
+	for _, s := range t.Strings {
+		b = str(b, 6, s)
+	}
+	words := t.words(elem)
+	switch {
+	case t.RawData != nil:
+		b = msg(b, 9, t.RawData)
+	case t.Enc == Raw:
+		size := ElemSize(elem)
+		raw := make([]byte, 0, size*len(words))
+		for _, w := range words {
+			for i := 0; i < size; i++ {
+				raw = append(raw, byte(w>>(8*i)))
+			}
+		}
+		if len(raw) > 0 || t.Strings == nil {
+			b = msg(b, 9, raw)
+		}
+	default:
+		num, wt := typedField(elem)
+		var p []byte
+		for _, w := range words {
+			if t.Enc == Unpacked {
+				p = protowire.AppendTag(p, num, wt)
+			}
+			switch wt {
+			case protowire.Fixed32Type:
+				p = protowire.AppendFixed32(p, uint32(w))
+			case protowire.Fixed64Type:
+				p = protowire.AppendFixed64(p, w)
+			default:
+				p = protowire.AppendVarint(p, w)
+			}
+		}
+		if t.Enc == Unpacked {
+			b = append(b, p...)
+		} else if len(p) > 0 {
+			b = msg(b, num, p)
+		}
+	}
+	if t.External {
+		entry := str(str(nil, 1, "location"), 2, t.Name+".bin")
+		b = msg(b, 13, entry)
+		b = varint(b, 14, 1)
+	}
+	return b
+}
+
+// Bytes serializes the GraphProto.
+func (g Graph) Bytes() []byte {
+	var b []byte
+	for _, n := range g.Nodes {
 		var nb []byte
 		for _, in := range n.Inputs {
 			nb = str(nb, 1, in)
@@ -142,31 +435,31 @@ func (m Model) Bytes() []byte {
 		if n.Domain != "" {
 			nb = str(nb, 7, n.Domain)
 		}
-		g = msg(g, 1, nb)
+		b = msg(b, 1, nb)
 	}
-	g = str(g, 2, "test")
-	for _, in := range m.Inits {
-		var t []byte
-		var dims []byte
-		for _, d := range in.Dims {
-			dims = protowire.AppendVarint(dims, uint64(d))
-		}
-		t = msg(t, 1, dims)
-		t = varint(t, 2, 1)
-		t = str(t, 8, in.Name)
-		raw := make([]byte, 0, 4*len(in.Floats))
-		for _, f := range in.Floats {
-			raw = protowire.AppendFixed32(raw, math.Float32bits(f))
-		}
-		t = msg(t, 9, raw)
-		g = msg(g, 5, t)
+	b = str(b, 2, g.Name)
+	for _, in := range g.Inits {
+		b = msg(b, 5, in.bytes())
 	}
-	for _, v := range m.Inputs {
-		g = msg(g, 11, value(v))
+	for _, t := range g.Initializers {
+		b = msg(b, 5, t.Bytes())
 	}
-	for _, v := range m.Outputs {
-		g = msg(g, 12, value(v))
+	for _, v := range g.Inputs {
+		b = msg(b, 11, value(v))
 	}
+	for _, v := range g.Outputs {
+		b = msg(b, 12, value(v))
+	}
+	return b
+}
+
+// Graph is the model's main graph.
+func (m Model) Graph() Graph {
+	return Graph{Name: "test", Inputs: m.Inputs, Outputs: m.Outputs, Nodes: m.Nodes, Inits: m.Inits, Initializers: m.Initializers}
+}
+
+// Bytes serializes the model.
+func (m Model) Bytes() []byte {
 	ir, opset := m.IRVersion, m.Opset
 	if ir == 0 {
 		ir = 8
@@ -177,7 +470,7 @@ func (m Model) Bytes() []byte {
 	var b []byte
 	b = varint(b, 1, uint64(ir))
 	b = str(b, 2, "onnxtest")
-	b = msg(b, 7, g)
+	b = msg(b, 7, m.Graph().Bytes())
 	b = msg(b, 8, varint(str(nil, 1, ""), 2, uint64(opset)))
 	return b
 }
