@@ -6,11 +6,15 @@ WASM_EXEC := $(shell $(GO) env GOROOT)/lib/wasm/go_js_wasm_exec
 DEFAULT_MODEL := mobilenet_v2_1.0_224
 FUZZTIME ?= 10s
 # Debian packages the tests need (installed by `deps` when missing): ONNX's
-# backend test data, Node.js for the wasm tests and the browser tests, and
-# Chromium for the browser tests.
+# backend test data, Node.js for the wasm tests and the browser tests,
+# Chromium for the browser tests, and torch/torchvision/onnx for the corpus.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# The differential corpus (testdata/corpus): torchvision models exported by
+# Debian's torch, references from onnxruntime-node, in .cache/corpus.
+CORPUS_PKGS := python3-torch python3-torchvision python3-onnx
+CORPUS_PY := /usr/bin/python3
 
-.PHONY: all deps deps-run models build run static classify test test-native test-wasm test-e2e bench bench-smoke fuzz vet bench-cpu clean
+.PHONY: all deps deps-run models build run static classify test test-native test-wasm test-e2e bench bench-smoke fuzz vet bench-cpu clean corpus corpus-full test-corpus
 
 all: build
 
@@ -22,6 +26,7 @@ deps:
 	command -v node >/dev/null || missing="$$missing nodejs"; \
 	command -v npm >/dev/null || missing="$$missing npm"; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	for p in $(CORPUS_PKGS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
@@ -60,16 +65,18 @@ vet:
 	$(GO) vet ./...
 	GOOS=js GOARCH=wasm $(GO) vet ./...
 
-test: deps models vet test-native test-wasm test-wasm-browser test-webgpu fuzz test-e2e bench-smoke
+test: deps models vet corpus test-native test-wasm test-wasm-browser test-webgpu fuzz test-e2e bench-smoke
 
+# The small corpus must be there (make corpus); a full one made locally is
+# left to test-corpus.
 test-native:
-	$(GO) test -count=1 ./...
+	GLIMPSE_CORPUS_REQUIRED=1 GLIMPSE_CORPUS_SETS=small $(GO) test -count=1 ./...
 
 # The engine is pure Go: its tests also run compiled to wasm under Node.
 # wasm/simd's tests run with a preload that records Go's memory (as
 # web/glimpse.js does in a page), so its SIMD kernels are active and must be.
 test-wasm:
-	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec="$(WASM_EXEC)" ./model/...
+	GLIMPSE_CORPUS_SETS=small GOOS=js GOARCH=wasm $(GO) test -count=1 -exec="$(WASM_EXEC)" ./model/...
 	NODE_OPTIONS="--import=$(abspath wasm/simd/testdata/node-mem.mjs)" GLIMPSE_WANT_SIMD=1 \
 	  GOOS=js GOARCH=wasm $(GO) test -count=1 -exec="$(WASM_EXEC)" ./wasm/simd/
 
@@ -129,6 +136,31 @@ bench: deps static
 bench-smoke: static
 	$(BENCH_DEPS)
 	cd app/bench && SHARED=$(abspath $(SHARED)) node bench.mjs --smoke
+
+# The differential corpus: every torchvision classifier family, narrowed, at
+# opsets 11/13/17 with fixed and dynamic batch (`corpus`, 2-4 min the first
+# time, cached after), or at full size (`corpus-full`, opset 13, several GB),
+# with onnxruntime-node's outputs; TestCorpus (model/corpus_test.go) runs the
+# engine on them. Generation is incremental: unchanged models are kept.
+CORPUS_DEPS = @missing=""; \
+	for p in $(CORPUS_PKGS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; done; \
+	command -v node >/dev/null || missing="$$missing nodejs"; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi; \
+	[ -d testdata/corpus/node_modules/onnxruntime-node ] || (cd testdata/corpus && npm ci --ignore-scripts --no-audit --no-fund)
+corpus:
+	$(CORPUS_DEPS)
+	$(CORPUS_PY) testdata/corpus/make_corpus.py --set small
+
+corpus-full:
+	$(CORPUS_DEPS)
+	$(CORPUS_PY) testdata/corpus/make_corpus.py --set full
+
+test-corpus: corpus corpus-full
+	GLIMPSE_CORPUS_REQUIRED=1 GLIMPSE_CORPUS_SETS=small,full $(GO) test -count=1 -timeout 90m -run TestCorpus -v ./model/...
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./model/onnx/
