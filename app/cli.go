@@ -61,6 +61,8 @@ func runCLI(args []string, stdout, stderr io.Writer) (code int) {
 		err = tagPhotos(args[1:], stdout, stderr)
 	case "eval":
 		err = evaluate(args[1:], stdout, stderr)
+	case "check":
+		err = checkModel(args[1:], stdout, stderr)
 	case "serve", "static":
 		cmd, ok := nativeCommands[args[0]]
 		if !ok {
@@ -93,7 +95,8 @@ func runCLI(args []string, stdout, stderr io.Writer) (code int) {
 
 func usage(w io.Writer) {
 	fmt.Fprint(w, `usage:
-  glimpse classify [-model FILE.onnx] [-labels FILE.txt] [-card FILE.json] [-top K] [-json] PHOTO...
+  glimpse classify [-model FILE.onnx] [-labels FILE.txt] [-card FILE.json] [-verify] [-top K] [-json] PHOTO...
+  glimpse check [-json] [-input-shape NAME=1,3,224,224] [-runs N] [-seed S] FILE.onnx
   glimpse infer -model FILE.onnx -input IN.bin -output OUT.bin [-runs N] [-profile]
   glimpse tag [-model …] [-labels …] [-card …] [-json|-csv] [-threshold P] [-top K] [-map FILE.json] [-prev FILE] DIR|PHOTO...
   glimpse eval [-model …] [-labels …] [-card …] [-json] [-map FILE.json] DIR
@@ -101,6 +104,13 @@ func usage(w io.Writer) {
   glimpse static [-out static]           write the deployable static site
 
 classify prints the top-K labels of each photo (JPEG, PNG, GIF, BMP, WebP, TIFF).
+check says whether a model runs here and how well: its inputs, outputs, opset
+and weights, every op type with where it runs (CPU backend, WebGPU kernel or
+CPU fallback), what compiling folded and fused, a self-check of the optimised
+program against the plain reference on a seeded input, and the time per run.
+It exits with status 1 when the model cannot run.
+-verify (classify, tag, eval) runs that self-check first and falls back to the
+unoptimised program, saying so, if the optimised one disagrees.
 infer runs the model on raw little-endian float32 (first input, first output).
 tag prints each photo's tags (folders are searched recursively); -map turns
 labels into your own words ({"tabby": "cat"}); -prev skips photos already in an
@@ -130,19 +140,41 @@ func parse(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
-// modelFlags are the -model, -labels and -card flags that classify, tag and
-// eval share.
-type modelFlags struct{ model, labels, card *string }
+// modelFlags are the -model, -labels, -card and -verify flags that
+// classify, tag and eval share.
+type modelFlags struct {
+	model, labels, card *string
+	verify              *bool
+}
 
 func addModelFlags(fs *flag.FlagSet) modelFlags {
 	return modelFlags{
 		model:  fs.String("model", "", "ONNX model (default: the shipped MobileNetV2)"),
 		labels: fs.String("labels", "", "labels file, one per line"),
 		card:   fs.String("card", "", "model card JSON"),
+		verify: fs.Bool("verify", false, "check the optimised program against the reference first; use the unoptimised one if they differ"),
 	}
 }
 
 func (m modelFlags) files() (model.Files, error) { return readModelFiles(*m.model, *m.labels, *m.card) }
+
+// load reads and loads the model; with -verify, a fallback to the
+// unoptimised program is reported on stderr.
+func (m modelFlags) load(stderr io.Writer) (*model.Classifier, error) {
+	f, err := m.files()
+	if err != nil {
+		return nil, err
+	}
+	f.Verify = *m.verify
+	c, err := model.Load(f)
+	if err != nil {
+		return nil, err
+	}
+	if n := c.Notice(); n != "" {
+		fmt.Fprintf(stderr, "glimpse: %s: %s\n", c.Name, n)
+	}
+	return c, nil
+}
 
 // readModelFiles gathers the model, its labels and its card. Labels and a
 // card beside the model (labels.txt, NAME.card.json or card.json) are used
@@ -234,11 +266,7 @@ func classify(args []string, stdout, stderr io.Writer) error {
 	if *top < 1 {
 		return usageError{"classify: -top must be at least 1"}
 	}
-	files, err := mf.files()
-	if err != nil {
-		return err
-	}
-	c, err := model.Load(files)
+	c, err := mf.load(stderr)
 	if err != nil {
 		return err
 	}
@@ -339,7 +367,7 @@ func infer(args []string, stdout io.Writer) error {
 	for r := 0; r < *runs; r++ {
 		t0 := time.Now()
 		if err := p.Execute(); err != nil {
-			return err
+			return fmt.Errorf("%s: %v", name, err)
 		}
 		times = append(times, float64(time.Since(t0).Microseconds())/1000)
 	}

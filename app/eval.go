@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/glimpse/glimpse/model"
 	"github.com/glimpse/glimpse/model/eval"
 	"github.com/glimpse/glimpse/model/vision"
 )
@@ -37,11 +36,7 @@ func evaluate(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	files, err := mf.files()
-	if err != nil {
-		return err
-	}
-	c, err := model.Load(files)
+	c, err := mf.load(stderr)
 	if err != nil {
 		return err
 	}

@@ -6,7 +6,6 @@ import (
 	"os"
 	"strings"
 
-	"github.com/glimpse/glimpse/model"
 	"github.com/glimpse/glimpse/model/tag"
 )
 
@@ -54,11 +53,7 @@ func tagPhotos(args []string, stdout, stderr io.Writer) error {
 		}
 		prev = tag.ByHash(recs)
 	}
-	files, err := mf.files()
-	if err != nil {
-		return err
-	}
-	c, err := model.Load(files)
+	c, err := mf.load(stderr)
 	if err != nil {
 		return err
 	}

@@ -37,6 +37,7 @@ type modelInfo struct {
 	Adapter, BackendPref         string
 	GPUReason                    string
 	CPUOps                       []string
+	Fallback                     string // why the unoptimised program runs
 }
 
 type camDevice struct{ ID, Label string }
@@ -71,6 +72,9 @@ type page struct {
 	liveFps    float64
 	liveFrames int
 	lastFrame  float64
+
+	chk     checkState  // the model check (ui_check.go)
+	pageCtx app.Context // the page's own context (OnMount), which outlives any element
 
 	listeners []func()
 	tab       string // classify | tag | eval, mirrored in the URL's #fragment
@@ -134,6 +138,7 @@ func (p *page) listen(ctx app.Context, target app.Value, event string, fn func(c
 }
 
 func (p *page) OnMount(ctx app.Context) {
+	p.pageCtx = ctx
 	switch h := app.Window().Get("location").Get("hash").String(); h {
 	case "#tag", "#eval":
 		p.tab = h[1:]
@@ -156,6 +161,12 @@ func (p *page) OnMount(ctx app.Context) {
 			p.refreshInfo()
 		}
 	})
+	p.listen(ctx, win, "glimpse:check", func(ctx app.Context, e app.Value) {
+		// A check of the page's model, by the panel or by anyone else.
+		p.chk = checkState{}
+		p.chk.report, p.chk.err = parseReport(e.Get("detail"))
+		p.refreshInfo()
+	})
 	p.listen(ctx, win, "glimpse:first-result", func(ctx app.Context, e app.Value) {
 		p.firstMs = e.Get("detail").Get("ms").Float()
 	})
@@ -177,6 +188,9 @@ func (p *page) OnMount(ctx app.Context) {
 		p.ready = true
 		p.refreshInfo()
 		p.drain(ctx)
+		if !p.info.IsDefault {
+			p.wantCheck(ctx) // a user's model saved earlier: check it once the page is idle
+		}
 	}, func(ctx app.Context, msg string) {
 		p.bootErr = msg
 	})
@@ -205,6 +219,7 @@ func (p *page) refreshInfo() {
 		OpsRun: num(i, "opsRun"), FileBytes: num(i, "fileBytes"), Labels: num(i, "labels"),
 		IsDefault: i.Get("isDefault").Truthy(), LoadMs: i.Get("loadMs").Float(),
 		Adapter: str(i, "adapter"), BackendPref: str(i, "backendPref"), GPUReason: str(i, "gpuReason"),
+		Fallback: str(i, "fallback"),
 	}
 	if ops := i.Get("cpuOps"); ops.Truthy() {
 		for k := 0; k < ops.Length(); k++ {
@@ -260,6 +275,7 @@ func (p *page) addFiles(ctx app.Context, files app.Value) {
 // drain classifies queued photos one at a time, so the page stays responsive.
 func (p *page) drain(ctx app.Context) {
 	if p.classBusy || !p.ready || len(p.queue) == 0 {
+		p.maybeCheck(ctx)
 		return
 	}
 	q := p.queue[0]
@@ -340,6 +356,7 @@ func (p *page) startCamera(ctx app.Context, e app.Event) {
 func (p *page) stopCamera(ctx app.Context, e app.Event) {
 	glimpse().Get("_camera").Call("stop", app.Window().GetElementByID("camera-video"))
 	p.camOn = false
+	p.maybeCheck(ctx)
 }
 
 // camTick classifies one frame, then schedules the next; it stops while the
@@ -420,18 +437,26 @@ func (p *page) loadOwnModel(ctx app.Context, e app.Event) {
 		opts["card"] = c.Index(0)
 	}
 	p.modelBusy, p.modelErr, p.modelMsg = true, "", "Loading "+file.Get("name").String()+"…"
+	p.chk = checkState{}
 	await(ctx, glimpse().Call("loadModel", file, opts), func(ctx app.Context, v app.Value) {
 		p.modelBusy = false
 		p.refreshInfo()
 		p.modelMsg = "Now using " + p.info.Name + ". It is saved in this browser and works offline."
+		p.wantCheck(ctx)
 	}, func(ctx app.Context, msg string) {
 		p.modelBusy, p.modelMsg = false, ""
 		p.modelErr = "Could not use this model: " + msg + ". The previous model (" + p.info.Name + ") is still active."
+		card := app.Undefined()
+		if c := doc.GetElementByID("card-file").Get("files"); c.Truthy() && c.Length() > 0 {
+			card = c.Index(0)
+		}
+		p.checkFile(ctx, file, card)
 	})
 }
 
 func (p *page) resetModel(ctx app.Context, e app.Event) {
 	p.modelBusy, p.modelErr, p.modelMsg = true, "", "Restoring the default model…"
+	p.chk = checkState{}
 	await(ctx, glimpse().Call("resetModel"), func(ctx app.Context, v app.Value) {
 		p.modelBusy = false
 		p.refreshInfo()

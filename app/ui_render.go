@@ -22,15 +22,20 @@ func (p *page) Render() app.UI {
 				return app.Span().Class("badge").ID("backend-badge").Title("The engine that runs the model").Text("Backend: " + p.info.Backend)
 			}),
 		),
-		app.If(p.update, func() app.UI {
-			return app.Div().Class("banner").ID("update-banner").Aria("live", "polite").Body(
-				app.Span().Text("A new version of Glimpse is ready."),
-				app.Button().Text("Reload").OnClick(p.reload),
-			)
-		}),
-		app.If(p.notice != "", func() app.UI {
-			return app.Div().Class("banner warn").ID("notice").Text(p.notice)
-		}),
+		// The banners sit in a container that is always there: a banner
+		// that comes or goes must not shift its siblings, or go-app would
+		// re-create them (closing open <details>, clearing file inputs).
+		app.Div().Class("banners").Body(
+			app.If(p.update, func() app.UI {
+				return app.Div().Class("banner").ID("update-banner").Aria("live", "polite").Body(
+					app.Span().Text("A new version of Glimpse is ready."),
+					app.Button().Text("Reload").OnClick(p.reload),
+				)
+			}),
+			app.If(p.notice != "", func() app.UI {
+				return app.Div().Class("banner warn").ID("notice").Text(p.notice)
+			}),
+		),
 		app.Nav().Class("tabs").Aria("label", "Views").Body(
 			p.tabButton("classify", "Classify"),
 			p.tabButton("tag", "Tag photos"),
@@ -260,6 +265,7 @@ func (p *page) renderModel() app.UI {
 	return app.Section().Class("panel model").ID("model-panel").Body(
 		app.H2().Text("Model"),
 		app.Dl().ID("model-facts").DataSet("name", i.Name).Body(facts...),
+		p.renderCheck(),
 		app.Div().Class("field").Body(
 			app.Label().For("backend-select").Text("Backend"),
 			app.Select().ID("backend-select").Disabled(!p.ready || p.modelBusy).OnChange(p.onBackend).Body(

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/glimpse/glimpse/model/card"
+	"github.com/glimpse/glimpse/model/check"
 	"github.com/glimpse/glimpse/model/cpu"
 	"github.com/glimpse/glimpse/model/graph"
 	"github.com/glimpse/glimpse/model/onnx"
@@ -26,16 +27,26 @@ type Classifier struct {
 	Program *cpu.Program // as it runs
 	// Params counts the float weights; Bytes is the ONNX file size.
 	Params, Bytes int
+	// Check is the report of the last Verify (nil before).
+	Check *check.Report
+	// Fallback says why Program is the unoptimised program; empty while
+	// the optimised one runs.
+	Fallback string
 
 	probs []float32
 }
 
-// Files holds what Load reads. Labels and Card are optional.
+// Files holds what Load reads (Labels and Card are optional), and whether
+// to verify the compiled program.
 type Files struct {
 	Name   string // shown in messages, e.g. the file name
 	Model  []byte
 	Labels []byte
 	Card   []byte
+	// Verify runs Classifier.Verify after compiling: the optimised program
+	// is checked against the reference, and replaced by the unoptimised
+	// one when they disagree. It costs about two runs and a compile.
+	Verify bool
 }
 
 // Load decodes, checks and compiles a model. Errors are single lines that
@@ -110,7 +121,67 @@ func Load(f Files) (*Classifier, error) {
 		}
 	}
 	cl.probs = make([]float32, classes)
+	if f.Verify {
+		if _, err := cl.Verify(check.Options{}); err != nil {
+			return nil, fmt.Errorf("%s: %v", name, err)
+		}
+	}
 	return cl, nil
+}
+
+// testExecute, when set by a test, runs the optimised program in Verify's
+// check in place of Program.Execute (to break it on purpose).
+var testExecute func(p *cpu.Program) error
+
+// Verify runs the model check (model/check) on the program the classifier
+// runs, for its input shape, and keeps the report in c.Check. When the
+// optimised program disagrees with the reference, or with itself from one
+// run to the next, the classifier switches to the unoptimised program (no
+// fusion, no buffer reuse) and c.Fallback says why. opts.Program and
+// opts.InputShapes are set here; a report whose verdict is CannotRun is
+// returned as an error (the running program failed), leaving c as it was.
+func (c *Classifier) Verify(opts check.Options) (*check.Report, error) {
+	if c.Check != nil {
+		return c.Check, nil
+	}
+	p := c.Program
+	opts.Program = p
+	opts.InputShapes = map[string][]int{}
+	for i, t := range p.Inputs {
+		opts.InputShapes[p.Names.Inputs[i]] = t.Shape
+	}
+	if opts.Execute == nil {
+		opts.Execute = testExecute
+	}
+	r, err := check.Run(c.Graph, opts)
+	if err != nil {
+		return nil, err
+	}
+	switch r.Verdict {
+	case check.CannotRun:
+		return r, errors.New(r.Reason)
+	case check.Mismatch, check.RunToRun:
+		if r.Unoptimised == nil {
+			return r, errors.New(r.Reason)
+		}
+		plain := r.Unoptimised
+		copy(plain.Inputs[0].F, p.Inputs[0].F)
+		c.Program = plain
+		c.Fallback = r.Reason
+	default:
+		r.Unoptimised = nil // not needed: let it go
+	}
+	c.Check = r
+	return r, nil
+}
+
+// Notice is the line the UI and the CLI show when the unoptimised program
+// runs, or "".
+func (c *Classifier) Notice() string {
+	if c.Fallback == "" {
+		return ""
+	}
+	return "using the unoptimised program because " + c.Fallback
 }
 
 func dims(v graph.ValueInfo) []string {
@@ -126,6 +197,45 @@ func dims(v graph.ValueInfo) []string {
 		}
 	}
 	return out
+}
+
+// InputShapes gives the first input, when it is an image whose height and
+// width are symbolic, the shape Load would compile it for: the card's size
+// (cardJSON, optional) or the derived default. It returns nil when there is
+// nothing to fix, or the card does not fit the model.
+func InputShapes(g *graph.Graph, cardJSON []byte) map[string][]int {
+	if len(g.Inputs) == 0 || len(g.Inputs[0].Dims) != 4 {
+		return nil
+	}
+	in := g.Inputs[0]
+	symbolic := false
+	for _, d := range in.Dims[1:] {
+		if d.Value <= 0 {
+			symbolic = true
+		}
+	}
+	if !symbolic {
+		return nil
+	}
+	c, err := DeriveCard(g)
+	if err != nil {
+		return nil
+	}
+	if len(cardJSON) > 0 {
+		if o, err := card.Parse(cardJSON); err == nil {
+			c = c.Apply(o)
+		}
+	}
+	shape := []int{1, 3, c.Input.Height, c.Input.Width}
+	if c.Input.Layout == card.LayoutNHWC {
+		shape = []int{1, c.Input.Height, c.Input.Width, 3}
+	}
+	for i, d := range in.Dims {
+		if d.Value > 0 && int(d.Value) != shape[i] {
+			return nil
+		}
+	}
+	return map[string][]int{in.Name: shape}
 }
 
 // DeriveCard reads what the model itself says about its input and output.

@@ -348,6 +348,22 @@
       out.firstResultMs = firstResultMs;
       return out;
     },
+    // check([model, {card}]) → the model check's report: ops and where they
+    // run, folding and fusion, a self-check of the optimised program against
+    // the reference, time per run, and a verdict. Without a model it checks
+    // the page's model (which falls back to the unoptimised program if they
+    // disagree; report.notice says so); with a Blob, URL or bytes it checks
+    // that file alone. It costs about two runs of the model, in small steps.
+    async check(model, opts) {
+      if (model === undefined || model === null) {
+        await ready;
+        return engine().check();
+      }
+      await ready.catch(() => {});
+      const bytes = await toBytes(model);
+      if (!bytes || !bytes.length) throw new Error('The model file is empty');
+      return engine().check(bytes, await toText((opts || {}).card));
+    },
     // infer(Float32Array) runs the model on an already preprocessed input
     // and returns {ms, output}: for benchmarks and conformance checks.
     async infer(input) {

@@ -131,7 +131,7 @@ test('window.glimpse.classify gives the same top-1 for a Blob, an image, a canva
 });
 
 test('a zoo model loads from the model panel; a bad model shows a plain error and the previous one keeps working', async () => {
-  await page.click('#model-panel summary');
+  await page.click('#model-panel summary:has-text("Use your own model")');
   await page.setInputFiles('#model-file', path.join(shared, 'zoo/squeezenet1_1/model.onnx'));
   await page.click('#model-load');
   await page.waitForSelector('#model-status:has-text("Now using")', { timeout: 120000 });
@@ -163,7 +163,7 @@ test('a zoo model loads from the model panel; a bad model shows a plain error an
   await waitReady(page);
   info = await page.evaluate(() => glimpse.info());
   assert.equal(info.params, 1235496, 'the user model must survive a reload');
-  await page.click('#model-panel summary');
+  await page.click('#model-panel summary:has-text("Use your own model")');
   await page.click('#model-reset');
   await page.waitForSelector('#model-status:has-text("Back to the default model")', { timeout: 120000 });
   info = await page.evaluate(() => glimpse.info());

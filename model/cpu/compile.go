@@ -496,15 +496,20 @@ func Interpret(g *graph.Graph, inputs map[string]*graph.Tensor) (map[string]*gra
 // Execute runs the program on the data already in p.Inputs; results are in
 // p.Outputs until the next run. It allocates nothing.
 func (p *Program) Execute() (err error) {
+	i := -1
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("run: internal error: %v", r)
+			where := "run"
+			if i >= 0 && i < len(p.steps) {
+				where = p.steps[i].node.Label()
+			}
+			err = fmt.Errorf("%s: internal error: %v", where, r)
 		}
 	}()
 	if p.prof != nil {
 		return p.executeProfiled()
 	}
-	for i := range p.steps {
+	for i = range p.steps {
 		s := &p.steps[i]
 		if err := s.run(s.in, s.out, p.scratch); err != nil {
 			return fmt.Errorf("%s: %v", s.node.Label(), err)

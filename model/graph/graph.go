@@ -42,7 +42,9 @@ type Graph struct {
 	Producer  string
 	IRVersion int64
 	// Opset is the default-domain ("ai.onnx") opset version the model was exported for.
-	Opset   int64
+	Opset int64
+	// Opsets lists every imported operator set by domain ("" is ai.onnx).
+	Opsets  map[string]int64
 	Inputs  []ValueInfo // real inputs only: initializers are not listed here
 	Outputs []ValueInfo
 	Nodes   []*Node

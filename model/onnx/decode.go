@@ -11,6 +11,7 @@ package onnx
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"sort"
 
 	onnxgo "github.com/owulveryck/onnx-go"
@@ -88,6 +89,7 @@ func (d *decoder) graph(data []byte, depth int, where string) (*graph.Graph, err
 		Producer:     d.scan.producer,
 		IRVersion:    d.scan.irVersion,
 		Opset:        d.opset,
+		Opsets:       maps.Clone(d.scan.opsets),
 		Initializers: map[string]*tensor.Dense{},
 		ElemTypes:    map[string]int64{},
 	}

@@ -9,6 +9,7 @@ package bridge
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -18,7 +19,11 @@ import (
 
 	"github.com/glimpse/glimpse/model"
 	"github.com/glimpse/glimpse/model/card"
+	"github.com/glimpse/glimpse/model/check"
+	"github.com/glimpse/glimpse/model/cpu"
+	"github.com/glimpse/glimpse/model/onnx"
 	"github.com/glimpse/glimpse/model/vision"
+	"github.com/glimpse/glimpse/wasm/webgpu"
 )
 
 // Where the build puts the default model (see the Makefile's models target).
@@ -31,6 +36,7 @@ const (
 
 type state struct {
 	cl        *model.Classifier
+	mismatch  bool                         // injectMismatch: break the optimised program in the next check
 	slots     map[string]*model.Classifier // extra models, e.g. one per embedded widget
 	isDefault bool
 	loadMs    float64
@@ -44,7 +50,9 @@ var st state
 func api() js.Value { return js.Global().Get("glimpse") }
 
 func emit(name string, detail any) {
-	api().Call("_emit", name, js.ValueOf(detail))
+	if a := api(); a.Type() == js.TypeObject && a.Get("_emit").Type() == js.TypeFunction {
+		a.Call("_emit", name, js.ValueOf(detail))
+	}
 }
 
 // Start registers window.glimpse._go and begins loading a model.
@@ -64,15 +72,17 @@ func Start() {
 func register() js.Value {
 	obj := js.Global().Get("Object").New()
 	for name, fn := range map[string]func(js.Value, []js.Value) any{
-		"classifyRGBA": classifyRGBA,
-		"loadModel":    loadModel,
-		"loadDefault":  loadDefaultPromise,
-		"info":         func(js.Value, []js.Value) any { return js.ValueOf(info()) },
-		"maxSide":      maxSide,
-		"infer":        infer,
-		"labels":       labels,
-		"setBackend":   setBackend,
-		"injectFault":  injectFault,
+		"classifyRGBA":   classifyRGBA,
+		"loadModel":      loadModel,
+		"loadDefault":    loadDefaultPromise,
+		"info":           func(js.Value, []js.Value) any { return js.ValueOf(info()) },
+		"maxSide":        maxSide,
+		"infer":          infer,
+		"labels":         labels,
+		"setBackend":     setBackend,
+		"injectFault":    injectFault,
+		"check":          checkModel,
+		"injectMismatch": injectMismatch,
 	} {
 		f := js.FuncOf(fn)
 		st.funcs = append(st.funcs, f)
@@ -343,6 +353,92 @@ func info() map[string]any {
 	return m
 }
 
+// check([modelBytes, cardText]) → Promise of the model check's report (see
+// model/check), as a plain object. Without arguments it checks the page's
+// model (Classifier.Verify: on a mismatch the page's model switches to the
+// unoptimised program, and the report's "notice" says so); with bytes it
+// checks that file alone (say, one that failed to load) and keeps nothing.
+// The work yields to the page between runs.
+func checkModel(this js.Value, args []js.Value) any {
+	yield := func() { time.Sleep(time.Millisecond) }
+	if len(args) > 0 && !args[0].IsUndefined() && !args[0].IsNull() {
+		data := bytesOf(args[0])
+		var cardJSON []byte
+		if len(args) > 1 && args[1].Type() == js.TypeString {
+			cardJSON = []byte(args[1].String())
+		}
+		return promise(func() (any, error) {
+			g, err := onnx.Decode(data)
+			if err != nil {
+				return nil, err
+			}
+			r, err := check.Run(g, check.Options{InputShapes: model.InputShapes(g, cardJSON), Yield: yield, Runs: 3, Place: webgpu.Place})
+			if err != nil {
+				return nil, err
+			}
+			return reportJS(r, "")
+		})
+	}
+	cl := st.cl
+	if cl == nil {
+		return promise(func() (any, error) { return nil, errors.New("no model is loaded") })
+	}
+	opts := check.Options{Yield: yield, Runs: 3, Place: webgpu.Place}
+	if st.mismatch {
+		st.mismatch = false
+		opts.Execute = func(p *cpu.Program) error {
+			err := p.Execute()
+			p.Outputs[0].F[0]++
+			return err
+		}
+	}
+	return promise(func() (any, error) {
+		fellBack := cl.Fallback != ""
+		r, err := cl.Verify(opts)
+		if r == nil {
+			return nil, err
+		}
+		if cl.Fallback != "" && !fellBack {
+			// The GPU model was compiled from the optimised program: redo it.
+			if st.gpu.cl == cl {
+				st.gpu.drop("", false)
+				useGPU()
+			}
+			emit("notice", map[string]any{"message": cl.Name + ": " + cl.Notice() + "."})
+		}
+		v, err := reportJS(r, cl.Notice())
+		if cl == st.cl && err == nil {
+			emit("model", info())
+			emit("check", v)
+		}
+		return v, err
+	})
+}
+
+// injectMismatch makes the next check of the page's model see its
+// optimised program give a wrong output, to test the fallback to the
+// unoptimised program; a check already done is forgotten.
+func injectMismatch(this js.Value, args []js.Value) any {
+	if st.cl == nil {
+		return errObj(errors.New("no model is loaded"))
+	}
+	if st.cl.Fallback != "" {
+		return errObj(errors.New("the model already runs its unoptimised program"))
+	}
+	st.cl.Check, st.mismatch = nil, true
+	return js.ValueOf(map[string]any{"ok": true})
+}
+
+func reportJS(r *check.Report, notice string) (any, error) {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return nil, err
+	}
+	v := js.Global().Get("JSON").Call("parse", string(b))
+	v.Set("notice", notice)
+	return v, nil
+}
+
 func infoOf(c *model.Classifier) map[string]any {
 	return map[string]any{
 		"ready":      true,
@@ -361,7 +457,16 @@ func infoOf(c *model.Classifier) map[string]any {
 		"classes":    c.Program.Outputs[0].Len(),
 		"labels":     len(c.Labels),
 		"license":    c.Card.License,
+		"fallback":   c.Notice(),
+		"checked":    verdict(c),
 	}
+}
+
+func verdict(c *model.Classifier) string {
+	if c.Check == nil {
+		return ""
+	}
+	return c.Check.Verdict
 }
 
 func errObj(err error) js.Value {

@@ -12,35 +12,6 @@ import (
 	"github.com/glimpse/glimpse/model/graph"
 )
 
-// call is one dispatch as an op's lowering describes it, before buffers exist.
-type call struct {
-	kernel, entry string
-	params        []uint32
-	binds         []bind // binding i+1 (binding 0 is the uniform Params)
-	groups        [3]int
-}
-
-// bind is one storage binding: a tensor of the plan (run-time or constant),
-// derived constant data (packed weights, index tables), the 16-byte dummy
-// buffer (absent optional inputs: both nil), or nothing (skip: a binding
-// the entry point does not use).
-type bind struct {
-	t    *graph.Tensor
-	data []byte
-	skip bool
-}
-
-var skip = bind{skip: true}
-
-// errUnsupported marks an op the GPU backend runs on the CPU instead.
-type errUnsupported string
-
-func (e errUnsupported) Error() string { return string(e) }
-
-func unsupported(format string, args ...any) error {
-	return errUnsupported(fmt.Sprintf(format, args...))
-}
-
 // fallback is one op run on the CPU, with the transfers around it.
 type fallback struct {
 	step    cpu.Step
@@ -57,10 +28,9 @@ type transfer struct {
 }
 
 type compiler struct {
-	d    *Device
-	p    *cpu.Program
-	m    *Model
-	root map[*graph.Tensor]*graph.Tensor // alias → the tensor that owns the data
+	lowering // p, root and the lowering of each op (place.go)
+	d        *Device
+	m        *Model
 
 	gpu    map[*graph.Tensor]*gbuf // run-time root → its buffer
 	free   []*gbuf
@@ -93,19 +63,11 @@ func (d *Device) Compile(p *cpu.Program) (m *Model, err error) {
 	if err := d.checkLimits(); err != nil {
 		return nil, err
 	}
-	if len(p.Inputs) == 0 || len(p.Outputs) == 0 {
-		return nil, errors.New("webgpu: the model has no inputs or no outputs")
-	}
-	for i, in := range p.Inputs {
-		if in.DType != graph.Float32 {
-			return nil, fmt.Errorf("webgpu: input %q is %s; the GPU backend takes float32 inputs", p.Names.Inputs[i], in.DType)
-		}
-	}
-	if out := p.Outputs[0]; out.DType != graph.Float32 {
-		return nil, fmt.Errorf("webgpu: output %q is %s, not float32", p.Names.Outputs[0], out.DType)
+	if err := checkProgram(p); err != nil {
+		return nil, err
 	}
 	m = &Model{d: d, prog: p, ctx: context.Background()}
-	c := &compiler{d: d, p: p, m: m, root: map[*graph.Tensor]*graph.Tensor{}, gpu: map[*graph.Tensor]*gbuf{},
+	c := &compiler{lowering: newLowering(p, d.limits.MaxComputeWorkgroupsPerDimension), d: d, m: m, gpu: map[*graph.Tensor]*gbuf{},
 		consts: map[*graph.Tensor]*gbuf{}, host: map[*graph.Tensor]*graph.Tensor{}}
 	// Validation errors while compiling (a kernel that does not compile, a
 	// limit exceeded) fail Compile and leave the device usable.
@@ -138,45 +100,24 @@ func (d *Device) checkLimits() error {
 	return nil
 }
 
-func (c *compiler) rootOf(t *graph.Tensor) *graph.Tensor {
-	for {
-		r, ok := c.root[t]
-		if !ok {
-			return t
-		}
-		t = r
-	}
-}
-
 func (c *compiler) build() error {
 	p, m := c.p, c.m
 	plan := p.Plan()
-	for _, s := range plan {
-		if s.Alias {
-			c.root[s.Out[0]] = c.rootOf(s.In[0])
-		}
-	}
 
 	// 1. Lower every op, or mark it for the CPU.
-	calls := make([][]call, len(plan))
+	calls, why, err := c.lowerPlan()
+	if err != nil {
+		return err
+	}
 	onGPU := make([]bool, len(plan))
 	for i, s := range plan {
-		if s.Alias {
-			continue
-		}
-		cs, err := c.lower(s)
-		var un errUnsupported
 		switch {
-		case err == nil:
-			calls[i], onGPU[i] = cs, true
-			c.ncalls += len(cs)
-		case errors.As(err, &un):
-			if s.Kernel == nil {
-				return fmt.Errorf("webgpu: %s: %v, and it has no CPU kernel", s.Node.Label(), err)
-			}
-			m.cpuOps = append(m.cpuOps, fmt.Sprintf("%s: %v", s.Node.Label(), err))
+		case s.Alias:
+		case why[i] != "":
+			m.cpuOps = append(m.cpuOps, fmt.Sprintf("%s: %s", s.Node.Label(), why[i]))
 		default:
-			return fmt.Errorf("webgpu: %s: %v", s.Node.Label(), err)
+			onGPU[i] = true
+			c.ncalls += len(calls[i])
 		}
 	}
 
@@ -447,92 +388,4 @@ func (c *compiler) fallback(s cpu.Step, onHost, needGPU map[*graph.Tensor]bool) 
 		}
 	}
 	return fb, nil
-}
-
-// ---- helpers for lowerings ----
-
-// params packs a kernel's Params struct: u32, i32 and f32 fields in order.
-type params []uint32
-
-func (p *params) u(v ...int) {
-	for _, x := range v {
-		*p = append(*p, uint32(x))
-	}
-}
-
-func (p *params) i(v int) { *p = append(*p, uint32(int32(v))) }
-
-func (p *params) f(v ...float32) {
-	for _, x := range v {
-		*p = append(*p, f32bits(x))
-	}
-}
-
-// arr8 packs up to 8 values as array<vec4<u32>, 2> (or vec4<i32>).
-func (p *params) arr8(v []int) {
-	var a [8]uint32
-	for i, x := range v {
-		a[i] = uint32(int32(x))
-	}
-	*p = append(*p, a[:]...)
-}
-
-func (p *params) pad16() {
-	for len(*p)%4 != 0 {
-		*p = append(*p, 0)
-	}
-}
-
-// groups1D spreads n workgroups over x, spilling into y past the limit.
-func (c *compiler) groups1D(n int) [3]int {
-	lim := c.d.limits.MaxComputeWorkgroupsPerDimension
-	n = max(n, 1)
-	if n <= lim {
-		return [3]int{n, 1, 1}
-	}
-	return [3]int{lim, ceilDiv(n, lim), 1}
-}
-
-func ceilDiv(a, b int) int { return (a + b - 1) / b }
-
-func rowMajor(shape []int) []int {
-	s := make([]int, len(shape))
-	acc := 1
-	for i := len(shape) - 1; i >= 0; i-- {
-		s[i] = acc
-		acc *= shape[i]
-	}
-	return s
-}
-
-// mergeDims drops size-1 axes and merges adjacent axes that every stride
-// list walks contiguously, so kernels loop over as few axes as possible.
-func mergeDims(dims []int, strides ...[]int) ([]int, [][]int) {
-	var od []int
-	os := make([][]int, len(strides))
-	for i, d := range dims {
-		if d == 1 {
-			continue
-		}
-		if n := len(od); n > 0 {
-			ok := true
-			for j, st := range strides {
-				if os[j][n-1] != st[i]*d {
-					ok = false
-				}
-			}
-			if ok {
-				od[n-1] *= d
-				for j, st := range strides {
-					os[j][n-1] = st[i]
-				}
-				continue
-			}
-		}
-		od = append(od, d)
-		for j, st := range strides {
-			os[j] = append(os[j], st[i])
-		}
-	}
-	return od, os
 }

@@ -1,5 +1,3 @@
-//go:build js && wasm
-
 package webgpu
 
 import (
@@ -13,7 +11,7 @@ import (
 // errUnsupported for ops that run on the CPU. The GPU holds float32 only:
 // any run-time int64 or bool input or output sends the op to the CPU
 // (constant int64 inputs such as Slice bounds are read here, on the host).
-func (c *compiler) lower(s cpu.Step) ([]call, error) {
+func (c *lowering) lower(s cpu.Step) ([]call, error) {
 	for _, t := range s.In {
 		if t != nil && !c.p.IsConst(t) && t.DType != graph.Float32 {
 			return nil, unsupported("run-time %s input", t.DType)
@@ -82,11 +80,11 @@ func (c *compiler) lower(s cpu.Step) ([]call, error) {
 func f32bits(v float32) uint32 { return math.Float32bits(v) }
 
 // constInts reads a constant int64 input, or reports that it is not constant.
-func (c *compiler) constInts(s cpu.Step, i int) ([]int64, bool) {
+func (c *lowering) constInts(s cpu.Step, i int) ([]int64, bool) {
 	if i >= len(s.In) || s.In[i] == nil || !c.p.IsConst(s.In[i]) {
 		return nil, false
 	}
 	return s.In[i].AsInts(), true
 }
 
-func (c *compiler) opset() int64 { return c.p.Graph.Opset }
+func (c *lowering) opset() int64 { return c.p.Graph.Opset }

@@ -21,6 +21,7 @@ import (
 	"math"
 	"math/rand"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -103,7 +104,30 @@ func compileBoth(t testing.TB, mb onnxtest.Model, opt cpu.Options) (*cpu.Program
 		t.Fatal(err)
 	}
 	t.Cleanup(m.Release)
+	checkPlace(t, p, m)
 	return p, m
+}
+
+// checkPlace checks that Place, which needs no device, made the decisions
+// Compile made: the same nodes on the CPU for the same reasons, and the
+// same number of dispatches.
+func checkPlace(t testing.TB, p *cpu.Program, m *Model) {
+	t.Helper()
+	places, err := Place(p)
+	if err != nil {
+		t.Fatalf("Place: %v", err)
+	}
+	var onCPU []string
+	n := 0
+	for _, pl := range places {
+		if pl.Where == "cpu" {
+			onCPU = append(onCPU, pl.Node.Label()+": "+pl.Why)
+		}
+		n += pl.Dispatches
+	}
+	if strings.Join(onCPU, "\n") != strings.Join(m.CPUOps(), "\n") || n != m.Dispatches() {
+		t.Errorf("Place: CPU ops %q and %d dispatches; Compile: %q and %d", onCPU, n, m.CPUOps(), m.Dispatches())
+	}
 }
 
 func randVec(r *rand.Rand, n int, lo, hi float32) []float32 {

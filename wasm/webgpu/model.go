@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"syscall/js"
-	"unsafe"
 
 	"github.com/glimpse/glimpse/model/cpu"
 )
@@ -213,19 +212,4 @@ func (m *Model) Release() {
 	}
 	m.buffers = nil
 	m.acts = nil
-}
-
-// f32bytes views a float32 slice as its bytes (wasm is little-endian, as WebGPU buffers are).
-func f32bytes(f []float32) []byte {
-	if len(f) == 0 {
-		return nil
-	}
-	return unsafe.Slice((*byte)(unsafe.Pointer(&f[0])), 4*len(f))
-}
-
-func u32bytes(u []uint32) []byte {
-	if len(u) == 0 {
-		return nil
-	}
-	return unsafe.Slice((*byte)(unsafe.Pointer(&u[0])), 4*len(u))
 }

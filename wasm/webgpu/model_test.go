@@ -58,6 +58,7 @@ func compileFile(t testing.TB, path string) (*cpu.Program, *Model) {
 		t.Fatal(err)
 	}
 	t.Cleanup(m.Release)
+	checkPlace(t, p, m)
 	t.Logf("GPU compile %v: %d dispatches, CPU ops %q", time.Since(t0).Round(time.Millisecond), m.Dispatches(), m.CPUOps())
 	if len(m.CPUOps()) != 0 {
 		t.Errorf("ops on the CPU: %q", m.CPUOps())

@@ -1,5 +1,3 @@
-//go:build js && wasm
-
 package webgpu
 
 import (
@@ -11,11 +9,14 @@ import (
 // (Cg = 1, window up to 7×7) and the implicit GEMM otherwise, with vec4
 // loads of X for 1×1/stride-1/unpadded convs whose H·W is a multiple of 4.
 // The weights are packed here, once, for the kernel that reads them.
-func (c *compiler) lowerConv(s cpu.Step) ([]call, error) {
+func (c *lowering) lowerConv(s cpu.Step) ([]call, error) {
 	n := s.Node
 	x, w := s.In[0], s.In[1]
 	if !c.p.IsConst(w) {
 		return nil, unsupported("weights computed at run time")
+	}
+	if r := len(x.Shape); r != 3 && r != 4 {
+		return nil, unsupported("%d-D convolution", r-2)
 	}
 	cp, act, err := cpu.ConvGeometry(n, x.Shape, w.Shape)
 	if err != nil {

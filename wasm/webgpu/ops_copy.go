@@ -1,5 +1,3 @@
-//go:build js && wasm
-
 package webgpu
 
 import (
@@ -11,7 +9,7 @@ import (
 
 // copyCall moves the elements of shape dims from src (base sbase, strides
 // sstr) to dst (base dbase, strides dstr): copy.wgsl.
-func (c *compiler) copyCall(src, dst *graph.Tensor, dims, sstr []int, sbase int, dstr []int, dbase int) ([]call, error) {
+func (c *lowering) copyCall(src, dst *graph.Tensor, dims, sstr []int, sbase int, dstr []int, dbase int) ([]call, error) {
 	total := graph.NumElems(dims)
 	if total == 0 {
 		return nil, nil
@@ -32,12 +30,12 @@ func (c *compiler) copyCall(src, dst *graph.Tensor, dims, sstr []int, sbase int,
 }
 
 // copyAll copies src to dst element for element (Cast to float, Sum of one input).
-func (c *compiler) copyAll(src, dst *graph.Tensor) []call {
+func (c *lowering) copyAll(src, dst *graph.Tensor) []call {
 	cs, _ := c.copyCall(src, dst, []int{src.Len()}, []int{1}, 0, []int{1}, 0)
 	return cs
 }
 
-func (c *compiler) lowerTranspose(s cpu.Step) ([]call, error) {
+func (c *lowering) lowerTranspose(s cpu.Step) ([]call, error) {
 	x, y := s.In[0], s.Out[0]
 	rank := len(x.Shape)
 	perm := s.Node.Ints("perm")
@@ -56,7 +54,7 @@ func (c *compiler) lowerTranspose(s cpu.Step) ([]call, error) {
 
 // lowerSlice recomputes the CPU's start and step per axis (the output shape
 // is already known).
-func (c *compiler) lowerSlice(s cpu.Step) ([]call, error) {
+func (c *lowering) lowerSlice(s cpu.Step) ([]call, error) {
 	n := s.Node
 	x, y := s.In[0], s.Out[0]
 	rank := len(x.Shape)
@@ -120,7 +118,7 @@ func axisOf(n *graph.Node, rank int) int {
 }
 
 // lowerConcat copies each input into its part of the output.
-func (c *compiler) lowerConcat(s cpu.Step) ([]call, error) {
+func (c *lowering) lowerConcat(s cpu.Step) ([]call, error) {
 	y := s.Out[0]
 	axis := axisOf(s.Node, len(y.Shape))
 	ost := rowMajor(y.Shape)
@@ -137,7 +135,7 @@ func (c *compiler) lowerConcat(s cpu.Step) ([]call, error) {
 	return calls, nil
 }
 
-func (c *compiler) lowerSplit(s cpu.Step) ([]call, error) {
+func (c *lowering) lowerSplit(s cpu.Step) ([]call, error) {
 	x := s.In[0]
 	axis := axisOf(s.Node, len(x.Shape))
 	st := rowMajor(x.Shape)
@@ -162,7 +160,7 @@ func (c *compiler) lowerSplit(s cpu.Step) ([]call, error) {
 
 // lowerGather: a scalar index is a strided copy (the ViT's q/k/v split and
 // class token); other constant indices go through an index table.
-func (c *compiler) lowerGather(s cpu.Step) ([]call, error) {
+func (c *lowering) lowerGather(s cpu.Step) ([]call, error) {
 	x, y := s.In[0], s.Out[0]
 	ids, ok := c.constInts(s, 1)
 	if !ok {
@@ -196,14 +194,14 @@ func (c *compiler) lowerGather(s cpu.Step) ([]call, error) {
 		binds: []bind{{t: x}, {data: u32bytes(norm)}, {t: y}}, groups: c.groups1D(ceilDiv(total, 256))}}, nil
 }
 
-func (c *compiler) lowerExpand(s cpu.Step) ([]call, error) {
+func (c *lowering) lowerExpand(s cpu.Step) ([]call, error) {
 	x, y := s.In[0], s.Out[0]
 	return c.copyCall(x, y, y.Shape, bcastStrides(x.Shape, y.Shape), 0, rowMajor(y.Shape), 0)
 }
 
 // lowerTile walks the output as [repeat, x] pairs per axis: the source
 // stride is 0 along each repeat axis.
-func (c *compiler) lowerTile(s cpu.Step) ([]call, error) {
+func (c *lowering) lowerTile(s cpu.Step) ([]call, error) {
 	x, y := s.In[0], s.Out[0]
 	rank := len(x.Shape)
 	if 2*rank > 8 {
@@ -223,7 +221,7 @@ func (c *compiler) lowerTile(s cpu.Step) ([]call, error) {
 }
 
 // lowerDepthToSpace is the CPU's 6-D transposed view as one strided copy.
-func (c *compiler) lowerDepthToSpace(s cpu.Step) ([]call, error) {
+func (c *lowering) lowerDepthToSpace(s cpu.Step) ([]call, error) {
 	n := s.Node
 	x, y := s.In[0], s.Out[0]
 	if len(x.Shape) != 4 {

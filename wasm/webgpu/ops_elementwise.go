@@ -1,5 +1,3 @@
-//go:build js && wasm
-
 package webgpu
 
 import (
@@ -25,7 +23,7 @@ var binaryOps = map[string]int{
 	"PRelu": 7, "Mod": 8, "Mean": 10,
 }
 
-func (c *compiler) lowerUnary(s cpu.Step) ([]call, error) {
+func (c *lowering) lowerUnary(s cpu.Step) ([]call, error) {
 	n := s.Node
 	op := unaryOps[n.Op]
 	var alpha, beta float32
@@ -92,7 +90,7 @@ func bcastStrides(in, out []int) []int {
 	return st
 }
 
-func (c *compiler) lowerBinary(s cpu.Step) ([]call, error) {
+func (c *lowering) lowerBinary(s cpu.Step) ([]call, error) {
 	n := s.Node
 	if c.opset() < 7 {
 		return nil, unsupported("legacy (opset < 7) broadcasting")

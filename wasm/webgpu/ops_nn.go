@@ -1,5 +1,3 @@
-//go:build js && wasm
-
 package webgpu
 
 import (
@@ -13,9 +11,19 @@ import (
 // stand-in weight of the kernel's size gives pads, strides, dilations and
 // auto_pad); the output size, which ceil_mode decides, is the one the CPU
 // computed.
-func (c *compiler) lowerPool(s cpu.Step) ([]call, error) {
+func (c *lowering) lowerPool(s cpu.Step) ([]call, error) {
 	n := s.Node
 	x, y := s.In[0], s.Out[0]
+	if r := len(x.Shape); r != 3 && r != 4 {
+		return nil, unsupported("%d-D pooling", r-2)
+	}
+	if n.Op == "AveragePool" {
+		for _, d := range n.Ints("dilations") {
+			if d != 1 {
+				return nil, unsupported("dilated average pooling")
+			}
+		}
+	}
 	ks := n.Ints("kernel_shape")
 	if len(ks) != len(x.Shape)-2 {
 		return nil, fmt.Errorf("kernel_shape %v for input %v", ks, x.Shape)
@@ -56,7 +64,7 @@ var reduceOps = map[string]int{
 	"ReduceL1": 5, "ReduceL2": 6, "ReduceSumSquare": 7, "ReduceLogSumExp": 8, "ReduceLogSum": 9,
 }
 
-func (c *compiler) lowerGlobalPool(s cpu.Step) ([]call, error) {
+func (c *lowering) lowerGlobalPool(s cpu.Step) ([]call, error) {
 	x := s.In[0]
 	red := make([]bool, len(x.Shape))
 	for i := 2; i < len(red); i++ {
@@ -69,7 +77,7 @@ func (c *compiler) lowerGlobalPool(s cpu.Step) ([]call, error) {
 	return c.reduceCall(x, s.Out[0], red, op)
 }
 
-func (c *compiler) lowerReduce(s cpu.Step) ([]call, error) {
+func (c *lowering) lowerReduce(s cpu.Step) ([]call, error) {
 	n := s.Node
 	x := s.In[0]
 	minOpset := int64(18)
@@ -107,7 +115,7 @@ func (c *compiler) lowerReduce(s cpu.Step) ([]call, error) {
 // reduceCall reduces x over the axes marked in red: the kept axes number
 // the outputs, the reduced ones the elements of each; adjacent axes of one
 // kind merge.
-func (c *compiler) reduceCall(x, y *graph.Tensor, red []bool, op int) ([]call, error) {
+func (c *lowering) reduceCall(x, y *graph.Tensor, red []bool, op int) ([]call, error) {
 	st := rowMajor(x.Shape)
 	type axis struct {
 		d, st int
@@ -153,7 +161,7 @@ func (c *compiler) reduceCall(x, y *graph.Tensor, red []bool, op int) ([]call, e
 		groups: c.groups1D(nout)}}, nil
 }
 
-func (c *compiler) lowerGemm(s cpu.Step) ([]call, error) {
+func (c *lowering) lowerGemm(s cpu.Step) ([]call, error) {
 	n := s.Node
 	a, b, y := s.In[0], s.In[1], s.Out[0]
 	ta, tb := int(n.Int("transA", 0)), int(n.Int("transB", 0))
@@ -192,7 +200,7 @@ func (c *compiler) lowerGemm(s cpu.Step) ([]call, error) {
 
 // lowerMatMul resolves numpy-style batch broadcasting into a table of
 // (A offset, B offset) per output batch.
-func (c *compiler) lowerMatMul(s cpu.Step) ([]call, error) {
+func (c *lowering) lowerMatMul(s cpu.Step) ([]call, error) {
 	a, b, y := s.In[0], s.In[1], s.Out[0]
 	as, bs := append([]int{}, a.Shape...), append([]int{}, b.Shape...)
 	if len(as) == 1 {
@@ -229,7 +237,7 @@ func (c *compiler) lowerMatMul(s cpu.Step) ([]call, error) {
 		}
 		offs = append(offs, uint32(ao*M*K), uint32(bo*K*N))
 	}
-	if nb > c.d.limits.MaxComputeWorkgroupsPerDimension {
+	if nb > c.maxGroups {
 		return nil, unsupported("%d batches", nb)
 	}
 	var p params
@@ -241,7 +249,7 @@ func (c *compiler) lowerMatMul(s cpu.Step) ([]call, error) {
 }
 
 // lowerSoftmax views the input as [outer, dim, inner] per the opset, as the CPU.
-func (c *compiler) lowerSoftmax(s cpu.Step) ([]call, error) {
+func (c *lowering) lowerSoftmax(s cpu.Step) ([]call, error) {
 	n := s.Node
 	x := s.In[0]
 	rank := len(x.Shape)
@@ -273,7 +281,7 @@ func (c *compiler) lowerSoftmax(s cpu.Step) ([]call, error) {
 		groups: c.groups1D(rows)}}, nil
 }
 
-func (c *compiler) lowerLayerNorm(s cpu.Step) ([]call, error) {
+func (c *lowering) lowerLayerNorm(s cpu.Step) ([]call, error) {
 	n := s.Node
 	x := s.In[0]
 	for _, o := range s.Out[1:] {
