@@ -97,7 +97,7 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `usage:
   glimpse classify [-model FILE.onnx] [-labels FILE.txt] [-card FILE.json] [-verify] [-top K] [-json] PHOTO...
   glimpse check [-json] [-input-shape NAME=1,3,224,224] [-runs N] [-seed S] FILE.onnx
-  glimpse infer -model FILE.onnx -input IN.bin -output OUT.bin [-runs N] [-profile]
+  glimpse infer -model FILE.onnx -input IN.bin -output OUT.bin [-runs N] [-profile] [-input-shape NAME=D1,D2,...]
   glimpse tag [-model …] [-labels …] [-card …] [-json|-csv] [-threshold P] [-top K] [-map FILE.json] [-prev FILE] DIR|PHOTO...
   glimpse eval [-model …] [-labels …] [-card …] [-json] [-map FILE.json] DIR
   glimpse serve [-addr 127.0.0.1:8000]   serve the web app (built app.wasm in web/)
@@ -321,6 +321,8 @@ func infer(args []string, stdout io.Writer) error {
 	outPath := fs.String("output", "", "where to write the first output as raw little-endian float32")
 	runs := fs.Int("runs", 1, "run this many times and report the median time")
 	profile := fs.Bool("profile", false, "print time per op type")
+	shapes := shapeFlags{}
+	fs.Var(shapes, "input-shape", "fix an input's shape: name=1,3,224,224 (repeatable; symbolic image sizes default to the card's)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -342,7 +344,21 @@ func infer(args []string, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("%s: %v", name, err)
 	}
-	p, err := cpu.Compile(g, cpu.Options{})
+	for in := range shapes {
+		if !hasInput(g.Inputs, in) {
+			return usageError{fmt.Sprintf("infer: %s has no input %q", name, in)}
+		}
+	}
+	var cardJSON []byte
+	if f, err := readModelFiles(*modelPath, "", ""); err == nil {
+		cardJSON = f.Card
+	}
+	for in, shape := range model.InputShapes(g, cardJSON) {
+		if _, given := shapes[in]; !given {
+			shapes[in] = shape
+		}
+	}
+	p, err := cpu.Compile(g, cpu.Options{InputShapes: shapes})
 	if err != nil {
 		return fmt.Errorf("%s: %v", name, err)
 	}
