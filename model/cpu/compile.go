@@ -109,9 +109,19 @@ func CheckSupported(g *graph.Graph) error {
 
 // Compile prepares g for execution. It does not modify g.
 func Compile(g *graph.Graph, opt Options) (p *Program, err error) {
+	var b *builder
+	var current *graph.Node // the node being prepared, for a panic's message
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("compile: internal error: %v", r)
+			n := current
+			if n == nil && b != nil {
+				n = b.current
+			}
+			where := "compile"
+			if n != nil {
+				where = "compile: " + n.Label()
+			}
+			p, err = nil, fmt.Errorf("%s: internal error: %v", where, r)
 		}
 	}()
 	if err := CheckSupported(g); err != nil {
@@ -141,7 +151,7 @@ func Compile(g *graph.Graph, opt Options) (p *Program, err error) {
 
 	// 1. Shape inference and constant folding, in the file's topological
 	// order; If nodes with a constant condition are inlined on the way.
-	b := &builder{c: c, vals: vals}
+	b = &builder{c: c, vals: vals}
 	if err := b.run(g.Nodes, nil); err != nil {
 		return nil, err
 	}
@@ -170,6 +180,7 @@ func Compile(g *graph.Graph, opt Options) (p *Program, err error) {
 	p = &Program{Graph: og, Folded: folded, Fused: fused}
 	preps := make([]*prepared, len(og.Nodes))
 	for i, n := range og.Nodes {
+		current = n
 		ins, err := lookup(n, vals)
 		if err != nil {
 			return nil, err

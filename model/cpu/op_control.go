@@ -32,11 +32,12 @@ const capturesAttr = "_glimpse_captures"
 
 // builder runs shape inference and constant folding over a node list.
 type builder struct {
-	c      *ctx
-	vals   map[string]*Value
-	kept   []*graph.Node
-	folded int
-	seq    int
+	c       *ctx
+	current *graph.Node // the node being prepared
+	vals    map[string]*Value
+	kept    []*graph.Node
+	folded  int
+	seq     int
 }
 
 // run processes nodes in order. scope renames the names they use (nil:
@@ -78,6 +79,7 @@ func (b *builder) run(nodes []*graph.Node, scope func(string) string) error {
 
 // node infers one node's outputs, folding it when all its inputs are known.
 func (b *builder) node(n *graph.Node) error {
+	b.current = n
 	ins, err := lookup(n, b.vals)
 	if err != nil {
 		return err
