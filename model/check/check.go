@@ -307,7 +307,19 @@ func Run(g *graph.Graph, opts Options) (r *Report, err error) {
 	// The reference, on the seeded input.
 	inputs := seeded(p, opts.Seed)
 	t0 := time.Now()
-	ref, err := cpu.Interpret(g, inputs)
+	// The reference folds the whole graph in one call: on a page's thread
+	// it yields every 30 ms or so, between nodes.
+	var afterNode func()
+	if opts.Yield != nil {
+		last := time.Now()
+		afterNode = func() {
+			if time.Since(last) > 30*time.Millisecond {
+				opts.Yield()
+				last = time.Now()
+			}
+		}
+	}
+	ref, err := cpu.Interpret(g, inputs, afterNode)
 	if err != nil {
 		return r.fail("reference: %v", err), nil
 	}

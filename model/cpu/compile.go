@@ -27,6 +27,10 @@ type Options struct {
 	// sharing the arena by lifetime: the plainest program, for checking
 	// the optimised one and for falling back when they disagree.
 	NoReuse bool
+	// AfterNode, if set, is called after each node is prepared (and, when
+	// its inputs are known, computed): a caller on a page's thread yields
+	// there, since interpreting a whole model takes a while.
+	AfterNode func()
 }
 
 // Program is a graph compiled for fixed shapes, ready to run repeatedly.
@@ -151,7 +155,7 @@ func Compile(g *graph.Graph, opt Options) (p *Program, err error) {
 
 	// 1. Shape inference and constant folding, in the file's topological
 	// order; If nodes with a constant condition are inlined on the way.
-	b = &builder{c: c, vals: vals}
+	b = &builder{c: c, vals: vals, after: opt.AfterNode}
 	if err := b.run(g.Nodes, nil); err != nil {
 		return nil, err
 	}
@@ -482,7 +486,8 @@ func (p *Program) plan(preps []*prepared, vals map[string]*Value, inputs []strin
 // constants, no BatchNorm folding or epilogue fusion is done, and every
 // node runs in file order into freshly allocated outputs. It is the
 // reference that optimised programs are checked against.
-func Interpret(g *graph.Graph, inputs map[string]*graph.Tensor) (map[string]*graph.Tensor, error) {
+// afterNode, if not nil, is called after every node (see Options.AfterNode).
+func Interpret(g *graph.Graph, inputs map[string]*graph.Tensor, afterNode func()) (map[string]*graph.Tensor, error) {
 	cg := *g
 	cg.Inputs = nil
 	cg.Initializers = maps.Clone(g.Initializers)
@@ -493,7 +498,7 @@ func Interpret(g *graph.Graph, inputs map[string]*graph.Tensor) (map[string]*gra
 		}
 		cg.Initializers[in.Name] = t.ToDense()
 	}
-	p, err := Compile(&cg, Options{NoFusion: true})
+	p, err := Compile(&cg, Options{NoFusion: true, AfterNode: afterNode})
 	if err != nil {
 		return nil, err
 	}

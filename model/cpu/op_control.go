@@ -34,6 +34,7 @@ const capturesAttr = "_glimpse_captures"
 type builder struct {
 	c       *ctx
 	current *graph.Node // the node being prepared
+	after   func()      // Options.AfterNode
 	vals    map[string]*Value
 	kept    []*graph.Node
 	folded  int
@@ -114,6 +115,9 @@ func (b *builder) node(n *graph.Node) error {
 		}
 		v := outs[i]
 		b.vals[name] = &v
+	}
+	if b.after != nil {
+		b.after()
 	}
 	if pr.known() {
 		b.folded++
