@@ -142,6 +142,8 @@ bench-smoke: static
 # time, cached after), or at full size (`corpus-full`, opset 13, several GB),
 # with onnxruntime-node's outputs; TestCorpus (model/corpus_test.go) runs the
 # engine on them. Generation is incremental: unchanged models are kept.
+# `corpus` also writes model/cpu/testdata/ortops' single-op models (GroupNorm
+# as torch exports it, GroupNormalization, Pad, GridSample, ...) for TestORTOps.
 CORPUS_DEPS = @missing=""; \
 	for p in $(CORPUS_PKGS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; done; \
 	command -v node >/dev/null || missing="$$missing nodejs"; \
@@ -154,6 +156,7 @@ CORPUS_DEPS = @missing=""; \
 corpus:
 	$(CORPUS_DEPS)
 	$(CORPUS_PY) testdata/corpus/make_corpus.py --set small
+	$(CORPUS_PY) model/cpu/testdata/ortops/make.py
 
 corpus-full:
 	$(CORPUS_DEPS)

@@ -635,6 +635,12 @@ func prepBatchNorm(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 	}), nil
 }
 
+// prepPad implements Pad: the pads attribute (opset 1 "paddings", 2) or
+// input (11), the constant_value input (11), the axes input (18) and the
+// modes constant, reflect, edge and wrap (19). Negative pads crop: as in
+// onnxruntime, an axis is first cropped by its negative pads and then
+// padded by its positive ones, the reflect/edge/wrap padding being taken
+// from the cropped data.
 func prepPad(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 	if err := need(n, in, 1); err != nil {
 		return nil, err
@@ -651,31 +657,32 @@ func prepPad(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 	if !ok {
 		return nil, fmt.Errorf("%s: missing pads", n.Label())
 	}
-	value := n.Float("value", 0)
-	if c.opset >= 11 && len(in) > 2 && in[2] != nil {
-		t, err := needConst(n, in, 2, "constant_value")
-		if err != nil {
-			return nil, err
-		}
-		value = t.AsFloats()[0]
+	mode := n.String("mode", "constant")
+	switch {
+	case mode == "constant" || mode == "reflect" || mode == "edge":
+	case mode == "wrap" && c.opset >= 19:
+	case mode == "wrap":
+		return nil, fmt.Errorf("%s: pad mode \"wrap\" needs opset 19, the model has opset %d", n.Label(), c.opset)
+	default:
+		return nil, fmt.Errorf("%s: unknown pad mode %q (constant, reflect, edge or wrap)", n.Label(), mode)
 	}
-	axes := make([]int, 0, rank)
+	if x.DType != graph.Float32 && x.DType != graph.Int64 && x.DType != graph.Bool {
+		return nil, fmt.Errorf("%s: %s input is not supported", n.Label(), x.DType)
+	}
+	var axes []int
 	if len(in) > 3 && in[3] != nil {
+		if c.opset < 18 {
+			return nil, fmt.Errorf("%s: the axes input needs opset 18, the model has opset %d", n.Label(), c.opset)
+		}
 		t, err := needConst(n, in, 3, "axes")
 		if err != nil {
 			return nil, err
 		}
-		for _, a := range t.AsInts() {
-			ax, err := normAxis(n, a, rank)
-			if err != nil {
-				return nil, err
-			}
-			axes = append(axes, ax)
+		if axes, err = uniqueAxes(n, t.AsInts(), true, rank); err != nil {
+			return nil, err
 		}
 	} else {
-		for i := 0; i < rank; i++ {
-			axes = append(axes, i)
-		}
+		axes, _ = uniqueAxes(n, nil, false, rank)
 	}
 	if len(pads) != 2*len(axes) {
 		return nil, fmt.Errorf("%s: %d pads for %d axes", n.Label(), len(pads), len(axes))
@@ -685,67 +692,67 @@ func prepPad(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 		before[ax], after[ax] = int(pads[i]), int(pads[i+len(axes)])
 	}
 	out := make([]int, rank)
-	for i := range out {
-		out[i] = x.Shape[i] + before[i] + after[i]
-		if out[i] < 0 {
-			return nil, fmt.Errorf("%s: pads %v leave a negative size", n.Label(), pads)
+	idx := make([]axisMap, rank)
+	for d := range out {
+		dim := x.Shape[d]
+		out[d] = dim + before[d] + after[d]
+		lo, hi := max(-before[d], 0), dim-max(-after[d], 0) // the part kept after cropping
+		if out[d] < 0 || hi < lo {
+			return nil, fmt.Errorf("%s: pads %v crop axis %d of size %d to a negative size", n.Label(), pads, d, dim)
 		}
-	}
-	mode := n.String("mode", "constant")
-	if mode != "constant" && mode != "reflect" && mode != "edge" && mode != "wrap" {
-		return nil, fmt.Errorf("%s: pad mode %q is not supported", n.Label(), mode)
-	}
-	if x.DType != graph.Float32 && x.DType != graph.Int64 {
-		return nil, fmt.Errorf("%s: %s input is not supported", n.Label(), x.DType)
-	}
-	ist, ost := strides(x.Shape), strides(out)
-	total := graph.NumElems(out)
-	return one(x.DType, out, func(in, o []*graph.Tensor, _ []float32) error {
-		for i := 0; i < total; i++ {
-			src := 0
-			inside := true
-			for d := 0; d < rank; d++ {
-				j := (i/ost[d])%out[d] - before[d]
-				dim := x.Shape[d]
-				if j < 0 || j >= dim {
-					switch mode {
-					case "constant":
-						inside = false
-					case "edge":
-						j = min(max(j, 0), dim-1)
-					case "wrap":
-						j = ((j % dim) + dim) % dim
-					case "reflect":
-						if dim == 1 {
-							j = 0
-						} else {
-							period := 2 * (dim - 1)
-							j = ((j % period) + period) % period
-							if j >= dim {
-								j = period - j
-							}
+		kept := hi - lo
+		pb := max(before[d], 0)
+		if kept == 0 && out[d] > 0 && mode != "constant" {
+			return nil, fmt.Errorf("%s: cannot pad an empty axis %d in %s mode", n.Label(), d, mode)
+		}
+		m := make(axisMap, out[d])
+		for k := range m {
+			j := k - pb
+			if j < 0 || j >= kept {
+				switch mode {
+				case "constant":
+					m[k] = -1
+					continue
+				case "edge":
+					j = min(max(j, 0), kept-1)
+				case "wrap":
+					j = ((j % kept) + kept) % kept
+				case "reflect":
+					if kept == 1 {
+						j = 0
+					} else {
+						period := 2 * (kept - 1)
+						j = ((j % period) + period) % period
+						if j >= kept {
+							j = period - j
 						}
 					}
 				}
-				if !inside {
-					break
-				}
-				src += j * ist[d]
 			}
-			if x.DType == graph.Float32 {
-				if inside {
-					o[0].F[i] = in[0].F[src]
-				} else {
-					o[0].F[i] = value
-				}
-			} else {
-				if inside {
-					o[0].I[i] = in[0].I[src]
-				} else {
-					o[0].I[i] = int64(value)
-				}
+			m[k] = lo + j
+		}
+		idx[d] = m
+	}
+	value := n.Float("value", 0)
+	hasValue := c.opset >= 11 && len(in) > 2 && in[2] != nil
+	if hasValue {
+		if in[2].DType != x.DType || graph.NumElems(in[2].Shape) != 1 {
+			return nil, fmt.Errorf("%s: constant_value is %v; it must be one %s value", n.Label(), in[2], x.DType)
+		}
+	}
+	fill := func(in []*graph.Tensor) (float32, int64, bool) {
+		if hasValue {
+			v := in[2]
+			switch v.DType {
+			case graph.Float32:
+				return v.F[0], 0, false
+			case graph.Int64:
+				return 0, v.I[0], false
+			case graph.Bool:
+				return 0, 0, v.B[0]
 			}
 		}
-		return nil
-	}), nil
+		return value, int64(value), value != 0
+	}
+	return one(x.DType, out, gatherKernel(x.DType, x.Shape, out, idx, fill)), nil
 }
