@@ -335,6 +335,10 @@ func runCorpusModel(t *testing.T, dir string) (worst, atol float64, firstErr str
 			}
 		}
 	}
+	// Runs allocate nothing: the plan fixed every buffer at compile time.
+	if allocs := testing.AllocsPerRun(1, func() { _ = p.Execute() }); allocs != 0 {
+		errs = append(errs, fmt.Sprintf("a run allocates %.0f times", allocs))
+	}
 	if len(errs) > 0 {
 		for _, e := range errs[1:] {
 			t.Log(e) // the first is returned, and reported, by the caller

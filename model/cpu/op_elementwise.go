@@ -380,8 +380,43 @@ func newBcast(out []int, ins ...[]int) *bcast {
 	return b
 }
 
+// bcastIter walks the innermost runs of a bcast without a callback, so
+// that kernels allocate nothing (a closure over a kernel's locals would):
+//
+//	for it := bc.start(); it.more(); it.next() { o, off := it.o, it.off[:] ... }
+type bcastIter struct {
+	b   *bcast
+	o   int // output offset of the run
+	off [4]int
+	cnt [16]int
+}
+
+func (b *bcast) start() bcastIter { return bcastIter{b: b} }
+
+func (it *bcastIter) more() bool { return it.o < it.b.total }
+
+func (it *bcastIter) next() {
+	b := it.b
+	k := len(b.istep)
+	it.o += b.inner
+	for d := len(b.outer) - 1; d >= 0; d-- {
+		it.cnt[d]++
+		for j := 0; j < k; j++ {
+			it.off[j] += b.ostride[j][d]
+		}
+		if it.cnt[d] < b.outer[d] {
+			break
+		}
+		for j := 0; j < k; j++ {
+			it.off[j] -= b.ostride[j][d] * it.cnt[d]
+		}
+		it.cnt[d] = 0
+	}
+}
+
 // each calls fn for every innermost run with the output offset and each
-// input's offset; runs have length b.inner and steps b.istep.
+// input's offset; runs have length b.inner and steps b.istep. Kernels use
+// start/more/next instead (no closure); each is for preparation.
 func (b *bcast) each(fn func(o int, off []int)) {
 	var cnt [16]int
 	var offs [4]int
@@ -466,21 +501,23 @@ func prepBinary(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 		}
 		return one(graph.Bool, out, func(in, out []*graph.Tensor, _ []float32) error {
 			x, y, z := in[0].B, in[1].B, out[0].B
-			bc.each(func(o int, off []int) {
+			for it := bc.start(); it.more(); it.next() {
+				o, off := it.o, it.off[:]
 				for i := 0; i < bc.inner; i++ {
 					z[o+i] = f(x[off[0]+i*bc.istep[0]], y[off[1]+i*bc.istep[1]])
 				}
-			})
+			}
 			return nil
 		}), nil
 	case a.DType == graph.Bool && b.DType == graph.Bool && n.Op == "Equal":
 		return one(graph.Bool, out, func(in, out []*graph.Tensor, _ []float32) error {
 			x, y, z := in[0].B, in[1].B, out[0].B
-			bc.each(func(o int, off []int) {
+			for it := bc.start(); it.more(); it.next() {
+				o, off := it.o, it.off[:]
 				for i := 0; i < bc.inner; i++ {
 					z[o+i] = x[off[0]+i*bc.istep[0]] == y[off[1]+i*bc.istep[1]]
 				}
-			})
+			}
 			return nil
 		}), nil
 	case a.DType == graph.Int64 && b.DType == graph.Int64:
@@ -488,11 +525,12 @@ func prepBinary(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 			f := cmpInt(n.Op)
 			return one(graph.Bool, out, func(in, out []*graph.Tensor, _ []float32) error {
 				x, y, z := in[0].I, in[1].I, out[0].B
-				bc.each(func(o int, off []int) {
+				for it := bc.start(); it.more(); it.next() {
+					o, off := it.o, it.off[:]
 					for i := 0; i < bc.inner; i++ {
 						z[o+i] = f(x[off[0]+i*bc.istep[0]], y[off[1]+i*bc.istep[1]])
 					}
-				})
+				}
 				return nil
 			}), nil
 		}
@@ -503,7 +541,8 @@ func prepBinary(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 		return one(graph.Int64, out, func(in, out []*graph.Tensor, _ []float32) error {
 			x, y, z := in[0].I, in[1].I, out[0].I
 			var ferr error
-			bc.each(func(o int, off []int) {
+			for it := bc.start(); it.more(); it.next() {
+				o, off := it.o, it.off[:]
 				for i := 0; i < bc.inner; i++ {
 					v, err := f(x[off[0]+i*bc.istep[0]], y[off[1]+i*bc.istep[1]])
 					if err != nil {
@@ -511,18 +550,19 @@ func prepBinary(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 					}
 					z[o+i] = v
 				}
-			})
+			}
 			return ferr
 		}), nil
 	case a.DType == graph.Int64 && b.DType == graph.Float32 && n.Op == "Pow":
 		// Pow's result has the base's type.
 		return one(graph.Int64, out, func(in, out []*graph.Tensor, _ []float32) error {
 			x, y, z := in[0].I, in[1].F, out[0].I
-			bc.each(func(o int, off []int) {
+			for it := bc.start(); it.more(); it.next() {
+				o, off := it.o, it.off[:]
 				for i := 0; i < bc.inner; i++ {
 					z[o+i] = int64(math.Pow(float64(x[off[0]+i*bc.istep[0]]), float64(y[off[1]+i*bc.istep[1]])))
 				}
-			})
+			}
 			return nil
 		}), nil
 	case a.DType == graph.Float32 && (b.DType == graph.Float32 || n.Op == "Pow" && b.DType == graph.Int64):
@@ -530,22 +570,24 @@ func prepBinary(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 			f := cmpFloat(n.Op)
 			return one(graph.Bool, out, func(in, out []*graph.Tensor, _ []float32) error {
 				x, y, z := in[0].F, in[1].F, out[0].B
-				bc.each(func(o int, off []int) {
+				for it := bc.start(); it.more(); it.next() {
+					o, off := it.o, it.off[:]
 					for i := 0; i < bc.inner; i++ {
 						z[o+i] = f(x[off[0]+i*bc.istep[0]], y[off[1]+i*bc.istep[1]])
 					}
-				})
+				}
 				return nil
 			}), nil
 		}
 		if b.DType == graph.Int64 {
 			return one(graph.Float32, out, func(in, out []*graph.Tensor, _ []float32) error {
 				x, y, z := in[0].F, in[1].I, out[0].F
-				bc.each(func(o int, off []int) {
+				for it := bc.start(); it.more(); it.next() {
+					o, off := it.o, it.off[:]
 					for i := 0; i < bc.inner; i++ {
 						z[o+i] = float32(math.Pow(float64(x[off[0]+i*bc.istep[0]]), float64(y[off[1]+i*bc.istep[1]])))
 					}
-				})
+				}
 				return nil
 			}), nil
 		}
@@ -555,9 +597,10 @@ func prepBinary(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 		}
 		return one(graph.Float32, out, func(in, out []*graph.Tensor, _ []float32) error {
 			x, y, z := in[0].F, in[1].F, out[0].F
-			bc.each(func(o int, off []int) {
+			for it := bc.start(); it.more(); it.next() {
+				o, off := it.o, it.off[:]
 				binRun(op, f, z[o:o+bc.inner], x[off[0]:], y[off[1]:], bc.istep[0], bc.istep[1])
-			})
+			}
 			return nil
 		}), nil
 	}
@@ -807,7 +850,8 @@ func prepVariadic(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 			z := out[0].I
 			for i, t := range in {
 				bc, x := bcs[i], t.I
-				bc.each(func(o int, off []int) {
+				for it := bc.start(); it.more(); it.next() {
+					o, off := it.o, it.off[:]
 					for k := 0; k < bc.inner; k++ {
 						v := x[off[1]+k*bc.istep[1]]
 						if i > 0 {
@@ -815,7 +859,7 @@ func prepVariadic(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 						}
 						z[o+k] = v
 					}
-				})
+				}
 			}
 			return nil
 		}), nil
@@ -825,7 +869,8 @@ func prepVariadic(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 		z := out[0].F
 		for i, t := range in {
 			bc, x := bcs[i], t.F
-			bc.each(func(o int, off []int) {
+			for it := bc.start(); it.more(); it.next() {
+				o, off := it.o, it.off[:]
 				for k := 0; k < bc.inner; k++ {
 					v := x[off[1]+k*bc.istep[1]]
 					if i > 0 {
@@ -833,7 +878,7 @@ func prepVariadic(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 					}
 					z[o+k] = v
 				}
-			})
+			}
 		}
 		if n.Op == "Mean" {
 			for i := range z {
@@ -859,7 +904,8 @@ func prepWhere(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 	bc := newBcast(out, cond.Shape, a.Shape, b.Shape)
 	return one(a.DType, out, func(in, out []*graph.Tensor, _ []float32) error {
 		cd := in[0].B
-		bc.each(func(o int, off []int) {
+		for it := bc.start(); it.more(); it.next() {
+			o, off := it.o, it.off[:]
 			for i := 0; i < bc.inner; i++ {
 				ci, ai, bi := off[0]+i*bc.istep[0], off[1]+i*bc.istep[1], off[2]+i*bc.istep[2]
 				switch out[0].DType {
@@ -883,7 +929,7 @@ func prepWhere(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 					}
 				}
 			}
-		})
+		}
 		return nil
 	}), nil
 }

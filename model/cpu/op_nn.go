@@ -202,11 +202,12 @@ func prepGemm(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 		cbeta := float32(0)
 		if bc != nil && beta != 0 {
 			cv := in[2].F
-			bc.each(func(at int, off []int) {
+			for it := bc.start(); it.more(); it.next() {
+				at, off := it.o, it.off[:]
 				for i := 0; i < bc.inner; i++ {
 					y[at+i] = beta * cv[off[0]+i*bc.istep[0]]
 				}
-			})
+			}
 			cbeta = 1
 		}
 		kern.Gemm(ta, tb, M, N, K, alpha, in[0].F, lda, in[1].F, ldb, cbeta, y, N)
@@ -535,8 +536,26 @@ func prepLayerNorm(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 	}
 	pr := one(graph.Float32, copyShape(x.Shape), nil)
 	pr.outs = append(pr.outs, Value{DType: graph.Float32, Shape: statShape}, Value{DType: graph.Float32, Shape: statShape})
+	// Scale and bias are broadcast to one row's length once per run, into
+	// buffers made here, so that a run allocates nothing.
+	sRow := make([]float32, size)
+	var bRow []float32
+	if bbc != nil {
+		bRow = make([]float32, size)
+	}
+	expand := func(row, src []float32, bc *bcast) {
+		for it := bc.start(); it.more(); it.next() {
+			for i := 0; i < bc.inner; i++ {
+				row[it.o+i] = src[it.off[0]+i*bc.istep[0]]
+			}
+		}
+	}
 	pr.run = func(in, o []*graph.Tensor, _ []float32) error {
 		src, dst := in[0].F, o[0].F
+		expand(sRow, in[1].F, sbc)
+		if bbc != nil {
+			expand(bRow, in[2].F, bbc)
+		}
 		for b := 0; b < outer; b++ {
 			row := src[b*size : (b+1)*size]
 			var mean, vr float64
@@ -551,28 +570,20 @@ func prepLayerNorm(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 			vr /= float64(size)
 			inv := 1 / math.Sqrt(vr+eps)
 			out := dst[b*size : (b+1)*size]
-			for i, v := range row {
-				out[i] = float32((float64(v) - mean) * inv)
+			out = out[:len(sRow)]
+			for i, v := range row[:len(sRow)] {
+				out[i] = float32((float64(v)-mean)*inv) * sRow[i]
+			}
+			if bRow != nil {
+				for i := range out[:len(bRow)] {
+					out[i] += bRow[i]
+				}
 			}
 			if len(o) > 1 && o[1] != nil {
 				o[1].F[b] = float32(mean)
 			}
 			if len(o) > 2 && o[2] != nil {
 				o[2].F[b] = float32(inv)
-			}
-			scale := in[1].F
-			sbc.each(func(at int, off []int) {
-				for i := 0; i < sbc.inner; i++ {
-					out[at+i] *= scale[off[0]+i*sbc.istep[0]]
-				}
-			})
-			if bbc != nil {
-				bias := in[2].F
-				bbc.each(func(at int, off []int) {
-					for i := 0; i < bbc.inner; i++ {
-						out[at+i] += bias[off[0]+i*bbc.istep[0]]
-					}
-				})
 			}
 		}
 		return nil

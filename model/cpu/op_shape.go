@@ -538,7 +538,8 @@ func prepExpand(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 	}
 	bc := newBcast(out, x.Shape)
 	return one(x.DType, out, func(in, o []*graph.Tensor, _ []float32) error {
-		bc.each(func(at int, off []int) {
+		for it := bc.start(); it.more(); it.next() {
+			at, off := it.o, it.off[:]
 			for i := 0; i < bc.inner; i++ {
 				j := off[0] + i*bc.istep[0]
 				switch x.DType {
@@ -550,7 +551,7 @@ func prepExpand(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 					o[0].B[at+i] = in[0].B[j]
 				}
 			}
-		})
+		}
 		return nil
 	}), nil
 }

@@ -96,6 +96,9 @@ func TestZooMatchesONNXRuntime(t *testing.T) {
 						t.Fatalf("input_%d: the second run differs from the first by up to %g", k, d)
 					}
 					assertInputsKept(t, p)
+					if allocs := testing.AllocsPerRun(1, func() { _ = p.Execute() }); allocs != 0 {
+						t.Errorf("a run allocates %.0f times", allocs)
+					}
 					if len(got) != len(ref) {
 						t.Fatalf("output has %d values, reference %d", len(got), len(ref))
 					}
