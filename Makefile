@@ -14,7 +14,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CORPUS_PKGS := python3-torch python3-torchvision python3-onnx
 CORPUS_PY := /usr/bin/python3
 
-.PHONY: all deps deps-run models build run static classify test test-native test-wasm test-e2e bench bench-smoke fuzz vet bench-cpu clean corpus corpus-full test-corpus
+.PHONY: all deps deps-run models build run static classify test test-native test-wasm test-e2e bench bench-smoke fuzz vet bench-cpu clean corpus corpus-full test-corpus opsets-golden
 
 all: build
 
@@ -161,6 +161,18 @@ corpus:
 corpus-full:
 	$(CORPUS_DEPS)
 	$(CORPUS_PY) testdata/corpus/make_corpus.py --set full
+
+# The opset sweep (TestOpsetSweep, model/cpu/opset_test.go): tiny models of
+# the ops vision classifiers use, at every opset from 7 to 21 where each
+# changed (the table is model/cpu/internal/opsets), written into
+# .cache/opsets with their inputs, and onnxruntime-node's outputs in the
+# committed model/cpu/testdata/opsets/golden.json. Rerun it after changing
+# the table; make test only reads the golden file.
+opsets-golden:
+	@command -v node >/dev/null || { echo "node not found: make deps installs it"; exit 1; }
+	@[ -d testdata/corpus/node_modules/onnxruntime-node ] || (cd testdata/corpus && npm ci --ignore-scripts --no-audit --no-fund)
+	$(GO) run ./model/cpu/internal/opsets/gen -out .cache/opsets
+	node model/cpu/testdata/opsets/ort.mjs --dir .cache/opsets --out model/cpu/testdata/opsets/golden.json
 
 test-corpus: corpus corpus-full
 	GLIMPSE_CORPUS_REQUIRED=1 GLIMPSE_CORPUS_SETS=small,full $(GO) test -count=1 -timeout 90m -run TestCorpus -v ./model/...

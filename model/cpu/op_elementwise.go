@@ -181,6 +181,9 @@ func prepUnary(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 	}
 	x := in[0]
 	shape := copyShape(x.Shape)
+	if n.Op == "Clip" && c.opset >= 11 && x.DType == graph.Float32 && (runtimeInput(in, 1) || runtimeInput(in, 2)) {
+		return prepClipRuntime(n, in)
+	}
 	switch x.DType {
 	case graph.Bool:
 		if n.Op != "Not" {
@@ -929,6 +932,32 @@ func prepWhere(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 					}
 				}
 			}
+		}
+		return nil
+	}), nil
+}
+
+func runtimeInput(in []*Value, i int) bool { return i < len(in) && in[i] != nil && in[i].Const == nil }
+
+// prepClipRuntime is Clip whose bounds are computed at run time (they
+// decide no shape, so they need not be known before).
+func prepClipRuntime(n *graph.Node, in []*Value) (*prepared, error) {
+	for i := 1; i <= 2 && i < len(in); i++ {
+		if in[i] != nil && (graph.NumElems(in[i].Shape) != 1 || in[i].DType != graph.Float32) {
+			return nil, fmt.Errorf("%s: bound %d must be a float scalar, not %s", n.Label(), i, in[i])
+		}
+	}
+	return one(graph.Float32, copyShape(in[0].Shape), func(in, out []*graph.Tensor, _ []float32) error {
+		lo, hi := float32(math.Inf(-1)), float32(math.Inf(1))
+		if len(in) > 1 && in[1] != nil {
+			lo = in[1].F[0]
+		}
+		if len(in) > 2 && in[2] != nil {
+			hi = in[2].F[0]
+		}
+		dst := out[0].F
+		for i, v := range in[0].F {
+			dst[i] = min(max(v, lo), hi)
 		}
 		return nil
 	}), nil

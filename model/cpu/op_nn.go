@@ -352,11 +352,17 @@ func prepReduce(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 	keep := n.Int("keepdims", 1) == 1
 	red := make([]bool, rank)
 	if len(axes) == 0 {
-		if n.Int("noop_with_empty_axes", 0) == 1 {
+		noop := n.Int("noop_with_empty_axes", 0) == 1
+		switch {
+		case noop && (n.Op == "ReduceL1" || n.Op == "ReduceL2" || n.Op == "ReduceSumSquare" || n.Op == "ReduceLogSum"):
+			// Nothing is reduced, but the elementwise part still applies:
+			// |x|, x², log x (onnx/onnx#7137; ONNX Runtime does the same).
+		case noop:
 			return &prepared{outs: []Value{{DType: x.DType, Shape: copyShape(x.Shape)}}, alias: true}, nil
-		}
-		for i := range red {
-			red[i] = true
+		default:
+			for i := range red {
+				red[i] = true
+			}
 		}
 	}
 	for _, a := range axes {
