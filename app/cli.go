@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -109,8 +110,9 @@ and weights, every op type with where it runs (CPU backend, WebGPU kernel or
 CPU fallback), what compiling folded and fused, a self-check of the optimised
 program against the plain reference on a seeded input, and the time per run.
 It exits with status 1 when the model cannot run.
--verify (classify, tag, eval) runs that self-check first and falls back to the
-unoptimised program, saying so, if the optimised one disagrees.
+classify, tag and eval run that self-check on a model given with -model (the
+shipped one is tested) and fall back to the unoptimised program, saying so,
+if the optimised one disagrees; -verify=false skips it, -verify forces it.
 infer runs the model on raw little-endian float32 (first input, first output).
 tag prints each photo's tags (folders are searched recursively); -map turns
 labels into your own words ({"tabby": "cat"}); -prev skips photos already in an
@@ -144,7 +146,21 @@ func parse(fs *flag.FlagSet, args []string) error {
 // classify, tag and eval share.
 type modelFlags struct {
 	model, labels, card *string
-	verify              *bool
+	verify              *optBool
+}
+
+// optBool is a boolean flag that remembers whether it was given.
+type optBool struct{ set, v bool }
+
+func (b *optBool) String() string   { return strconv.FormatBool(b.v) }
+func (b *optBool) IsBoolFlag() bool { return true }
+func (b *optBool) Set(s string) error {
+	v, err := strconv.ParseBool(s)
+	if err != nil {
+		return err
+	}
+	b.set, b.v = true, v
+	return nil
 }
 
 func addModelFlags(fs *flag.FlagSet) modelFlags {
@@ -152,8 +168,14 @@ func addModelFlags(fs *flag.FlagSet) modelFlags {
 		model:  fs.String("model", "", "ONNX model (default: the shipped MobileNetV2)"),
 		labels: fs.String("labels", "", "labels file, one per line"),
 		card:   fs.String("card", "", "model card JSON"),
-		verify: fs.Bool("verify", false, "check the optimised program against the reference first; use the unoptimised one if they differ"),
+		verify: flagOptBool(fs, "verify", "check the optimised program against the reference first and use the unoptimised one if they differ (default: on for -model)"),
 	}
+}
+
+func flagOptBool(fs *flag.FlagSet, name, usage string) *optBool {
+	b := &optBool{}
+	fs.Var(b, name, usage)
+	return b
 }
 
 func (m modelFlags) files() (model.Files, error) { return readModelFiles(*m.model, *m.labels, *m.card) }
@@ -165,7 +187,10 @@ func (m modelFlags) load(stderr io.Writer) (*model.Classifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	f.Verify = *m.verify
+	f.Verify = *m.model != "" // a user's model: check it; the shipped one is tested
+	if m.verify.set {
+		f.Verify = m.verify.v
+	}
 	c, err := model.Load(f)
 	if err != nil {
 		return nil, err

@@ -122,7 +122,7 @@ func Load(f Files) (*Classifier, error) {
 	}
 	cl.probs = make([]float32, classes)
 	if f.Verify {
-		if _, err := cl.Verify(check.Options{}); err != nil {
+		if _, err := cl.Verify(check.Options{Runs: 1}); err != nil {
 			return nil, fmt.Errorf("%s: %v", name, err)
 		}
 	}
