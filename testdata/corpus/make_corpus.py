@@ -467,10 +467,19 @@ def randomize_params(model, size, seed=NORM_SEED):
        batches of 8 seeded N(0,1) images (BN layers in train mode, cumulative average).
     3. LayerNorm: gamma ~ U(0.5, 1.5), beta ~ N(0, 0.1).
     4. Parameters named layer_scale: U(0.1, 0.5).
+    5. Conv/Linear weights that torchvision initialises to exactly zero (ViT's head) get
+       PyTorch's default weight bound, U(-1/sqrt(fan_in), 1/sqrt(fan_in)), from a generator
+       of their own: with a zero head the logits would not depend on the input at all.
     """
     g = torch.Generator().manual_seed(seed)
-    zero_biases = 0
+    gw = torch.Generator().manual_seed(seed + 1)
+    zero_biases = zero_weights = 0
     with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, (nn.Conv2d, nn.Linear)) and not bool(m.weight.any()):
+                bound = 1.0 / math.sqrt(m.weight[0].numel())
+                m.weight.copy_(torch.empty(m.weight.shape).uniform_(-bound, bound, generator=gw))
+                zero_weights += 1
         for m in model.modules():
             if isinstance(m, (nn.Conv2d, nn.Linear)) and m.bias is not None and not bool(m.bias.any()):
                 bound = 1.0 / math.sqrt(m.weight[0].numel())
@@ -486,7 +495,8 @@ def randomize_params(model, size, seed=NORM_SEED):
                 m.bias.copy_(torch.empty(m.bias.shape).normal_(0.0, 0.1, generator=g))
         for p in scales:
             p.copy_(torch.empty(p.shape).uniform_(0.1, 0.5, generator=g))
-    info = dict(zero_biases_replaced=zero_biases, batchnorm=len(bns), layernorm=len(lns), layer_scale=len(scales))
+    info = dict(zero_biases_replaced=zero_biases, zero_weights_replaced=zero_weights, batchnorm=len(bns),
+                layernorm=len(lns), layer_scale=len(scales))
     if not bns:
         return info
     momenta = [m.momentum for m in bns]
