@@ -16,86 +16,27 @@ type window struct {
 	k, s, d, padBegin, padEnd, in, out [2]int
 }
 
-// windowGeom reads kernel_shape/strides/dilations/pads/auto_pad for a 1-D or
-// 2-D window over spatial dims in, with kernel size k (from weights or attrs).
+// windowGeom reads strides/dilations/pads/auto_pad for a 1-D or 2-D window
+// over spatial dims in, with kernel size k (from weights or attrs), as
+// windowGeomN does, laying a 1-D window out as H=1 so kernels see only 2-D.
 func windowGeom(n *graph.Node, in, k []int, ceil bool) (window, error) {
 	var w window
 	sp := len(in)
 	if sp < 1 || sp > 2 {
 		return w, fmt.Errorf("%s: only 1-D and 2-D windows are supported, got %d spatial dims", n.Label(), sp)
 	}
-	ints := func(name string, def int) ([]int, error) {
-		v := n.Ints(name)
-		out := make([]int, sp)
-		for i := range out {
-			out[i] = def
-		}
-		if v == nil {
-			return out, nil
-		}
-		if len(v) != sp {
-			return nil, fmt.Errorf("%s: %s has %d values for %d spatial dims", n.Label(), name, len(v), sp)
-		}
-		for i := range v {
-			out[i] = int(v[i])
-		}
-		return out, nil
-	}
-	strides, err := ints("strides", 1)
+	g, err := windowGeomN(n, in, k, ceil)
 	if err != nil {
 		return w, err
 	}
-	dil, err := ints("dilations", 1)
-	if err != nil {
-		return w, err
-	}
-	pads := n.Ints("pads")
-	if pads != nil && len(pads) != 2*sp {
-		return w, fmt.Errorf("%s: pads has %d values for %d spatial dims", n.Label(), len(pads), sp)
-	}
-	autoPad := n.String("auto_pad", "NOTSET")
-	// Lay a 1-D window out as H=1 so kernels see only 2-D.
 	off := 2 - sp
 	for i := 0; i < 2; i++ {
 		w.k[i], w.s[i], w.d[i], w.in[i], w.out[i] = 1, 1, 1, 1, 1
 	}
 	for i := 0; i < sp; i++ {
 		j := i + off
-		w.k[j], w.s[j], w.d[j], w.in[j] = k[i], strides[i], dil[i], in[i]
-		if w.s[j] < 1 || w.d[j] < 1 || w.k[j] < 1 {
-			return w, fmt.Errorf("%s: kernel, strides and dilations must be positive", n.Label())
-		}
-		ext := w.d[j]*(w.k[j]-1) + 1
-		switch autoPad {
-		case "NOTSET", "":
-			if pads != nil {
-				w.padBegin[j], w.padEnd[j] = int(pads[i]), int(pads[i+sp])
-			}
-		case "VALID":
-		case "SAME_UPPER", "SAME_LOWER":
-			outSz := (in[i] + w.s[j] - 1) / w.s[j]
-			total := max(0, (outSz-1)*w.s[j]+ext-in[i])
-			if autoPad == "SAME_UPPER" {
-				w.padBegin[j], w.padEnd[j] = total/2, total-total/2
-			} else {
-				w.padBegin[j], w.padEnd[j] = total-total/2, total/2
-			}
-		default:
-			return w, fmt.Errorf("%s: unknown auto_pad %q", n.Label(), autoPad)
-		}
-		span := in[i] + w.padBegin[j] + w.padEnd[j] - ext
-		if span < 0 {
-			return w, fmt.Errorf("%s: window %d larger than padded input %d", n.Label(), ext, in[i]+w.padBegin[j]+w.padEnd[j])
-		}
-		if ceil {
-			w.out[j] = (span+w.s[j]-1)/w.s[j] + 1
-			// The last window must start inside the input or its begin padding.
-			if (w.out[j]-1)*w.s[j] >= in[i]+w.padBegin[j] {
-				w.out[j]--
-			}
-		} else {
-			w.out[j] = span/w.s[j] + 1
-		}
+		w.k[j], w.s[j], w.d[j], w.in[j], w.out[j] = g.k[i], g.s[i], g.d[i], g.in[i], g.out[i]
+		w.padBegin[j], w.padEnd[j] = g.pb[i], g.pe[i]
 	}
 	return w, nil
 }

@@ -177,23 +177,7 @@ func prepConvTranspose(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 			}
 		}
 	}
-	ints := func(name string, def int) ([]int, error) {
-		v := n.Ints(name)
-		out := make([]int, sp)
-		for i := range out {
-			out[i] = def
-		}
-		if v == nil {
-			return out, nil
-		}
-		if len(v) != sp {
-			return nil, fmt.Errorf("%s: %s has %d values for %d spatial dims", n.Label(), name, len(v), sp)
-		}
-		for i := range v {
-			out[i] = int(v[i])
-		}
-		return out, nil
-	}
+	ints := func(name string, def int) ([]int, error) { return spatialInts(n, name, sp, def) }
 	st, err := ints("strides", 1)
 	if err != nil {
 		return nil, err

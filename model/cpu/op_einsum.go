@@ -2,6 +2,7 @@ package cpu
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -376,17 +377,6 @@ func einsumGemm(p *einsumPlan, outShape []int) *prepared {
 		}
 		return s
 	}
-	same := func(a, b []int) bool {
-		if len(a) != len(b) {
-			return false
-		}
-		for i := range a {
-			if a[i] != b[i] {
-				return false
-			}
-		}
-		return true
-	}
 	// An operand is used in place when its axes already are [batch, rows,
 	// cols] in either matrix orientation; otherwise it is copied into that
 	// order in scratch.
@@ -400,9 +390,9 @@ func einsumGemm(p *einsumPlan, outShape []int) *prepared {
 	scratch := 0
 	place := func(j int, rows, cols []int, R, C int) operand {
 		switch {
-		case same(p.seq[j], cat(batch, rows, cols)):
+		case slices.Equal(p.seq[j], cat(batch, rows, cols)):
 			return operand{copyTo: -1, ld: C}
-		case same(p.seq[j], cat(batch, cols, rows)):
+		case slices.Equal(p.seq[j], cat(batch, cols, rows)):
 			return operand{copyTo: -1, trans: true, ld: R}
 		}
 		o := operand{copyTo: scratch, ld: C}
@@ -416,7 +406,7 @@ func einsumGemm(p *einsumPlan, outShape []int) *prepared {
 	A := place(0, ms, ks, M, K)
 	B := place(1, ks, ns, K, N)
 	// The product is [batch, M, N]; the output may want another order.
-	direct := same(p.out, cat(batch, ms, ns))
+	direct := slices.Equal(p.out, cat(batch, ms, ns))
 	cOff := scratch
 	var cShape, cStride []int
 	if !direct {

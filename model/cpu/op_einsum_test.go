@@ -2,7 +2,6 @@ package cpu
 
 import (
 	"math/rand"
-	"reflect"
 	"testing"
 
 	"github.com/glimpse/glimpse/model/graph"
@@ -60,27 +59,7 @@ func TestEinsum(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.eq, func(t *testing.T) {
 			outs, err := runOp(t, 12, node("Einsum", len(c.ins), 1, "equation", c.eq), c.ins...)
-			if c.err != "" {
-				wantErr(t, err, c.err)
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			y := outs[0]
-			if !reflect.DeepEqual(y.Shape, c.shape) {
-				t.Fatalf("shape %v, want %v", y.Shape, c.shape)
-			}
-			switch w := c.want.(type) {
-			case []float32:
-				if !closeTo(y.F, w, 1e-6) {
-					t.Errorf("got %v, want %v", y.F, w)
-				}
-			case []int64:
-				if !reflect.DeepEqual(y.I, w) {
-					t.Errorf("got %v, want %v", y.I, w)
-				}
-			}
+			expectOp(t, outs, err, c.err, c.shape, c.want, 1e-6)
 		})
 	}
 }

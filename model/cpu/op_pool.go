@@ -23,6 +23,26 @@ type windowN struct {
 	k, s, d, pb, pe, in, out []int
 }
 
+// spatialInts reads an int-list attribute with one value per spatial axis
+// (strides, dilations...), def for each when it is absent.
+func spatialInts(n *graph.Node, name string, sp, def int) ([]int, error) {
+	v := n.Ints(name)
+	out := make([]int, sp)
+	for i := range out {
+		out[i] = def
+	}
+	if v == nil {
+		return out, nil
+	}
+	if len(v) != sp {
+		return nil, fmt.Errorf("%s: %s has %d values for %d spatial dims", n.Label(), name, len(v), sp)
+	}
+	for i := range v {
+		out[i] = int(v[i])
+	}
+	return out, nil
+}
+
 // windowGeomN reads strides/dilations/pads/auto_pad for a window of size k
 // over the spatial dims in, as windowGeom does for one or two axes.
 func windowGeomN(n *graph.Node, in, k []int, ceil bool) (windowN, error) {
@@ -34,23 +54,7 @@ func windowGeomN(n *graph.Node, in, k []int, ceil bool) (windowN, error) {
 	if len(k) != sp {
 		return w, fmt.Errorf("%s: kernel %v for %d spatial dims", n.Label(), k, sp)
 	}
-	ints := func(name string, def int) ([]int, error) {
-		v := n.Ints(name)
-		out := make([]int, sp)
-		for i := range out {
-			out[i] = def
-		}
-		if v == nil {
-			return out, nil
-		}
-		if len(v) != sp {
-			return nil, fmt.Errorf("%s: %s has %d values for %d spatial dims", n.Label(), name, len(v), sp)
-		}
-		for i := range v {
-			out[i] = int(v[i])
-		}
-		return out, nil
-	}
+	ints := func(name string, def int) ([]int, error) { return spatialInts(n, name, sp, def) }
 	var err error
 	if w.s, err = ints("strides", 1); err != nil {
 		return w, err

@@ -52,35 +52,26 @@ func scatterReduction(n *graph.Node, dt graph.DType) (scatterReduce, error) {
 func scatterOne(red scatterReduce, dst *graph.Tensor, d int, src *graph.Tensor, s int) {
 	switch dst.DType {
 	case graph.Float32:
-		u := src.F[s]
-		switch red {
-		case reduceNone:
-			dst.F[d] = u
-		case reduceAdd:
-			dst.F[d] += u
-		case reduceMul:
-			dst.F[d] *= u
-		case reduceMax:
-			dst.F[d] = max(dst.F[d], u)
-		case reduceMin:
-			dst.F[d] = min(dst.F[d], u)
-		}
+		reduceInto(red, &dst.F[d], src.F[s])
 	case graph.Int64:
-		u := src.I[s]
-		switch red {
-		case reduceNone:
-			dst.I[d] = u
-		case reduceAdd:
-			dst.I[d] += u
-		case reduceMul:
-			dst.I[d] *= u
-		case reduceMax:
-			dst.I[d] = max(dst.I[d], u)
-		case reduceMin:
-			dst.I[d] = min(dst.I[d], u)
-		}
+		reduceInto(red, &dst.I[d], src.I[s])
 	case graph.Bool:
 		dst.B[d] = src.B[s]
+	}
+}
+
+func reduceInto[T float32 | int64](red scatterReduce, x *T, u T) {
+	switch red {
+	case reduceNone:
+		*x = u
+	case reduceAdd:
+		*x += u
+	case reduceMul:
+		*x *= u
+	case reduceMax:
+		*x = max(*x, u)
+	case reduceMin:
+		*x = min(*x, u)
 	}
 }
 

@@ -1,7 +1,6 @@
 package cpu
 
 import (
-	"reflect"
 	"testing"
 
 	"github.com/glimpse/glimpse/model/graph"
@@ -106,27 +105,7 @@ func TestScatterGatherND(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			outs, err := runOp(t, c.opset, c.n, c.ins...)
-			if c.err != "" {
-				wantErr(t, err, c.err)
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			y := outs[0]
-			if !reflect.DeepEqual(y.Shape, c.shape) {
-				t.Fatalf("shape %v, want %v", y.Shape, c.shape)
-			}
-			switch w := c.want.(type) {
-			case []float32:
-				if !closeTo(y.F, w, 1e-6) {
-					t.Errorf("got %v, want %v", y.F, w)
-				}
-			case []int64:
-				if !reflect.DeepEqual(y.I, w) {
-					t.Errorf("got %v, want %v", y.I, w)
-				}
-			}
+			expectOp(t, outs, err, c.err, c.shape, c.want, 1e-6)
 		})
 	}
 }

@@ -3,6 +3,7 @@ package cpu
 import (
 	"math"
 	"math/rand"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -115,5 +116,33 @@ func wantErr(t *testing.T, err error, sub string) {
 	t.Helper()
 	if err == nil || !strings.Contains(err.Error(), sub) {
 		t.Errorf("want an error containing %q, got %v", sub, err)
+	}
+}
+
+// expectOp checks one op case: the error contains errSub when it is set;
+// otherwise the first output has the shape and the values (float32 within
+// tol, or int64 exactly).
+func expectOp(t *testing.T, outs []*graph.Tensor, err error, errSub string, shape []int, want any, tol float64) {
+	t.Helper()
+	if errSub != "" {
+		wantErr(t, err, errSub)
+		return
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	y := outs[0]
+	if !reflect.DeepEqual(y.Shape, shape) {
+		t.Fatalf("shape %v, want %v", y.Shape, shape)
+	}
+	switch w := want.(type) {
+	case []float32:
+		if !closeTo(y.F, w, tol) {
+			t.Errorf("got %v, want %v", y.F, w)
+		}
+	case []int64:
+		if !reflect.DeepEqual(y.I, w) {
+			t.Errorf("got %v, want %v", y.I, w)
+		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"sort"
 
 	onnxgo "github.com/owulveryck/onnx-go"
@@ -143,7 +144,7 @@ func (d *decoder) graph(data []byte, depth int, where string) (*graph.Graph, err
 			for _, in := range ap.inputs {
 				n.Inputs = append(n.Inputs, in.name)
 			}
-			if !equal(n.Inputs, sn.inputs) {
+			if !slices.Equal(n.Inputs, sn.inputs) {
 				return nil, fmt.Errorf("decode ONNX: %s%s: inputs %q decoded as %q", prefix(where), n.Label(), sn.inputs, n.Inputs)
 			}
 		}
@@ -253,18 +254,6 @@ func valueInfo(v scannedValue) graph.ValueInfo {
 		vi.Dims = append(vi.Dims, graph.Dim{Value: d.value, Param: d.param})
 	}
 	return vi
-}
-
-func equal(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // backend receives onnx-go's graph: nodes carry names and tensors, and every
