@@ -274,6 +274,15 @@ func runSuiteCase(dir string, bound *bool) (claimed bool, why string, err error)
 				return true, "", fmt.Errorf("%s output %q: %v", filepath.Base(sets[si]), p.Names.Outputs[k], err)
 			}
 		}
+		// A second run gives the same outputs and allocates nothing.
+		if allocs := testing.AllocsPerRun(1, func() { _ = p.Execute() }); allocs != 0 {
+			return true, "", fmt.Errorf("%s: a run allocates %.0f times", filepath.Base(sets[si]), allocs)
+		}
+		for k, got := range p.Outputs {
+			if err := compareSuite(got, ds.outs[k]); err != nil {
+				return true, "", fmt.Errorf("%s output %q, second run: %v", filepath.Base(sets[si]), p.Names.Outputs[k], err)
+			}
+		}
 	}
 	return true, "", nil
 }

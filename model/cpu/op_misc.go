@@ -3,7 +3,7 @@ package cpu
 import (
 	"fmt"
 	"math"
-	"sort"
+	"slices"
 
 	"github.com/glimpse/glimpse/model/graph"
 )
@@ -394,28 +394,38 @@ func prepTopK(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 	out[axis] = int(k)
 	K := int(k)
 	pr := &prepared{outs: []Value{{DType: x.DType, Shape: out}, {DType: graph.Int64, Shape: copyShape(out)}}}
-	pr.run = func(in, o []*graph.Tensor, _ []float32) error {
-		order := make([]int, dim)
-		val := func(i int) float64 {
-			if x.DType == graph.Float32 {
-				return float64(in[0].F[i])
-			}
-			return float64(in[0].I[i])
+	// Ties keep the lower index first; NaN counts as the largest. The sort
+	// works on buffers made here, so a run allocates nothing.
+	order := make([]int, dim)
+	keys := make([]float64, dim)
+	before := func(vp, vq float64) bool {
+		if largest {
+			return vp > vq || vp != vp && vq == vq
 		}
+		return vp < vq || vq != vq && vp == vp
+	}
+	cmp := func(p, q int) int {
+		switch {
+		case before(keys[p], keys[q]):
+			return -1
+		case before(keys[q], keys[p]):
+			return 1
+		}
+		return 0
+	}
+	pr.run = func(in, o []*graph.Tensor, _ []float32) error {
 		for b := 0; b < outer; b++ {
 			for j := 0; j < inner; j++ {
 				base := b*dim*inner + j
 				for i := range order {
 					order[i] = i
-				}
-				// Ties keep the lower index first; NaN counts as the largest.
-				sort.SliceStable(order, func(p, q int) bool {
-					vp, vq := val(base+order[p]*inner), val(base+order[q]*inner)
-					if largest {
-						return vp > vq || vp != vp && vq == vq
+					if x.DType == graph.Float32 {
+						keys[i] = float64(in[0].F[base+i*inner])
+					} else {
+						keys[i] = float64(in[0].I[base+i*inner])
 					}
-					return vp < vq || vq != vq && vp == vp
-				})
+				}
+				slices.SortStableFunc(order, cmp)
 				for r := 0; r < K; r++ {
 					src, dst := base+order[r]*inner, (b*K+r)*inner+j
 					if o[0] != nil {
@@ -601,8 +611,10 @@ func prepMVN(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 	}
 	nstat := graph.NumElems(kshape)
 	total := graph.NumElems(x.Shape)
+	mean, sq := make([]float64, nstat), make([]float64, nstat) // made here: runs allocate nothing
 	return one(graph.Float32, copyShape(x.Shape), func(in, o []*graph.Tensor, _ []float32) error {
-		mean, sq := make([]float64, nstat), make([]float64, nstat)
+		clear(mean)
+		clear(sq)
 		var cnt [16]int
 		oi := 0
 		for i := 0; i < total; i++ {

@@ -396,6 +396,10 @@ func prepReduce(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 	op := n.Op
 	total := graph.NumElems(x.Shape)
 	nout := graph.NumElems(out)
+	var mx []float32 // ReduceLogSumExp's running max, made here so runs allocate nothing
+	if op == "ReduceLogSumExp" {
+		mx = make([]float32, nout)
+	}
 	return one(x.DType, out, func(in, o []*graph.Tensor, _ []float32) error {
 		var cnt [16]int
 		if x.DType == graph.Int64 {
@@ -444,7 +448,6 @@ func prepReduce(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 		}
 		if op == "ReduceLogSumExp" {
 			// max-shifted for stability: first the max, then the sum.
-			mx := make([]float32, nout)
 			for i := range mx {
 				mx[i] = float32(math.Inf(-1))
 			}
