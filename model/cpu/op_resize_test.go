@@ -101,20 +101,7 @@ func TestResize(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			outs, err := runOp(t, c.opset, c.n, c.ins...)
-			if c.err != "" {
-				wantErr(t, err, c.err)
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			y := outs[0]
-			if !reflect.DeepEqual(y.Shape, c.shape) {
-				t.Fatalf("shape %v, want %v", y.Shape, c.shape)
-			}
-			if c.want != nil && !closeTo(y.F, c.want, 1e-5) {
-				t.Errorf("got %v, want %v", y.F, c.want)
-			}
+			expectOp(t, outs, err, c.err, c.shape, c.want, 1e-5)
 		})
 	}
 
