@@ -10,7 +10,7 @@ import (
 
 func init() {
 	register(prepPool, "MaxPool", "AveragePool")
-	register(prepGlobalPool, "GlobalAveragePool", "GlobalMaxPool")
+	register(prepGlobalPool, "GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool")
 	register(prepGemm, "Gemm")
 	register(prepMatMul, "MatMul")
 	register(prepSoftmax, "Softmax", "LogSoftmax")
@@ -145,6 +145,9 @@ func prepGlobalPool(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 		out = append(out, 1)
 	}
 	planes, size := x.Shape[0]*x.Shape[1], graph.NumElems(x.Shape[2:])
+	if n.Op == "GlobalLpPool" {
+		return globalLpPool(n, out, planes, size)
+	}
 	isMax := n.Op == "GlobalMaxPool"
 	return one(graph.Float32, out, func(in, o []*graph.Tensor, _ []float32) error {
 		for p := 0; p < planes; p++ {
@@ -775,4 +778,39 @@ func prepPad(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 		return value, int64(value), value != 0
 	}
 	return one(x.DType, out, gatherKernel(x.DType, x.Shape, out, idx, fill)), nil
+}
+
+// globalLpPool is GlobalLpPool's kernel: the Lp norm of each plane.
+func globalLpPool(n *graph.Node, out []int, planes, size int) (*prepared, error) {
+	p := 2.0
+	switch v := n.Attrs["p"].(type) {
+	case float32:
+		p = float64(v)
+	case float64:
+		p = v
+	case int64:
+		p = float64(v)
+	}
+	if p <= 0 {
+		return nil, fmt.Errorf("%s: p = %g must be positive", n.Label(), p)
+	}
+	return one(graph.Float32, out, func(in, o []*graph.Tensor, _ []float32) error {
+		for pl := 0; pl < planes; pl++ {
+			var sum float64
+			for _, v := range in[0].F[pl*size : (pl+1)*size] {
+				a := math.Abs(float64(v))
+				if p == 2 {
+					sum += a * a
+				} else {
+					sum += math.Pow(a, p)
+				}
+			}
+			if p == 2 {
+				o[0].F[pl] = float32(math.Sqrt(sum))
+			} else {
+				o[0].F[pl] = float32(math.Pow(sum, 1/p))
+			}
+		}
+		return nil
+	}), nil
 }

@@ -9,7 +9,6 @@ import (
 
 func init() {
 	register(prepPoolN, "LpPool")
-	register(prepGlobalLpPool, "GlobalLpPool")
 }
 
 // maxSpatial bounds the spatial rank of N-d windows (kernels keep their
@@ -353,49 +352,3 @@ func prepPoolN(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 	return pr, nil
 }
 
-// prepGlobalLpPool is the Lp norm of each plane over all spatial axes.
-func prepGlobalLpPool(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
-	if err := need(n, in, 1); err != nil {
-		return nil, err
-	}
-	x := in[0]
-	if len(x.Shape) < 3 || x.DType != graph.Float32 {
-		return nil, fmt.Errorf("%s: needs a float input of rank >= 3, got %v", n.Label(), x)
-	}
-	p := 2.0
-	switch v := n.Attrs["p"].(type) {
-	case float32:
-		p = float64(v)
-	case float64:
-		p = v
-	case int64:
-		p = float64(v)
-	}
-	if p <= 0 {
-		return nil, fmt.Errorf("%s: p = %g must be positive", n.Label(), p)
-	}
-	out := copyShape(x.Shape[:2])
-	for range x.Shape[2:] {
-		out = append(out, 1)
-	}
-	planes, size := x.Shape[0]*x.Shape[1], graph.NumElems(x.Shape[2:])
-	return one(graph.Float32, out, func(in, o []*graph.Tensor, _ []float32) error {
-		for pl := 0; pl < planes; pl++ {
-			var sum float64
-			for _, v := range in[0].F[pl*size : (pl+1)*size] {
-				a := math.Abs(float64(v))
-				if p == 2 {
-					sum += a * a
-				} else {
-					sum += math.Pow(a, p)
-				}
-			}
-			if p == 2 {
-				o[0].F[pl] = float32(math.Sqrt(sum))
-			} else {
-				o[0].F[pl] = float32(math.Pow(sum, 1/p))
-			}
-		}
-		return nil
-	}), nil
-}
