@@ -469,19 +469,6 @@ func prepIsNaN(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 	}), nil
 }
 
-// castTarget maps an ONNX element type to the engine type Cast produces.
-func castTarget(elem int64) graph.DType {
-	switch elem {
-	case 1, 10, 11, 16: // float, float16, double, bfloat16
-		return graph.Float32
-	case 2, 3, 4, 5, 6, 7, 12, 13: // the integer types
-		return graph.Int64
-	case 9:
-		return graph.Bool
-	}
-	return graph.Undefined
-}
-
 func prepEyeLike(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 	if err := need(n, in, 1); err != nil {
 		return nil, err
@@ -492,7 +479,7 @@ func prepEyeLike(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 	}
 	dt := x.DType
 	if n.Has("dtype") {
-		if dt = castTarget(n.Int("dtype", 0)); dt == graph.Undefined {
+		if dt = graph.ElemDType(n.Int("dtype", 0)); dt == graph.Undefined {
 			return nil, fmt.Errorf("%s: dtype %d is not supported", n.Label(), n.Int("dtype", 0))
 		}
 	}

@@ -351,4 +351,3 @@ func prepPoolN(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 	}
 	return pr, nil
 }
-

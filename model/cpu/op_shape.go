@@ -562,7 +562,7 @@ func prepCast(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 	}
 	x := in[0]
 	elem := n.Int("to", 0)
-	to := castTarget(elem)
+	to := graph.ElemDType(elem)
 	if to == graph.Undefined {
 		return nil, fmt.Errorf("%s: cast to element type %d is not supported", n.Label(), elem)
 	}
@@ -598,11 +598,11 @@ func prepCast(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 				}
 			case graph.Int64:
 				if src.DType == graph.Int64 {
-					dst.I[i] = wrapInt(elem, src.I[i])
+					dst.I[i] = graph.WrapInt(elem, src.I[i])
 				} else if math.IsNaN(f) {
 					dst.I[i] = math.MinInt64
 				} else {
-					dst.I[i] = wrapInt(elem, int64(f))
+					dst.I[i] = graph.WrapInt(elem, int64(f))
 				}
 			case graph.Bool:
 				dst.B[i] = f != 0
@@ -740,23 +740,4 @@ func prepTile(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 		}
 		return nil
 	}), nil
-}
-
-// wrapInt wraps v to the integer type elem, as a C cast does.
-func wrapInt(elem int64, v int64) int64 {
-	switch elem {
-	case 2:
-		return int64(uint8(v))
-	case 3:
-		return int64(int8(v))
-	case 4:
-		return int64(uint16(v))
-	case 5:
-		return int64(int16(v))
-	case 6:
-		return int64(int32(v))
-	case 12:
-		return int64(uint32(v))
-	}
-	return v
 }

@@ -29,17 +29,7 @@ const (
 
 // DType maps an ONNX element type to the engine's run-time type: every
 // floating type computes in float32, every integer type in int64.
-func DType(elem int64) graph.DType {
-	switch elem {
-	case elemFloat, elemDouble, elemFloat16, elemBFloat16:
-		return graph.Float32
-	case elemInt64, elemInt32, elemInt16, elemInt8, elemUint8, elemUint16, elemUint32, elemUint64:
-		return graph.Int64
-	case elemBool:
-		return graph.Bool
-	}
-	return graph.Undefined
-}
+func DType(elem int64) graph.DType { return graph.ElemDType(elem) }
 
 func float32frombits(b uint32) float32 { return math.Float32frombits(b) }
 
@@ -173,7 +163,7 @@ func (t *scannedTensor) toTensor() (*graph.Tensor, error) {
 		case graph.Int64:
 			out.I = make([]int64, n)
 			for i, v := range t.varints {
-				out.I[i] = narrow(t.dataType, int64(int32(v)))
+				out.I[i] = graph.WrapInt(t.dataType, int64(int32(v)))
 			}
 		case graph.Bool:
 			out.B = make([]bool, n)
@@ -183,21 +173,6 @@ func (t *scannedTensor) toTensor() (*graph.Tensor, error) {
 		}
 	}
 	return out, nil
-}
-
-// narrow wraps an int32_data value to its declared type.
-func narrow(elem int64, v int64) int64 {
-	switch elem {
-	case elemInt8:
-		return int64(int8(v))
-	case elemUint8:
-		return int64(uint8(v))
-	case elemInt16:
-		return int64(int16(v))
-	case elemUint16:
-		return int64(uint16(v))
-	}
-	return v
 }
 
 func fillRaw(out *graph.Tensor, elem int64, raw []byte, n int) error {
