@@ -86,18 +86,27 @@ func scatterRange(red scatterReduce, dst *graph.Tensor, d int, src *graph.Tensor
 	}
 }
 
+// scatterInputs checks the data, indices and updates of a scatter.
+func scatterInputs(n *graph.Node, in []*Value) (x, idx, upd *Value, err error) {
+	if err := need(n, in, 3); err != nil {
+		return nil, nil, nil, err
+	}
+	x, idx, upd = in[0], in[1], in[2]
+	if idx.DType != graph.Int64 {
+		return nil, nil, nil, fmt.Errorf("%s: indices must be integers, got %s", n.Label(), idx.DType)
+	}
+	if upd.DType != x.DType {
+		return nil, nil, nil, fmt.Errorf("%s: updates are %s for %s data", n.Label(), upd.DType, x.DType)
+	}
+	return x, idx, upd, nil
+}
+
 // prepScatterND writes slices of updates into a copy of data at the
 // positions that the last axis of indices names.
 func prepScatterND(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
-	if err := need(n, in, 3); err != nil {
+	x, idx, upd, err := scatterInputs(n, in)
+	if err != nil {
 		return nil, err
-	}
-	x, idx, upd := in[0], in[1], in[2]
-	if idx.DType != graph.Int64 {
-		return nil, fmt.Errorf("%s: indices must be integers, got %s", n.Label(), idx.DType)
-	}
-	if upd.DType != x.DType {
-		return nil, fmt.Errorf("%s: updates are %s for %s data", n.Label(), upd.DType, x.DType)
 	}
 	r, q := len(x.Shape), len(idx.Shape)
 	if q < 1 {
@@ -145,15 +154,9 @@ func prepScatterND(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 // at its own position with the axis coordinate taken from indices. Scatter
 // (opset 9-10) is the same op without reductions.
 func prepScatterElements(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
-	if err := need(n, in, 3); err != nil {
+	x, idx, upd, err := scatterInputs(n, in)
+	if err != nil {
 		return nil, err
-	}
-	x, idx, upd := in[0], in[1], in[2]
-	if idx.DType != graph.Int64 {
-		return nil, fmt.Errorf("%s: indices must be integers, got %s", n.Label(), idx.DType)
-	}
-	if upd.DType != x.DType {
-		return nil, fmt.Errorf("%s: updates are %s for %s data", n.Label(), upd.DType, x.DType)
 	}
 	rank := len(x.Shape)
 	if len(idx.Shape) != rank || !sameShape(idx.Shape, upd.Shape) {
