@@ -26,8 +26,9 @@ func init() {
 	register(prepScan, "Scan")
 }
 
-// capturesAttr names the synthetic attribute that records, on a control
-// node, how many of its inputs are captures of the enclosing scope.
+// capturesAttr names the synthetic attribute that lists, on a control node,
+// the names its bodies read from the enclosing scope; the node's last
+// inputs are those values, under the enclosing scope's names.
 const capturesAttr = "_glimpse_captures"
 
 // builder runs shape inference and constant folding over a node list.
@@ -159,10 +160,7 @@ func (b *builder) control(n *graph.Node, scope func(string) string) (done bool, 
 		}
 	}
 	n.Attrs = maps.Clone(n.Attrs)
-	n.Attrs[capturesAttr] = int64(len(caps))
-	// Bodies see captures under their own names; the node reads them under
-	// the enclosing scope's names.
-	n.Attrs["_glimpse_capture_names"] = caps
+	n.Attrs[capturesAttr] = caps
 	for _, name := range caps {
 		n.Inputs = append(n.Inputs, scope(name))
 	}
@@ -286,7 +284,7 @@ func compileBody(n *graph.Node, attr string, g *graph.Graph, inputs []Value, cap
 	if len(g.Inputs) != len(inputs) {
 		return nil, fmt.Errorf("%s: %s has %d inputs, expected %d", n.Label(), attr, len(g.Inputs), len(inputs))
 	}
-	names, _ := n.Attrs["_glimpse_capture_names"].([]string)
+	names, _ := n.Attrs[capturesAttr].([]string)
 	sub := &graph.Graph{Name: g.Name, Opset: g.Opset, IRVersion: g.IRVersion, Outputs: g.Outputs, Nodes: g.Nodes,
 		Initializers: maps.Clone(g.Initializers)}
 	if sub.Initializers == nil {
@@ -359,7 +357,8 @@ func copyTensor(dst, src *graph.Tensor) {
 
 // splitCaptures separates a control node's own inputs from its captures.
 func splitCaptures(n *graph.Node, in []*Value) (own, caps []*Value) {
-	k := int(n.Int(capturesAttr, 0))
+	names, _ := n.Attrs[capturesAttr].([]string)
+	k := len(names)
 	if k > len(in) {
 		k = len(in)
 	}
