@@ -129,10 +129,6 @@ func Load(f Files) (*Classifier, error) {
 	return cl, nil
 }
 
-// testExecute, when set by a test, runs the optimised program in Verify's
-// check in place of Program.Execute (to break it on purpose).
-var testExecute func(p *cpu.Program) error
-
 // Verify runs the model check (model/check) on the program the classifier
 // runs, for its input shape, and keeps the report in c.Check. When the
 // optimised program disagrees with the reference, or with itself from one
@@ -150,9 +146,6 @@ func (c *Classifier) Verify(opts check.Options) (*check.Report, error) {
 	for i, t := range p.Inputs {
 		opts.InputShapes[p.Names.Inputs[i]] = t.Shape
 	}
-	if opts.Execute == nil {
-		opts.Execute = testExecute
-	}
 	r, err := check.Run(c.Graph, opts)
 	if err != nil {
 		return nil, err
@@ -160,13 +153,8 @@ func (c *Classifier) Verify(opts check.Options) (*check.Report, error) {
 	switch r.Verdict {
 	case check.CannotRun:
 		return r, errors.New(r.Reason)
-	case check.Mismatch, check.RunToRun:
-		if r.Unoptimised == nil {
-			return r, errors.New(r.Reason)
-		}
-		plain := r.Unoptimised
-		copy(plain.Inputs[0].F, p.Inputs[0].F)
-		c.Program = plain
+	case check.Mismatch, check.RunToRun: // check.Run compiled the unoptimised program
+		c.Program = r.Unoptimised
 		c.Fallback = r.Reason
 	default:
 		r.Unoptimised = nil // not needed: let it go

@@ -46,14 +46,18 @@ func TestVerifyFallsBack(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	testExecute = func(p *cpu.Program) error {
+	// The same model, its optimised program broken on purpose inside the
+	// check: Verify must switch to the unoptimised one.
+	files.Verify = false
+	broken, err := Load(files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := broken.Verify(check.Options{Runs: 1, Execute: func(p *cpu.Program) error {
 		err := p.Execute()
 		p.Outputs[0].F[7] += 0.5
 		return err
-	}
-	defer func() { testExecute = nil }()
-	broken, err := Load(files)
-	if err != nil {
+	}}); err != nil {
 		t.Fatal(err)
 	}
 	if broken.Check.Verdict != check.Mismatch || !strings.HasPrefix(broken.Notice(), "using the unoptimised program because output ") ||
