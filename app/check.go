@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/glimpse/glimpse/model"
 	"github.com/glimpse/glimpse/model/check"
 	"github.com/glimpse/glimpse/model/graph"
 	"github.com/glimpse/glimpse/model/onnx"
@@ -65,21 +64,8 @@ func checkModel(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("%s: %v", name, err)
 	}
-	for in := range shapes {
-		if !hasInput(g.Inputs, in) {
-			return usageError{fmt.Sprintf("check: %s has no input %q", name, in)}
-		}
-	}
-	// Symbolic image sizes: what the classifier would use (the card beside
-	// the model, else 224), unless -input-shape says otherwise.
-	var cardJSON []byte
-	if f, err := readModelFiles(path, "", ""); err == nil {
-		cardJSON = f.Card
-	}
-	for in, shape := range model.InputShapes(g, cardJSON) {
-		if _, given := shapes[in]; !given {
-			shapes[in] = shape
-		}
+	if err := inputShapes("check", path, g, shapes); err != nil {
+		return err
 	}
 	r, err := check.Run(g, check.Options{InputShapes: shapes, Runs: *runs, Seed: *seed, Place: webgpu.Place})
 	if err != nil {

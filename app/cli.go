@@ -18,6 +18,7 @@ import (
 	"github.com/glimpse/glimpse/model"
 	"github.com/glimpse/glimpse/model/card"
 	"github.com/glimpse/glimpse/model/cpu"
+	"github.com/glimpse/glimpse/model/graph"
 	"github.com/glimpse/glimpse/model/onnx"
 	"github.com/glimpse/glimpse/model/vision"
 )
@@ -239,13 +240,7 @@ func readModelFiles(modelPath, labelsPath, cardPath string) (model.Files, error)
 		}
 	}
 	if cardPath == "" {
-		base := strings.TrimSuffix(filepath.Base(modelPath), filepath.Ext(modelPath))
-		for _, p := range []string{filepath.Join(dir, base+".card.json"), filepath.Join(dir, "card.json")} {
-			if exists(p) {
-				cardPath = p
-				break
-			}
-		}
+		cardPath = cardBeside(modelPath)
 	}
 	switch {
 	case cardPath != "":
@@ -256,6 +251,41 @@ func readModelFiles(modelPath, labelsPath, cardPath string) (model.Files, error)
 		f.Card = card.DefaultJSON()
 	}
 	return f, nil
+}
+
+// cardBeside is the card file next to a model (NAME.card.json or
+// card.json), or "".
+func cardBeside(modelPath string) string {
+	dir := filepath.Dir(modelPath)
+	base := strings.TrimSuffix(filepath.Base(modelPath), filepath.Ext(modelPath))
+	for _, p := range []string{filepath.Join(dir, base+".card.json"), filepath.Join(dir, "card.json")} {
+		if exists(p) {
+			return p
+		}
+	}
+	return ""
+}
+
+// inputShapes checks the -input-shape flags of cmd against g and fills in
+// what the classifier would use for symbolic image sizes (the card beside
+// the model, else 224) where no flag was given.
+func inputShapes(cmd, modelPath string, g *graph.Graph, shapes shapeFlags) error {
+	name := filepath.Base(modelPath)
+	for in := range shapes {
+		if !hasInput(g.Inputs, in) {
+			return usageError{fmt.Sprintf("%s: %s has no input %q", cmd, name, in)}
+		}
+	}
+	var cardJSON []byte
+	if p := cardBeside(modelPath); p != "" {
+		cardJSON, _ = os.ReadFile(p) // a card that cannot be read: the derived default
+	}
+	for in, shape := range model.InputShapes(g, cardJSON) {
+		if _, given := shapes[in]; !given {
+			shapes[in] = shape
+		}
+	}
+	return nil
 }
 
 func exists(p string) bool {
@@ -369,19 +399,8 @@ func infer(args []string, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("%s: %v", name, err)
 	}
-	for in := range shapes {
-		if !hasInput(g.Inputs, in) {
-			return usageError{fmt.Sprintf("infer: %s has no input %q", name, in)}
-		}
-	}
-	var cardJSON []byte
-	if f, err := readModelFiles(*modelPath, "", ""); err == nil {
-		cardJSON = f.Card
-	}
-	for in, shape := range model.InputShapes(g, cardJSON) {
-		if _, given := shapes[in]; !given {
-			shapes[in] = shape
-		}
+	if err := inputShapes("infer", *modelPath, g, shapes); err != nil {
+		return err
 	}
 	p, err := cpu.Compile(g, cpu.Options{InputShapes: shapes})
 	if err != nil {
