@@ -622,11 +622,8 @@ func elemBits(elem, def int64) int64 {
 }
 
 func nodeName(n *graph.Node) string {
-	if n.Name != "" {
-		return n.Name
-	}
-	if len(n.Outputs) > 0 {
-		return n.Outputs[0]
+	if s := n.DisplayName(); s != "" {
+		return s
 	}
 	return "?"
 }

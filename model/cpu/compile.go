@@ -96,11 +96,7 @@ func (e *UnsupportedError) Error() string {
 func CheckSupported(g *graph.Graph) error {
 	for _, n := range g.Nodes {
 		if !Supported(n.Op) {
-			name := n.Name
-			if name == "" && len(n.Outputs) > 0 {
-				name = n.Outputs[0]
-			}
-			return &UnsupportedError{Op: n.Op, Node: name}
+			return &UnsupportedError{Op: n.Op, Node: n.DisplayName()}
 		}
 		for _, sub := range n.Graphs() {
 			if err := CheckSupported(sub); err != nil {

@@ -95,7 +95,7 @@ func (b *builder) node(n *graph.Node) error {
 	b.c.shapesOnly = !allConst
 	prep, ok := registry[n.Op]
 	if !ok {
-		return &UnsupportedError{Op: n.Op, Node: nodeName(n)}
+		return &UnsupportedError{Op: n.Op, Node: n.DisplayName()}
 	}
 	pr, err := prep(b.c, n, ins)
 	if err != nil {
@@ -126,13 +126,6 @@ func (b *builder) node(n *graph.Node) error {
 	}
 	b.kept = append(b.kept, n.Clone())
 	return nil
-}
-
-func nodeName(n *graph.Node) string {
-	if n.Name == "" && len(n.Outputs) > 0 {
-		return n.Outputs[0]
-	}
-	return n.Name
 }
 
 // control handles a node with graph attributes: it inlines an If with a
@@ -181,7 +174,7 @@ func (b *builder) inlineIf(n *graph.Node, cond bool, scope func(string) string) 
 		return fmt.Errorf("%s: %s has %d outputs, the node %d", n.Label(), attr, len(br.Outputs), len(n.Outputs))
 	}
 	b.seq++
-	prefix := fmt.Sprintf("%s/%s#%d/", nodeName(n), attr, b.seq)
+	prefix := fmt.Sprintf("%s/%s#%d/", n.DisplayName(), attr, b.seq)
 	local := map[string]bool{}
 	for name := range br.Initializers {
 		local[name] = true
@@ -211,7 +204,7 @@ func (b *builder) inlineIf(n *graph.Node, cond bool, scope func(string) string) 
 		if n.Outputs[i] == "" {
 			continue
 		}
-		id := &graph.Node{Name: fmt.Sprintf("%s/out%d", nodeName(n), i), Op: "Identity", Attrs: map[string]any{},
+		id := &graph.Node{Name: fmt.Sprintf("%s/out%d", n.DisplayName(), i), Op: "Identity", Attrs: map[string]any{},
 			Inputs: []string{inner(o.Name)}, Outputs: []string{n.Outputs[i]}}
 		if err := b.node(id); err != nil {
 			return err

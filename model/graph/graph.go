@@ -85,13 +85,18 @@ func (n *Node) Graph(name string) *Graph {
 	return g
 }
 
+// DisplayName is the node's name, or its first output when it has none
+// (exporters often leave names out).
+func (n *Node) DisplayName() string {
+	if n.Name == "" && len(n.Outputs) > 0 {
+		return n.Outputs[0]
+	}
+	return n.Name
+}
+
 // Label describes a node for error messages: `node "conv1" (Conv)`.
 func (n *Node) Label() string {
-	name := n.Name
-	if name == "" && len(n.Outputs) > 0 {
-		name = n.Outputs[0]
-	}
-	return fmt.Sprintf("node %q (%s)", name, n.Op)
+	return fmt.Sprintf("node %q (%s)", n.DisplayName(), n.Op)
 }
 
 // Input returns the i-th input name, or "" when it is absent.

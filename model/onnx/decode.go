@@ -232,11 +232,7 @@ func (d *decoder) attr(a scannedAttr, fromGo any, depth int, where string, n *gr
 }
 
 func subgraphName(where string, n *graph.Node, attr string) string {
-	name := n.Name
-	if name == "" && len(n.Outputs) > 0 {
-		name = n.Outputs[0]
-	}
-	return fmt.Sprintf("%s%s %q.%s", prefix(where), n.Op, name, attr)
+	return fmt.Sprintf("%s%s %q.%s", prefix(where), n.Op, n.DisplayName(), attr)
 }
 
 func safeUnmarshal(m *onnxgo.Model, data []byte) (err error) {
