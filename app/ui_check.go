@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/glimpse/glimpse/model/check"
+	"github.com/glimpse/glimpse/model/check/report"
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 )
 
@@ -17,7 +17,7 @@ import (
 // op is listed.
 
 type checkState struct {
-	report *check.Report
+	report *report.Report
 	file   string // the file the report is about when it failed to load
 	busy   bool
 	want   bool
@@ -78,9 +78,9 @@ func (p *page) checkFile(ctx app.Context, file app.Value, card app.Value) {
 
 func (p *page) runCheck(ctx app.Context, e app.Event) { p.wantCheck(ctx) }
 
-func parseReport(v app.Value) (*check.Report, string) {
+func parseReport(v app.Value) (*report.Report, string) {
 	s := app.Window().Get("JSON").Call("stringify", v).String()
-	var r check.Report
+	var r report.Report
 	if err := json.Unmarshal([]byte(s), &r); err != nil {
 		return nil, "The check's report could not be read: " + err.Error()
 	}
@@ -121,7 +121,7 @@ func (p *page) renderCheck() app.UI {
 		)
 	}
 
-	cls := map[string]string{check.OK: "ok", check.Mismatch: "warn", check.RunToRun: "warn", check.CannotRun: "bad"}[r.Verdict]
+	cls := map[string]string{report.OK: "ok", report.Mismatch: "warn", report.RunToRun: "warn", report.CannotRun: "bad"}[r.Verdict]
 	facts := []app.UI{}
 	fact := func(k string, v app.UI) { facts = append(facts, app.Dt().Text(k), app.Dd().Body(v)) }
 	text := func(s string) app.UI { return app.Span().Text(s) }
@@ -132,10 +132,10 @@ func (p *page) renderCheck() app.UI {
 	}
 	fact("Opset", text(opset))
 	if cp := r.Compile; cp != nil {
-		fact("Compiled", text(fmt.Sprintf("%d folded, %d fused, %d run · arena %s", cp.Folded, cp.Fused, cp.Runs, check.Bytes(int64(cp.ArenaBytes)))))
+		fact("Compiled", text(fmt.Sprintf("%d folded, %d fused, %d run · arena %s", cp.Folded, cp.Fused, cp.Runs, report.Bytes(int64(cp.ArenaBytes)))))
 	}
 	if cp := r.Compile; cp != nil && p.info.Fallback != "" && c.file == "" {
-		fact("Running", text(fmt.Sprintf("the unoptimised program: %d run · %s", cp.PlainRuns, check.Bytes(int64(cp.PlainArenaBytes)))))
+		fact("Running", text(fmt.Sprintf("the unoptimised program: %d run · %s", cp.PlainRuns, report.Bytes(int64(cp.PlainArenaBytes)))))
 	}
 	if w := r.WebGPU; w != nil {
 		switch {
@@ -171,12 +171,12 @@ func (p *page) renderCheck() app.UI {
 		fact("Missing ops", app.Span().ID("check-missing").Text(strings.Join(parts, "; ")))
 	}
 
-	verdict := map[string]string{check.OK: "OK", check.Mismatch: "Mismatch", check.RunToRun: "Run-to-run mismatch", check.CannotRun: "Cannot run"}[r.Verdict]
+	verdict := map[string]string{report.OK: "OK", report.Mismatch: "Mismatch", report.RunToRun: "Run-to-run mismatch", report.CannotRun: "Cannot run"}[r.Verdict]
 	var note app.UI
 	switch {
 	case p.info.Fallback != "" && c.file == "":
 		note = app.P().Class("note warn").ID("check-fallback").Text(capitalise(p.info.Fallback) + ".")
-	case r.Verdict == check.CannotRun:
+	case r.Verdict == report.CannotRun:
 		note = app.P().Class("note bad").Text(capitalise(r.Reason) + ".")
 	}
 
@@ -213,7 +213,7 @@ func (p *page) renderCheck() app.UI {
 	)
 }
 
-func fusedOnly(r *check.Report) int {
+func fusedOnly(r *report.Report) int {
 	n := 0
 	for _, o := range r.Ops {
 		if o.Count == 0 {

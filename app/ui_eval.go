@@ -11,7 +11,7 @@ import (
 	"strings"
 
 	"github.com/glimpse/glimpse/model/eval"
-	"github.com/glimpse/glimpse/model/vision"
+	"github.com/glimpse/glimpse/model/vision/labels"
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 )
 
@@ -200,7 +200,7 @@ func (v *evalView) run(ctx app.Context, e app.Event) {
 			sc := rec.Get("scores")
 			for i := 0; i < sc.Length(); i++ {
 				x := sc.Index(i)
-				r := vision.Result{Index: x.Get("index").Int(), Label: x.Get("label").String(), Prob: float32(x.Get("prob").Float())}
+				r := labels.Result{Index: x.Get("index").Int(), Label: x.Get("label").String(), Prob: float32(x.Get("prob").Float())}
 				s.Top = append(s.Top, r)
 				if r.Index < classes {
 					s.Scores[r.Index] = r.Prob
@@ -342,7 +342,7 @@ func (v *evalView) renderReport() app.UI {
 					return app.Div().Class("photo static").DataSet("file", m.File).Body(
 						app.Img().Src(v.thumbs[m.File]).Alt(m.File),
 						app.Span().Class("file").Text(path.Base(m.File)),
-						app.Span().Class("muted").Text(fmt.Sprintf("%s → %s (%.0f%%)", vision.DisplayName(m.TrueLabel), vision.DisplayName(m.PredLabel), 100*m.Confidence)),
+						app.Span().Class("muted").Text(fmt.Sprintf("%s → %s (%.0f%%)", labels.DisplayName(m.TrueLabel), labels.DisplayName(m.PredLabel), 100*m.Confidence)),
 					)
 				}),
 			),
@@ -366,7 +366,7 @@ func (v *evalView) renderCurves() app.UI {
 			fmt.Sscan(e.Get("target").Get("value").String(), &v.rocClass)
 		}).Body(
 			app.Range(r.ROC).Slice(func(k int) app.UI {
-				return app.Option().Value(fmt.Sprint(k)).Selected(k == i).Text(vision.DisplayName(r.ROC[k].Label))
+				return app.Option().Value(fmt.Sprint(k)).Selected(k == i).Text(labels.DisplayName(r.ROC[k].Label))
 			}),
 		),
 		app.Div().Class("curves").Body(
@@ -392,7 +392,7 @@ func perClassHTML(r *eval.Report) string {
 	b.WriteString(`<div class="scroll"><table class="metrics"><thead><tr><th>Class</th><th>Precision</th><th>Recall</th><th>F1</th><th>Support</th></tr></thead><tbody>`)
 	for _, c := range r.PerClass {
 		fmt.Fprintf(&b, `<tr><td title="%s">%s</td><td>%.3f</td><td>%.3f</td><td>%.3f</td><td>%d</td></tr>`,
-			html.EscapeString(c.Label), html.EscapeString(vision.DisplayName(c.Label)), c.Precision, c.Recall, c.F1, c.Support)
+			html.EscapeString(c.Label), html.EscapeString(labels.DisplayName(c.Label)), c.Precision, c.Recall, c.F1, c.Support)
 	}
 	for _, a := range []struct {
 		name string
@@ -409,7 +409,7 @@ func confusionHTML(r *eval.Report) string {
 	var b strings.Builder
 	b.WriteString(`<div class="scroll"><table class="confusion" id="eval-confusion"><thead><tr><th>true \ predicted</th>`)
 	for _, n := range c.Names {
-		fmt.Fprintf(&b, `<th title="%s">%s</th>`, html.EscapeString(n), html.EscapeString(vision.DisplayName(n)))
+		fmt.Fprintf(&b, `<th title="%s">%s</th>`, html.EscapeString(n), html.EscapeString(labels.DisplayName(n)))
 	}
 	b.WriteString(`</tr></thead><tbody>`)
 	for i, row := range c.Matrix {
@@ -417,7 +417,7 @@ func confusionHTML(r *eval.Report) string {
 		for _, x := range row {
 			total += x
 		}
-		fmt.Fprintf(&b, `<tr><th title="%s">%s</th>`, html.EscapeString(c.Names[i]), html.EscapeString(vision.DisplayName(c.Names[i])))
+		fmt.Fprintf(&b, `<tr><th title="%s">%s</th>`, html.EscapeString(c.Names[i]), html.EscapeString(labels.DisplayName(c.Names[i])))
 		for j, x := range row {
 			alpha := 0.0
 			if total > 0 {
@@ -428,7 +428,7 @@ func confusionHTML(r *eval.Report) string {
 				cls = ` class="diag"`
 			}
 			fmt.Fprintf(&b, `<td%s style="background: rgba(20,165,133,%.2f)" title="true %s, predicted %s: %d">%d</td>`, cls, 0.08+0.8*alpha,
-				html.EscapeString(vision.DisplayName(c.Names[i])), html.EscapeString(vision.DisplayName(c.Names[j])), x, x)
+				html.EscapeString(labels.DisplayName(c.Names[i])), html.EscapeString(labels.DisplayName(c.Names[j])), x, x)
 		}
 		b.WriteString(`</tr>`)
 	}
@@ -477,7 +477,7 @@ func reportHTML(r *eval.Report, modelName string) string {
 		html.EscapeString(modelName), r.N, pct(r.Accuracy), pct(r.Top5Accuracy), pct(r.Macro.F1), pct(r.Weighted.F1))
 	b.WriteString(`<h2>Per class</h2>` + perClassHTML(r) + `<h2>Confusion matrix</h2>` + confusionHTML(r))
 	for _, roc := range r.ROC {
-		b.WriteString(curveSVG("ROC "+vision.DisplayName(roc.Label), roc.FPR, roc.TPR, "false positive rate", "true positive rate", "AUC "+fnum(float64(roc.AUC)), true))
+		b.WriteString(curveSVG("ROC "+labels.DisplayName(roc.Label), roc.FPR, roc.TPR, "false positive rate", "true positive rate", "AUC "+fnum(float64(roc.AUC)), true))
 	}
 	if r.Calibration != nil {
 		b.WriteString(`<h2>Calibration</h2>` + calibrationSVG(r.Calibration))

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/glimpse/glimpse/model/vision"
+	"github.com/glimpse/glimpse/model/vision/labels"
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 )
 
@@ -163,7 +163,7 @@ func renderResult(r *result) app.UI {
 	default:
 		if len(r.Top) > 0 {
 			card = card.DataSet("index", r.Top[0].Index).DataSet("label", r.Top[0].Label).
-				Aria("label", fmt.Sprintf("%s: %s, %.0f%%", r.Name, vision.DisplayName(r.Top[0].Label), 100*r.Top[0].Prob))
+				Aria("label", fmt.Sprintf("%s: %s, %.0f%%", r.Name, labels.DisplayName(r.Top[0].Label), 100*r.Top[0].Prob))
 		}
 		body = append(body,
 			app.Div().Class("meta").Body(
@@ -181,7 +181,7 @@ func renderPreds(top []pred, cls string) app.UI {
 		app.Range(top).Slice(func(i int) app.UI {
 			t := top[i]
 			pct := 100 * t.Prob
-			name := vision.DisplayName(t.Label)
+			name := labels.DisplayName(t.Label)
 			return app.Li().Title(t.Label).Aria("label", fmt.Sprintf("%s %.1f%%", name, pct)).DataSet("index", t.Index).Body(
 				app.Div().Class("row").Body(
 					app.Span().Class("label").Text(name),

@@ -18,7 +18,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/glimpse/glimpse/model/vision"
+	"github.com/glimpse/glimpse/model/vision/spec"
 )
 
 // Card says how to feed and read a model.
@@ -301,10 +301,10 @@ func (c Card) Validate() error {
 	return fmt.Errorf("card: invalid model card%s: %s", name, strings.Join(errs, "; "))
 }
 
-// Spec converts the card's input description to a vision.Spec.
-func (c Card) Spec() vision.Spec {
+// Spec converts the card's input description to a spec.Spec (vision.Spec).
+func (c Card) Spec() spec.Spec {
 	in := c.Input
-	return vision.Spec{
+	return spec.Spec{
 		Width:    in.Width,
 		Height:   in.Height,
 		Layout:   in.Layout,

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/glimpse/glimpse/model/check/report"
 	"github.com/glimpse/glimpse/model/cpu"
 	"github.com/glimpse/glimpse/model/graph"
 	"github.com/glimpse/glimpse/model/onnx"
@@ -286,5 +287,19 @@ func TestZoo(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// check.Report writes the same JSON as the report.Report it embeds: the
+// unoptimised program stays out.
+func TestReportJSON(t *testing.T) {
+	r := &Report{Report: report.Report{Model: "m", Verdict: Mismatch, Reason: "x", Compile: &Compile{Runs: 2}}, Unoptimised: &cpu.Program{}}
+	a, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(&r.Report)
+	if string(a) != string(b) || strings.Contains(string(a), "Unoptimised") {
+		t.Errorf("JSON %s, want %s", a, b)
 	}
 }

@@ -144,7 +144,7 @@ func uniqueLabels(a, b []int) []int {
 	return slices.Compact(u)
 }
 
-// labelName is names[i], or "class i" as vision.TopK names unlabelled
+// labelName is names[i], or "class i" as labels.TopK names unlabelled
 // classes.
 func labelName(names []string, i int) string {
 	if i >= 0 && i < len(names) && names[i] != "" {

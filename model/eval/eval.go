@@ -6,7 +6,7 @@ import (
 	"math"
 	"slices"
 
-	"github.com/glimpse/glimpse/model/vision"
+	"github.com/glimpse/glimpse/model/vision/labels"
 )
 
 // Sample is one labelled photo and what the model said about it.
@@ -17,8 +17,8 @@ type Sample struct {
 	// indexed by class. When nil, Top is used instead and a class missing
 	// from Top scores 0.
 	Scores []float32
-	// Top is the model's ranked top-K, best first (vision.TopK's order).
-	Top []vision.Result
+	// Top is the model's ranked top-K, best first (labels.TopK's order).
+	Top []labels.Result
 }
 
 // Score is the sample's score for class c.
@@ -38,7 +38,7 @@ func (s Sample) Score(c int) float64 {
 }
 
 // Pred is the predicted class and its score: the highest score, the lowest
-// index among equal scores (as vision.TopK ranks), or Top[0]. It is -1 when
+// index among equal scores (as labels.TopK ranks), or Top[0]. It is -1 when
 // the sample has no scores.
 func (s Sample) Pred() (int, float64) {
 	if s.Scores == nil {

@@ -15,7 +15,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/glimpse/glimpse/model/vision"
+	"github.com/glimpse/glimpse/model/vision/labels"
 )
 
 // Record is one tagged photo. Hash, not File, identifies it: a photo that is
@@ -24,7 +24,7 @@ type Record struct {
 	File   string          `json:"file"`
 	Hash   string          `json:"hash"` // Hash of the file's bytes
 	Tags   []Tag           `json:"tags"`
-	Scores []vision.Result `json:"scores"` // the model's raw top-K
+	Scores []labels.Result `json:"scores"` // the model's raw top-K
 	Edited bool            `json:"edited"` // the user changed Tags by hand
 }
 
@@ -66,7 +66,7 @@ func normal(r Record) Record {
 		r.Tags = []Tag{}
 	}
 	if r.Scores == nil {
-		r.Scores = []vision.Result{}
+		r.Scores = []labels.Result{}
 	}
 	return r
 }
@@ -182,7 +182,7 @@ func ReadCSV(r io.Reader) ([]Record, error) {
 		if len(row) != 3 {
 			return nil, fmt.Errorf("tag: CSV line %d: %d fields, want 3 (file,hash,tags)", line, len(row))
 		}
-		rec := Record{File: row[0], Hash: strings.ToLower(strings.TrimSpace(row[1])), Tags: []Tag{}, Scores: []vision.Result{}}
+		rec := Record{File: row[0], Hash: strings.ToLower(strings.TrimSpace(row[1])), Tags: []Tag{}, Scores: []labels.Result{}}
 		for _, part := range strings.Split(row[2], ";") {
 			part = strings.TrimSpace(part)
 			if part == "" {

@@ -15,7 +15,7 @@ import (
 	"strings"
 
 	"github.com/glimpse/glimpse/model/card"
-	"github.com/glimpse/glimpse/model/vision"
+	"github.com/glimpse/glimpse/model/vision/labels"
 )
 
 // Defaults for single-label (softmax) models: a photo gets at most
@@ -80,7 +80,7 @@ func (o Options) top() int {
 // returns them). Labels become their first synonym ("tabby, tabby cat" →
 // "tabby"), then the user's word; tags that end up with the same word keep
 // the highest score. Tags come best first, equal scores by name.
-func (o Options) Select(ranked []vision.Result) []Tag {
+func (o Options) Select(ranked []labels.Result) []Tag {
 	if !o.MultiLabel && len(ranked) > o.top() {
 		ranked = ranked[:o.top()]
 	}
@@ -165,7 +165,7 @@ func (m Mapping) Word(label string) string {
 			}
 		}
 	}
-	return vision.DisplayName(label)
+	return labels.DisplayName(label)
 }
 
 // Len is the number of labels mapped.

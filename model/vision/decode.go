@@ -1,5 +1,9 @@
 // Package vision decodes images and turns them into model input tensors, and
-// turns model outputs into ranked, labelled results.
+// turns model outputs into ranked, labelled results. The plain parts live in
+// packages of their own, standard library only, for callers that must not
+// link the decoders (the browser's UI, tag, eval, card): labels (Result,
+// TopK, DisplayName, labels files) and spec (Spec); vision keeps their old
+// names as aliases and wrappers.
 //
 // It is pure Go (no cgo, no syscall/js) so that it builds for GOOS=js
 // GOARCH=wasm as well as natively.

@@ -6,21 +6,13 @@ import (
 	stddraw "image/draw"
 	"math"
 
+	"github.com/glimpse/glimpse/model/vision/spec"
 	"golang.org/x/image/draw"
 )
 
-// Spec describes how an image is turned into a model input tensor.
-type Spec struct {
-	Width, Height int        // model input size
-	Layout        string     // "NCHW" (default when empty) or "NHWC"
-	Channels      string     // "RGB" (default when empty) or "BGR"
-	Mean, Std     [3]float32 // in 0..255 pixel units, per channel in R,G,B order; value = (pixel - Mean)/Std
-	// Crop is the centre-crop fraction of the shorter side, in (0,1]; 1 (or 0,
-	// meaning unset) takes the largest centred region with the model input's
-	// aspect ratio (a square for a square input).
-	Crop   float32
-	Resize string // "bilinear" (default when empty), "catmullrom", "nearest", "area"
-}
+// Spec describes how an image is turned into a model input tensor
+// (spec.Spec).
+type Spec = spec.Spec
 
 // areaKernel is a box filter. Because x/image/draw widens a kernel's support
 // by the scale factor when shrinking, it averages every source pixel that
@@ -33,7 +25,7 @@ var areaKernel = &draw.Kernel{Support: 0.5, At: func(t float64) float64 {
 	return 0
 }}
 
-func (s Spec) scaler() (draw.Scaler, error) {
+func scaler(s Spec) (draw.Scaler, error) {
 	switch s.Resize {
 	case "", "bilinear":
 		return draw.BiLinear, nil
@@ -55,7 +47,7 @@ type tensor struct {
 	lut     [3][256]float32 // indexed by source channel, then 8-bit value
 }
 
-func (s Spec) tensor(dst []float32) (*tensor, error) {
+func newTensor(s Spec, dst []float32) (*tensor, error) {
 	if s.Width <= 0 || s.Height <= 0 {
 		return nil, fmt.Errorf("vision: invalid model input size %dx%d", s.Width, s.Height)
 	}
@@ -125,11 +117,11 @@ func Preprocess(img image.Image, s Spec, dst []float32) error {
 	if img == nil {
 		return fmt.Errorf("vision: nil image")
 	}
-	t, err := s.tensor(dst)
+	t, err := newTensor(s, dst)
 	if err != nil {
 		return err
 	}
-	sc, err := s.scaler()
+	sc, err := scaler(s)
 	if err != nil {
 		return err
 	}

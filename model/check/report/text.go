@@ -1,4 +1,4 @@
-package check
+package report
 
 import (
 	"fmt"
@@ -161,4 +161,31 @@ func msText(v float64) string {
 		return fmt.Sprintf("%.0f ms", v)
 	}
 	return fmt.Sprintf("%.2f ms", v)
+}
+
+// nodeList names up to three nodes: `node "a"`, `nodes "a", "b" and 2 more`.
+func nodeList(names []string) string {
+	const most = 3
+	q := make([]string, 0, most)
+	for i, n := range names {
+		if i == most {
+			break
+		}
+		q = append(q, fmt.Sprintf("%q", n))
+	}
+	s := "node " + strings.Join(q, ", ")
+	if len(names) > 1 {
+		s = "nodes " + strings.Join(q, ", ")
+	}
+	if len(names) > most {
+		s += fmt.Sprintf(" and %d more", len(names)-most)
+	}
+	return s
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
 }
