@@ -44,10 +44,12 @@ models:
 
 PORT ?= 8000
 
-# The server/CLI binary and the browser's app.wasm.
+# The server/CLI binary, the browser's UI (app.wasm) and its engine
+# (engine.wasm, run in a Web Worker by web/engine.js).
 build:
 	$(GO) build -o bin/glimpse ./app
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags=-s -o web/app.wasm ./app
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags=-s -o web/engine.wasm ./wasm/engine
 
 # Serves the app with the default model on 127.0.0.1:$(PORT).
 run: deps-run models build

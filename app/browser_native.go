@@ -4,8 +4,4 @@ package main
 
 func inBrowser() bool { return false }
 
-func startEngine() {}
-
-func wantUI() bool { return true }
-
 func initCLI() {}

@@ -1,7 +1,8 @@
 // Command glimpse is the Glimpse app binary. In a browser it is the go-app
-// PWA; natively, and compiled to wasm under Node, it is the command line
-// (classify, infer) on the same engine; natively it also serves the app and
-// writes the static site.
+// PWA, the UI only: the engine is web/engine.wasm (wasm/engine), which
+// web/glimpse.js runs in a Web Worker. Natively, and compiled to wasm under
+// Node, it is the command line (classify, infer, check, tag, eval) on the
+// same engine; natively it also serves the app and writes the static site.
 package main
 
 import (
@@ -13,10 +14,6 @@ import (
 func main() {
 	app.Route("/", func() app.Composer { return &page{} })
 	if inBrowser() {
-		startEngine()
-		if !wantUI() { // a page that only wants window.glimpse (benchmarks, embedding)
-			select {}
-		}
 		app.RunWhenOnBrowser()
 		return
 	}

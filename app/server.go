@@ -23,8 +23,9 @@ func init() {
 	nativeCommands["static"] = writeStatic
 }
 
-// webDir holds the static resources: app.wasm, glimpse.js, CSS, icons and
-// the models the Makefile copies in.
+// webDir holds the static resources: app.wasm (the UI), engine.wasm and
+// engine.js (the engine, run in a worker), glimpse.js, CSS, icons and the
+// models the Makefile copies in.
 const webDir = "web"
 
 // cacheable are the files the service worker precaches beyond go-app's own,
@@ -33,6 +34,8 @@ var cacheable = []string{
 	"/web/glimpse.css",
 	"/web/glimpse.js",
 	"/web/tagging.js",
+	"/web/engine.js",
+	"/web/engine.wasm",
 	"/web/models/mobilenet_v2_1.0_224/model.onnx",
 	"/web/models/mobilenet_v2_1.0_224/labels.txt",
 	"/web/models/mobilenet_v2_1.0_224/card.json",
@@ -42,7 +45,7 @@ var cacheable = []string{
 // rebuild with changes prompts an update and a restart without changes does not.
 func version() (string, error) {
 	h := sha256.New()
-	for _, f := range []string{"app.wasm", "glimpse.js", "tagging.js", "glimpse.css"} {
+	for _, f := range []string{"app.wasm", "engine.wasm", "engine.js", "glimpse.js", "tagging.js", "glimpse.css"} {
 		data, err := os.ReadFile(filepath.Join(webDir, f))
 		if err != nil {
 			return "", fmt.Errorf("%v: run 'make build' first", err)

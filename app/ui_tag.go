@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/glimpse/glimpse/model/tag"
-	"github.com/glimpse/glimpse/model/vision"
+	"github.com/glimpse/glimpse/model/vision/labels"
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 )
 
@@ -37,6 +37,7 @@ type tagView struct {
 	failed    int
 	rate      float64
 	eta       float64
+	lanes     int // engines classifying at once (Glimpse's pool)
 	msg, err  string
 	queue     app.Value
 	funcs     []app.Func
@@ -45,7 +46,7 @@ type tagView struct {
 
 type tagRec struct {
 	Hash, File, Thumb string
-	Scores            []vision.Result
+	Scores            []labels.Result
 	Manual            []tag.Tag
 	Edited            bool
 	Ms                float64
@@ -97,7 +98,7 @@ func (v *tagView) add(r app.Value) *tagRec {
 	if sc := r.Get("scores"); sc.Truthy() {
 		for i := 0; i < sc.Length(); i++ {
 			s := sc.Index(i)
-			rec.Scores = append(rec.Scores, vision.Result{Index: s.Get("index").Int(), Label: s.Get("label").String(), Prob: float32(s.Get("prob").Float())})
+			rec.Scores = append(rec.Scores, labels.Result{Index: s.Get("index").Int(), Label: s.Get("label").String(), Prob: float32(s.Get("prob").Float())})
 		}
 	}
 	if tg := r.Get("tags"); tg.Truthy() {
@@ -220,6 +221,9 @@ func (v *tagView) start(ctx app.Context, items app.Value) {
 			p := a[0]
 			v.done, v.total, v.skipped, v.failed = p.Get("done").Int(), p.Get("total").Int(), p.Get("skipped").Int(), p.Get("failed").Int()
 			v.rate, v.eta = p.Get("rate").Float(), p.Get("eta").Float()
+			if l := p.Get("lanes"); l.Type() == app.TypeNumber {
+				v.lanes = l.Int()
+			}
 		}),
 		"finish": fn(func(ctx app.Context, a []app.Value) {
 			v.flush()
@@ -549,7 +553,7 @@ func (v *tagView) renderProgress() app.UI {
 		),
 		app.Div().Class("progress-row").Body(
 			app.Span().ID("tag-count").Text(fmt.Sprintf("%d / %d", v.done, v.total)),
-			app.Span().ID("tag-rate").Class("muted").Text(fmt.Sprintf("%.1f photos/s · ETA %s", v.rate, eta)),
+			app.Span().ID("tag-rate").Class("muted").Text(fmt.Sprintf("%.1f photos/s · ETA %s%s", v.rate, eta, engines(v.lanes))),
 			app.If(v.running, func() app.UI {
 				return app.Div().Class("controls").Body(
 					app.Button().ID("tag-pause").Text(map[bool]string{true: "Resume", false: "Pause"}[v.paused]).OnClick(v.pauseResume),
@@ -617,10 +621,18 @@ func (v *tagView) renderDetail(r *tagRec) app.UI {
 	)
 }
 
-func predsOf(rs []vision.Result) []pred {
+func predsOf(rs []labels.Result) []pred {
 	out := make([]pred, len(rs))
 	for i, r := range rs {
 		out[i] = pred{Index: r.Index, Label: r.Label, Prob: float64(r.Prob)}
 	}
 	return out
+}
+
+// engines says how many engines work at once, when more than one.
+func engines(n int) string {
+	if n < 2 {
+		return ""
+	}
+	return fmt.Sprintf(" · %d engines", n)
 }

@@ -59,27 +59,27 @@ func Load(f Files) (*Classifier, error) {
 	}
 	g, err := onnx.Decode(f.Model)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %v", name, err)
+		return nil, loadErr(KindInvalid, name, err)
 	}
 	if err := cpu.CheckSupported(g); err != nil {
-		return nil, fmt.Errorf("%s: %v", name, err)
+		return nil, loadErr(KindUnsupported, name, err)
 	}
 	if len(g.Inputs) == 0 {
-		return nil, fmt.Errorf("%s: the model has no image input", name)
+		return nil, loadErrf(KindCompile, name, "the model has no image input")
 	}
 	c, err := DeriveCard(g)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %v", name, err)
+		return nil, loadErr(KindCard, name, err)
 	}
 	if len(f.Card) > 0 {
 		o, err := card.Parse(f.Card)
 		if err != nil {
-			return nil, fmt.Errorf("%s: model card: %v", name, err)
+			return nil, loadErr(KindCard, name, fmt.Errorf("model card: %w", err))
 		}
 		c = c.Apply(o)
 	}
 	if err := c.Validate(); err != nil {
-		return nil, fmt.Errorf("%s: model card: %v", name, err)
+		return nil, loadErr(KindCard, name, fmt.Errorf("model card: %w", err))
 	}
 	shape := []int{1, 3, c.Input.Height, c.Input.Width}
 	if c.Input.Layout == "NHWC" {
@@ -88,31 +88,31 @@ func Load(f Files) (*Classifier, error) {
 	in := g.Inputs[0]
 	for i, d := range in.Dims {
 		if d.Value > 0 && i < len(shape) && int(d.Value) != shape[i] {
-			return nil, fmt.Errorf("%s: the model's input %q is fixed at %v, the card asks for %v", name, in.Name, dims(in), shape)
+			return nil, loadErrf(KindCard, name, "the model's input %q is fixed at %v, the card asks for %v", in.Name, dims(in), shape)
 		}
 	}
 	if in.DType != graph.Float32 {
-		return nil, fmt.Errorf("%s: input %q is %s; an image input is float32", name, in.Name, in.DType)
+		return nil, loadErrf(KindCompile, name, "input %q is %s; an image input is float32", in.Name, in.DType)
 	}
 	if len(in.Dims) != 4 {
-		return nil, fmt.Errorf("%s: input %q has shape %v; an image input has 4 dimensions", name, in.Name, dims(in))
+		return nil, loadErrf(KindCompile, name, "input %q has shape %v; an image input has 4 dimensions", in.Name, dims(in))
 	}
 	p, err := cpu.Compile(g, cpu.Options{InputShapes: map[string][]int{in.Name: shape}})
 	if err != nil {
-		return nil, fmt.Errorf("%s: %v", name, err)
+		return nil, loadErr(KindCompile, name, err)
 	}
 	if len(p.Outputs) == 0 || p.Outputs[0].DType != graph.Float32 {
-		return nil, fmt.Errorf("%s: the first output is not a float tensor", name)
+		return nil, loadErrf(KindCompile, name, "the first output is not a float tensor")
 	}
 	cl := &Classifier{Name: name, Card: c, Graph: g, Program: p, Bytes: len(f.Model)}
 	classes := p.Outputs[0].Len()
 	if len(f.Labels) > 0 {
 		labels, err := vision.ParseLabels(f.Labels)
 		if err != nil {
-			return nil, fmt.Errorf("%s: labels: %v", name, err)
+			return nil, loadErr(KindLabels, name, fmt.Errorf("labels: %w", err))
 		}
 		if len(labels) != classes {
-			return nil, fmt.Errorf("%s: labels file has %d labels, the model has %d classes", name, len(labels), classes)
+			return nil, loadErrf(KindLabels, name, "labels file has %d labels, the model has %d classes", len(labels), classes)
 		}
 		cl.Labels = labels
 	}
@@ -124,7 +124,7 @@ func Load(f Files) (*Classifier, error) {
 	cl.probs = make([]float32, classes)
 	if f.Verify {
 		if _, err := cl.Verify(check.Options{Runs: -1}); err != nil { // untimed: nobody reads the times here
-			return nil, fmt.Errorf("%s: %v", name, err)
+			return nil, loadErr(KindCompile, name, err)
 		}
 	}
 	return cl, nil

@@ -1,33 +1,18 @@
 // glimpse.js — the browser side of Glimpse. It defines window.glimpse (the
-// public API) before the wasm engine loads, and the few browser helpers the
-// Go engine calls: pixels from any image source in one copy, fetch with
-// progress, IndexedDB for a user's own model, and the camera.
-// The engine registers itself as window.glimpse._go when app.wasm is up.
+// public API) and runs the engine (web/engine.js + engine.wasm) in a
+// dedicated Web Worker, so the page's main thread only draws: every call is
+// a message, pixels travel as a transferred ImageBitmap or a Blob, never as
+// copies made on the main thread. Without Worker support the same engine
+// runs on the page (info().engine says which, and why).
+// Batch work (tagging) may spread over a pool of engines: classify(src,
+// {batch: true}). Errors carry a stable code (README lists them).
 (function () {
   'use strict';
   if (window.glimpse && window.glimpse._defined) return;
 
-  // Go's linear memory, for the engine's SIMD kernels (wasm/simd), which
-  // work on Go's slices in place: recorded when the Go instance (the one
-  // exporting mem, run and getsp) is created, so this must run before
-  // app.wasm is instantiated.
-  let goMemory = null;
-  (function () {
-    const W = window.WebAssembly;
-    if (!W) return;
-    const note = (r) => {
-      const ex = r && (r.instance || r).exports;
-      if (ex && ex.mem instanceof W.Memory && typeof ex.run === 'function' && typeof ex.getsp === 'function') goMemory = ex.mem;
-      return r;
-    };
-    const inst = W.instantiate;
-    W.instantiate = function () { return inst.apply(this, arguments).then(note); };
-    const stream = W.instantiateStreaming;
-    if (stream) W.instantiateStreaming = function () { return stream.apply(this, arguments).then(note); };
-  })();
-
+  const config = window.glimpseConfig || {};
   // The site's root, from this script's own address (BASE/web/glimpse.js), so
-  // that the engine finds its model wherever the page itself lives.
+  // that the engine finds its files wherever the page itself lives.
   const script = document.currentScript && document.currentScript.src;
   const base = script ? new URL('..', script).href : new URL('/', location.href).href;
 
@@ -39,21 +24,240 @@
     window.dispatchEvent(new CustomEvent('glimpse:' + name, { detail }));
   }
 
+  function coded(message, code) {
+    const e = new Error(message);
+    e.code = code;
+    return e;
+  }
+
+  // ---- engines ----------------------------------------------------------------
+
+  const workers = config.worker !== false && typeof Worker !== 'undefined';
+  const engineMode = workers ? 'worker' : 'page';
+  const engineReason = workers ? '' : (config.worker === false ? 'the page asked for no worker (glimpseConfig.worker = false)' : 'this browser has no Web Workers');
+
+  function loadPref() { try { return localStorage.getItem('glimpse.backend') || 'auto'; } catch (e) { return 'auto'; } }
+  function savePref(v) { try { localStorage.setItem('glimpse.backend', v); } catch (e) { /* private mode */ } }
+
+  // workerURL: the host script itself on the same origin; from a page on
+  // another origin (an embedding site), a tiny same-origin script that
+  // imports it, since a Worker must come from the page's origin.
+  function workerURL() {
+    const url = base + 'web/engine.js';
+    if (new URL(url).origin === location.origin) return url;
+    return URL.createObjectURL(new Blob(['importScripts(' + JSON.stringify(url) + ');'], { type: 'text/javascript' }));
+  }
+
+  let localHost = null; // the page's own engine, without workers
+  async function localTransport(onMessage) {
+    if (localHost) throw coded('Only one engine can run on a page without workers', 'engine-load');
+    if (!window.glimpseEngineHost) {
+      await new Promise((res, rej) => {
+        const s = document.createElement('script');
+        s.src = base + 'web/engine.js';
+        s.onload = res;
+        s.onerror = () => rej(coded('Could not load ' + s.src, 'engine-load'));
+        document.head.appendChild(s);
+      });
+    }
+    localHost = window.glimpseEngineHost((m) => setTimeout(() => onMessage(m), 0));
+    return (m) => localHost(m);
+  }
+
+  // Engine is one engine instance: a worker (or the page) running
+  // engine.wasm, and the calls in flight to it. role is 'main' (the page's
+  // model, slots, the camera) or 'pool' (extra engines for batch work).
+  class Engine {
+    constructor(role) {
+      this.role = role;
+      this.calls = new Map();
+      this.nextId = 1;
+      this.memory = 0;
+      this.info = null;
+      this.dead = false;
+      let bootOK, bootFail;
+      this.booted = new Promise((res, rej) => { bootOK = res; bootFail = rej; });
+      this.booted.catch(() => {});
+      this._bootOK = bootOK; this._bootFail = bootFail;
+      const onMessage = (m) => this._receive(m);
+      const cfg = { base, pref: role === 'main' ? loadPref() : 'cpu' };
+      if (workers) {
+        this.worker = new Worker(workerURL(), { name: 'glimpse-engine-' + role });
+        this.worker.onmessage = (ev) => onMessage(ev.data);
+        this.worker.onerror = (ev) => { ev.preventDefault(); this.lost('the engine failed: ' + (ev.message || 'worker error')); };
+        this.worker.onmessageerror = () => this.lost('the engine sent a message that could not be read');
+        this.send = Promise.resolve((m, transfer) => this.worker.postMessage(m, transfer || []));
+      } else {
+        this.send = localTransport(onMessage);
+        this.send.catch((e) => this.lost(e.message));
+      }
+      this.call('start', [cfg]).catch((e) => { bootFail(e); if (role === 'main') failReady(e); });
+    }
+    get busy() { return this.calls.size; }
+    call(op, args, transfer) {
+      if (this.dead) return Promise.reject(coded('The engine stopped; try again', 'engine-lost'));
+      return new Promise((resolve, reject) => {
+        const id = this.nextId++;
+        this.calls.set(id, { resolve, reject, op });
+        this.send.then((post) => post({ id, op, args: args || [] }, transfer), (e) => { this.calls.delete(id); reject(e); });
+      });
+    }
+    _receive(m) {
+      if (m.mem) this.memory = m.mem;
+      if (m.id) {
+        const c = this.calls.get(m.id);
+        if (!c) return;
+        this.calls.delete(m.id);
+        if (m.err) c.reject(coded(m.err.message, m.err.code));
+        else c.resolve(m.ok);
+        return;
+      }
+      onEvent(this, m.event, m.detail);
+    }
+    // lost ends this engine: every call in flight fails with code
+    // engine-lost, and the next call starts a new engine.
+    lost(why) {
+      if (this.dead) return;
+      this.dead = true;
+      if (this.worker) this.worker.terminate();
+      const err = coded('The Glimpse engine stopped (' + why + '); the call was lost, try again', 'engine-lost');
+      for (const c of this.calls.values()) c.reject(err);
+      this.calls.clear();
+      this._bootFail(err);
+      if (this.role === 'main' && main === this) {
+        main = null;
+        slots.clear();
+        emit('notice', { message: 'The Glimpse engine stopped (' + why + '); it restarts with the next photo.' });
+      }
+      pool = pool.filter((e) => e !== this);
+    }
+    terminate() {
+      this.dead = true;
+      if (this.worker) this.worker.terminate();
+      for (const c of this.calls.values()) c.reject(coded('The engine was stopped', 'engine-lost'));
+      this.calls.clear();
+    }
+  }
+
+  let main = null;       // the engine of the page's model
+  let pool = [];         // extra engines for batch work, on the CPU
+  let info = { ready: false };
+  let labelsCache = [];
+  let firstResultMs = null;
+  let readySettled = false;
+
+  function failReady(e) {
+    if (readySettled) return;
+    readySettled = true;
+    rejectReady(e);
+    emit('error', { message: e.message, code: e.code });
+  }
+
+  function setInfo(e, v) {
+    if (!v || typeof v !== 'object' || !('ready' in v)) return;
+    e.info = v;
+    if (e !== main) return;
+    const changed = !info.ready || info.name !== v.name || info.fileBytes !== v.fileBytes || info.isDefault !== v.isDefault;
+    info = v;
+    if (changed) {
+      // The pool's engines ran the old model: let them go.
+      for (const p of pool) p.terminate();
+      pool = [];
+      e.call('labels').then((l) => { if (e === main) labelsCache = l; }, () => {});
+    }
+  }
+
+  function onEvent(e, name, detail) {
+    switch (name) {
+      case 'ready':
+        e.info = detail;
+        e._bootOK(e);
+        if (e === main) {
+          setInfo(e, detail);
+          if (!readySettled) { readySettled = true; resolveReady(publicInfo()); emit('ready', publicInfo()); }
+        }
+        return;
+      case 'failed': {
+        const err = coded(detail.message, detail.code);
+        e._bootFail(err);
+        if (e === main) failReady(err);
+        return;
+      }
+      case 'exit':
+        e.lost(detail.message);
+        return;
+      case 'pref':
+        savePref(detail);
+        return;
+      case 'model':
+        setInfo(e, detail);
+        if (e === main) emit('model', publicInfo());
+        return;
+      default: // progress, notice, check
+        if (e === main) emit(name, detail);
+    }
+  }
+
+  // engine() is the page's engine once it is ready, starting a new one if
+  // the last was lost.
   function engine() {
-    const go = window.glimpse._go;
-    if (!go) throw new Error('Glimpse is still loading');
-    return go;
+    if (!main) main = new Engine('main');
+    return main.booted;
   }
 
-  // ---- pixels --------------------------------------------------------------
-
-  let canvas = null;
-  function scratchCanvas(w, h) {
-    if (!canvas) canvas = document.createElement('canvas');
-    if (canvas.width !== w) canvas.width = w;
-    if (canvas.height !== h) canvas.height = h;
-    return canvas;
+  // poolSize: how many engines batch work may use. Auto: one per core,
+  // at most 4, and one per 512 MB of device memory; glimpseConfig.pool or
+  // localStorage glimpse.pool set it.
+  function poolSize() {
+    let n = Number(config.pool) || 0;
+    if (!n) { try { n = Number(localStorage.getItem('glimpse.pool')) || 0; } catch (e) { /* private mode */ } }
+    if (!n) {
+      const cores = navigator.hardwareConcurrency || 2;
+      const mem = navigator.deviceMemory || 4; // GB, rounded down by the browser
+      n = Math.min(cores, 4, Math.max(1, Math.floor(mem * 2)));
+    }
+    if (!workers) return 1;
+    if (info.backend === 'webgpu') return 1; // the GPU is already parallel
+    return Math.max(1, Math.min(8, Math.floor(n)));
   }
+
+  // batchEngine picks the least busy engine for batch work, starting
+  // another when all are busy and the pool has room. Only the page's model
+  // as saved (default, or the user's model kept in IndexedDB) can be
+  // loaded by a pool engine, so other models use the main engine alone.
+  async function batchEngine() {
+    const m = await engine();
+    const shareable = m.info && (m.info.isDefault || m.info.saved);
+    const all = [m].concat(pool.filter((p) => !p.dead));
+    let best = all[0];
+    for (const e of all) if (e.busy < best.busy) best = e;
+    if (best.busy > 0 && shareable && all.length < poolSize()) {
+      const p = new Engine('pool');
+      pool.push(p);
+      best = p;
+    }
+    if (best === m) return m;
+    try {
+      const e = await best.booted;
+      if (e.info && e.info.name === info.name && e.info.fileBytes === info.fileBytes) return e;
+      best.terminate();
+      pool = pool.filter((p) => p !== best);
+    } catch (err) { /* a pool engine that failed to start: the main one serves */ }
+    return m;
+  }
+
+  function publicInfo() {
+    const out = Object.assign({}, info);
+    out.firstResultMs = firstResultMs;
+    out.engine = engineMode;
+    if (engineReason) out.engineReason = engineReason;
+    const engines = (main ? [main] : []).concat(pool.filter((p) => !p.dead));
+    out.pool = { size: poolSize(), running: engines.length, memory: engines.map((e) => e.memory) };
+    out.memory = main ? main.memory : 0;
+    return out;
+  }
+
+  // ---- pixels ------------------------------------------------------------------
 
   function sourceSize(src) {
     if (src instanceof HTMLVideoElement) return [src.videoWidth, src.videoHeight];
@@ -61,58 +265,28 @@
     return [src.width, src.height];
   }
 
-  // toDrawable turns any supported source into something drawImage takes.
-  async function toDrawable(src) {
-    if (src instanceof Blob) {
-      try {
-        return await createImageBitmap(src, { imageOrientation: 'from-image' });
-      } catch (e) {
-        const err = new Error('This file is not an image the browser can decode' + (src.name ? ' (' + src.name + ')' : ''));
-        err.code = 'not-an-image';
-        throw err;
-      }
-    }
-    if (typeof ImageData !== 'undefined' && src instanceof ImageData) {
-      const c = document.createElement('canvas');
-      c.width = src.width; c.height = src.height;
-      c.getContext('2d').putImageData(src, 0, 0);
-      return c;
-    }
-    if (src instanceof HTMLImageElement && !src.complete) {
-      await src.decode();
-    }
-    if (src instanceof HTMLVideoElement && src.readyState < 2) {
-      throw new Error('The video has no frame yet');
-    }
-    const ok = src instanceof HTMLImageElement || src instanceof HTMLCanvasElement ||
-      src instanceof HTMLVideoElement || (typeof ImageBitmap !== 'undefined' && src instanceof ImageBitmap) ||
-      (typeof OffscreenCanvas !== 'undefined' && src instanceof OffscreenCanvas);
-    if (!ok) throw new TypeError('classify() takes an image, canvas, video, ImageBitmap, ImageData or Blob');
-    return src;
-  }
-
-  // pixels draws src scaled so that its longer side is at most maxSide (the
-  // browser's resampler acts as an antialiasing pre-filter) and returns the
-  // RGBA bytes. Go then crops and resizes exactly as the model card says.
-  async function pixels(src, maxSide) {
-    const d = await toDrawable(src);
-    const [sw, sh] = sourceSize(d);
-    if (!sw || !sh) throw new Error('The image is empty');
+  // portable turns any supported source into what the engine takes: a Blob
+  // as it is (decoded in the engine), anything else as an ImageBitmap no
+  // larger than maxSide, transferred.
+  async function portable(src, maxSide) {
+    if (src instanceof Blob) return [src, []];
+    if (src instanceof HTMLImageElement && !src.complete) await src.decode();
+    if (src instanceof HTMLVideoElement && src.readyState < 2) throw coded('The video has no frame yet', 'not-an-image');
+    const ok = src instanceof HTMLImageElement || src instanceof HTMLCanvasElement || src instanceof HTMLVideoElement ||
+      (typeof ImageBitmap !== 'undefined' && src instanceof ImageBitmap) ||
+      (typeof OffscreenCanvas !== 'undefined' && src instanceof OffscreenCanvas) ||
+      (typeof ImageData !== 'undefined' && src instanceof ImageData) ||
+      (typeof VideoFrame !== 'undefined' && src instanceof VideoFrame);
+    if (!ok) throw new TypeError('classify() takes an image, canvas, video, ImageBitmap, ImageData, VideoFrame or Blob');
+    const [sw, sh] = src instanceof VideoFrame ? [src.displayWidth, src.displayHeight] : sourceSize(src);
+    if (!sw || !sh) throw coded('The image is empty', 'not-an-image');
     const scale = Math.min(1, maxSide / Math.max(sw, sh));
-    const w = Math.max(1, Math.round(sw * scale)), h = Math.max(1, Math.round(sh * scale));
-    const c = scratchCanvas(w, h);
-    const ctx = c.getContext('2d', { willReadFrequently: true });
-    ctx.imageSmoothingEnabled = true;
-    ctx.imageSmoothingQuality = 'high';
-    ctx.clearRect(0, 0, w, h);
-    ctx.drawImage(d, 0, 0, w, h);
-    if (d !== src && typeof d.close === 'function') d.close();
-    return { data: ctx.getImageData(0, 0, w, h).data, width: w, height: h };
+    const opts = scale < 1 ? { resizeWidth: Math.max(1, Math.round(sw * scale)), resizeHeight: Math.max(1, Math.round(sh * scale)), resizeQuality: 'high' } : {};
+    const bmp = await createImageBitmap(src, opts);
+    return [bmp, [bmp]];
   }
 
-  // ---- fetch with progress --------------------------------------------------
-
-  async function fetchBytes(url, onProgress) {
+  async function fetchBytes(url) {
     let resp;
     try {
       resp = await fetch(url);
@@ -120,26 +294,7 @@
       throw new Error('Could not download ' + url + ': ' + e.message);
     }
     if (!resp.ok) throw new Error('Could not download ' + url + ': HTTP ' + resp.status);
-    const total = Number(resp.headers.get('Content-Length')) || 0;
-    if (!resp.body || !resp.body.getReader) {
-      const buf = new Uint8Array(await resp.arrayBuffer());
-      if (onProgress) onProgress(buf.length, buf.length);
-      return buf;
-    }
-    const reader = resp.body.getReader();
-    const chunks = [];
-    let got = 0;
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      got += value.length;
-      if (onProgress) onProgress(got, total);
-    }
-    const out = new Uint8Array(got);
-    let at = 0;
-    for (const c of chunks) { out.set(c, at); at += c.length; }
-    return out;
+    return new Uint8Array(await resp.arrayBuffer());
   }
 
   async function toBytes(x) {
@@ -160,36 +315,30 @@
     return new TextDecoder().decode(await toBytes(x));
   }
 
-  // ---- IndexedDB: the user's own model survives reloads and works offline ----
+  // ---- extra models (embedded widgets) --------------------------------------
 
-  const DB = 'glimpse', STORE = 'model';
-  function idb() {
-    return new Promise((res, rej) => {
-      const r = indexedDB.open(DB, 1);
-      r.onupgradeneeded = () => r.result.createObjectStore(STORE);
-      r.onsuccess = () => res(r.result);
-      r.onerror = () => rej(r.error);
-    });
-  }
-  async function idbOp(mode, fn) {
-    const db = await idb();
-    try {
-      return await new Promise((res, rej) => {
-        const tx = db.transaction(STORE, mode);
-        const req = fn(tx.objectStore(STORE));
-        tx.oncomplete = () => res(req && req.result);
-        tx.onerror = () => rej(tx.error);
-        tx.onabort = () => rej(tx.error || new Error('storage aborted (quota?)'));
-      });
-    } finally {
-      db.close();
+  const slots = new Map(); // absolute model URL → Promise of {slot, side}
+  function loadSlot(opts) {
+    const url = new URL(opts.model, location.href).href;
+    if (!slots.has(url)) {
+      const p = (async () => {
+        const e = await engine();
+        let bytes;
+        try {
+          bytes = await toBytes(url);
+        } catch (err) {
+          throw coded(err.message, 'model-load');
+        }
+        const labels = opts.labels ? await toText(new URL(opts.labels, location.href)).catch((err) => { throw coded(err.message, 'model-load'); }) : '';
+        const card = opts.card ? await toText(new URL(opts.card, location.href)).catch((err) => { throw coded(err.message, 'model-load'); }) : '';
+        const r = await e.call('loadModel', [bytes, labels, card, url.split('/').pop(), url, false]);
+        return { slot: url, side: r.maxSide, engine: e };
+      })();
+      p.catch(() => slots.delete(url)); // a failed load may be retried
+      slots.set(url, p);
     }
+    return slots.get(url);
   }
-  const store = {
-    get: () => idbOp('readonly', (s) => s.get('user')),
-    put: (rec) => idbOp('readwrite', (s) => s.put(rec, 'user')),
-    clear: () => idbOp('readwrite', (s) => s.delete('user')),
-  };
 
   // ---- camera ---------------------------------------------------------------
 
@@ -236,58 +385,31 @@
     },
   };
 
-  // ---- errors and extra models ---------------------------------------------------
-
-  // coded makes an Error with a machine-readable code for embedders.
-  function coded(message, code) {
-    const e = new Error(message);
-    e.code = /unsupported op/.test(message) ? 'unsupported-model'
-      : /not a valid ONNX|empty ONNX|model file is empty/.test(message) ? 'invalid-model' : code;
-    return e;
-  }
-
-  const slots = new Map(); // absolute model URL → Promise of the slot name
-  function loadSlot(opts) {
-    const url = new URL(opts.model, location.href).href;
-    if (!slots.has(url)) {
-      const p = (async () => {
-        let bytes;
-        try {
-          bytes = await fetchBytes(url);
-        } catch (e) {
-          throw coded(e.message, 'model-load');
-        }
-        const labels = opts.labels ? await toText(new URL(opts.labels, location.href)).catch((e) => { throw coded(e.message, 'model-load'); }) : '';
-        const card = opts.card ? await toText(new URL(opts.card, location.href)).catch((e) => { throw coded(e.message, 'model-load'); }) : '';
-        const r = await engine().loadModel(bytes, labels, card, url.split('/').pop(), url);
-        if (r.error) throw coded(r.error, 'model-load');
-        return url;
-      })();
-      p.catch(() => slots.delete(url)); // a failed load may be retried
-      slots.set(url, p);
-    }
-    return slots.get(url);
-  }
-
   // ---- the public API --------------------------------------------------------
-
-  let firstResultMs = null;
 
   const api = {
     _defined: true,
     ready,
-    // classify(source, {top, model, labels, card}) → {backend, ms, top: [{index, label, prob}]}
+    // classify(source, {top, model, labels, card, batch}) → {backend, ms, top: [{index, label, prob}]}
     // With opts.model (a URL), that model is loaded beside the page's own
     // (once per URL) and used for this call: embedded widgets use this.
+    // With opts.batch, the call may run on another engine of the pool.
     async classify(source, opts) {
       opts = opts || {};
       await ready;
       const top = opts.top || 5;
-      const go = engine();
-      const slot = opts.model ? await loadSlot(opts) : undefined;
-      const px = await pixels(source, go.maxSide(slot));
-      const r = await go.classifyRGBA(px.data, px.width, px.height, top, slot);
-      if (r.error) throw coded(r.error, 'classify');
+      let e, slot, side;
+      if (opts.model) {
+        const s = await loadSlot(opts);
+        e = await engine();
+        if (s.engine !== e) { slots.clear(); return api.classify(source, opts); } // the engine restarted
+        slot = s.slot; side = s.side;
+      } else {
+        e = opts.batch ? await batchEngine() : await engine();
+        side = (e.info && e.info.maxSide) || info.maxSide || 448;
+      }
+      const [src, transfer] = await portable(source, side);
+      const r = await e.call('classify', [src, top, slot], transfer);
       if (firstResultMs === null) {
         firstResultMs = performance.now();
         emit('first-result', { ms: firstResultMs });
@@ -300,90 +422,82 @@
       await ready;
       if (opts && opts.model) await loadSlot(opts);
     },
-    // loadModel(blobOrURL, {labels, card, name, persist}) → info()
+    // loadModel(blobOrURL, {labels, card, name, persist}) → info(). A model
+    // that fails to load leaves the previous one active.
     async loadModel(model, opts) {
       opts = opts || {};
       await ready.catch(() => {});
       const bytes = await toBytes(model);
-      if (!bytes || !bytes.length) throw new Error('The model file is empty');
+      if (!bytes || !bytes.length) throw coded('The model file is empty', 'invalid-model');
       const labels = await toText(opts.labels);
       const card = await toText(opts.card);
       const name = opts.name || (model && model.name) || (typeof model === 'string' ? model.split('/').pop() : 'model.onnx');
-      const info = await engine().loadModel(bytes, labels, card, name);
-      if (info.error) throw new Error(info.error);
-      if (opts.persist !== false) {
-        try {
-          await store.put({ name, model: bytes, labels, card, saved: Date.now() });
-        } catch (e) {
-          console.warn('glimpse: the model works now but could not be saved for next time:', e);
-        }
-      }
-      emit('model', info);
-      return info;
+      const e = await engine();
+      const v = await e.call('loadModel', [bytes, labels, card, name, undefined, opts.persist !== false]);
+      setInfo(e, v);
+      const out = publicInfo();
+      emit('model', out);
+      return out;
     },
     // resetModel() → info() of the shipped default model
     async resetModel() {
-      await store.clear().catch(() => {});
-      const info = await engine().loadDefault();
-      if (info.error) throw new Error(info.error);
-      emit('model', info);
-      return info;
+      const e = await engine();
+      setInfo(e, await e.call('resetModel'));
+      const out = publicInfo();
+      emit('model', out);
+      return out;
     },
     // setBackend('auto' | 'webgpu' | 'cpu') → info(). Auto uses a hardware
     // GPU when there is one; the choice is remembered in this browser.
     async setBackend(name) {
       await ready;
-      const info = await engine().setBackend(name);
-      emit('model', info);
-      return info;
-    },
-    // labels() → the labels of the page's model, class i at index i.
-    labels() {
-      const go = window.glimpse._go;
-      return go ? go.labels() : [];
-    },
-    info() {
-      const go = window.glimpse._go;
-      const out = go ? go.info() : { ready: false };
-      out.firstResultMs = firstResultMs;
+      const e = await engine();
+      setInfo(e, await e.call('setBackend', [name]));
+      const out = publicInfo();
+      emit('model', out);
       return out;
     },
+    // labels() → the labels of the page's model, class i at index i.
+    labels() { return labelsCache.slice(); },
+    // info() → the page's model and engine: name, input, ops, backend,
+    // simd (and simdReason), engine ('worker' or 'page', and why), the
+    // pool's size and memory per engine, firstResultMs.
+    info() { return publicInfo(); },
+    // poolSize() → how many engines batch work may use.
+    poolSize,
     // check([model, {card}]) → the model check's report: ops and where they
     // run, folding and fusion, a self-check of the optimised program against
     // the reference, time per run, and a verdict. Without a model it checks
     // the page's model (which falls back to the unoptimised program if they
     // disagree; report.notice says so); with a Blob, URL or bytes it checks
-    // that file alone. It costs about two runs of the model, in small steps.
+    // that file alone.
     async check(model, opts) {
       if (model === undefined || model === null) {
         await ready;
-        return engine().check();
+        return (await engine()).call('check');
       }
       await ready.catch(() => {});
       const bytes = await toBytes(model);
-      if (!bytes || !bytes.length) throw new Error('The model file is empty');
-      return engine().check(bytes, await toText((opts || {}).card));
+      if (!bytes || !bytes.length) throw coded('The model file is empty', 'invalid-model');
+      return (await engine()).call('check', [bytes, await toText((opts || {}).card)]);
     },
     // infer(Float32Array) runs the model on an already preprocessed input
-    // and returns {ms, output}: for benchmarks and conformance checks.
+    // and returns {backend, ms, output}: for benchmarks and conformance.
     async infer(input) {
       await ready;
-      const r = await engine().infer(input);
-      if (r.error) throw new Error(r.error);
-      return r;
+      return (await engine()).call('infer', [input]);
     },
-    // internals used by the Go engine
-    _base: base,
-    _resolveReady: (info) => { resolveReady(info); emit('ready', info); },
-    _rejectReady: (msg) => { rejectReady(new Error(msg)); emit('error', { message: msg }); },
-    _emit: emit,
-    _pixels: pixels,
-    _fetch: fetchBytes,
-    _store: store,
+    // Test hooks: _go.NAME(...) calls the engine's function NAME (e.g.
+    // injectFault); _killEngine() ends the engine as a crash would.
+    _go: new Proxy({}, {
+      // (not for 'then' or symbols: the proxy must not look like a Promise)
+      get: (_, op) => (typeof op !== 'string' || op === 'then' ? undefined : (...args) => engine().then((e) => e.call(op, args))),
+    }),
+    _killEngine() { if (main) main.lost('killed'); },
     _camera: camera,
-    _goMemory: () => goMemory,
-    _loadPref: () => { try { return localStorage.getItem('glimpse.backend') || 'auto'; } catch (e) { return 'auto'; } },
-    _savePref: (v) => { try { localStorage.setItem('glimpse.backend', v); } catch (e) { /* private mode */ } },
+    _base: base,
+    _emit: emit,
   };
   window.glimpse = api;
+  if (config.engine !== false) engine();
 })();

@@ -105,13 +105,16 @@
 
   // ---- the queue ------------------------------------------------------------------
 
-  // Queue classifies photos one after another while up to `ahead` of the
-  // next ones are hashed and decoded in parallel (createImageBitmap decodes
-  // off the main thread), so the engine never waits for a decoder.
+  // Queue classifies photos, up to `lanes` at once — one per engine of
+  // Glimpse's pool (glimpse.poolSize(): one per core, within memory),
+  // each in its own worker — while the next ones are hashed and decoded in
+  // parallel (createImageBitmap decodes off the main thread), so no engine
+  // waits for a decoder. A photo whose engine stopped mid-run is tried once
+  // more on the restarted engine, so a crash loses no tags.
   class Queue {
     constructor(items, opts, on) {
       this.items = items;
-      this.opts = Object.assign({ top: 10, ahead: 3, persist: true }, opts || {});
+      this.opts = Object.assign({ top: 10, ahead: 3, persist: true, lanes: 0 }, opts || {});
       this.on = on || {};
       this.done = 0;
       this.skipped = 0;
@@ -120,9 +123,10 @@
       this.cancelled = false;
       this.times = [];
       this.writes = [];
+      this._waiters = [];
     }
     pause() { this.paused = true; }
-    resume() { this.paused = false; if (this._wake) this._wake(); }
+    resume() { this.paused = false; const w = this._waiters; this._waiters = []; w.forEach((f) => f()); }
     cancel() { this.cancelled = true; this.resume(); }
 
     async _prepare(item) {
@@ -135,67 +139,89 @@
       return { item, hash: h, bitmap };
     }
 
+    async _classify(bitmap) {
+      const opts = { top: this.opts.top, batch: true };
+      try {
+        return await glimpse.classify(bitmap, opts);
+      } catch (e) {
+        if (e.code !== 'engine-lost') throw e;
+        return glimpse.classify(bitmap, opts); // the engine restarts for this call
+      }
+    }
+
+    async _one(x) {
+      let rec;
+      try {
+        if (x.err) throw x.err;
+        if (x.old) {
+          rec = x.old;
+          this.skipped++;
+        } else {
+          const t0 = performance.now();
+          const r = await this._classify(x.bitmap);
+          this.times.push(performance.now() - t0);
+          rec = { hash: x.hash, file: x.item.path, scores: r.top, ms: r.ms, backend: r.backend, at: Date.now() };
+          // The thumbnail and the write run while the next photo is classified.
+          const bitmap = x.bitmap;
+          const saved = thumbnail(bitmap).then((t) => {
+            bitmap.close();
+            rec.thumb = t;
+            if (this.on.thumb) this.on.thumb(rec);
+            return this.opts.persist ? store.put(rec) : null;
+          });
+          this.writes.push(saved.catch((e) => { if (this.on.error) this.on.error(e, x.item); }));
+        }
+        this.done++;
+        if (this.on.photo) this.on.photo(rec, x.item);
+      } catch (e) {
+        this.failed++;
+        this.done++;
+        if (x.bitmap) x.bitmap.close();
+        if (this.on.error) this.on.error(e, x.item);
+      }
+    }
+
     async run() {
       await glimpse.ready;
       const n = this.items.length;
+      const lanes = Math.max(1, this.opts.lanes || (glimpse.poolSize ? glimpse.poolSize() : 1));
+      const ahead = Math.max(this.opts.ahead, lanes + 1);
       const started = performance.now();
       const pending = [];
       let next = 0;
       const fill = () => {
-        while (pending.length < this.opts.ahead && next < n) {
+        while (pending.length < ahead && next < n) {
           const item = this.items[next++];
           pending.push(this._prepare(item).catch((err) => ({ item, err })));
         }
       };
-      fill();
-      while (pending.length && !this.cancelled) {
-        if (this.paused) {
-          await new Promise((r) => { this._wake = r; });
-          continue;
-        }
-        const p = pending.shift();
-        fill();
-        let rec;
-        const x = await p;
-        try {
-          if (x.err) throw x.err;
-          if (x.old) {
-            rec = x.old;
-            this.skipped++;
-          } else {
-            const t0 = performance.now();
-            const r = await glimpse.classify(x.bitmap, { top: this.opts.top });
-            this.times.push(performance.now() - t0);
-            rec = { hash: x.hash, file: x.item.path, scores: r.top, ms: r.ms, backend: r.backend, at: Date.now() };
-            // The thumbnail and the write run while the next photo is classified.
-            const bitmap = x.bitmap;
-            const saved = thumbnail(bitmap).then((t) => {
-              bitmap.close();
-              rec.thumb = t;
-              if (this.on.thumb) this.on.thumb(rec);
-              return this.opts.persist ? store.put(rec) : null;
-            });
-            this.writes.push(saved.catch((e) => { if (this.on.error) this.on.error(e, x.item); }));
-          }
-          this.done++;
-          if (this.on.photo) this.on.photo(rec, x.item);
-        } catch (e) {
-          this.failed++;
-          this.done++;
-          if (x.bitmap) x.bitmap.close();
-          if (this.on.error) this.on.error(e, x.item);
-        }
+      const progress = () => {
         const now = performance.now();
-        const elapsed = (now - started) / 1000;
-        const rate = this.done / Math.max(elapsed, 1e-3);
+        const rate = this.done / Math.max((now - started) / 1000, 1e-3);
         // The page re-renders on progress: at most four times a second.
         if (this.on.progress && (now - (this._shown || 0) > 250 || this.done === n)) {
           this._shown = now;
-          this.on.progress({ done: this.done, total: n, skipped: this.skipped, failed: this.failed, rate, eta: (n - this.done) / Math.max(rate, 1e-6) });
+          this.on.progress({ done: this.done, total: n, skipped: this.skipped, failed: this.failed, rate, eta: (n - this.done) / Math.max(rate, 1e-6), lanes });
         }
-      }
+      };
+      const lane = async () => {
+        while (!this.cancelled) {
+          if (this.paused) {
+            await new Promise((r) => this._waiters.push(r));
+            continue;
+          }
+          const p = pending.shift();
+          if (!p) return;
+          fill();
+          await this._one(await p);
+          progress();
+        }
+      };
+      fill();
+      await Promise.all(Array.from({ length: lanes }, lane));
+      for (const p of pending) p.then((x) => x.bitmap && x.bitmap.close(), () => {}); // cancelled
       await Promise.all(this.writes);
-      const stats = { done: this.done, total: n, skipped: this.skipped, failed: this.failed, cancelled: this.cancelled, seconds: (performance.now() - started) / 1000 };
+      const stats = { done: this.done, total: n, skipped: this.skipped, failed: this.failed, cancelled: this.cancelled, seconds: (performance.now() - started) / 1000, lanes };
       if (this.on.finish) this.on.finish(stats);
       return stats;
     }

@@ -34,6 +34,7 @@ before(async () => {
 <div class="row">
   <glimpse-classifier id="a" top="3"></glimpse-classifier>
   <glimpse-classifier id="b" top="3" theme="dark" camera></glimpse-classifier>
+  <glimpse-classifier id="c" top="3"></glimpse-classifier>
 </div>
 <glimpse-classifier id="missing" model="${G}nope/missing.onnx" hidden></glimpse-classifier>
 <glimpse-classifier id="bad" model="/unsupported.onnx" hidden></glimpse-classifier>
@@ -83,24 +84,33 @@ async function classifyIn(id, photo) {
   }, { id, b64: bytes(photo) });
 }
 
-test('two widgets on another origin classify two photos with one engine', async () => {
-  const wasmRequests = [];
-  // The iframes are documents of their own, with their own engine; count the host page's requests only.
-  page.on('request', (r) => { if (r.url().endsWith('/web/app.wasm') && r.frame() === page.mainFrame()) wasmRequests.push(r.url()); });
+test('three widgets on another origin classify three photos at once with one engine, in a worker', async () => {
+  // The engine runs in a worker: from another origin, a blob: worker that
+  // imports engine.js (the iframes are documents of their own, with their
+  // own same-origin worker).
+  const blobWorkers = [];
+  page.on('worker', (w) => { if (w.url().startsWith('blob:')) blobWorkers.push(w.url()); });
   await page.goto(hostSrv.url);
-  await page.waitForFunction(() => window.__events.filter((e) => e.type === 'glimpse-ready').length >= 2, null, { timeout: 180000 });
-  const [a, bb] = await Promise.all([classifyIn('a', 'parrot.jpg'), classifyIn('b', 'coffee.png')]);
+  await page.waitForFunction(() => window.__events.filter((e) => e.type === 'glimpse-ready').length >= 3, null, { timeout: 180000 });
+  const third = Object.keys(exp).find((f) => exp[f].margin >= 0.1 && !['parrot.jpg', 'coffee.png'].includes(f));
+  const [a, bb, c] = await Promise.all([classifyIn('a', 'parrot.jpg'), classifyIn('b', 'coffee.png'), classifyIn('c', third)]);
   assert.equal(a.index, exp['parrot.jpg'].index, JSON.stringify(a));
   assert.equal(bb.index, exp['coffee.png'].index, JSON.stringify(bb));
+  assert.equal(c.index, exp[third].index, JSON.stringify(c));
   const results = await page.evaluate(() => window.__events.filter((e) => e.type === 'glimpse-result'));
   const byId = Object.fromEntries(results.map((e) => [e.id, e.detail]));
   assert.equal(byId.a.top[0].index, exp['parrot.jpg'].index);
   assert.equal(byId.b.top[0].index, exp['coffee.png'].index);
+  assert.equal(byId.c.top[0].index, exp[third].index);
   assert.ok(byId.a.ms > 0 && byId.a.backend);
-  assert.equal(await page.evaluate(() => window.__goInstances), 1, 'one wasm instance for the page');
-  assert.equal(wasmRequests.length, 1, `app.wasm fetched ${wasmRequests.length} times`);
+  assert.equal(await page.evaluate(() => window.__goInstances), 0, 'no Go instance on the host page itself');
+  assert.equal(blobWorkers.length, 1, `engine workers on the host page: ${blobWorkers.length}`);
+  const info = await page.evaluate(() => glimpse.info());
+  assert.equal(info.engine, 'worker');
+  assert.equal(info.simd, true, info.simdReason);
+  assert.equal(info.pool.running, 1);
   // The host's "* { all: unset }" must not collapse the widgets.
-  for (const id of ['a', 'b']) {
+  for (const id of ['a', 'b', 'c']) {
     const box = await page.locator('#' + id).boundingBox();
     assert.ok(box.width >= 250 && box.height >= 150, `${id} box ${JSON.stringify(box)}`);
     const li = await page.locator(`#${id} li`).count();

@@ -15,7 +15,7 @@ if [ ! -d model/bench/node_modules/onnxruntime-node ]; then
   (cd model/bench && npm ci --ignore-scripts --no-audit --no-fund >/dev/null)
 fi
 go build -o "$work/glimpse" ./app
-GOOS=js GOARCH=wasm go build -o "$work/glimpse.wasm" ./app
+GOOS=js GOARCH=wasm go build -tags nodecli -o "$work/glimpse.wasm" ./app
 go run ./model/bench/mkconv -out "$work/convs" >/dev/null
 
 div() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }

@@ -1,19 +1,18 @@
 //go:build js && wasm
 
-// Package bridge connects the Go engine to the page: it registers the
-// functions behind window.glimpse (see web/glimpse.js), loads the default
-// model with progress — or the user's own model saved in IndexedDB — and
-// turns canvas pixels into results. Every call is synchronous on the JS side
-// except model downloads, which return Promises.
+// Package bridge connects the Go engine to its host script (web/engine.js,
+// in a Web Worker or, without Worker support, on the page): it registers the
+// functions behind glimpseEngine._go, loads the default model with progress
+// — or the user's own model saved in IndexedDB — and turns pixels into
+// results. Every function returns a Promise settled by the engine's one
+// actor (actor.go); failures reject with an Error carrying a code.
 package bridge
 
 import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"math"
-	"strings"
 	"syscall/js"
 	"time"
 
@@ -23,6 +22,7 @@ import (
 	"github.com/glimpse/glimpse/model/cpu"
 	"github.com/glimpse/glimpse/model/onnx"
 	"github.com/glimpse/glimpse/model/vision"
+	"github.com/glimpse/glimpse/wasm/simd"
 	"github.com/glimpse/glimpse/wasm/webgpu"
 )
 
@@ -39,6 +39,7 @@ type state struct {
 	mismatch  bool                         // injectMismatch: break the optimised program in the next check
 	slots     map[string]*model.Classifier // extra models, e.g. one per embedded widget
 	isDefault bool
+	saved     bool // the page's model is the one kept in IndexedDB (or the default): a new engine would load it too
 	loadMs    float64
 	pix       []byte
 	funcs     []js.Func
@@ -47,35 +48,44 @@ type state struct {
 
 var st state
 
-func api() js.Value { return js.Global().Get("glimpse") }
+// host is the object the host script gives the engine: _fetch, _store,
+// _emit, _base, _resolveReady/_rejectReady, _loadPref/_savePref and
+// _goMemory, and where the engine registers _go.
+func host() js.Value { return js.Global().Get("glimpseEngine") }
 
 func emit(name string, detail any) {
-	if a := api(); a.Type() == js.TypeObject && a.Get("_emit").Type() == js.TypeFunction {
+	if a := host(); a.Type() == js.TypeObject && a.Get("_emit").Type() == js.TypeFunction {
 		a.Call("_emit", name, js.ValueOf(detail))
 	}
 }
 
-// Start registers window.glimpse._go and begins loading a model.
+// Start registers glimpseEngine._go and queues the boot: loading a model.
 func Start() {
-	g := api()
+	g := host()
 	if g.IsUndefined() {
-		js.Global().Get("console").Call("error", "glimpse: glimpse.js is not loaded")
+		js.Global().Get("console").Call("error", "glimpse: the engine's host script (engine.js) is not loaded")
 		return
 	}
 	g.Set("_go", register())
-	go boot()
+	// boot is the actor's first job, so every call waits for it.
+	select {
+	case jobs <- job{name: "boot", fn: func() (any, error) { boot(); return nil, nil }, resolve: noop(), reject: noop()}:
+	default:
+	}
 }
 
-// register makes the object behind window.glimpse._go. Its functions need
-// nothing else from the page except loadDefault (glimpse._fetch), so tests
-// call them through JS without the boot sequence.
+// register makes the object behind glimpseEngine._go. Its functions need
+// nothing else from the host except loadDefault (glimpseEngine._fetch), so
+// tests call them through JS without the boot sequence. Each function only
+// enqueues a job for the actor and returns its Promise.
 func register() js.Value {
+	startLoop()
 	obj := js.Global().Get("Object").New()
-	for name, fn := range map[string]func(js.Value, []js.Value) any{
+	for name, fn := range map[string]func([]js.Value) (any, error){
 		"classifyRGBA":   classifyRGBA,
 		"loadModel":      loadModel,
-		"loadDefault":    loadDefaultPromise,
-		"info":           func(js.Value, []js.Value) any { return js.ValueOf(info()) },
+		"loadDefault":    func([]js.Value) (any, error) { return loadDefaultJob() },
+		"info":           func([]js.Value) (any, error) { return info(), nil },
 		"maxSide":        maxSide,
 		"infer":          infer,
 		"labels":         labels,
@@ -84,7 +94,10 @@ func register() js.Value {
 		"check":          checkModel,
 		"injectMismatch": injectMismatch,
 	} {
-		f := js.FuncOf(fn)
+		f := js.FuncOf(func(this js.Value, args []js.Value) any {
+			a := append([]js.Value(nil), args...)
+			return enqueue(name, func() (any, error) { return fn(a) })
+		})
 		st.funcs = append(st.funcs, f)
 		obj.Set(name, f)
 	}
@@ -92,34 +105,36 @@ func register() js.Value {
 }
 
 // boot loads the user's saved model if there is one and it still loads,
-// else the default model, then resolves glimpse.ready.
+// else the default model, then tells the host it is ready (glimpse.ready).
 func boot() {
-	if rec, err := await(api().Get("_store").Call("get")); err == nil && rec.Type() == js.TypeObject {
+	if rec, err := await(host().Get("_store").Call("get")); err == nil && rec.Type() == js.TypeObject {
 		f := model.Files{
 			Name:   rec.Get("name").String(),
 			Model:  bytesOf(rec.Get("model")),
 			Labels: []byte(rec.Get("labels").String()),
 			Card:   []byte(rec.Get("card").String()),
 		}
-		if err := use(f, false); err != nil {
+		if err := use(f, false); err == nil {
+			st.saved = true
+		} else {
 			emit("notice", map[string]any{"message": "Your saved model could not be loaded (" + err.Error() + "); using the default model."})
-			await(api().Get("_store").Call("clear"))
+			await(host().Get("_store").Call("clear"))
 		}
 	}
 	if st.cl == nil {
 		if err := loadDefault(); err != nil {
-			api().Call("_rejectReady", err.Error())
+			host().Call("_rejectReady", jsError(err, CodeModelLoad))
 			return
 		}
 	}
 	st.gpu.pref = "auto"
-	if f := api().Get("_loadPref"); f.Type() == js.TypeFunction {
+	if f := host().Get("_loadPref"); f.Type() == js.TypeFunction {
 		if p := f.Invoke(); p.Type() == js.TypeString && (p.String() == "webgpu" || p.String() == "cpu") {
 			st.gpu.pref = p.String()
 		}
 	}
 	useGPU()
-	api().Call("_resolveReady", js.ValueOf(info()))
+	host().Call("_resolveReady", js.ValueOf(info()))
 }
 
 func loadDefault() error {
@@ -128,23 +143,23 @@ func loadDefault() error {
 		return nil
 	})
 	defer progress.Release()
-	base := api().Get("_base")
+	base := host().Get("_base")
 	url := func(p string) string {
 		if base.Type() == js.TypeString {
 			return base.String() + p
 		}
 		return p
 	}
-	m, err := await(api().Call("_fetch", url(DefaultModel), progress))
+	m, err := await(host().Call("_fetch", url(DefaultModel), progress))
 	if err != nil {
-		return err
+		return &Error{Code: CodeModelLoad, Err: err}
 	}
-	labels, err := await(api().Call("_fetch", url(DefaultLabel), js.Null()))
+	labels, err := await(host().Call("_fetch", url(DefaultLabel), js.Null()))
 	if err != nil {
-		return err
+		return &Error{Code: CodeModelLoad, Err: err}
 	}
 	f := model.Files{Name: card.Default().Name, Model: bytesOf(m), Labels: bytesOf(labels), Card: card.DefaultJSON()}
-	if c, err := await(api().Call("_fetch", url(DefaultCard), js.Null())); err == nil {
+	if c, err := await(host().Call("_fetch", url(DefaultCard), js.Null())); err == nil {
 		f.Card = bytesOf(c)
 	}
 	if err := use(f, true); err != nil {
@@ -166,47 +181,52 @@ func use(f model.Files, isDefault bool) error {
 	return nil
 }
 
-func loadDefaultPromise(this js.Value, args []js.Value) any {
-	return promise(func() (any, error) {
-		if err := loadDefault(); err != nil {
-			return nil, err
-		}
-		return js.ValueOf(info()), nil
-	})
+func loadDefaultJob() (any, error) {
+	if err := loadDefault(); err != nil {
+		return nil, err
+	}
+	return info(), nil
 }
 
-// loadModel(bytes, labelsText, cardText, name[, slot]) → info or {error}.
+// loadModel(bytes, labelsText, cardText, name[, slot[, saved]]) → info.
 // Without a slot it replaces the page's model; with one it adds a model
-// beside it (an embedded widget's own model), leaving the page's alone.
-func loadModel(this js.Value, args []js.Value) any {
+// beside it (an embedded widget's own model), leaving the page's alone. A
+// model that fails to load leaves the previous one active. saved says the
+// host keeps this model in IndexedDB, where another engine would find it.
+func loadModel(args []js.Value) (any, error) {
 	if len(args) < 4 {
-		return errObj(errors.New("loadModel needs model bytes, labels, card and a name"))
+		return nil, coded(CodeBadArgument, "loadModel needs model bytes, labels, card and a name")
 	}
-	f := model.Files{Model: bytesOf(args[0]), Labels: []byte(args[1].String()), Card: []byte(args[2].String()), Name: args[3].String()}
+	f := model.Files{Model: bytesOf(args[0]), Labels: []byte(text(args[1])), Card: []byte(text(args[2])), Name: text(args[3])}
 	if slot := slotName(args, 4); slot != "" {
 		cl, err := model.Load(f)
 		if err != nil {
-			return errObj(err)
+			return nil, err
 		}
 		if st.slots == nil {
 			st.slots = map[string]*model.Classifier{}
 		}
 		st.slots[slot] = cl
-		return js.ValueOf(infoOf(cl))
+		return infoOf(cl), nil
 	}
 	if err := use(f, false); err != nil {
-		return errObj(err)
+		return nil, err
 	}
-	// With a device (or WebGPU forced), compiling for the GPU awaits the
-	// device; "auto" without a device stays on the CPU as it found it.
+	st.saved = len(args) > 5 && args[5].Truthy()
+	// With a device (or WebGPU forced), compile for the GPU; "auto" without
+	// a device stays on the CPU as it found it.
 	if st.gpu.dev != nil && st.gpu.pref != "cpu" || st.gpu.pref == "webgpu" {
-		// That must not happen inside this callback: return a Promise.
-		return promise(func() (any, error) {
-			useGPU()
-			return js.ValueOf(info()), nil
-		})
+		useGPU()
 	}
-	return js.ValueOf(info())
+	return info(), nil
+}
+
+// text is v as a string, "" for anything else (undefined, null).
+func text(v js.Value) string {
+	if v.Type() == js.TypeString {
+		return v.String()
+	}
+	return ""
 }
 
 func slotName(args []js.Value, i int) string {
@@ -222,32 +242,30 @@ func classifier(args []js.Value, i int) (*model.Classifier, error) {
 		if cl := st.slots[slot]; cl != nil {
 			return cl, nil
 		}
-		return nil, fmt.Errorf("no model is loaded for %q", slot)
+		return nil, coded(CodeNoModel, "no model is loaded for %q", slot)
 	}
 	if st.cl == nil {
-		return nil, errors.New("no model is loaded")
+		return nil, coded(CodeNoModel, "no model is loaded")
 	}
 	return st.cl, nil
 }
 
-// classifyRGBA(pixels Uint8ClampedArray, w, h, top[, slot]) → {backend, ms, top} or {error}
-func classifyRGBA(this js.Value, args []js.Value) (res any) {
-	defer func() {
-		if r := recover(); r != nil {
-			res = errObj(fmt.Errorf("internal error: %v", r))
-		}
-	}()
+// classifyRGBA(pixels Uint8ClampedArray, w, h, top[, slot]) → {backend, ms, top}
+func classifyRGBA(args []js.Value) (any, error) {
 	if len(args) < 4 {
-		return errObj(errors.New("classifyRGBA needs pixels, width, height and top"))
+		return nil, coded(CodeBadArgument, "classifyRGBA needs pixels, width, height and top")
 	}
 	cl, err := classifier(args, 4)
 	if err != nil {
-		return errObj(err)
+		return nil, err
+	}
+	if args[0].Type() != js.TypeObject || args[1].Type() != js.TypeNumber || args[2].Type() != js.TypeNumber || args[3].Type() != js.TypeNumber {
+		return nil, coded(CodeBadArgument, "classifyRGBA needs RGBA pixels and numbers for width, height and top")
 	}
 	w, h, k := args[1].Int(), args[2].Int(), args[3].Int()
 	n := args[0].Get("length").Int()
 	if n != 4*w*h || w <= 0 || h <= 0 {
-		return errObj(fmt.Errorf("%d bytes of pixels for a %dx%d image", n, w, h))
+		return nil, coded(CodeBadArgument, "%d bytes of pixels for a %dx%d image", n, w, h)
 	}
 	if cap(st.pix) < n {
 		st.pix = make([]byte, n)
@@ -259,37 +277,32 @@ func classifyRGBA(this js.Value, args []js.Value) (res any) {
 	case "Uint8ClampedArray":
 		src = js.Global().Get("Uint8Array").New(src.Get("buffer"), src.Get("byteOffset"), n)
 	default:
-		return errObj(errors.New("pixels must be a Uint8Array or Uint8ClampedArray of RGBA bytes"))
+		return nil, coded(CodeBadArgument, "pixels must be a Uint8Array or Uint8ClampedArray of RGBA bytes")
 	}
 	js.CopyBytesToGo(pix, src)
 	if cl == st.cl && st.gpu.active(cl) {
 		t0 := time.Now()
 		if err := vision.PreprocessRGBA(pix, w, h, 4*w, cl.Card.Spec(), cl.Input()); err != nil {
-			return errObj(err)
+			return nil, &Error{Code: CodeClassify, Err: err}
 		}
 		return runGPU(cl, max(k, 1), t0, false)
 	}
 	top, d, err := cl.ClassifyRGBA(pix, w, h, 4*w, max(k, 1))
 	if err != nil {
-		return errObj(err)
+		return nil, &Error{Code: CodeClassify, Err: err}
 	}
-	return js.ValueOf(map[string]any{"backend": "cpu", "ms": float64(d.Microseconds()) / 1000, "top": results(top)})
+	return map[string]any{"backend": "cpu", "ms": float64(d.Microseconds()) / 1000, "top": results(top)}, nil
 }
 
-// infer(Float32Array) → {ms, output: Float32Array} or {error}: the model on
-// an already preprocessed input, for benchmarks and conformance checks.
-func infer(this js.Value, args []js.Value) (res any) {
-	defer func() {
-		if r := recover(); r != nil {
-			res = errObj(fmt.Errorf("internal error: %v", r))
-		}
-	}()
+// infer(Float32Array) → {backend, ms, output: Float32Array}: the model on an
+// already preprocessed input, for benchmarks and conformance checks.
+func infer(args []js.Value) (any, error) {
 	if st.cl == nil {
-		return errObj(errors.New("no model is loaded"))
+		return nil, coded(CodeNoModel, "no model is loaded")
 	}
 	in := st.cl.Input()
 	if len(args) < 1 || args[0].Get("length").Int() != len(in) || args[0].Get("constructor").Get("name").String() != "Float32Array" {
-		return errObj(fmt.Errorf("infer needs a Float32Array of %d values", len(in)))
+		return nil, coded(CodeBadArgument, "infer needs a Float32Array of %d values", len(in))
 	}
 	src := args[0]
 	buf := js.Global().Get("Uint8Array").New(src.Get("buffer"), src.Get("byteOffset"), 4*len(in))
@@ -303,11 +316,11 @@ func infer(this js.Value, args []js.Value) (res any) {
 		return runGPU(st.cl, 0, t0, true)
 	}
 	if err := st.cl.Program.Execute(); err != nil {
-		return errObj(err)
+		return nil, &Error{Code: CodeClassify, Err: err}
 	}
 	ms := float64(time.Since(t0).Microseconds()) / 1000
 	out := st.cl.Program.Outputs[0].F
-	return js.ValueOf(map[string]any{"backend": "cpu", "ms": ms, "output": float32Array(out)})
+	return map[string]any{"backend": "cpu", "ms": ms, "output": float32Array(out)}, nil
 }
 
 func float32Array(out []float32) js.Value {
@@ -323,33 +336,44 @@ func float32Array(out []float32) js.Value {
 // maxSide([slot]) is the longest side worth drawing the source at: twice
 // the model's input, so the browser's downscale only pre-filters.
 // labels() → the page model's labels (class i is labels[i]).
-func labels(this js.Value, args []js.Value) any {
+func labels(args []js.Value) (any, error) {
 	if st.cl == nil {
-		return js.ValueOf([]any{})
+		return []any{}, nil
 	}
 	out := make([]any, len(st.cl.Labels))
 	for i, l := range st.cl.Labels {
 		out[i] = l
 	}
-	return js.ValueOf(out)
+	return out, nil
 }
 
-func maxSide(this js.Value, args []js.Value) any {
+func maxSide(args []js.Value) (any, error) {
 	cl, err := classifier(args, 0)
 	if err != nil {
-		return 448
+		return 448, nil
 	}
+	return sideOf(cl), nil
+}
+
+func sideOf(cl *model.Classifier) int {
 	return min(1024, 2*max(cl.Card.Input.Width, cl.Card.Input.Height))
 }
 
 func info() map[string]any {
-	if st.cl == nil {
-		return map[string]any{"ready": false}
+	m := map[string]any{"ready": false}
+	if st.cl != nil {
+		m = infoOf(st.cl)
+		m["isDefault"] = st.isDefault
+		m["saved"] = st.saved || st.isDefault
+		m["loadMs"] = st.loadMs
+		gpuInfo(m)
 	}
-	m := infoOf(st.cl)
-	m["isDefault"] = st.isDefault
-	m["loadMs"] = st.loadMs
-	gpuInfo(m)
+	// Whether the CPU path runs the SIMD kernels (about 10× faster), and
+	// why not when it does not.
+	m["simd"] = simd.Active()
+	if !simd.Active() {
+		m["simdReason"] = simd.Reason()
+	}
 	return m
 }
 
@@ -359,7 +383,7 @@ func info() map[string]any {
 // unoptimised program, and the report's "notice" says so); with bytes it
 // checks that file alone (say, one that failed to load) and keeps nothing.
 // The work yields to the page between runs.
-func checkModel(this js.Value, args []js.Value) any {
+func checkModel(args []js.Value) (any, error) {
 	yield := func() { time.Sleep(time.Millisecond) }
 	if len(args) > 0 && !args[0].IsUndefined() && !args[0].IsNull() {
 		data := bytesOf(args[0])
@@ -367,21 +391,19 @@ func checkModel(this js.Value, args []js.Value) any {
 		if len(args) > 1 && args[1].Type() == js.TypeString {
 			cardJSON = []byte(args[1].String())
 		}
-		return promise(func() (any, error) {
-			g, err := onnx.Decode(data)
-			if err != nil {
-				return nil, err
-			}
-			r, err := check.Run(g, check.Options{InputShapes: model.InputShapes(g, cardJSON), Yield: yield, Runs: 3, Place: webgpu.Place})
-			if err != nil {
-				return nil, err
-			}
-			return reportJS(r, "")
-		})
+		g, err := onnx.Decode(data)
+		if err != nil {
+			return nil, &Error{Code: model.KindInvalid, Err: err}
+		}
+		r, err := check.Run(g, check.Options{InputShapes: model.InputShapes(g, cardJSON), Yield: yield, Runs: 3, Place: webgpu.Place})
+		if err != nil {
+			return nil, &Error{Code: CodeCheck, Err: err}
+		}
+		return reportJS(r, "")
 	}
 	cl := st.cl
 	if cl == nil {
-		return promise(func() (any, error) { return nil, errors.New("no model is loaded") })
+		return nil, coded(CodeNoModel, "no model is loaded")
 	}
 	opts := check.Options{Yield: yield, Runs: 3, Place: webgpu.Place}
 	if st.mismatch {
@@ -392,41 +414,39 @@ func checkModel(this js.Value, args []js.Value) any {
 			return err
 		}
 	}
-	return promise(func() (any, error) {
-		fellBack := cl.Fallback != ""
-		r, err := cl.Verify(opts)
-		if r == nil {
-			return nil, err
+	fellBack := cl.Fallback != ""
+	r, err := cl.Verify(opts)
+	if r == nil {
+		return nil, &Error{Code: CodeCheck, Err: err}
+	}
+	if cl.Fallback != "" && !fellBack {
+		// The GPU model was compiled from the optimised program: redo it.
+		if st.gpu.cl == cl {
+			st.gpu.drop("", false)
+			useGPU()
 		}
-		if cl.Fallback != "" && !fellBack {
-			// The GPU model was compiled from the optimised program: redo it.
-			if st.gpu.cl == cl {
-				st.gpu.drop("", false)
-				useGPU()
-			}
-			emit("notice", map[string]any{"message": cl.Name + ": " + cl.Notice() + "."})
-		}
-		v, err := reportJS(r, cl.Notice())
-		if cl == st.cl && err == nil {
-			emit("model", info())
-			emit("check", v)
-		}
-		return v, err
-	})
+		emit("notice", map[string]any{"message": cl.Name + ": " + cl.Notice() + "."})
+	}
+	v, err := reportJS(r, cl.Notice())
+	if cl == st.cl && err == nil {
+		emit("model", info())
+		emit("check", v)
+	}
+	return v, err
 }
 
 // injectMismatch makes the next check of the page's model see its
 // optimised program give a wrong output, to test the fallback to the
 // unoptimised program; a check already done is forgotten.
-func injectMismatch(this js.Value, args []js.Value) any {
+func injectMismatch(args []js.Value) (any, error) {
 	if st.cl == nil {
-		return errObj(errors.New("no model is loaded"))
+		return nil, coded(CodeNoModel, "no model is loaded")
 	}
 	if st.cl.Fallback != "" {
-		return errObj(errors.New("the model already runs its unoptimised program"))
+		return nil, coded(CodeBadArgument, "the model already runs its unoptimised program")
 	}
 	st.cl.Check, st.mismatch = nil, true
-	return js.ValueOf(map[string]any{"ok": true})
+	return map[string]any{"ok": true}, nil
 }
 
 func reportJS(r *check.Report, notice string) (any, error) {
@@ -459,6 +479,7 @@ func infoOf(c *model.Classifier) map[string]any {
 		"license":    c.Card.License,
 		"fallback":   c.Notice(),
 		"checked":    verdict(c),
+		"maxSide":    sideOf(c),
 	}
 }
 
@@ -467,10 +488,6 @@ func verdict(c *model.Classifier) string {
 		return ""
 	}
 	return c.Check.Verdict
-}
-
-func errObj(err error) js.Value {
-	return js.ValueOf(map[string]any{"error": strings.Join(strings.Fields(err.Error()), " ")})
 }
 
 func bytesOf(v js.Value) []byte {
@@ -517,23 +534,4 @@ func await(p js.Value) (js.Value, error) {
 	p.Call("then", then, catch)
 	r := <-ch
 	return r.v, r.err
-}
-
-// promise runs fn on a goroutine and settles a JS Promise with its result.
-func promise(fn func() (any, error)) js.Value {
-	var executor js.Func
-	executor = js.FuncOf(func(this js.Value, args []js.Value) any {
-		resolve, reject := args[0], args[1]
-		go func() {
-			defer executor.Release()
-			v, err := fn()
-			if err != nil {
-				reject.Invoke(js.Global().Get("Error").New(err.Error()))
-				return
-			}
-			resolve.Invoke(v)
-		}()
-		return nil
-	})
-	return js.Global().Get("Promise").New(executor)
 }

@@ -2,8 +2,9 @@
 
 // These tests run compiled to wasm inside Chromium (make test-wasm-browser,
 // through wasmbrowsertest) or Node (go_js_wasm_exec). They call the
-// functions behind window.glimpse._go through JS, as web/glimpse.js does,
-// with JS typed arrays. The browser has no access to the shared models, so
+// functions behind glimpseEngine._go through JS, as web/engine.js does,
+// with JS typed arrays, and wait for the Promise each returns (call). The
+// browser has no access to the shared models, so
 // the model is a tiny ONNX classifier written here: a 1x1 Conv that copies
 // the normalised R, G and B planes (times 4), GlobalAveragePool, Flatten and
 // Softmax; its classes are "red", "green" and "blue", and a solid-colour
@@ -55,7 +56,7 @@ func unsupportedModel() []byte {
 	}.Bytes()
 }
 
-// newGo gives a fresh window.glimpse._go with no model loaded.
+// newGo gives a fresh glimpseEngine._go with no model loaded.
 func newGo(t *testing.T) js.Value {
 	t.Helper()
 	reset()
@@ -104,6 +105,7 @@ func clamped(pix []byte) js.Value {
 
 type result struct {
 	Error   string  `json:"error"`
+	Code    string  `json:"code"`
 	Backend string  `json:"backend"`
 	Ms      float64 `json:"ms"`
 	Top     []struct {
@@ -115,6 +117,7 @@ type result struct {
 
 type infoResult struct {
 	Error      string  `json:"error"`
+	Code       string  `json:"code"`
 	Ready      bool    `json:"ready"`
 	Backend    string  `json:"backend"`
 	Name       string  `json:"name"`
@@ -132,6 +135,9 @@ type infoResult struct {
 	Labels     int     `json:"labels"`
 	License    string  `json:"license"`
 	LoadMs     float64 `json:"loadMs"`
+	MaxSide    int     `json:"maxSide"`
+	SIMD       *bool   `json:"simd"`
+	SIMDReason string  `json:"simdReason"`
 }
 
 // decode turns a JS value into out through JSON.stringify, which also checks
@@ -144,17 +150,73 @@ func decode(t *testing.T, v js.Value, out any) {
 	}
 }
 
+// settled maps a Promise to one that always resolves: with the value, or
+// for a rejection with {error: message, code, isError: whether the reason
+// is an Error}.
+var settled = js.Global().Get("Function").New("p", `return p.then(v => v, e => ({
+  error: e && e.message, code: e && e.code, isError: e instanceof Error,
+}));`)
+
+// call runs g[name](args...), checks that it returns a Promise at once, and
+// waits for it: it gives the value the Promise resolves with, or for a
+// rejection an object {error: message, code} (see settled), so that the
+// result structs' Error and Code fields read either.
+func call(t *testing.T, g js.Value, name string, args ...any) js.Value {
+	t.Helper()
+	return settle(t, name, g.Call(name, args...))
+}
+
+// settle waits for p, the Promise a call to name returned, as call does.
+func settle(t *testing.T, name string, p js.Value) js.Value {
+	t.Helper()
+	if p.Type() != js.TypeObject || !p.InstanceOf(js.Global().Get("Promise")) {
+		t.Fatalf("%s returned %v, not a Promise", name, p)
+	}
+	v, err := await(settled.Invoke(p))
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	if v.Type() == js.TypeObject && v.Get("isError").Type() == js.TypeBoolean {
+		// A rejection: always an Error with a one-line message and a code.
+		msg, code := v.Get("error"), v.Get("code")
+		if !v.Get("isError").Bool() || msg.Type() != js.TypeString || code.Type() != js.TypeString || code.String() == "" {
+			t.Errorf("%s rejected with %s, want an Error with a message and a code", name, js.Global().Get("JSON").Call("stringify", v).String())
+		} else if strings.Contains(msg.String(), "\n") {
+			t.Errorf("%s rejected with a message of more than one line: %q", name, msg.String())
+		}
+	}
+	return v
+}
+
+// wantCode checks that a call was rejected (errMsg set) with the code code.
+func wantCode(t *testing.T, what, errMsg, gotCode, code string) {
+	t.Helper()
+	if errMsg == "" || gotCode != code {
+		t.Errorf("%s: error %q with code %q, want code %q", what, errMsg, gotCode, code)
+	}
+}
+
 func classify(t *testing.T, g js.Value, pixels js.Value, w, h, top int) result {
 	t.Helper()
 	var r result
-	decode(t, g.Call("classifyRGBA", pixels, w, h, top), &r)
+	decode(t, call(t, g, "classifyRGBA", pixels, w, h, top), &r)
 	return r
 }
 
 func load(t *testing.T, g js.Value, model []byte, labels, cardJSON, name string) infoResult {
 	t.Helper()
 	var info infoResult
-	decode(t, g.Call("loadModel", uint8Array(model), labels, cardJSON, name), &info)
+	decode(t, call(t, g, "loadModel", uint8Array(model), labels, cardJSON, name), &info)
+	return info
+}
+
+func getInfo(t *testing.T, g js.Value) infoResult {
+	t.Helper()
+	var info infoResult
+	decode(t, call(t, g, "info"), &info)
+	if info.Error != "" {
+		t.Fatalf("info(): %s (%s)", info.Error, info.Code)
+	}
 	return info
 }
 
@@ -182,18 +244,35 @@ func wantTop1(t *testing.T, r result, label string) {
 
 func TestNoModel(t *testing.T) {
 	g := newGo(t)
-	var info infoResult
-	decode(t, g.Call("info"), &info)
+	info := getInfo(t, g)
 	if info.Ready {
 		t.Errorf("info() before any model: %+v", info)
 	}
-	if got := g.Call("maxSide").Int(); got != 448 {
+	if info.SIMD == nil || !*info.SIMD && info.SIMDReason == "" {
+		t.Errorf("info() says nothing of SIMD (simd %v, simdReason %q)", info.SIMD, info.SIMDReason)
+	}
+	if got := call(t, g, "maxSide").Int(); got != 448 {
 		t.Errorf("maxSide() = %d before any model, want 448", got)
+	}
+	if got := call(t, g, "labels"); got.Get("length").Int() != 0 {
+		t.Errorf("labels() before any model has %d labels", got.Get("length").Int())
 	}
 	r := classify(t, g, clamped(image(8, 8, solid(red))), 8, 8, 3)
 	if !strings.Contains(r.Error, "no model is loaded") {
 		t.Errorf("classifyRGBA with no model: %+v", r)
 	}
+	wantCode(t, "classifyRGBA with no model", r.Error, r.Code, CodeNoModel)
+	for _, name := range []string{"infer", "check", "injectMismatch"} {
+		var r result
+		decode(t, call(t, g, name), &r)
+		wantCode(t, name+" with no model", r.Error, r.Code, CodeNoModel)
+	}
+	var s result
+	decode(t, call(t, g, "classifyRGBA", clamped(image(8, 8, solid(red))), 8, 8, 3, "widget"), &s)
+	if !strings.Contains(s.Error, `no model is loaded for "widget"`) {
+		t.Errorf("classifyRGBA for an empty slot: %+v", s)
+	}
+	wantCode(t, "classifyRGBA for an empty slot", s.Error, s.Code, CodeNoModel)
 }
 
 func TestLoadModelInfo(t *testing.T) {
@@ -218,13 +297,20 @@ func TestLoadModelInfo(t *testing.T) {
 	if info.Activation != "none" { // the graph ends in Softmax
 		t.Errorf("activation %q, want none", info.Activation)
 	}
-	var again infoResult
-	decode(t, g.Call("info"), &again)
+	again := getInfo(t, g)
 	if again.Name != info.Name || again.FileBytes != info.FileBytes || !again.Ready {
 		t.Errorf("info() %+v differs from loadModel's %+v", again, info)
 	}
-	if got := g.Call("maxSide").Int(); got != 16 {
-		t.Errorf("maxSide() = %d for an 8x8 model, want 16", got)
+	if got := call(t, g, "maxSide").Int(); got != 16 || info.MaxSide != 16 {
+		t.Errorf("maxSide() = %d, info's maxSide %d for an 8x8 model, want 16", got, info.MaxSide)
+	}
+	if info.SIMD == nil || !*info.SIMD && info.SIMDReason == "" {
+		t.Errorf("info() says nothing of SIMD (simd %v, simdReason %q)", info.SIMD, info.SIMDReason)
+	}
+	var labels []string
+	decode(t, call(t, g, "labels"), &labels)
+	if strings.Join(labels, " ") != "red green blue" {
+		t.Errorf("labels() = %q", labels)
 	}
 }
 
@@ -279,9 +365,7 @@ func TestLoadModelCard(t *testing.T) {
 	g := newGo(t)
 	mustLoad(t, g, `{"input": {"channels": "BGR"}, "license": "test licence"}`)
 	wantTop1(t, classify(t, g, clamped(image(8, 8, solid(red))), 8, 8, 1), "blue")
-	var info infoResult
-	decode(t, g.Call("info"), &info)
-	if info.License != "test licence" {
+	if info := getInfo(t, g); info.License != "test licence" {
 		t.Errorf("license %q", info.License)
 	}
 }
@@ -330,12 +414,17 @@ func TestClassifyBadInput(t *testing.T) {
 		if r.Error != tc.message || len(r.Top) != 0 {
 			t.Errorf("%dx%d: got %+v, want error %q", tc.w, tc.h, r, tc.message)
 		}
+		wantCode(t, tc.message, r.Error, r.Code, CodeBadArgument)
 	}
 	var r result
-	decode(t, g.Call("classifyRGBA", pix), &r)
+	decode(t, call(t, g, "classifyRGBA", pix), &r)
 	if !strings.Contains(r.Error, "needs pixels, width, height and top") {
 		t.Errorf("classifyRGBA with one argument: %+v", r)
 	}
+	wantCode(t, "classifyRGBA with one argument", r.Error, r.Code, CodeBadArgument)
+	r = result{}
+	decode(t, call(t, g, "infer", js.Global().Get("Float32Array").New(5)), &r)
+	wantCode(t, "infer with 5 values", r.Error, r.Code, CodeBadArgument)
 	// The model still works after the errors.
 	wantTop1(t, classify(t, g, pix, 8, 8, 3), "red")
 }
@@ -348,13 +437,14 @@ func TestLoadModelErrors(t *testing.T) {
 		name, labels, card string
 		model              []byte
 		want               []string
+		code               string
 	}{
-		{"garbage.onnx", "", "", []byte("this is not an ONNX model, just some text"), []string{"garbage.onnx:"}},
-		{"empty.onnx", "", "", nil, []string{"empty.onnx:"}},
-		{"nms.onnx", "", "", unsupportedModel(), []string{"nms.onnx:", "unsupported op NonMaxSuppression", `"nms_7"`}},
-		{"labels.onnx", "a\nb\n", "", colourModel(), []string{"labels.onnx:", "2 labels", "3 classes"}},
-		{"card.onnx", colourLabels, `{"input": {"widht": 8}}`, colourModel(), []string{"card.onnx:", "model card"}},
-		{"size.onnx", colourLabels, `{"input": {"width": 16, "height": 16}}`, colourModel(), []string{"size.onnx:", "fixed at"}},
+		{"garbage.onnx", "", "", []byte("this is not an ONNX model, just some text"), []string{"garbage.onnx:"}, "invalid-model"},
+		{"empty.onnx", "", "", nil, []string{"empty.onnx:"}, "invalid-model"},
+		{"nms.onnx", "", "", unsupportedModel(), []string{"nms.onnx:", "unsupported op NonMaxSuppression", `"nms_7"`}, "unsupported-model"},
+		{"labels.onnx", "a\nb\n", "", colourModel(), []string{"labels.onnx:", "2 labels", "3 classes"}, "invalid-labels"},
+		{"card.onnx", colourLabels, `{"input": {"widht": 8}}`, colourModel(), []string{"card.onnx:", "model card"}, "invalid-card"},
+		{"size.onnx", colourLabels, `{"input": {"width": 16, "height": 16}}`, colourModel(), []string{"size.onnx:", "fixed at"}, "invalid-card"},
 	} {
 		info := load(t, g, tc.model, tc.labels, tc.card, tc.name)
 		for _, w := range tc.want {
@@ -365,21 +455,23 @@ func TestLoadModelErrors(t *testing.T) {
 		if strings.Contains(info.Error, "\n") || info.Ready {
 			t.Errorf("%s: %+v", tc.name, info)
 		}
-		var now infoResult
-		decode(t, g.Call("info"), &now)
+		wantCode(t, tc.name, info.Error, info.Code, tc.code)
+		now := getInfo(t, g)
 		if now.Name != "colours.onnx" || !now.Ready {
 			t.Errorf("after %s failed, info() = %+v", tc.name, now)
 		}
 		wantTop1(t, classify(t, g, clamped(image(8, 8, solid(green))), 8, 8, 3), "green")
 	}
 	var info infoResult
-	decode(t, g.Call("loadModel", uint8Array(colourModel())), &info)
+	decode(t, call(t, g, "loadModel", uint8Array(colourModel())), &info)
 	if !strings.Contains(info.Error, "needs model bytes, labels, card and a name") {
 		t.Errorf("loadModel with one argument: %+v", info)
 	}
+	wantCode(t, "loadModel with one argument", info.Error, info.Code, CodeBadArgument)
 }
 
-// stubPage is the part of web/glimpse.js that Start and boot use: _emit,
+// stubPage is the part of web/engine.js (the host, glimpseEngine) that
+// Start and boot use: _emit,
 // _resolveReady, _rejectReady, _store (IndexedDB) and _fetch. Files are
 // served from stub.files by URL; anything else is a 404.
 const stubPage = `
@@ -390,7 +482,11 @@ const stub = {
   // from inside boot's call, the test could finish and the program exit
   // while that call is still on the JS stack.
   _resolveReady(info) { queueMicrotask(() => stub.settled({ok: true, info})); },
-  _rejectReady(message) { queueMicrotask(() => stub.settled({ok: false, message})); },
+  // boot rejects with an Error carrying a code.
+  _rejectReady(err) {
+    const r = {ok: false, isError: err instanceof Error, message: err && err.message, code: err && err.code};
+    queueMicrotask(() => stub.settled(r));
+  },
   _store: {
     get() { return Promise.resolve(stub.saved); },
     clear() { stub.cleared++; stub.saved = undefined; return Promise.resolve(); },
@@ -410,6 +506,8 @@ type bootResult struct {
 	OK      bool       `json:"ok"`
 	Info    infoResult `json:"info"`
 	Message string     `json:"message"`
+	Code    string     `json:"code"`
+	IsError bool       `json:"isError"`
 }
 
 type stubState struct {
@@ -421,9 +519,9 @@ type stubState struct {
 	Cleared int      `json:"cleared"`
 }
 
-// bootWith installs the stub as window.glimpse, lets setup fill it, runs
-// Start and waits for glimpse.ready to settle. It returns how it settled,
-// what the stub saw and glimpse._go.
+// bootWith installs the stub as glimpseEngine, lets setup fill it, runs
+// Start and waits for boot to settle ready. It returns how it settled,
+// what the stub saw and glimpseEngine._go.
 func bootWith(t *testing.T, setup func(stub js.Value)) (bootResult, stubState, js.Value) {
 	t.Helper()
 	reset()
@@ -437,14 +535,14 @@ func bootWith(t *testing.T, setup func(stub js.Value)) (bootResult, stubState, j
 	defer settled.Release()
 	stub.Set("settled", settled)
 	setup(stub)
-	js.Global().Set("glimpse", stub)
-	defer js.Global().Delete("glimpse")
+	js.Global().Set("glimpseEngine", stub)
+	defer js.Global().Delete("glimpseEngine")
 	Start()
 	var r bootResult
 	decode(t, <-done, &r)
 	g := stub.Get("_go")
 	if g.Type() != js.TypeObject || g.Get("classifyRGBA").Type() != js.TypeFunction {
-		t.Fatalf("Start did not set glimpse._go")
+		t.Fatalf("Start did not set glimpseEngine._go")
 	}
 	var s stubState
 	decode(t, stub, &s)
@@ -479,20 +577,27 @@ func TestStartLoadsDefault(t *testing.T) {
 	}
 	wantTop1(t, classify(t, g, clamped(image(8, 8, solid(blue))), 8, 8, 3), "blue")
 
-	// glimpse.resetModel() calls loadDefault, which returns a Promise.
+	// glimpse.resetModel() calls loadDefault.
 	mustLoad(t, g, "")
 	stub := js.Global().Get("Function").New(stubPage).Invoke()
 	serveDefault(stub)
-	js.Global().Set("glimpse", stub)
-	defer js.Global().Delete("glimpse")
-	v, err := await(g.Call("loadDefault"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	js.Global().Set("glimpseEngine", stub)
+	defer js.Global().Delete("glimpseEngine")
 	var info infoResult
-	decode(t, v, &info)
-	if !info.IsDefault || info.Name != card.Default().Name {
+	decode(t, call(t, g, "loadDefault"), &info)
+	if info.Error != "" || !info.IsDefault || info.Name != card.Default().Name {
 		t.Errorf("loadDefault() = %+v", info)
+	}
+	// Without the default model's files it fails, and keeps the model.
+	stub.Set("files", js.Global().Get("Object").New())
+	info = infoResult{}
+	decode(t, call(t, g, "loadDefault"), &info)
+	if !strings.Contains(info.Error, "Could not download "+DefaultModel) {
+		t.Errorf("loadDefault() without files = %+v", info)
+	}
+	wantCode(t, "loadDefault without files", info.Error, info.Code, CodeModelLoad)
+	if now := getInfo(t, g); !now.IsDefault || !now.Ready {
+		t.Errorf("after loadDefault failed, info() = %+v", now)
 	}
 }
 
@@ -547,7 +652,12 @@ func TestStartDownloadFails(t *testing.T) {
 	if r.OK || !strings.Contains(r.Message, "Could not download "+DefaultModel) {
 		t.Fatalf("ready settled with %+v", r)
 	}
-	if r := classify(t, g, clamped(image(8, 8, solid(red))), 8, 8, 3); !strings.Contains(r.Error, "no model is loaded") {
-		t.Errorf("classifyRGBA after a failed start: %+v", r)
+	if !r.IsError || r.Code != CodeModelLoad {
+		t.Errorf("_rejectReady got %+v, want an Error with code %q", r, CodeModelLoad)
 	}
+	r2 := classify(t, g, clamped(image(8, 8, solid(red))), 8, 8, 3)
+	if !strings.Contains(r2.Error, "no model is loaded") {
+		t.Errorf("classifyRGBA after a failed start: %+v", r2)
+	}
+	wantCode(t, "classifyRGBA after a failed start", r2.Error, r2.Code, CodeNoModel)
 }

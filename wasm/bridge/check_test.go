@@ -4,6 +4,7 @@ package bridge
 
 import (
 	"strings"
+	"syscall/js"
 	"testing"
 )
 
@@ -31,11 +32,7 @@ func TestCheck(t *testing.T) {
 	g := newGo(t)
 	mustLoad(t, g, "")
 	var r checkResult
-	v, err := await(g.Call("check"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	decode(t, v, &r)
+	decode(t, call(t, g, "check"), &r)
 	if r.Verdict != "ok" || r.Notice != "" || len(r.SelfCheck.Outputs) != 1 || r.SelfCheck.Outputs[0].MaxAbsDiff > r.SelfCheck.Outputs[0].Atol {
 		t.Fatalf("check() = %+v", r)
 	}
@@ -44,37 +41,35 @@ func TestCheck(t *testing.T) {
 		Fallback string `json:"fallback"`
 		OpsRun   int    `json:"opsRun"`
 	}
-	decode(t, g.Call("info"), &info)
+	decode(t, call(t, g, "info"), &info)
 	if info.Checked != "ok" || info.Fallback != "" {
 		t.Errorf("info() after the check: %+v", info)
 	}
 
-	if res := g.Call("injectMismatch"); res.Get("ok").Bool() != true {
-		t.Fatalf("injectMismatch: %v", res)
-	}
-	if v, err = await(g.Call("check")); err != nil {
-		t.Fatal(err)
+	if res := call(t, g, "injectMismatch"); res.Get("ok").Type() != js.TypeBoolean || !res.Get("ok").Bool() {
+		t.Fatalf("injectMismatch: %s", js.Global().Get("JSON").Call("stringify", res))
 	}
 	r = checkResult{}
-	decode(t, v, &r)
+	decode(t, call(t, g, "check"), &r)
 	if r.Verdict != "mismatch" || !strings.HasPrefix(r.Notice, `using the unoptimised program because output "probs"`) {
 		t.Fatalf("check() after injectMismatch = %+v", r)
 	}
-	decode(t, g.Call("info"), &info)
+	decode(t, call(t, g, "info"), &info)
 	if info.Checked != "mismatch" || info.Fallback != r.Notice || info.OpsRun != 4 {
 		t.Errorf("info() after the fallback: %+v", info)
 	}
 	wantTop1(t, classify(t, g, clamped(image(8, 8, solid(green))), 8, 8, 3), "green")
+	// The model already runs its unoptimised program: nothing to break.
+	var e result
+	decode(t, call(t, g, "injectMismatch"), &e)
+	wantCode(t, "injectMismatch after the fallback", e.Error, e.Code, CodeBadArgument)
 
-	if v, err = await(g.Call("check", uint8Array(unsupportedModel()))); err != nil {
-		t.Fatal(err)
-	}
 	r = checkResult{}
-	decode(t, v, &r)
+	decode(t, call(t, g, "check", uint8Array(unsupportedModel())), &r)
 	if r.Verdict != "cannot run" || len(r.Unsupported) != 1 || r.Unsupported[0].Op != "NonMaxSuppression" || r.Unsupported[0].Nodes[0] != "nms_7" {
 		t.Errorf("check(unsupported) = %+v", r)
 	}
-	if _, err = await(g.Call("check", uint8Array([]byte("not onnx")))); err == nil {
-		t.Errorf("check(garbage) resolved")
-	}
+	e = result{}
+	decode(t, call(t, g, "check", uint8Array([]byte("not onnx"))), &e)
+	wantCode(t, "check(garbage)", e.Error, e.Code, "invalid-model")
 }

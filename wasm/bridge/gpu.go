@@ -4,7 +4,6 @@ package bridge
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"syscall/js"
@@ -16,7 +15,7 @@ import (
 )
 
 // The WebGPU side of the bridge. The preference (auto, webgpu, cpu) is kept
-// by glimpse.js in localStorage. "auto" uses a hardware adapter when there is
+// in the page's localStorage (glimpse.js; the host hands it over at start). "auto" uses a hardware adapter when there is
 // one and the model compiles for it; a software fallback adapter (SwiftShader
 // and the like) is slower than the CPU path, so auto leaves it alone and only
 // "webgpu" forces it. Any fault — a lost device, a validation error, running
@@ -47,9 +46,11 @@ func (g *gpuState) drop(reason string, faulted bool) {
 }
 
 // ensure opens the device if needed and compiles the page's model for it.
+// It runs inside an actor job, so the model it compiles cannot change
+// while it awaits the device.
 func (g *gpuState) ensure(force bool) error {
 	if st.cl == nil {
-		return errors.New("no model is loaded")
+		return coded(CodeNoModel, "no model is loaded")
 	}
 	if g.dev == nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -62,7 +63,7 @@ func (g *gpuState) ensure(force bool) error {
 			dev.Close()
 			return fmt.Errorf("only a software adapter (%s) is available, and the CPU path is faster", dev.Name())
 		}
-		dev.OnFault(func(err error) { gpuFault(dev, err) })
+		dev.OnFault(func(err error) { onFault(dev, err) })
 		g.dev = dev
 	}
 	if g.active(st.cl) {
@@ -80,7 +81,18 @@ func (g *gpuState) ensure(force bool) error {
 	return nil
 }
 
-// gpuFault runs (on its own goroutine) when the device reports a fault.
+// onFault queues the handling of a device fault: the device reports it on
+// a goroutine of its own, outside the actor. A job that sees the fault
+// itself (runGPU) calls gpuFault directly.
+func onFault(dev *webgpu.Device, err error) {
+	select {
+	case jobs <- job{name: "fault", fn: func() (any, error) { gpuFault(dev, err); return nil, nil }, resolve: noop(), reject: noop()}:
+	default: // the queue is full: the next GPU run fails and reports it
+	}
+}
+
+func noop() js.Value { return js.Global().Get("Function").New("") }
+
 func gpuFault(dev *webgpu.Device, err error) {
 	if st.gpu.dev != dev {
 		return // an old device
@@ -104,46 +116,46 @@ func useGPU() {
 	}
 }
 
-// setBackend(pref) → Promise of info(); pref is auto, webgpu or cpu.
-func setBackend(this js.Value, args []js.Value) any {
+// setBackend(pref) → info(); pref is auto, webgpu or cpu.
+func setBackend(args []js.Value) (any, error) {
 	pref := "auto"
 	if len(args) > 0 && args[0].Type() == js.TypeString {
 		pref = args[0].String()
 	}
-	return promise(func() (any, error) {
-		switch pref {
-		case "auto", "webgpu", "cpu":
-		default:
-			return nil, fmt.Errorf("backend must be auto, webgpu or cpu, not %q", pref)
-		}
-		st.gpu.pref = pref
-		if f := api().Get("_savePref"); f.Type() == js.TypeFunction {
-			f.Invoke(pref)
-		}
-		useGPU()
-		return js.ValueOf(info()), nil
-	})
+	switch pref {
+	case "auto", "webgpu", "cpu":
+	default:
+		return nil, coded(CodeBackend, "backend must be auto, webgpu or cpu, not %q", pref)
+	}
+	st.gpu.pref = pref
+	if f := host().Get("_savePref"); f.Type() == js.TypeFunction {
+		f.Invoke(pref)
+	}
+	useGPU()
+	return info(), nil
 }
 
 // injectFault(kind) makes the device fail ("lost" or "validation"), to test
 // the switch to the CPU.
-func injectFault(this js.Value, args []js.Value) any {
+func injectFault(args []js.Value) (any, error) {
 	if st.gpu.dev == nil {
-		return errObj(errors.New("WebGPU is not in use"))
+		return nil, coded(CodeBackend, "WebGPU is not in use")
 	}
 	kind := "lost"
 	if len(args) > 0 {
 		kind = args[0].String()
 	}
 	if err := st.gpu.dev.InjectFault(kind); err != nil {
-		return errObj(err)
+		return nil, &Error{Code: CodeBadArgument, Err: err}
 	}
-	return js.ValueOf(map[string]any{"ok": true})
+	return map[string]any{"ok": true}, nil
 }
 
-// runGPU submits the preprocessed input of the page's classifier and
-// returns a Promise of the result; on a fault it re-runs on the CPU.
-func runGPU(cl *model.Classifier, k int, t0 time.Time, raw bool) js.Value {
+// runGPU runs the preprocessed input of the page's classifier on the GPU
+// and waits for the result — an actor job, so ops without a GPU kernel can
+// map their inputs back and run on the CPU in between; on a fault it
+// re-runs on the CPU.
+func runGPU(cl *model.Classifier, k int, t0 time.Time, raw bool) (any, error) {
 	g := &st.gpu
 	in := g.ring[g.next]
 	if len(in) != len(cl.Input()) {
@@ -153,29 +165,26 @@ func runGPU(cl *model.Classifier, k int, t0 time.Time, raw bool) js.Value {
 	g.next = (g.next + 1) % len(g.ring)
 	copy(in, cl.Input()) // kept for a CPU re-run; the classifier's buffer is reused by the next frame
 	pend, err := g.m.Submit(in)
-	return promise(func() (any, error) {
-		var out []float32
-		if err == nil {
-			out, err = pend.Wait()
+	var out []float32
+	if err == nil {
+		out, err = pend.Wait()
+	}
+	backend := "webgpu"
+	if err != nil {
+		if st.gpu.m != nil && st.gpu.dev != nil {
+			gpuFault(st.gpu.dev, err)
 		}
-		backend := "webgpu"
-		if err != nil {
-			if st.gpu.m != nil && st.gpu.dev != nil {
-				gpuFault(st.gpu.dev, err)
-			}
-			copy(cl.Input(), in)
-			if err := cl.Program.Execute(); err != nil {
-				return nil, err
-			}
-			out, backend = cl.Program.Outputs[0].F, "cpu"
+		copy(cl.Input(), in)
+		if err := cl.Program.Execute(); err != nil {
+			return nil, &Error{Code: CodeClassify, Err: err}
 		}
-		ms := float64(time.Since(t0).Microseconds()) / 1000
-		if raw {
-			return js.ValueOf(map[string]any{"backend": backend, "ms": ms, "output": float32Array(out)}), nil
-		}
-		top := cl.TopK(out, k)
-		return js.ValueOf(map[string]any{"backend": backend, "ms": ms, "top": results(top)}), nil
-	})
+		out, backend = cl.Program.Outputs[0].F, "cpu"
+	}
+	ms := float64(time.Since(t0).Microseconds()) / 1000
+	if raw {
+		return map[string]any{"backend": backend, "ms": ms, "output": float32Array(out)}, nil
+	}
+	return map[string]any{"backend": backend, "ms": ms, "top": results(cl.TopK(out, k))}, nil
 }
 
 func results(top []vision.Result) []any {

@@ -5,9 +5,9 @@
 // module (module.go) that imports Go's own linear memory does the block
 // multiply on Go slices in place; kern calls it once per packed block
 // through the hook kern.SetVecKernels (also a 3×3 depthwise kernel and the
-// im2col packing). Go's memory is the one the page
-// recorded when it instantiated app.wasm (web/glimpse.js, or the Node test
-// preload testdata/node-mem.mjs), found as glimpse._goMemory().
+// im2col packing). Go's memory is the one the host script recorded when it
+// instantiated the engine (web/engine.js, or the Node test preload
+// testdata/node-mem.mjs), found as glimpseEngine._goMemory().
 package simd
 
 import (
@@ -71,9 +71,9 @@ func start() (ok bool, why string) {
 	}()
 	g := js.Global()
 	wasm := g.Get("WebAssembly")
-	gl := g.Get("glimpse")
+	gl := g.Get("glimpseEngine")
 	if !wasm.Truthy() || !gl.Truthy() || gl.Get("_goMemory").Type() != js.TypeFunction {
-		return false, "Go's memory was not recorded (glimpse.js or the test preload not loaded first)"
+		return false, "Go's memory was not recorded (the engine was not started by engine.js or the test preload)"
 	}
 	mem := gl.Call("_goMemory")
 	if !mem.Truthy() {

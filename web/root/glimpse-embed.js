@@ -1,6 +1,7 @@
 /*! glimpse-embed.js — <glimpse-classifier>: Glimpse's on-device image
- * classifier as a web component. One <script> tag; the engine (app.wasm and
- * the model) loads lazily, once per page, shared by every element. */
+ * classifier as a web component. One <script> tag; the engine (engine.wasm
+ * and the model, in a Web Worker) loads lazily, once per page, shared by
+ * every element. */
 (function () {
   'use strict';
   if (window.customElements && customElements.get('glimpse-classifier')) return;
@@ -17,28 +18,12 @@
   }
 
   let engineP = null;
-  // engine loads glimpse.js and app.wasm once for the whole page.
+  // engine loads glimpse.js once for the whole page; it runs the engine
+  // (engine.wasm) in a Web Worker, shared by every element.
   function engine() {
     if (engineP) return engineP;
     engineP = (async () => {
-      if (!(window.glimpse && window.glimpse._defined)) {
-        window.glimpseConfig = Object.assign({ ui: false }, window.glimpseConfig || {});
-        await loadScript(BASE + 'web/glimpse.js');
-      }
-      if (!window.glimpse._go && !window.glimpse._booting) {
-        window.glimpse._booting = true;
-        if (typeof Go === 'undefined') await loadScript(BASE + 'wasm_exec.js');
-        const go = new Go();
-        let inst;
-        try {
-          inst = (await WebAssembly.instantiateStreaming(fetch(BASE + 'web/app.wasm'), go.importObject)).instance;
-        } catch (e) { // hosts that serve .wasm without application/wasm
-          const resp = await fetch(BASE + 'web/app.wasm');
-          if (!resp.ok) throw Object.assign(new Error('Could not load the Glimpse engine: HTTP ' + resp.status), { code: 'engine-load' });
-          inst = (await WebAssembly.instantiate(await resp.arrayBuffer(), go.importObject)).instance;
-        }
-        go.run(inst);
-      }
+      if (!(window.glimpse && window.glimpse._defined)) await loadScript(BASE + 'web/glimpse.js');
       await window.glimpse.ready;
       return window.glimpse;
     })();

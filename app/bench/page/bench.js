@@ -3,9 +3,7 @@
 // page session and on the same model files and input.
 (function () {
   'use strict';
-  const go = new Go();
-  const booted = WebAssembly.instantiateStreaming(fetch('/web/app.wasm'), go.importObject)
-    .then((r) => { go.run(r.instance); return glimpse.ready; });
+  const booted = glimpse.ready; // glimpse.js runs the engine in a worker
 
   function input(count) { // the same seeded pseudo-random input for every engine
     const a = new Float32Array(count);

@@ -1,6 +1,6 @@
 // Preload for Go's wasm tests under Node (NODE_OPTIONS=--import=<this file>):
 // records the memory of the Go instance (the one exporting mem, run and
-// getsp) as glimpse._goMemory(), as web/glimpse.js does in a page, so that
+// getsp) as glimpseEngine._goMemory(), as web/engine.js does in a page, so that
 // package wasm/simd can run its SIMD kernels on Go's memory.
 const W = globalThis.WebAssembly;
 let goMemory = null;
@@ -16,4 +16,4 @@ if (W.instantiateStreaming) {
   const stream = W.instantiateStreaming;
   W.instantiateStreaming = function (...a) { return stream.apply(this, a).then(note); };
 }
-globalThis.glimpse = Object.assign(globalThis.glimpse || {}, { _goMemory: () => goMemory });
+globalThis.glimpseEngine = Object.assign(globalThis.glimpseEngine || {}, { _goMemory: () => goMemory });

@@ -1,0 +1,216 @@
+// The engine in a Web Worker: the main thread stays free (long tasks are
+// counted and reported, never asserted on time), the one actor inside
+// serialises GPU work with CPU-fallback ops, model loads during a GPU
+// compile and calls made at once, a killed worker restarts, the pool tags
+// faster than one engine, and a page without workers still works.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { serve, launch, expected, waitReady, shared, staticDir, fixtures } from './harness.mjs';
+
+const exp = expected();
+const photosDir = path.join(shared, 'photos');
+const photoFiles = fs.readdirSync(photosDir).filter((f) => /\.(jpg|png|bmp)$/.test(f)).sort();
+const b64 = (p) => fs.readFileSync(p).toString('base64');
+const photos = Object.fromEntries(photoFiles.map((f) => [f, b64(path.join(photosDir, f))]));
+const fallbackModel = b64(path.join(fixtures, 'fallback.onnx'));
+
+let server;
+before(async () => { server = await serve(staticDir); });
+after(async () => { await server?.close(); });
+
+// In the page: helpers to turn base64 into Blobs, and a long-task recorder.
+const pageHelpers = () => {
+  window.__blob = (s, type) => {
+    const bin = atob(s);
+    const u8 = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) u8[i] = bin.charCodeAt(i);
+    return new Blob([u8], { type: type || '' });
+  };
+  window.__longtasks = [];
+  try {
+    new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__longtasks.push({ start: e.startTime, ms: e.duration }); })
+      .observe({ type: 'longtask', buffered: true });
+  } catch (e) { /* no longtask support */ }
+};
+
+async function open(args = [], init) {
+  const b = await launch(args);
+  const page = b.ctx.pages()[0] || (await b.ctx.newPage());
+  await page.addInitScript(pageHelpers);
+  if (init) await page.addInitScript(init);
+  await page.goto(server.url);
+  await waitReady(page, 300000);
+  return { b, page };
+}
+
+test('the engine runs in a worker with its SIMD kernels, and the page without workers still works', async () => {
+  const { b, page } = await open();
+  try {
+    const info = await page.evaluate(() => glimpse.info());
+    assert.equal(info.engine, 'worker', JSON.stringify(info));
+    assert.equal(info.simd, true, 'SIMD kernels not active: ' + info.simdReason);
+    assert.ok(info.memory > 0 && info.pool.memory[0] === info.memory, JSON.stringify(info.pool));
+  } finally { await b.close(); }
+
+  const nw = await open([], () => { window.Worker = undefined; });
+  try {
+    const info = await nw.page.evaluate(() => glimpse.info());
+    assert.equal(info.engine, 'page');
+    assert.match(info.engineReason, /no Web Workers/);
+    assert.equal(info.simd, true, info.simdReason);
+    const f = photoFiles.find((x) => exp[x] && exp[x].margin >= 0.1);
+    const r = await nw.page.evaluate((s) => glimpse.classify(__blob(s)), photos[f]);
+    assert.equal(r.top[0].index, exp[f].index);
+  } finally { await nw.b.close(); }
+});
+
+test('WebGPU with CPU-fallback ops: 3 runs in a row and 3 at once match the CPU; a model load during a GPU compile gets its own GPU program', async () => {
+  const { b, page } = await open(['--enable-unsafe-webgpu'], () => localStorage.setItem('glimpse.backend', 'cpu'));
+  try {
+    const r = await page.evaluate(async (model) => {
+      const n = 3 * 32 * 32;
+      const x = new Float32Array(n);
+      for (let i = 0; i < n; i++) x[i] = Math.sin(i * 0.37) * 2;
+      // The GPU compile of the page's model (setBackend) and a model load,
+      // called at once: the load must wait for the compile, then get a GPU
+      // program of its own.
+      const compiling = glimpse.setBackend('webgpu');
+      const loading = glimpse.loadModel(__blob(model), { name: 'fallback.onnx', persist: false });
+      await compiling;
+      const info = await loading;
+      const seq = [];
+      for (let i = 0; i < 3; i++) seq.push(await glimpse.infer(x));
+      const par = await Promise.all([0, 1, 2].map(() => glimpse.infer(x)));
+      // Three classify calls at once, as from three widgets.
+      const c = document.createElement('canvas');
+      c.width = c.height = 64;
+      const ctx = c.getContext('2d');
+      ctx.fillStyle = '#c83'; ctx.fillRect(0, 0, 64, 64);
+      ctx.fillStyle = '#38c'; ctx.fillRect(16, 16, 32, 32);
+      const cls = await Promise.all([0, 1, 2].map(() => glimpse.classify(c, { top: 10 })));
+      await glimpse.setBackend('cpu');
+      const cpu = await glimpse.infer(x);
+      const cpuCls = await glimpse.classify(c, { top: 10 });
+      return {
+        info, cpu: Array.from(cpu.output), cpuBackend: cpu.backend,
+        gpu: seq.concat(par).map((o) => ({ backend: o.backend, out: Array.from(o.output) })),
+        cls: cls.map((o) => ({ backend: o.backend, top: o.top })), cpuCls: cpuCls.top,
+      };
+    }, fallbackModel);
+    assert.equal(r.info.name, 'fallback.onnx');
+    assert.equal(r.info.backend, 'webgpu', JSON.stringify(r.info));
+    assert.deepEqual([...r.info.cpuOps].sort(), ['node "bn" (BatchNormalization): no GPU kernel', 'node "pad" (Pad): no GPU kernel', 'node "resize" (Resize): no GPU kernel'], JSON.stringify(r.info.cpuOps));
+    assert.equal(r.cpuBackend, 'cpu');
+    // Tolerance: 1e-5 absolute on probabilities (the GPU sums in another order).
+    for (const [i, g] of r.gpu.entries()) {
+      assert.equal(g.backend, 'webgpu', `run ${i}`);
+      const d = Math.max(...g.out.map((v, j) => Math.abs(v - r.cpu[j])));
+      assert.ok(d <= 1e-5, `run ${i}: max |gpu − cpu| ${d}`);
+    }
+    for (const c of r.cls) {
+      assert.equal(c.backend, 'webgpu');
+      assert.deepEqual(c.top.map((t) => t.index), r.cpuCls.map((t) => t.index));
+      for (const [j, t] of c.top.entries()) assert.ok(Math.abs(t.prob - r.cpuCls[j].prob) <= 1e-5);
+    }
+  } finally { await b.close(); }
+});
+
+test('a worker killed mid-run: the lost call fails with engine-lost, the next call restarts it, and tagging loses no photo', async () => {
+  const { b, page } = await open();
+  try {
+    const f = photoFiles.filter((x) => exp[x] && exp[x].margin >= 0.1);
+    const r = await page.evaluate(async ([a, bb]) => {
+      const lost = glimpse.classify(__blob(a)).then(() => ({ ok: true }), (e) => ({ code: e.code, message: e.message }));
+      await new Promise((res) => setTimeout(res, 5));
+      glimpse._killEngine();
+      const first = await lost;
+      const next = await glimpse.classify(__blob(bb));
+      return { first, next: next.top[0].index, info: glimpse.info() };
+    }, [photos[f[0]], photos[f[1]]]);
+    assert.equal(r.first.code, 'engine-lost', JSON.stringify(r.first));
+    assert.match(r.first.message, /engine stopped.*try again/);
+    assert.equal(r.next, exp[f[1]].index);
+    assert.equal(r.info.engine, 'worker');
+
+    // Tagging: kill the engine twice while the queue runs; every photo ends
+    // with its tags.
+    const list = photoFiles.map((x) => ({ name: x, data: photos[x] }));
+    const t = await page.evaluate(async (items) => {
+      const files = items.map((it) => ({ file: new File([__blob(it.data)], it.name), path: it.name }));
+      const recs = new Map();
+      const q = new glimpseTagging.Queue(files, { top: 3, persist: false }, { photo: (rec, item) => recs.set(item.path, rec.scores[0].index) });
+      const kills = [];
+      const killer = (async () => {
+        for (const at of [3, 8]) {
+          while (q.done < at) await new Promise((res) => setTimeout(res, 2));
+          glimpse._killEngine();
+          kills.push(q.done);
+        }
+      })();
+      const stats = await q.run();
+      await killer;
+      return { stats, kills, recs: Object.fromEntries(recs) };
+    }, list);
+    assert.equal(t.kills.length, 2);
+    assert.equal(t.stats.failed, 0, JSON.stringify(t.stats));
+    assert.equal(Object.keys(t.recs).length, photoFiles.length);
+    for (const x of photoFiles) if (exp[x] && exp[x].margin >= 0.1) assert.equal(t.recs[x], exp[x].index, x);
+  } finally { await b.close(); }
+});
+
+// longTasks classifies 20 photos one after another and returns the long
+// tasks (over 50 ms) the main thread had meanwhile.
+async function longTasks(page) {
+  return page.evaluate(async (list) => {
+    const t0 = performance.now();
+    for (let i = 0; i < 20; i++) await glimpse.classify(__blob(list[i % list.length]));
+    await new Promise((r) => setTimeout(r, 100)); // let the observer deliver
+    const lt = window.__longtasks.filter((e) => e.start >= t0);
+    return { n: lt.length, max: Math.max(0, ...lt.map((e) => e.ms)), seconds: (performance.now() - t0) / 1000 };
+  }, photoFiles.map((f) => photos[f]));
+}
+
+test('main-thread long tasks while classifying 20 photos, worker beside the page engine, at normal speed and 4× slower (reported)', async () => {
+  const rows = [];
+  for (const [mode, init] of [['worker', null], ['page', () => { window.glimpseConfig = { worker: false }; }]]) {
+    const { b, page } = await open([], init);
+    try {
+      assert.equal((await page.evaluate(() => glimpse.info())).engine, mode);
+      await longTasks(page); // warm-up
+      const normal = await longTasks(page);
+      const cdp = await b.ctx.newCDPSession(page);
+      await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
+      const slow = await longTasks(page);
+      await cdp.send('Emulation.setCPUThrottlingRate', { rate: 1 });
+      rows.push({ mode, normal, slow });
+    } finally { await b.close(); }
+  }
+  for (const r of rows) {
+    console.log(`long tasks, engine in the ${r.mode}: ${r.normal.n} over 50 ms (longest ${r.normal.max.toFixed(0)} ms) in ${r.normal.seconds.toFixed(1)} s; CPU 4× slower: ${r.slow.n} (longest ${r.slow.max.toFixed(0)} ms) in ${r.slow.seconds.toFixed(1)} s`);
+  }
+  // The measurement must see the page engine's long tasks, or it proves nothing.
+  assert.ok(rows[1].normal.n + rows[1].slow.n > 0, 'no long task seen even with the engine on the page');
+});
+
+test('tagging with the pool beside one engine (reported): throughput ratio and memory per engine', async () => {
+  const { b, page } = await open();
+  try {
+    const r = await page.evaluate(async (items) => {
+      const files = items.map((it, i) => ({ file: new File([__blob(it.data)], i + '-' + it.name), path: i + '-' + it.name }));
+      const run = async (lanes) => {
+        const q = new glimpseTagging.Queue(files, { top: 3, persist: false, lanes }, {});
+        return q.run();
+      };
+      await run(2); // warm-up: starts the pool's second engine
+      const one = await run(1);
+      const two = await run(2);
+      return { one, two, info: glimpse.info(), size: glimpse.poolSize(), cores: navigator.hardwareConcurrency };
+    }, Array.from({ length: 28 }, (_, i) => ({ name: photoFiles[i % photoFiles.length], data: photos[photoFiles[i % photoFiles.length]] })));
+    assert.equal(r.one.failed + r.two.failed, 0);
+    const ratio = r.one.seconds / r.two.seconds;
+    console.log(`pool: ${r.cores} cores, pool size ${r.size}; 28 photos with 1 engine ${(28 / r.one.seconds).toFixed(2)}/s, with ${r.two.lanes} ${(28 / r.two.seconds).toFixed(2)}/s; ratio ${ratio.toFixed(2)}; memory per engine ${r.info.pool.memory.map((m) => (m / 2 ** 20).toFixed(0) + ' MiB').join(', ')}`);
+    assert.equal(r.info.pool.running, 2, JSON.stringify(r.info.pool));
+  } finally { await b.close(); }
+});

@@ -1,0 +1,246 @@
+// engine.js — the host of Glimpse's engine (engine.wasm). It normally runs
+// in a dedicated Web Worker that web/glimpse.js starts, so the page's main
+// thread only draws; in a page without Worker support glimpse.js loads it as
+// a plain script and the engine runs on the page instead. Either way it
+// speaks the same messages:
+//   in:  {id, op, args}           op: start, classify, or a function of the
+//                                 engine's _go (loadModel, infer, check...)
+//   out: {id, ok} | {id, err: {code, message}}, and {event, detail} for
+//        ready, failed, progress, notice, model, check, pref and exit.
+// Pixels arrive as a Blob (decoded here, EXIF orientation applied) or an
+// ImageBitmap (transferred, never copied through the main thread) and are
+// drawn into an OffscreenCanvas at the size the model needs.
+(function (scope) {
+  'use strict';
+  const inWorker = typeof WorkerGlobalScope !== 'undefined' && scope instanceof WorkerGlobalScope;
+
+  // ---- fetch with progress --------------------------------------------------
+
+  async function fetchBytes(url, onProgress) {
+    let resp;
+    try {
+      resp = await fetch(url);
+    } catch (e) {
+      throw new Error('Could not download ' + url + ': ' + e.message);
+    }
+    if (!resp.ok) throw new Error('Could not download ' + url + ': HTTP ' + resp.status);
+    const total = Number(resp.headers.get('Content-Length')) || 0;
+    if (!resp.body || !resp.body.getReader) {
+      const buf = new Uint8Array(await resp.arrayBuffer());
+      if (onProgress) onProgress(buf.length, buf.length);
+      return buf;
+    }
+    const reader = resp.body.getReader();
+    const chunks = [];
+    let got = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      got += value.length;
+      if (onProgress) onProgress(got, total);
+    }
+    const out = new Uint8Array(got);
+    let at = 0;
+    for (const c of chunks) { out.set(c, at); at += c.length; }
+    return out;
+  }
+
+  // ---- IndexedDB: the user's own model survives reloads and works offline ----
+
+  const DB = 'glimpse', STORE = 'model';
+  function idb() {
+    return new Promise((res, rej) => {
+      const r = indexedDB.open(DB, 1);
+      r.onupgradeneeded = () => r.result.createObjectStore(STORE);
+      r.onsuccess = () => res(r.result);
+      r.onerror = () => rej(r.error);
+    });
+  }
+  async function idbOp(mode, fn) {
+    const db = await idb();
+    try {
+      return await new Promise((res, rej) => {
+        const tx = db.transaction(STORE, mode);
+        const req = fn(tx.objectStore(STORE));
+        tx.oncomplete = () => res(req && req.result);
+        tx.onerror = () => rej(tx.error);
+        tx.onabort = () => rej(tx.error || new Error('storage aborted (quota?)'));
+      });
+    } finally {
+      db.close();
+    }
+  }
+  const store = {
+    get: () => idbOp('readonly', (s) => s.get('user')),
+    put: (rec) => idbOp('readwrite', (s) => s.put(rec, 'user')),
+    clear: () => idbOp('readwrite', (s) => s.delete('user')),
+  };
+
+  // ---- pixels ---------------------------------------------------------------
+
+  let canvas = null;
+  function scratch(w, h) {
+    if (!canvas) {
+      canvas = typeof OffscreenCanvas !== 'undefined' ? new OffscreenCanvas(w, h) : document.createElement('canvas');
+    }
+    if (canvas.width !== w) canvas.width = w;
+    if (canvas.height !== h) canvas.height = h;
+    return canvas;
+  }
+
+  function coded(message, code) {
+    const e = new Error(message);
+    e.code = code;
+    return e;
+  }
+
+  // pixels draws src scaled so that its longer side is at most maxSide (the
+  // browser's resampler acts as an antialiasing pre-filter) and returns the
+  // RGBA bytes; the engine then crops and resizes exactly as the card says.
+  async function pixels(src, maxSide) {
+    let bmp = src;
+    if (typeof Blob !== 'undefined' && src instanceof Blob) {
+      try {
+        bmp = await createImageBitmap(src, { imageOrientation: 'from-image' });
+      } catch (e) {
+        throw coded('This file is not an image the browser can decode' + (src.name ? ' (' + src.name + ')' : ''), 'not-an-image');
+      }
+    } else if (typeof ImageData !== 'undefined' && src instanceof ImageData) {
+      bmp = await createImageBitmap(src);
+    } else if (!(typeof ImageBitmap !== 'undefined' && src instanceof ImageBitmap)) {
+      throw coded('the engine takes a Blob, an ImageBitmap or ImageData', 'bad-argument');
+    }
+    try {
+      const sw = bmp.width, sh = bmp.height;
+      if (!sw || !sh) throw coded('The image is empty', 'not-an-image');
+      const scale = Math.min(1, maxSide / Math.max(sw, sh));
+      const w = Math.max(1, Math.round(sw * scale)), h = Math.max(1, Math.round(sh * scale));
+      const ctx = scratch(w, h).getContext('2d', { willReadFrequently: true });
+      ctx.imageSmoothingEnabled = true;
+      ctx.imageSmoothingQuality = 'high';
+      ctx.clearRect(0, 0, w, h);
+      ctx.drawImage(bmp, 0, 0, w, h);
+      return { data: ctx.getImageData(0, 0, w, h).data, width: w, height: h };
+    } finally {
+      if (typeof bmp.close === 'function') bmp.close();
+    }
+  }
+
+  // ---- the host ---------------------------------------------------------------
+
+  function errorOf(e) {
+    if (e && typeof e === 'object') return { code: e.code || 'internal', message: e.message || String(e) };
+    return { code: 'internal', message: String(e) };
+  }
+
+  function loadScript(src) {
+    if (inWorker) { importScripts(src); return Promise.resolve(); }
+    return new Promise((res, rej) => {
+      const s = document.createElement('script');
+      s.src = src;
+      s.onload = res;
+      s.onerror = () => rej(coded('Could not load ' + src, 'engine-load'));
+      document.head.appendChild(s);
+    });
+  }
+
+  // makeHost gives the object the Go engine uses (glimpseEngine) and the
+  // message handler; post sends a message back to glimpse.js.
+  function makeHost(post) {
+    let mem = null;
+    let pref = 'auto';
+    const host = {
+      _base: '',
+      _fetch: fetchBytes,
+      _store: store,
+      _emit: (name, detail) => post({ event: name, detail }),
+      _resolveReady: (info) => post({ event: 'ready', detail: info }),
+      _rejectReady: (err) => post({ event: 'failed', detail: errorOf(err) }),
+      _loadPref: () => pref,
+      _savePref: (v) => { pref = v; post({ event: 'pref', detail: v }); },
+      _goMemory: () => mem,
+    };
+    scope.glimpseEngine = host;
+
+    async function start(cfg) {
+      host._base = cfg.base;
+      pref = cfg.pref || 'auto';
+      if (typeof Go === 'undefined') await loadScript(cfg.base + 'wasm_exec.js');
+      const go = new Go();
+      const url = cfg.base + 'web/engine.wasm';
+      let inst;
+      try {
+        inst = (await WebAssembly.instantiateStreaming(fetch(url), go.importObject)).instance;
+      } catch (e) { // hosts that serve .wasm without application/wasm
+        let resp;
+        try { resp = await fetch(url); } catch (e2) { throw coded('Could not load the Glimpse engine: ' + e2.message, 'engine-load'); }
+        if (!resp.ok) throw coded('Could not load the Glimpse engine: HTTP ' + resp.status, 'engine-load');
+        inst = (await WebAssembly.instantiate(await resp.arrayBuffer(), go.importObject)).instance;
+      }
+      mem = inst.exports.mem;
+      // go.run settles only if the Go program exits, which it never does
+      // on purpose: a fatal error (out of memory) ends the engine.
+      go.run(inst).then(() => post({ event: 'exit', detail: { message: 'the engine stopped' } }),
+        (e) => post({ event: 'exit', detail: { message: 'the engine stopped: ' + (e && e.message) } }));
+      if (!host._go) throw coded('the engine did not start', 'engine-load');
+      return { worker: inWorker };
+    }
+
+    async function run(op, args) {
+      const g = host._go;
+      if (op === 'start') return start(args[0]);
+      if (!g) throw coded('the engine is not running', 'engine-load');
+      switch (op) {
+        case 'classify': {
+          const [source, top, slot] = args;
+          const px = await pixels(source, await g.maxSide(slot));
+          return g.classifyRGBA(px.data, px.width, px.height, top, slot);
+        }
+        case 'loadModel': { // (bytes, labels, card, name, slot, persist)
+          const [bytes, labels, card, name, slot, persist] = args;
+          const info = await g.loadModel(bytes, labels, card, name, slot);
+          if (persist && !slot) {
+            try {
+              await store.put({ name, model: bytes, labels, card, saved: Date.now() });
+            } catch (e) {
+              post({ event: 'notice', detail: { message: 'The model works now but could not be saved for next time: ' + e.message } });
+            }
+          }
+          return info;
+        }
+        case 'resetModel':
+          await store.clear().catch(() => {});
+          return g.loadDefault();
+        default:
+          if (typeof g[op] !== 'function') throw coded('no engine function ' + op, 'bad-argument');
+          return g[op](...args);
+      }
+    }
+
+    // handle answers one message. Results that hold a typed array (infer's
+    // output) are transferred, not copied.
+    async function handle(msg) {
+      let reply;
+      const transfer = [];
+      try {
+        const ok = await run(msg.op, msg.args || []);
+        if (ok && ok.output && ok.output.buffer) transfer.push(ok.output.buffer);
+        reply = { id: msg.id, ok };
+      } catch (e) {
+        reply = { id: msg.id, err: errorOf(e) };
+      }
+      reply.mem = mem ? mem.buffer.byteLength : 0;
+      post(reply, transfer);
+    }
+    return handle;
+  }
+
+  if (inWorker) {
+    const handle = makeHost((m, transfer) => scope.postMessage(m, transfer || []));
+    scope.onmessage = (ev) => handle(ev.data);
+  } else {
+    // On a page without workers: glimpse.js calls glimpseEngineHost(post).
+    scope.glimpseEngineHost = makeHost;
+  }
+})(self);
