@@ -38,6 +38,11 @@ type modelInfo struct {
 	GPUReason                    string
 	CPUOps                       []string
 	Fallback                     string // why the unoptimised program runs
+	Engine, EngineReason         string // "worker" or "page", and why not a worker
+	SIMD                         bool
+	SIMDReason                   string
+	PoolSize                     int
+	EngineMemory                 []float64 // bytes of wasm memory per running engine, the page's first
 }
 
 type camDevice struct{ ID, Label string }
@@ -161,6 +166,7 @@ func (p *page) OnMount(ctx app.Context) {
 			p.refreshInfo()
 		}
 	})
+	p.listen(ctx, win, "glimpse:pool", func(ctx app.Context, e app.Value) { p.refreshInfo() })
 	p.listen(ctx, win, "glimpse:check", func(ctx app.Context, e app.Value) {
 		// A check of the page's model, by the panel or by anyone else.
 		p.chk = checkState{}
@@ -219,7 +225,16 @@ func (p *page) refreshInfo() {
 		OpsRun: num(i, "opsRun"), FileBytes: num(i, "fileBytes"), Labels: num(i, "labels"),
 		IsDefault: i.Get("isDefault").Truthy(), LoadMs: i.Get("loadMs").Float(),
 		Adapter: str(i, "adapter"), BackendPref: str(i, "backendPref"), GPUReason: str(i, "gpuReason"),
-		Fallback: str(i, "fallback"),
+		Fallback: str(i, "fallback"), Engine: str(i, "engine"), EngineReason: str(i, "engineReason"),
+		SIMD: i.Get("simd").Truthy(), SIMDReason: str(i, "simdReason"),
+	}
+	if pool := i.Get("pool"); pool.Truthy() {
+		p.info.PoolSize = num(pool, "size")
+		if m := pool.Get("memory"); m.Truthy() {
+			for k := 0; k < m.Length(); k++ {
+				p.info.EngineMemory = append(p.info.EngineMemory, m.Index(k).Float())
+			}
+		}
 	}
 	if ops := i.Get("cpuOps"); ops.Truthy() {
 		for k := 0; k < ops.Length(); k++ {

@@ -252,6 +252,12 @@ func (p *page) renderModel() app.UI {
 		if len(i.CPUOps) > 0 {
 			fact("On the CPU", strings.Join(i.CPUOps, "; "))
 		}
+		if i.Engine != "" {
+			fact("Engine", engineText(i))
+		}
+		if len(i.EngineMemory) > 0 {
+			fact("Memory", memoryText(i))
+		}
 		if i.LoadMs > 0 {
 			fact("Prepared in", fmt.Sprintf("%.0f ms", i.LoadMs))
 		}
@@ -316,4 +322,39 @@ func (p *page) tabButton(id, label string) app.UI {
 			p.tab = id
 			app.Window().Get("history").Call("replaceState", nil, "", "#"+id)
 		})
+}
+
+// engineText says where the engine runs and whether its SIMD kernels are on.
+func engineText(i modelInfo) string {
+	where := "in a Web Worker"
+	if i.Engine != "worker" {
+		where = "on the page"
+		if i.EngineReason != "" {
+			where += " (" + i.EngineReason + ")"
+		}
+	}
+	if i.SIMD {
+		return where + " · SIMD"
+	}
+	if i.SIMDReason != "" {
+		return where + " · no SIMD: " + i.SIMDReason
+	}
+	return where + " · no SIMD"
+}
+
+// memoryText is the memory of each running engine; tagging may start more,
+// up to the pool's size.
+func memoryText(i modelInfo) string {
+	parts := make([]string, len(i.EngineMemory))
+	for k, m := range i.EngineMemory {
+		parts[k] = mb(m)
+	}
+	s := strings.Join(parts, " + ")
+	if len(parts) > 1 {
+		s += fmt.Sprintf(" (%d engines)", len(parts))
+	}
+	if i.PoolSize > len(parts) {
+		s += fmt.Sprintf(" · tagging uses up to %d engines", i.PoolSize)
+	}
+	return s
 }

@@ -147,8 +147,10 @@
 
   // makeHost gives the object the Go engine uses (glimpseEngine) and the
   // message handler; post sends a message back to glimpse.js.
-  function makeHost(post) {
+  function makeHost(send) {
     let mem = null;
+    // Every message says how much memory this engine holds now.
+    const post = (m, transfer) => { m.mem = mem ? mem.buffer.byteLength : 0; send(m, transfer); };
     let pref = 'auto';
     const host = {
       _base: '',
@@ -230,7 +232,6 @@
       } catch (e) {
         reply = { id: msg.id, err: errorOf(e) };
       }
-      reply.mem = mem ? mem.buffer.byteLength : 0;
       post(reply, transfer);
     }
     return handle;

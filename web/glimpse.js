@@ -161,8 +161,11 @@
     info = v;
     if (changed) {
       // The pool's engines ran the old model: let them go.
-      for (const p of pool) p.terminate();
-      pool = [];
+      if (pool.length) {
+        for (const p of pool) p.terminate();
+        pool = [];
+        emit('pool', publicInfo().pool);
+      }
       e.call('labels').then((l) => { if (e === main) labelsCache = l; }, () => {});
     }
   }
@@ -239,7 +242,10 @@
     if (best === m) return m;
     try {
       const e = await best.booted;
-      if (e.info && e.info.name === info.name && e.info.fileBytes === info.fileBytes) return e;
+      if (e.info && e.info.name === info.name && e.info.fileBytes === info.fileBytes) {
+        if (!e.announced) { e.announced = true; emit('pool', publicInfo().pool); }
+        return e;
+      }
       best.terminate();
       pool = pool.filter((p) => p !== best);
     } catch (err) { /* a pool engine that failed to start: the main one serves */ }

@@ -130,12 +130,72 @@ try {
   }
 }
 
-const wasm = fs.readFileSync(path.join(staticDir, 'web/app.wasm'));
-results.sizes = {
-  raw: wasm.length,
-  gzip: zlib.gzipSync(wasm, { level: 9 }).length,
-  brotli: zlib.brotliCompressSync(wasm, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: wasm.length } }).length,
+// The main thread and the pool, on the app's own page: photos classified
+// one after another with the engine in its worker and on the page
+// (glimpseConfig.worker = false), counting the main thread's long tasks
+// (over 50 ms) at normal speed and with the CPU 4× slower; then tagging
+// with one engine and with the pool. Numbers are reported, never asserted.
+{
+  const files = fs.readdirSync(path.join(shared, 'photos')).filter((f) => /\.(jpg|png|bmp)$/.test(f)).sort();
+  const photos = files.map((f) => fs.readFileSync(path.join(shared, 'photos', f)).toString('base64'));
+  const n = smoke ? 4 : 20, tagN = smoke ? 4 : 28;
+  results.mainThread = [];
+  for (const mode of ['worker', 'page']) {
+    const c = await browser();
+    try {
+      const page = c.ctx.pages()[0] || (await c.ctx.newPage());
+      await page.addInitScript((m) => {
+        if (m === 'page') window.glimpseConfig = { worker: false };
+        window.__longtasks = [];
+        new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__longtasks.push({ start: e.startTime, ms: e.duration }); })
+          .observe({ type: 'longtask', buffered: true });
+        window.__blobs = (list) => list.map((s) => { const b = atob(s); const u = new Uint8Array(b.length); for (let i = 0; i < b.length; i++) u[i] = b.charCodeAt(i); return new Blob([u]); });
+      }, mode);
+      await page.goto(`${base}/`);
+      await page.evaluate(() => glimpse.ready);
+      const classifyN = () => page.evaluate(async ([list, n]) => {
+        const blobs = __blobs(list);
+        const t0 = performance.now();
+        for (let i = 0; i < n; i++) await glimpse.classify(blobs[i % blobs.length]);
+        await new Promise((r) => setTimeout(r, 100));
+        const lt = window.__longtasks.filter((e) => e.start >= t0);
+        return { n: lt.length, max: Math.max(0, ...lt.map((e) => e.ms)), seconds: (performance.now() - t0) / 1000 - 0.1 };
+      }, [photos, n]);
+      await classifyN(); // warm-up
+      const normal = await classifyN();
+      const cdp = await c.ctx.newCDPSession(page);
+      await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
+      const slow = await classifyN();
+      await cdp.send('Emulation.setCPUThrottlingRate', { rate: 1 });
+      const row = { engine: mode, photos: n, normal, slow };
+      if (mode === 'worker') {
+        row.pool = await page.evaluate(async ([list, n]) => {
+          const blobs = __blobs(list);
+          const items = Array.from({ length: n }, (_, i) => ({ file: new File([blobs[i % blobs.length]], i + '.img'), path: i + '.img' }));
+          const run = (lanes) => new glimpseTagging.Queue(items, { top: 3, persist: false, lanes }, {}).run();
+          await run(glimpse.poolSize()); // warm-up, starts the pool
+          const one = await run(1);
+          const all = await run(glimpse.poolSize());
+          return { photos: n, one: one.seconds, all: all.seconds, lanes: all.lanes, memory: glimpse.info().pool.memory, cores: navigator.hardwareConcurrency };
+        }, [photos, tagN]);
+      }
+      results.mainThread.push(row);
+    } finally {
+      await c.close();
+    }
+  }
+}
+
+const size = (f) => {
+  const wasm = fs.readFileSync(path.join(staticDir, f));
+  return {
+    raw: wasm.length,
+    gzip: zlib.gzipSync(wasm, { level: 9 }).length,
+    brotli: zlib.brotliCompressSync(wasm, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: wasm.length } }).length,
+  };
 };
+results.sizes = size('web/app.wasm');
+results.engineSizes = size('web/engine.wasm');
 server.close();
 
 // Report.
@@ -167,7 +227,16 @@ for (const m of models) {
   }
 }
 console.log(`cold start (fresh profile, navigation to first classification): ${(results.coldStart.ms / 1000).toFixed(2)} s`);
-console.log(`app.wasm: ${(results.sizes.raw / 1e6).toFixed(2)} MB raw, ${(results.sizes.gzip / 1e6).toFixed(2)} MB gzip, ${(results.sizes.brotli / 1e6).toFixed(2)} MB brotli`);
+for (const [f, z] of [['app.wasm (UI)', results.sizes], ['engine.wasm', results.engineSizes]]) {
+  console.log(`${f}: ${(z.raw / 1e6).toFixed(2)} MB raw, ${(z.gzip / 1e6).toFixed(2)} MB gzip, ${(z.brotli / 1e6).toFixed(2)} MB brotli`);
+}
+for (const r of results.mainThread) {
+  console.log(`main thread, engine in the ${r.engine}, ${r.photos} photos one after another: ${r.normal.n} long tasks (longest ${r.normal.max.toFixed(0)} ms) in ${r.normal.seconds.toFixed(1)} s; CPU 4× slower: ${r.slow.n} (longest ${r.slow.max.toFixed(0)} ms) in ${r.slow.seconds.toFixed(1)} s`);
+  if (r.pool) {
+    const p = r.pool;
+    console.log(`pool: tagging ${p.photos} photos on ${p.cores} cores: 1 engine ${(p.photos / p.one).toFixed(1)}/s, ${p.lanes} engines ${(p.photos / p.all).toFixed(1)}/s; ratio ${(p.one / p.all).toFixed(2)}; memory per engine ${p.memory.map((m) => (m / 2 ** 20).toFixed(0) + ' MiB').join(', ')}`);
+  }
+}
 const outDir = path.join(root, 'bench-results');
 fs.mkdirSync(outDir, { recursive: true });
 const outFile = path.join(outDir, `bench-${smoke ? 'smoke-' : ''}${results.date.replace(/[:.]/g, '-')}.json`);
