@@ -124,6 +124,7 @@
       for (const c of this.calls.values()) c.reject(err);
       this.calls.clear();
       this._bootFail(err);
+      if (this.role === 'main' && !readySettled) failReady(coded('The Glimpse engine could not start (' + why + ')', 'engine-load'));
       if (this.role === 'main' && main === this) {
         main = null;
         slots.clear();
@@ -141,6 +142,7 @@
 
   let main = null;       // the engine of the page's model
   let pool = [];         // extra engines for batch work, on the CPU
+  let poolBroken = false; // a pool engine failed to start with the page's model
   let info = { ready: false };
   let labelsCache = [];
   let firstResultMs = null;
@@ -153,7 +155,10 @@
     emit('error', { message: e.message, code: e.code });
   }
 
-  function setInfo(e, v) {
+  // setInfo records an engine's info; for the page's engine, a new model
+  // also drops the pool and reloads the labels (awaited by its callers, so
+  // labels() is right as soon as ready or loadModel resolves).
+  async function setInfo(e, v) {
     if (!v || typeof v !== 'object' || !('ready' in v)) return;
     e.info = v;
     if (e !== main) return;
@@ -161,12 +166,16 @@
     info = v;
     if (changed) {
       // The pool's engines ran the old model: let them go.
+      poolBroken = false;
       if (pool.length) {
         for (const p of pool) p.terminate();
         pool = [];
         emit('pool', publicInfo().pool);
       }
-      e.call('labels').then((l) => { if (e === main) labelsCache = l; }, () => {});
+      try {
+        const l = await e.call('labels');
+        if (e === main) labelsCache = l;
+      } catch (err) { /* the engine is gone; its successor reloads them */ }
     }
   }
 
@@ -174,11 +183,11 @@
     switch (name) {
       case 'ready':
         e.info = detail;
-        e._bootOK(e);
-        if (e === main) {
-          setInfo(e, detail);
+        if (e !== main) { e._bootOK(e); return; }
+        setInfo(e, detail).then(() => {
+          e._bootOK(e);
           if (!readySettled) { readySettled = true; resolveReady(publicInfo()); emit('ready', publicInfo()); }
-        }
+        });
         return;
       case 'failed': {
         const err = coded(detail.message, detail.code);
@@ -193,8 +202,7 @@
         savePref(detail);
         return;
       case 'model':
-        setInfo(e, detail);
-        if (e === main) emit('model', publicInfo());
+        setInfo(e, detail).then(() => { if (e === main) emit('model', publicInfo()); });
         return;
       default: // progress, notice, check
         if (e === main) emit(name, detail);
@@ -224,32 +232,37 @@
     return Math.max(1, Math.min(8, Math.floor(n)));
   }
 
-  // batchEngine picks the least busy engine for batch work, starting
-  // another when all are busy and the pool has room. Only the page's model
-  // as saved (default, or the user's model kept in IndexedDB) can be
-  // loaded by a pool engine, so other models use the main engine alone.
-  async function batchEngine() {
-    const m = await engine();
-    const shareable = m.info && (m.info.isDefault || m.info.saved);
-    const all = [m].concat(pool.filter((p) => !p.dead));
-    let best = all[0];
-    for (const e of all) if (e.busy < best.busy) best = e;
-    if (best.busy > 0 && shareable && all.length < poolSize()) {
+  // warmPool starts the pool's engines (up to poolSize) so that they boot
+  // while batch work begins on the main engine: each loads the page's model
+  // as saved (the default, or the user's model kept in IndexedDB), so a
+  // model that is not saved has no pool. An engine joins the pool when it
+  // is up with the same model; a failed or different one is dropped.
+  function warmPool(m) {
+    if (poolBroken || !(m.info && (m.info.isDefault || m.info.saved))) return;
+    while (pool.length + 1 < poolSize()) {
       const p = new Engine('pool');
       pool.push(p);
-      best = p;
+      p.booted.then((e) => {
+        if (e.dead) return;
+        if (e.info && e.info.name === info.name && e.info.fileBytes === info.fileBytes) {
+          e.up = true;
+          emit('pool', publicInfo().pool);
+          return;
+        }
+        e.terminate();
+        pool = pool.filter((x) => x !== e);
+        poolBroken = true; // not again for this model
+      }, () => { pool = pool.filter((x) => x !== p); poolBroken = true; });
     }
-    if (best === m) return m;
-    try {
-      const e = await best.booted;
-      if (e.info && e.info.name === info.name && e.info.fileBytes === info.fileBytes) {
-        if (!e.announced) { e.announced = true; emit('pool', publicInfo().pool); }
-        return e;
-      }
-      best.terminate();
-      pool = pool.filter((p) => p !== best);
-    } catch (err) { /* a pool engine that failed to start: the main one serves */ }
-    return m;
+  }
+
+  // batchEngine is the least busy engine that is up, for batch work.
+  async function batchEngine() {
+    const m = await engine();
+    warmPool(m);
+    let best = m;
+    for (const e of pool) if (e.up && !e.dead && e.busy < best.busy) best = e;
+    return best;
   }
 
   function publicInfo() {
@@ -257,7 +270,7 @@
     out.firstResultMs = firstResultMs;
     out.engine = engineMode;
     if (engineReason) out.engineReason = engineReason;
-    const engines = (main ? [main] : []).concat(pool.filter((p) => !p.dead));
+    const engines = (main ? [main] : []).concat(pool.filter((p) => p.up && !p.dead));
     out.pool = { size: poolSize(), running: engines.length, memory: engines.map((e) => e.memory) };
     out.memory = main ? main.memory : 0;
     return out;
@@ -439,8 +452,7 @@
       const card = await toText(opts.card);
       const name = opts.name || (model && model.name) || (typeof model === 'string' ? model.split('/').pop() : 'model.onnx');
       const e = await engine();
-      const v = await e.call('loadModel', [bytes, labels, card, name, undefined, opts.persist !== false]);
-      setInfo(e, v);
+      await setInfo(e, await e.call('loadModel', [bytes, labels, card, name, undefined, opts.persist !== false]));
       const out = publicInfo();
       emit('model', out);
       return out;
@@ -448,7 +460,7 @@
     // resetModel() → info() of the shipped default model
     async resetModel() {
       const e = await engine();
-      setInfo(e, await e.call('resetModel'));
+      await setInfo(e, await e.call('resetModel'));
       const out = publicInfo();
       emit('model', out);
       return out;
@@ -458,7 +470,7 @@
     async setBackend(name) {
       await ready;
       const e = await engine();
-      setInfo(e, await e.call('setBackend', [name]));
+      await setInfo(e, await e.call('setBackend', [name]));
       const out = publicInfo();
       emit('model', out);
       return out;
@@ -471,6 +483,8 @@
     info() { return publicInfo(); },
     // poolSize() → how many engines batch work may use.
     poolSize,
+    // warmPool() starts the pool's engines ahead of batch work.
+    async warmPool() { warmPool(await engine()); },
     // check([model, {card}]) → the model check's report: ops and where they
     // run, folding and fusion, a self-check of the optimised program against
     // the reference, time per run, and a verdict. Without a model it checks

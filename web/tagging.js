@@ -185,6 +185,7 @@
       await glimpse.ready;
       const n = this.items.length;
       const lanes = Math.max(1, this.opts.lanes || (glimpse.poolSize ? glimpse.poolSize() : 1));
+      if (lanes > 1 && glimpse.warmPool) glimpse.warmPool(); // the pool boots while the first photos are decoded
       const ahead = Math.max(this.opts.ahead, lanes + 1);
       const started = performance.now();
       const pending = [];

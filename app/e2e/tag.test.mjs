@@ -34,6 +34,11 @@ before(async () => {
   b = await launch();
   page = b.ctx.pages()[0] || (await b.ctx.newPage());
   page.on('dialog', (d) => d.accept());
+  await page.addInitScript(() => {
+    window.__longtasks = [];
+    new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__longtasks.push({ start: e.startTime, ms: e.duration }); })
+      .observe({ type: 'longtask', buffered: true });
+  });
   await page.goto(server.url + '#tag');
   await waitReady(page);
 });
@@ -122,8 +127,11 @@ test('tagging 50 images sends nothing anywhere; throughput beside single-image c
   }, blobs);
   const t = track(page);
   await page.click('#tag-clear');
+  const t0 = await page.evaluate(() => performance.now());
   await tagFolder(path.join(tmp, 'fifty'), 50);
   t.stop();
+  const lt = await page.evaluate((t0) => window.__longtasks.filter((e) => e.start >= t0), t0);
+  console.log(`tagging 50 in the app: ${lt.length} main-thread long tasks over 50 ms (longest ${Math.max(0, ...lt.map((e) => e.ms)).toFixed(0)} ms)`);
   // The only requests allowed are a pool engine starting: the engine's own
   // files and the model, from the page's origin. No photo goes anywhere.
   const origin = new URL(page.url()).origin;

@@ -212,5 +212,20 @@ test('tagging with the pool beside one engine (reported): throughput ratio and m
     const ratio = r.one.seconds / r.two.seconds;
     console.log(`pool: ${r.cores} cores, pool size ${r.size}; 28 photos with 1 engine ${(28 / r.one.seconds).toFixed(2)}/s, with ${r.two.lanes} ${(28 / r.two.seconds).toFixed(2)}/s; ratio ${ratio.toFixed(2)}; memory per engine ${r.info.pool.memory.map((m) => (m / 2 ** 20).toFixed(0) + ' MiB').join(', ')}`);
     assert.equal(r.info.pool.running, 2, JSON.stringify(r.info.pool));
+
+    // The same tagging with the CPU 4× slower: the main thread's long tasks.
+    const cdp = await b.ctx.newCDPSession(page);
+    await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
+    const slow = await page.evaluate(async (items) => {
+      const files = items.map((it, i) => ({ file: new File([__blob(it.data)], i + '-' + it.name), path: i + '-' + it.name }));
+      const t0 = performance.now();
+      const st = await new glimpseTagging.Queue(files, { top: 3, persist: false }, {}).run();
+      await new Promise((res) => setTimeout(res, 100));
+      const lt = window.__longtasks.filter((e) => e.start >= t0);
+      return { st, n: lt.length, max: Math.max(0, ...lt.map((e) => e.ms)) };
+    }, Array.from({ length: 28 }, (_, i) => ({ name: photoFiles[i % photoFiles.length], data: photos[photoFiles[i % photoFiles.length]] })));
+    await cdp.send('Emulation.setCPUThrottlingRate', { rate: 1 });
+    assert.equal(slow.st.failed, 0);
+    console.log(`tagging 28 photos with the CPU 4× slower: ${(28 / slow.st.seconds).toFixed(1)}/s; ${slow.n} main-thread long tasks (longest ${slow.max.toFixed(0)} ms)`);
   } finally { await b.close(); }
 });
