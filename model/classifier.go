@@ -116,9 +116,9 @@ func Load(f Files) (*Classifier, error) {
 		}
 		cl.Labels = labels
 	}
-	for _, d := range g.Initializers {
-		if _, ok := d.Data().([]float32); ok {
-			cl.Params += d.Shape().TotalSize()
+	for _, t := range g.Initializers {
+		if t.DType == graph.Float32 && len(t.Shape) > 0 { // scalars are not counted
+			cl.Params += t.Len()
 		}
 	}
 	cl.probs = make([]float32, classes)

@@ -20,7 +20,6 @@ import (
 	"github.com/glimpse/glimpse/model/check/report"
 	"github.com/glimpse/glimpse/model/cpu"
 	"github.com/glimpse/glimpse/model/graph"
-	"github.com/glimpse/glimpse/model/onnx"
 )
 
 // Verdicts (see package report).
@@ -323,12 +322,9 @@ func describe(g *graph.Graph) *Report {
 	for _, v := range g.Outputs {
 		r.Outputs = append(r.Outputs, value(v))
 	}
-	for name, d := range g.Initializers {
-		n := int64(d.Shape().TotalSize())
-		if d.IsScalar() {
-			n = 1
-		}
-		size := int64(d.Dtype().Size())
+	for name, t := range g.Initializers {
+		n := int64(t.Len())
+		size := int64(t.DType.Size())
 		if e, ok := g.ElemTypes[name]; ok {
 			size = elemBits(e, size*8) / 8
 			if elemBits(e, 0) < 8 { // 4-bit types: two per byte
@@ -464,7 +460,7 @@ func (r *Report) place(p, plain *cpu.Program, opts Options) {
 func value(v graph.ValueInfo) Value {
 	out := Value{Name: v.Name, Type: v.DType.String()}
 	if v.Elem != 0 {
-		out.Type = onnx.ElemTypeName(v.Elem)
+		out.Type = graph.ElemName(v.Elem)
 	}
 	out.Dims = make([]string, len(v.Dims))
 	for i, d := range v.Dims {

@@ -129,12 +129,12 @@ func Compile(g *graph.Graph, opt Options) (p *Program, err error) {
 	}
 	c := &ctx{opset: g.Opset}
 	vals := map[string]*Value{}
-	for name, d := range g.Initializers {
-		t, err := graph.FromDense(d)
+	for name, t := range g.Initializers {
+		v, err := initValue(t)
 		if err != nil {
 			return nil, fmt.Errorf("initializer %q: %v", name, err)
 		}
-		vals[name] = constValue(t)
+		vals[name] = v
 	}
 	var inputs []string
 	for _, in := range g.Inputs {
@@ -492,7 +492,7 @@ func Interpret(g *graph.Graph, inputs map[string]*graph.Tensor, afterNode func()
 		if !ok {
 			return nil, fmt.Errorf("no value for input %q", in.Name)
 		}
-		cg.Initializers[in.Name] = t.ToDense()
+		cg.Initializers[in.Name] = t
 	}
 	p, err := Compile(&cg, Options{NoFusion: true, AfterNode: afterNode})
 	if err != nil {

@@ -101,3 +101,55 @@ func TestPassesOnRealModels(t *testing.T) {
 		})
 	}
 }
+
+// Initializers become constants of their own: a program never hands out
+// the graph's tensors (or the caller's, for Interpret), shapes are copied,
+// a scalar's value is copied, and data that does not fill its shape is an
+// error naming the initializer.
+func TestInitializersAreConstantsOfTheirOwn(t *testing.T) {
+	k := graph.Floats([]int{2}, []float32{1, 2})
+	s := graph.Floats([]int{}, []float32{3})
+	e := graph.New(graph.Int64, []int{0, 2})
+	g := &graph.Graph{
+		Opset:  17,
+		Inputs: []graph.ValueInfo{{Name: "x", DType: graph.Float32, Dims: []graph.Dim{{Value: 2}}}},
+		Outputs: []graph.ValueInfo{{Name: "y", DType: graph.Float32}, {Name: "k", DType: graph.Float32},
+			{Name: "s", DType: graph.Float32}, {Name: "e", DType: graph.Int64}},
+		Nodes:        []*graph.Node{{Op: "Add", Inputs: []string{"x", "k"}, Outputs: []string{"y"}, Attrs: map[string]any{}}},
+		Initializers: map[string]*graph.Tensor{"k": k, "s": s, "e": e},
+	}
+	p, err := cpu.Compile(g, cpu.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pk, ps, pe := p.Outputs[1], p.Outputs[2], p.Outputs[3]
+	if pk == k || ps == s || pe == e {
+		t.Fatal("the program hands out the graph's initializer tensors")
+	}
+	pk.Shape[0] = 7
+	if k.Shape[0] != 2 {
+		t.Error("the program shares the initializer's shape")
+	}
+	ps.F[0] = 9
+	if s.F[0] != 3 {
+		t.Error("the program shares a scalar initializer's value")
+	}
+	if pe.DType != graph.Int64 || len(pe.Shape) != 2 || pe.Len() != 0 || pe.I == nil {
+		t.Errorf("empty initializer became %v (I %v)", pe, pe.I)
+	}
+
+	x := graph.Floats([]int{2}, []float32{10, 20})
+	out, err := cpu.Interpret(&graph.Graph{Opset: 17, Inputs: g.Inputs[:1], Outputs: []graph.ValueInfo{{Name: "x"}},
+		Nodes: g.Nodes, Initializers: map[string]*graph.Tensor{"k": k}}, map[string]*graph.Tensor{"x": x}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := out["x"]; got == x || got == nil || got.F[1] != 20 {
+		t.Errorf("Interpret returned %v for the input itself", got)
+	}
+
+	g.Initializers["bad"] = graph.Floats([]int{3}, []float32{1})
+	if _, err := cpu.Compile(g, cpu.Options{}); err == nil || err.Error() != `initializer "bad": tensor [3] holds 1 values, its shape needs 3` {
+		t.Errorf("short initializer: got error %v", err)
+	}
+}

@@ -300,7 +300,7 @@ func compileBound(g *graph.Graph, ins []*protoTensor, keep int) (p *cpu.Program,
 		bg.Inputs = g.Inputs[:keep]
 		bg.Initializers = maps.Clone(g.Initializers)
 		for k := keep; k < len(g.Inputs); k++ {
-			bg.Initializers[g.Inputs[k].Name] = ins[k].t.Clone().ToDense()
+			bg.Initializers[g.Inputs[k].Name] = ins[k].t.Clone()
 		}
 		g = &bg
 	}

@@ -5,8 +5,6 @@ import (
 	"maps"
 	"slices"
 
-	"gorgonia.org/tensor"
-
 	"github.com/glimpse/glimpse/model/graph"
 )
 
@@ -190,12 +188,12 @@ func (b *builder) inlineIf(n *graph.Node, cond bool, scope func(string) string) 
 		}
 		return scope(name)
 	}
-	for name, d := range br.Initializers {
-		t, err := graph.FromDense(d)
+	for name, t := range br.Initializers {
+		v, err := initValue(t)
 		if err != nil {
 			return fmt.Errorf("%s: initializer %q: %v", n.Label(), name, err)
 		}
-		b.vals[prefix+name] = constValue(t)
+		b.vals[prefix+name] = v
 	}
 	if err := b.run(br.Nodes, inner); err != nil {
 		return err
@@ -281,7 +279,7 @@ func compileBody(n *graph.Node, attr string, g *graph.Graph, inputs []Value, cap
 	sub := &graph.Graph{Name: g.Name, Opset: g.Opset, IRVersion: g.IRVersion, Outputs: g.Outputs, Nodes: g.Nodes,
 		Initializers: maps.Clone(g.Initializers)}
 	if sub.Initializers == nil {
-		sub.Initializers = map[string]*tensor.Dense{}
+		sub.Initializers = map[string]*graph.Tensor{}
 	}
 	bd := &body{}
 	shapes := map[string][]int{}
@@ -302,7 +300,7 @@ func compileBody(n *graph.Node, attr string, g *graph.Graph, inputs []Value, cap
 			continue // read by another body of the node
 		}
 		if v.Const != nil {
-			sub.Initializers[names[k]] = v.Const.ToDense()
+			sub.Initializers[names[k]] = v.Const
 			continue
 		}
 		add(names[k], *v, -1-k)

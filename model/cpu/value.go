@@ -2,6 +2,7 @@ package cpu
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/glimpse/glimpse/model/graph"
 )
@@ -23,6 +24,45 @@ func (v *Value) String() string {
 
 func constValue(t *graph.Tensor) *Value {
 	return &Value{DType: t.DType, Shape: t.Shape, Const: t}
+}
+
+// initValue makes an initializer a constant of the program being compiled:
+// a tensor of its own, so that the program never shares a tensor with the
+// graph or with another program. Its shape is copied and its data shared
+// with the graph, except a scalar's one value, which is copied, and an
+// empty tensor, which gets a fresh empty slice. It checks that the data
+// fills the shape.
+func initValue(t *graph.Tensor) (*Value, error) {
+	if t == nil {
+		return nil, fmt.Errorf("no tensor")
+	}
+	shape := append([]int{}, t.Shape...)
+	n := graph.NumElems(shape)
+	if n == 0 && len(shape) > 0 {
+		switch t.DType {
+		case graph.Float32, graph.Int64, graph.Bool:
+			return constValue(graph.New(t.DType, shape)), nil
+		}
+	}
+	c := &graph.Tensor{DType: t.DType, Shape: shape}
+	got := 0
+	switch t.DType {
+	case graph.Float32:
+		c.F, got = t.F, len(t.F)
+	case graph.Int64:
+		c.I, got = t.I, len(t.I)
+	case graph.Bool:
+		c.B, got = t.B, len(t.B)
+	default:
+		return nil, fmt.Errorf("tensor of type %v is not supported", t.DType)
+	}
+	if got != n {
+		return nil, fmt.Errorf("tensor %v holds %d values, its shape needs %d", shape, got, n)
+	}
+	if len(shape) == 0 {
+		c.F, c.I, c.B = slices.Clone(c.F), slices.Clone(c.I), slices.Clone(c.B)
+	}
+	return constValue(c), nil
 }
 
 // Kernel runs one prepared node. Inputs and outputs are allocated by the

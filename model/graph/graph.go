@@ -1,14 +1,12 @@
 // Package graph is Glimpse's own intermediate representation of an ONNX model:
-// nodes with typed attributes and ordered inputs, initializers held as
-// gorgonia.org/tensor Dense, and the passes that turn a decoded model into
+// nodes with typed attributes and ordered inputs, initializers held as the
+// engine's own flat Tensor, and the passes that turn a decoded model into
 // something a backend can run without allocating.
 package graph
 
 import (
 	"fmt"
 	"sort"
-
-	"gorgonia.org/tensor"
 )
 
 // Dim is one dimension of a declared input or output shape. Param is set when
@@ -48,8 +46,9 @@ type Graph struct {
 	Inputs  []ValueInfo // real inputs only: initializers are not listed here
 	Outputs []ValueInfo
 	Nodes   []*Node
-	// Initializers are the model's weights, keyed by value name.
-	Initializers map[string]*tensor.Dense
+	// Initializers are the model's weights, keyed by value name, in the
+	// type the engine computes in (see ElemTypes for the file's type).
+	Initializers map[string]*Tensor
 	// ElemTypes records the ONNX element type of initializers stored in
 	// another type than the engine computes in (float16 or float64 as
 	// float32, int8..int32 as int64).

@@ -3,8 +3,6 @@ package graph
 import (
 	"fmt"
 	"math"
-
-	"gorgonia.org/tensor"
 )
 
 // DType is the element type of a run-time tensor. The engine computes in
@@ -28,6 +26,19 @@ func (d DType) String() string {
 		return "bool"
 	}
 	return "undefined"
+}
+
+// Size is the number of bytes one element takes (0 for Undefined).
+func (d DType) Size() int {
+	switch d {
+	case Float32:
+		return 4
+	case Int64:
+		return 8
+	case Bool:
+		return 1
+	}
+	return 0
 }
 
 // Tensor is the engine's flat run-time tensor: a shape and one typed slice.
@@ -134,104 +145,6 @@ func (t *Tensor) Clone() *Tensor {
 
 func (t *Tensor) String() string {
 	return fmt.Sprintf("%s%v", t.DType, t.Shape)
-}
-
-// FromDense converts a gorgonia tensor into the engine's tensor. float32,
-// int64 and bool data are shared, not copied; float64 and the narrower
-// integer types are converted.
-func FromDense(d *tensor.Dense) (*Tensor, error) {
-	shape := append([]int{}, d.Shape()...)
-	if d.IsScalar() {
-		shape = []int{}
-	}
-	n := NumElems(shape)
-	if n == 0 && len(shape) > 0 {
-		// An empty tensor: gorgonia's Data panics on it, and there is nothing to copy.
-		switch d.Dtype() {
-		case tensor.Float32, tensor.Float64:
-			return New(Float32, shape), nil
-		case tensor.Int64, tensor.Int32:
-			return New(Int64, shape), nil
-		case tensor.Bool:
-			return New(Bool, shape), nil
-		}
-		return nil, fmt.Errorf("tensor of type %v is not supported", d.Dtype())
-	}
-	// gorgonia gives a vector of one element the shape (1); keep ONNX's view.
-	switch v := d.Data().(type) {
-	case []float32:
-		return checkLen(&Tensor{DType: Float32, Shape: shape, F: v}, len(v), n)
-	case float32:
-		return &Tensor{DType: Float32, Shape: shape, F: []float32{v}}, nil
-	case []float64:
-		f := make([]float32, len(v))
-		for i, x := range v {
-			f[i] = float32(x)
-		}
-		return checkLen(&Tensor{DType: Float32, Shape: shape, F: f}, len(f), n)
-	case float64:
-		return &Tensor{DType: Float32, Shape: shape, F: []float32{float32(v)}}, nil
-	case []int64:
-		return checkLen(&Tensor{DType: Int64, Shape: shape, I: v}, len(v), n)
-	case int64:
-		return &Tensor{DType: Int64, Shape: shape, I: []int64{v}}, nil
-	case []int32:
-		out := make([]int64, len(v))
-		for i, x := range v {
-			out[i] = int64(x)
-		}
-		return checkLen(&Tensor{DType: Int64, Shape: shape, I: out}, len(out), n)
-	case int32:
-		return &Tensor{DType: Int64, Shape: shape, I: []int64{int64(v)}}, nil
-	case []bool:
-		return checkLen(&Tensor{DType: Bool, Shape: shape, B: v}, len(v), n)
-	case bool:
-		return &Tensor{DType: Bool, Shape: shape, B: []bool{v}}, nil
-	}
-	return nil, fmt.Errorf("tensor of type %v is not supported", d.Dtype())
-}
-
-func checkLen(t *Tensor, got, want int) (*Tensor, error) {
-	if got != want {
-		if got == 1 && want == 1 {
-			return t, nil
-		}
-		return nil, fmt.Errorf("tensor %v holds %d values, its shape needs %d", t.Shape, got, want)
-	}
-	return t, nil
-}
-
-// ToDense wraps a float32, int64 or bool tensor as a gorgonia Dense (sharing data).
-func (t *Tensor) ToDense() *tensor.Dense {
-	shape := t.Shape
-	if t.Len() == 0 && len(shape) > 0 { // empty: gorgonia wants no backing
-		dt := tensor.Float32
-		switch t.DType {
-		case Int64:
-			dt = tensor.Int64
-		case Bool:
-			dt = tensor.Bool
-		}
-		return tensor.New(tensor.Of(dt), tensor.WithShape(shape...))
-	}
-	switch t.DType {
-	case Float32:
-		if len(shape) == 0 {
-			return tensor.New(tensor.FromScalar(t.F[0]))
-		}
-		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(t.F))
-	case Int64:
-		if len(shape) == 0 {
-			return tensor.New(tensor.FromScalar(t.I[0]))
-		}
-		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(t.I))
-	case Bool:
-		if len(shape) == 0 {
-			return tensor.New(tensor.FromScalar(t.B[0]))
-		}
-		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(t.B))
-	}
-	return nil
 }
 
 // MaxAbsDiff is the largest |a-b| over two equal-length slices (NaN counts as +Inf).

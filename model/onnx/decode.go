@@ -91,7 +91,7 @@ func (d *decoder) graph(data []byte, depth int, where string) (*graph.Graph, err
 		IRVersion:    d.scan.irVersion,
 		Opset:        d.opset,
 		Opsets:       maps.Clone(d.scan.opsets),
-		Initializers: map[string]*tensor.Dense{},
+		Initializers: map[string]*graph.Tensor{},
 		ElemTypes:    map[string]int64{},
 	}
 	for _, in := range sg.inits {
@@ -99,7 +99,7 @@ func (d *decoder) graph(data []byte, depth int, where string) (*graph.Graph, err
 		if err != nil {
 			return nil, fmt.Errorf("%sinitializer %q: %v", prefix(where), in.name, err)
 		}
-		g.Initializers[in.name] = t.ToDense()
+		g.Initializers[in.name] = t
 		if in.dataType != elemFloat && in.dataType != elemInt64 && in.dataType != elemBool {
 			g.ElemTypes[in.name] = in.dataType
 		}

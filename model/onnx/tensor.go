@@ -223,19 +223,10 @@ func fillRaw(out *graph.Tensor, elem int64, raw []byte, n int) error {
 	return nil
 }
 
-func elemName(elem int64) string {
-	names := map[int64]string{1: "float32", 2: "uint8", 3: "int8", 4: "uint16", 5: "int16", 6: "int32", 7: "int64",
-		8: "string", 9: "bool", 10: "float16", 11: "float64", 12: "uint32", 13: "uint64", 14: "complex64",
-		15: "complex128", 16: "bfloat16", 17: "float8e4m3fn", 18: "float8e4m3fnuz", 19: "float8e5m2",
-		20: "float8e5m2fnuz", 21: "uint4", 22: "int4"}
-	if s, ok := names[elem]; ok {
-		return s
-	}
-	return fmt.Sprintf("type %d", elem)
-}
+func elemName(elem int64) string { return graph.ElemName(elem) }
 
-// ElemTypeName names an ONNX element type, for messages.
-func ElemTypeName(elem int64) string { return elemName(elem) }
+// ElemTypeName names an ONNX element type, for messages (graph.ElemName).
+func ElemTypeName(elem int64) string { return graph.ElemName(elem) }
 
 // DecodeTensor decodes one serialized TensorProto (the format of ONNX's
 // test data, input_0.pb), returning the tensor, its ONNX element type and
