@@ -112,7 +112,7 @@ func (c *compiler) build() error {
 	onGPU := make([]bool, len(plan))
 	for i, s := range plan {
 		switch {
-		case s.Alias:
+		case c.alias[i]:
 		case why[i] != "":
 			m.cpuOps = append(m.cpuOps, fmt.Sprintf("%s: %s", s.Node.Label(), why[i]))
 		default:
@@ -136,7 +136,7 @@ func (c *compiler) build() error {
 		}
 	}
 	for i, s := range plan {
-		if s.Alias {
+		if c.alias[i] {
 			continue
 		}
 		for _, t := range s.In {
@@ -176,7 +176,7 @@ func (c *compiler) build() error {
 	m.inU8 = js.Global().Get("Uint8Array").New(4 * m.inLen)
 	uni := 0
 	for i, s := range plan {
-		if s.Alias {
+		if c.alias[i] {
 			continue
 		}
 		for _, t := range s.Out {

@@ -4,11 +4,12 @@
 //
 //   - under Node with Dawn (npm webgpu@0.6.2, testdata/node-gpu.mjs) on
 //     SwiftShader: every test, including the shared zoo and MobileNets,
-//     which are read from ../../../shared (see the Makefile's test-webgpu-node);
+//     which are read from ../../../shared, and the corpus Swins from
+//     ../../.cache/corpus (see the Makefile's test-webgpu-node);
 //   - inside headless Chromium through wasmbrowsertest (make test-webgpu):
-//     with --enable-unsafe-webgpu every test but the model files, which
-//     the browser cannot read; without it, TestNoAdapter checks that Open
-//     reports ErrUnavailable, the CPU-fallback path.
+//     with --enable-unsafe-webgpu every test, the model files read through
+//     wasmbrowsertest's file-system bridge; without it, TestNoAdapter checks
+//     that Open reports ErrUnavailable, the CPU-fallback path.
 //
 // GLIMPSE_WEBGPU=1 says an adapter must exist (the tests fail instead of
 // skipping); GLIMPSE_WEBGPU=0 says none may exist.

@@ -20,8 +20,9 @@ import (
 	"github.com/glimpse/glimpse/model/onnx/onnxtest"
 )
 
-// The shared models are read from disk, which works under Node; in the
-// browser (wasmbrowsertest) there is no file system and these tests skip.
+// The shared models are read from disk: under Node directly, in the browser
+// through wasmbrowsertest's file-system bridge. Where they are missing, the
+// tests that need them skip.
 const shared = "../../../shared"
 
 func readF32(t testing.TB, path string) []float32 {
@@ -365,5 +366,69 @@ func TestLimitError(t *testing.T) {
 	t.Logf("Compile: %v", err)
 	if d.Err() != nil {
 		t.Fatalf("the device faulted: %v", d.Err())
+	}
+}
+
+// corpus is the small differential corpus (make corpus), from the package directory.
+const corpus = "../../.cache/corpus/small"
+
+// torchvision's Swin from the differential corpus, on both reference
+// inputs, against ONNX Runtime within meta.json's tolerance (|got−ref| ≤
+// atol + rtol·|ref|). Each attention and MLP block ends in a Dropout whose
+// mask output is named; the GPU once zeroed those outputs (a CPU fallback
+// uploaded a data output the CPU kernel never writes), off by 0.2. Pad has
+// no GPU kernel and stays on the CPU; nothing else may.
+func TestCorpusSwin(t *testing.T) {
+	for _, name := range []string{"swin_s_op17_dyn", "dropout_swin_s_op17_dyn"} {
+		t.Run(name, func(t *testing.T) {
+			d := needDevice(t)
+			dir := filepath.Join(corpus, name)
+			data, err := os.ReadFile(filepath.Join(dir, "model.onnx"))
+			if err != nil {
+				t.Skipf("no corpus model here (make corpus writes .cache/corpus): %v", err)
+			}
+			var meta struct {
+				NumCases  int `json:"num_cases"`
+				Tolerance struct{ Atol, Rtol float64 }
+			}
+			mb, err := os.ReadFile(filepath.Join(dir, "meta.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal(mb, &meta); err != nil || meta.Tolerance.Atol == 0 || meta.NumCases == 0 {
+				t.Fatalf("meta.json: no tolerance or cases (%v)", err)
+			}
+			g, err := onnx.Decode(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := cpu.Compile(g, cpu.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := d.Compile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Release()
+			checkPlace(t, p, m)
+			for _, op := range m.CPUOps() {
+				if !strings.Contains(op, "(Pad)") {
+					t.Errorf("on the CPU: %s", op)
+				}
+			}
+			worst := 0.0
+			for k := 0; k < meta.NumCases; k++ {
+				in := readF32(t, filepath.Join(dir, fmt.Sprintf("input_%d.bin", k)))
+				ref := readF32(t, filepath.Join(dir, fmt.Sprintf("output_%d.bin", k)))
+				got, err := m.Run(in)
+				if err != nil {
+					t.Fatal(err)
+				}
+				worst = max(worst, compare(t, fmt.Sprintf("input_%d vs ORT", k), got, ref, meta.Tolerance.Atol, meta.Tolerance.Rtol))
+			}
+			t.Logf("%s: %d dispatches, %d ops on the CPU, max |gpu−ORT| %.3g (atol %g rtol %g)",
+				name, m.Dispatches(), len(m.CPUOps()), worst, meta.Tolerance.Atol, meta.Tolerance.Rtol)
+		})
 	}
 }

@@ -412,3 +412,30 @@ func TestCPUFallback(t *testing.T) {
 			n1("LRN", []string{"a"}, "l", i64("size", 3)), n1("Add", []string{"a", "l"}, "y")), cpuOps: 1, atol: 1e-5, rtol: 1e-4},
 	})
 }
+
+// Dropout with its mask output named, as torchvision's Swin exports it (eval
+// mode: training_mode false), is the identity on its data output. The CPU
+// backend plans that output as the input's own data and its kernel writes
+// only the mask, so the GPU must treat the output as an alias of the input
+// (and may skip the node when nothing reads the mask), not copy back an
+// output the kernel never wrote (which zeroed Swin's attention).
+func TestDropoutMask(t *testing.T) {
+	consts := []onnxtest.Node{
+		n1("Constant", nil, "ratio", onnxtest.Attr{Name: "value", Tensor: &onnxtest.Tensor{Floats: []float32{0.1}}}),
+		n1("Constant", nil, "train", onnxtest.Attr{Name: "value", Tensor: &onnxtest.Tensor{Elem: 9, Ints: []int64{0}}}),
+	}
+	drop := func(in ...string) onnxtest.Node { return node("Dropout", in, []string{"d", "mask"}) }
+	model := func(opset int64, nodes ...onnxtest.Node) onnxtest.Model {
+		return tiny([]int{4, 2, 8, 8}, opset, nil, append(append([]onnxtest.Node{}, consts...), nodes...)...)
+	}
+	softmax := n1("Softmax", []string{"x"}, "s", i64("axis", -1))
+	runCases(t, []opCase{
+		{name: "mask unused, then MatMul", m: model(17, softmax, drop("s", "ratio", "train"),
+			n1("MatMul", []string{"d", "x"}, "y")), atol: 1e-5, rtol: 1e-4},
+		{name: "mask unused, graph output", m: model(17, softmax, drop("s", "ratio", "train")), atol: 1e-5, rtol: 1e-4},
+		{name: "mask unused, data input only", m: model(13, softmax, drop("s"), n1("Mul", []string{"d", "x"}, "y")), atol: 1e-5, rtol: 1e-4},
+		{name: "dropout of the graph input", m: model(17, drop("x", "ratio", "train"), n1("Add", []string{"d", "x"}, "y"))},
+		{name: "mask read on the CPU", m: model(17, softmax, drop("s", "ratio", "train"),
+			n1("Cast", []string{"mask"}, "mf", i64("to", 1)), n1("Add", []string{"d", "mf"}, "y")), cpuOps: 2, atol: 1e-5, rtol: 1e-4},
+	})
+}

@@ -24,17 +24,65 @@ const DefaultMaxWorkgroups = 65535
 type lowering struct {
 	p         *cpu.Program
 	root      map[*graph.Tensor]*graph.Tensor // alias → the tensor that owns the data
+	alias     []bool                          // per plan step: nothing to run (see newLowering)
 	maxGroups int                             // the device's maxComputeWorkgroupsPerDimension
 }
 
+// newLowering records which tensors are other tensors' data. That is every
+// Alias step's output, and also the first output of a step that has a
+// kernel but whose Out[0] the CPU planned as In[0]'s own buffer: Dropout
+// with its mask output named (torchvision's Swin exports one per block, in
+// eval mode), whose kernel writes only the mask. Such a step is an alias
+// too when nothing reads its other outputs; otherwise it runs on the CPU
+// with Out[0] still In[0]'s data (hostOf gives both one host copy), never
+// as a copy of an output its kernel does not write.
 func newLowering(p *cpu.Program, maxGroups int) lowering {
-	l := lowering{p: p, root: map[*graph.Tensor]*graph.Tensor{}, maxGroups: maxGroups}
-	for _, s := range p.Plan() {
-		if s.Alias {
-			l.root[s.Out[0]] = l.rootOf(s.In[0])
+	plan := p.Plan()
+	l := lowering{p: p, root: map[*graph.Tensor]*graph.Tensor{}, alias: make([]bool, len(plan)), maxGroups: maxGroups}
+	read := map[*graph.Tensor]bool{}
+	for _, s := range plan {
+		for _, t := range s.In {
+			read[t] = true
+		}
+	}
+	for _, t := range p.Outputs {
+		read[t] = true
+	}
+	for i, s := range plan {
+		if !s.Alias && !sharesInput(s) {
+			continue
+		}
+		l.root[s.Out[0]] = l.rootOf(s.In[0])
+		l.alias[i] = true
+		for _, t := range s.Out[1:] {
+			if t != nil && read[t] && !s.Alias {
+				l.alias[i] = false
+			}
 		}
 	}
 	return l
+}
+
+// sharesInput reports whether a step's first output is its first input's
+// data: the same backing array in the CPU's plan. Outputs are placed before
+// a step's inputs die, so only an alias can share an input's storage.
+func sharesInput(s cpu.Step) bool {
+	if len(s.In) == 0 || len(s.Out) == 0 || s.In[0] == nil || s.Out[0] == nil {
+		return false
+	}
+	x, y := s.In[0], s.Out[0]
+	if x.DType != y.DType || x.Len() != y.Len() || x.Len() == 0 {
+		return false
+	}
+	switch x.DType {
+	case graph.Float32:
+		return len(x.F) > 0 && len(y.F) > 0 && &x.F[0] == &y.F[0]
+	case graph.Int64:
+		return len(x.I) > 0 && len(y.I) > 0 && &x.I[0] == &y.I[0]
+	case graph.Bool:
+		return len(x.B) > 0 && len(y.B) > 0 && &x.B[0] == &y.B[0]
+	}
+	return false
 }
 
 // checkProgram refuses programs the GPU backend cannot take at all.
@@ -59,7 +107,7 @@ func (c *lowering) lowerPlan() (calls [][]call, why []string, err error) {
 	plan := c.p.Plan()
 	calls, why = make([][]call, len(plan)), make([]string, len(plan))
 	for i, s := range plan {
-		if s.Alias {
+		if c.alias[i] {
 			continue
 		}
 		cs, err := c.lower(s)
@@ -104,7 +152,7 @@ func Place(p *cpu.Program) (out []Placement, err error) {
 	for i, s := range p.Plan() {
 		pl := Placement{Node: s.Node, Where: "gpu", Dispatches: len(calls[i])}
 		switch {
-		case s.Alias:
+		case c.alias[i]:
 			pl.Where = "alias"
 		case why[i] != "":
 			pl.Where, pl.Why = "cpu", why[i]

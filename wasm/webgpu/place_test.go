@@ -43,6 +43,16 @@ func TestPlaceNative(t *testing.T) {
 				onnxtest.Attr{Name: "dilations", Ints: []int64{2, 2}}),
 			node("Sigmoid", []string{"p"}, "y")},
 			map[string]string{"a": "gpu", "p": "cpu: dilated average pooling", "y": "gpu"}},
+		// Dropout with a mask output: its data output is the input's data
+		// on the CPU, so it is an alias unless something reads the mask.
+		{"Dropout, mask unused", []any{2, 3, 4}, []onnxtest.Node{node("Relu", []string{"x"}, "a"),
+			{Op: "Dropout", Name: "d", Inputs: []string{"a"}, Outputs: []string{"d", "mask"}},
+			node("Sigmoid", []string{"d"}, "y")},
+			map[string]string{"a": "gpu", "d": "alias", "y": "gpu"}},
+		{"Dropout, mask read", []any{2, 3, 4}, []onnxtest.Node{node("Relu", []string{"x"}, "a"),
+			{Op: "Dropout", Name: "d", Inputs: []string{"a"}, Outputs: []string{"d", "mask"}},
+			node("Cast", []string{"mask"}, "f", i64("to", 1)), node("Add", []string{"d", "f"}, "y")},
+			map[string]string{"a": "gpu", "d": "cpu: bool output", "f": "cpu: run-time bool input", "y": "gpu"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
