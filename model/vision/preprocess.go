@@ -47,23 +47,23 @@ type tensor struct {
 	lut     [3][256]float32 // indexed by source channel, then 8-bit value
 }
 
-func newTensor(s Spec, dst []float32) (*tensor, error) {
+func (t *tensor) init(s Spec, dst []float32) error {
 	if s.Width <= 0 || s.Height <= 0 {
-		return nil, fmt.Errorf("vision: invalid model input size %dx%d", s.Width, s.Height)
+		return fmt.Errorf("vision: invalid model input size %dx%d", s.Width, s.Height)
 	}
 	if n := 3 * s.Width * s.Height; len(dst) != n {
-		return nil, fmt.Errorf("vision: dst has %d floats, want 3*%d*%d = %d", len(dst), s.Width, s.Height, n)
+		return fmt.Errorf("vision: dst has %d floats, want 3*%d*%d = %d", len(dst), s.Width, s.Height, n)
 	}
 	if s.Crop < 0 || s.Crop > 1 || math.IsNaN(float64(s.Crop)) {
-		return nil, fmt.Errorf("vision: crop %v out of range (0,1]", s.Crop)
+		return fmt.Errorf("vision: crop %v out of range (0,1]", s.Crop)
 	}
-	t := &tensor{w: s.Width, h: s.Height}
+	t.w, t.h = s.Width, s.Height
 	switch s.Layout {
 	case "", "NCHW":
 	case "NHWC":
 		t.nhwc = true
 	default:
-		return nil, fmt.Errorf("vision: unknown layout %q (want NCHW or NHWC)", s.Layout)
+		return fmt.Errorf("vision: unknown layout %q (want NCHW or NHWC)", s.Layout)
 	}
 	switch s.Channels {
 	case "", "RGB":
@@ -71,18 +71,18 @@ func newTensor(s Spec, dst []float32) (*tensor, error) {
 	case "BGR":
 		t.srcChan = [3]int{2, 1, 0}
 	default:
-		return nil, fmt.Errorf("vision: unknown channel order %q (want RGB or BGR)", s.Channels)
+		return fmt.Errorf("vision: unknown channel order %q (want RGB or BGR)", s.Channels)
 	}
 	for c := 0; c < 3; c++ {
 		m, sd := s.Mean[c], s.Std[c]
 		if sd == 0 || math.IsNaN(float64(sd)) || math.IsInf(float64(sd), 0) || math.IsNaN(float64(m)) || math.IsInf(float64(m), 0) {
-			return nil, fmt.Errorf("vision: invalid normalisation for channel %d: mean %v std %v", c, m, sd)
+			return fmt.Errorf("vision: invalid normalisation for channel %d: mean %v std %v", c, m, sd)
 		}
 		for v := 0; v < 256; v++ {
 			t.lut[c][v] = (float32(v) - m) / sd
 		}
 	}
-	return t, nil
+	return nil
 }
 
 // cropRect returns the centred crop of b used for a model input of w x h.
@@ -113,12 +113,23 @@ func cropRect(b image.Rectangle, w, h int, crop float32) image.Rectangle {
 // Layout and Channels order of s.
 //
 // Translucent pixels are composited over black (premultiplied alpha).
+//
+// The resize gives exactly the pixels of golang.org/x/image/draw's scalers
+// (see resize.go). Preprocess is safe for concurrent use; with images of
+// sizes seen recently it allocates nothing, except for image types other
+// than the standard library's, which are first converted to *image.RGBA.
 func Preprocess(img image.Image, s Spec, dst []float32) error {
+	return preprocess(img, s, dst, false)
+}
+
+// preprocess is Preprocess; with reference set it resizes with
+// x/image/draw itself (what tests compare the fast path to).
+func preprocess(img image.Image, s Spec, dst []float32, reference bool) error {
 	if img == nil {
 		return fmt.Errorf("vision: nil image")
 	}
-	t, err := newTensor(s, dst)
-	if err != nil {
+	var t tensor
+	if err := t.init(s, dst); err != nil {
 		return err
 	}
 	sc, err := scaler(s)
@@ -131,16 +142,19 @@ func Preprocess(img image.Image, s Spec, dst []float32) error {
 	}
 	sr := cropRect(b, t.w, t.h, s.Crop)
 
-	// x/image/draw has fast paths for *image.RGBA, *image.NRGBA,
-	// *image.YCbCr, *image.Gray and any image.RGBA64Image (every standard
-	// image type); anything else is converted first so it is not read
-	// through the slow At method for every filter tap.
+	// Images that are not an image.RGBA64Image (every standard type is)
+	// are converted first so they are not read through the slow At method
+	// for every filter tap.
 	if _, ok := img.(image.RGBA64Image); !ok {
 		conv := image.NewRGBA(image.Rect(0, 0, sr.Dx(), sr.Dy()))
 		stddraw.Draw(conv, conv.Rect, img, sr.Min, stddraw.Src)
 		img, sr = conv, conv.Rect
 	}
-
+	if !reference {
+		if p, ok := pixelsOf(img); ok && t.resize(&p, sr, sc, dst) {
+			return nil
+		}
+	}
 	small := image.NewRGBA(image.Rect(0, 0, t.w, t.h))
 	sc.Scale(small, small.Rect, img, sr, draw.Src, nil)
 	t.fill(small, dst)
@@ -160,39 +174,56 @@ func PreprocessRGBA(pix []uint8, w, h, stride int, s Spec, dst []float32) error 
 	if need := stride*(h-1) + 4*w; len(pix) < need {
 		return fmt.Errorf("vision: pixel buffer has %d bytes, want at least %d for %dx%d with stride %d", len(pix), need, w, h, stride)
 	}
-	img := &image.NRGBA{Pix: pix, Stride: stride, Rect: image.Rect(0, 0, w, h)}
-	return Preprocess(img, s, dst)
+	// Preprocess(&image.NRGBA{...}) without making that image, which would
+	// escape to the heap.
+	var t tensor
+	if err := t.init(s, dst); err != nil {
+		return err
+	}
+	sc, err := scaler(s)
+	if err != nil {
+		return err
+	}
+	p := pixels{kind: pixNRGBA, rect: image.Rect(0, 0, w, h), pix: pix, stride: stride}
+	if t.resize(&p, cropRect(p.rect, t.w, t.h, s.Crop), sc, dst) {
+		return nil
+	}
+	return Preprocess(&image.NRGBA{Pix: pix, Stride: stride, Rect: p.rect}, s, dst)
 }
 
 // fill writes the normalised pixels of m (exactly t.w x t.h, origin 0,0).
 func (t *tensor) fill(m *image.RGBA, dst []float32) {
-	w, h := t.w, t.h
+	for y := 0; y < t.h; y++ {
+		t.fillRow(dst, y, m.Pix[y*m.Stride:y*m.Stride+4*t.w])
+	}
+}
+
+// fillRow writes the normalised pixels of row y, given as 8-bit RGBA
+// (t.w pixels; alpha is ignored).
+func (t *tensor) fillRow(dst []float32, y int, row []uint8) {
+	w := t.w
+	row = row[:4*w]
 	l0, l1, l2 := &t.lut[t.srcChan[0]], &t.lut[t.srcChan[1]], &t.lut[t.srcChan[2]]
 	s0, s1, s2 := t.srcChan[0], t.srcChan[1], t.srcChan[2]
 	if t.nhwc {
-		for y := 0; y < h; y++ {
-			row := m.Pix[y*m.Stride : y*m.Stride+4*w]
-			out := dst[3*y*w : 3*(y+1)*w]
-			for x := 0; x < w; x++ {
-				p := row[4*x : 4*x+4 : 4*x+4]
-				o := out[3*x : 3*x+3 : 3*x+3]
-				o[0] = l0[p[s0]]
-				o[1] = l1[p[s1]]
-				o[2] = l2[p[s2]]
-			}
+		out := dst[3*y*w : 3*(y+1)*w]
+		for x := 0; x < w; x++ {
+			p := row[4*x : 4*x+4 : 4*x+4]
+			o := out[3*x : 3*x+3 : 3*x+3]
+			o[0] = l0[p[s0]]
+			o[1] = l1[p[s1]]
+			o[2] = l2[p[s2]]
 		}
 		return
 	}
-	plane := w * h
-	c0, c1, c2 := dst[:plane], dst[plane:2*plane], dst[2*plane:3*plane]
-	for y := 0; y < h; y++ {
-		row := m.Pix[y*m.Stride : y*m.Stride+4*w]
-		o0, o1, o2 := c0[y*w:(y+1)*w], c1[y*w:(y+1)*w], c2[y*w:(y+1)*w]
-		for x := 0; x < w; x++ {
-			p := row[4*x : 4*x+4 : 4*x+4]
-			o0[x] = l0[p[s0]]
-			o1[x] = l1[p[s1]]
-			o2[x] = l2[p[s2]]
-		}
+	plane := w * t.h
+	o0 := dst[y*w : (y+1)*w]
+	o1 := dst[plane+y*w : plane+(y+1)*w]
+	o2 := dst[2*plane+y*w : 2*plane+(y+1)*w]
+	for x := 0; x < w; x++ {
+		p := row[4*x : 4*x+4 : 4*x+4]
+		o0[x] = l0[p[s0]]
+		o1[x] = l1[p[s1]]
+		o2[x] = l2[p[s2]]
 	}
 }

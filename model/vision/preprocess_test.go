@@ -359,3 +359,20 @@ func BenchmarkDecode(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkPreprocessRGBA is the browser's path: canvas pixels no larger
+// than twice the model input (448×336 here) into a 224×224 tensor.
+func BenchmarkPreprocessRGBA(b *testing.B) {
+	w, h := 448, 336
+	pix := make([]uint8, 4*w*h)
+	for i := range pix {
+		pix[i] = uint8(i * 7)
+	}
+	dst := make([]float32, 3*224*224)
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := PreprocessRGBA(pix, w, h, 4*w, refSpec, dst); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
