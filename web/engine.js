@@ -95,10 +95,27 @@
     return e;
   }
 
+  // thumb draws bmp with its longer side at most side and encodes it as a
+  // JPEG Blob (the tag gallery's preview), so a photo is decoded only once.
+  async function thumb(bmp, side) {
+    const s = Math.min(1, side / Math.max(bmp.width, bmp.height));
+    const w = Math.max(1, Math.round(bmp.width * s)), h = Math.max(1, Math.round(bmp.height * s));
+    if (typeof OffscreenCanvas === 'undefined') {
+      const c = document.createElement('canvas');
+      c.width = w; c.height = h;
+      c.getContext('2d').drawImage(bmp, 0, 0, w, h);
+      return new Promise((res) => c.toBlob(res, 'image/jpeg', 0.8));
+    }
+    const c = new OffscreenCanvas(w, h);
+    c.getContext('2d').drawImage(bmp, 0, 0, w, h);
+    return c.convertToBlob({ type: 'image/jpeg', quality: 0.8 });
+  }
+
   // pixels draws src scaled so that its longer side is at most maxSide (the
   // browser's resampler acts as an antialiasing pre-filter) and returns the
   // RGBA bytes; the engine then crops and resizes exactly as the card says.
-  async function pixels(src, maxSide) {
+  // With thumbSide, it also makes a thumbnail of the image.
+  async function pixels(src, maxSide, thumbSide) {
     let bmp = src;
     if (typeof Blob !== 'undefined' && src instanceof Blob) {
       try {
@@ -121,7 +138,9 @@
       ctx.imageSmoothingQuality = 'high';
       ctx.clearRect(0, 0, w, h);
       ctx.drawImage(bmp, 0, 0, w, h);
-      return { data: ctx.getImageData(0, 0, w, h).data, width: w, height: h };
+      const out = { data: ctx.getImageData(0, 0, w, h).data, width: w, height: h };
+      if (thumbSide) out.thumb = await thumb(bmp, thumbSide);
+      return out;
     } finally {
       if (typeof bmp.close === 'function') bmp.close();
     }
@@ -194,10 +213,12 @@
       if (op === 'start') return start(args[0]);
       if (!g) throw coded('the engine is not running', 'engine-load');
       switch (op) {
-        case 'classify': {
-          const [source, top, slot] = args;
-          const px = await pixels(source, await g.maxSide(slot));
-          return g.classifyRGBA(px.data, px.width, px.height, top, slot);
+        case 'classify': { // (source, top, slot, thumbSide)
+          const [source, top, slot, thumbSide] = args;
+          const px = await pixels(source, await g.maxSide(slot), thumbSide);
+          const r = await g.classifyRGBA(px.data, px.width, px.height, top, slot);
+          if (px.thumb) r.thumb = px.thumb;
+          return r;
         }
         case 'loadModel': { // (bytes, labels, card, name, slot, persist)
           const [bytes, labels, card, name, slot, persist] = args;

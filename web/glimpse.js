@@ -409,7 +409,9 @@
   const api = {
     _defined: true,
     ready,
-    // classify(source, {top, model, labels, card, batch}) → {backend, ms, top: [{index, label, prob}]}
+    // classify(source, {top, model, labels, card, batch, thumbnail}) → {backend, ms, top: [{index, label, prob}]}
+    // With opts.thumbnail (a side in pixels), the result also has thumb: a
+    // JPEG Blob of the image made from the same decode.
     // With opts.model (a URL), that model is loaded beside the page's own
     // (once per URL) and used for this call: embedded widgets use this.
     // With opts.batch, the call may run on another engine of the pool.
@@ -428,7 +430,7 @@
         side = (e.info && e.info.maxSide) || info.maxSide || 448;
       }
       const [src, transfer] = await portable(source, side);
-      const r = await e.call('classify', [src, top, slot], transfer);
+      const r = await e.call('classify', [src, top, slot, opts.thumbnail || 0], transfer);
       if (firstResultMs === null) {
         firstResultMs = performance.now();
         emit('first-result', { ms: firstResultMs });

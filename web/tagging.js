@@ -107,9 +107,9 @@
 
   // Queue classifies photos, up to `lanes` at once — one per engine of
   // Glimpse's pool (glimpse.poolSize(): one per core, within memory),
-  // each in its own worker — while the next ones are hashed and decoded in
-  // parallel (createImageBitmap decodes off the main thread), so no engine
-  // waits for a decoder. A photo whose engine stopped mid-run is tried once
+  // each in its own worker — while the next ones are hashed. Each file goes
+  // to its engine as it is: the engine decodes it once, classifies it and
+  // makes its thumbnail, so the main thread decodes nothing. A photo whose engine stopped mid-run is tried once
   // more on the restarted engine, so a crash loses no tags.
   class Queue {
     constructor(items, opts, on) {
@@ -135,17 +135,16 @@
         const old = await store.get(h).catch(() => null);
         if (old) return { item, hash: h, old };
       }
-      const bitmap = await createImageBitmap(item.file, { imageOrientation: 'from-image' });
-      return { item, hash: h, bitmap };
+      return { item, hash: h };
     }
 
-    async _classify(bitmap) {
-      const opts = { top: this.opts.top, batch: true };
+    async _classify(file) {
+      const opts = { top: this.opts.top, batch: true, thumbnail: 256 };
       try {
-        return await glimpse.classify(bitmap, opts);
+        return await glimpse.classify(file, opts);
       } catch (e) {
         if (e.code !== 'engine-lost') throw e;
-        return glimpse.classify(bitmap, opts); // the engine restarts for this call
+        return glimpse.classify(file, opts); // the engine restarts for this call
       }
     }
 
@@ -158,25 +157,18 @@
           this.skipped++;
         } else {
           const t0 = performance.now();
-          const r = await this._classify(x.bitmap);
+          const r = await this._classify(x.item.file);
           this.times.push(performance.now() - t0);
-          rec = { hash: x.hash, file: x.item.path, scores: r.top, ms: r.ms, backend: r.backend, at: Date.now() };
-          // The thumbnail and the write run while the next photo is classified.
-          const bitmap = x.bitmap;
-          const saved = thumbnail(bitmap).then((t) => {
-            bitmap.close();
-            rec.thumb = t;
-            if (this.on.thumb) this.on.thumb(rec);
-            return this.opts.persist ? store.put(rec) : null;
-          });
-          this.writes.push(saved.catch((e) => { if (this.on.error) this.on.error(e, x.item); }));
+          rec = { hash: x.hash, file: x.item.path, scores: r.top, ms: r.ms, backend: r.backend, at: Date.now(), thumb: r.thumb };
+          if (this.on.thumb) this.on.thumb(rec);
+          // The write runs while the next photo is classified.
+          if (this.opts.persist) this.writes.push(store.put(rec).catch((e) => { if (this.on.error) this.on.error(e, x.item); }));
         }
         this.done++;
         if (this.on.photo) this.on.photo(rec, x.item);
       } catch (e) {
         this.failed++;
         this.done++;
-        if (x.bitmap) x.bitmap.close();
         if (this.on.error) this.on.error(e, x.item);
       }
     }
@@ -220,7 +212,6 @@
       };
       fill();
       await Promise.all(Array.from({ length: lanes }, lane));
-      for (const p of pending) p.then((x) => x.bitmap && x.bitmap.close(), () => {}); // cancelled
       await Promise.all(this.writes);
       const stats = { done: this.done, total: n, skipped: this.skipped, failed: this.failed, cancelled: this.cancelled, seconds: (performance.now() - started) / 1000, lanes };
       if (this.on.finish) this.on.finish(stats);
