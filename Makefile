@@ -36,20 +36,26 @@ deps:
 deps-run:
 	@[ -d "$(SHARED)/models" ] || { echo "$(SHARED)/models not found: set SHARED=path/to/shared"; exit 1; }
 
-# Copy the models, labels and cards into web/models (git-ignored).
+# Copy the default model, labels and card into web/models (git-ignored), and
+# compile them into the bundle the browser loads (model.glimpse).
 models:
-	@mkdir -p web/models/$(DEFAULT_MODEL)
+	@mkdir -p web/models/$(DEFAULT_MODEL) bin
 	@cp -u $(SHARED)/models/$(DEFAULT_MODEL)/model.onnx $(SHARED)/models/$(DEFAULT_MODEL)/labels.txt $(SHARED)/models/$(DEFAULT_MODEL)/LICENSE web/models/$(DEFAULT_MODEL)/
 	@cp -u model/card/$(DEFAULT_MODEL).json web/models/$(DEFAULT_MODEL)/card.json
+	@$(GO) build -o bin/glimpse ./app
+	@./bin/glimpse compile -verify=false -o web/models/$(DEFAULT_MODEL)/model.glimpse web/models/$(DEFAULT_MODEL)/model.onnx
 
 PORT ?= 8000
 
-# The server/CLI binary, the browser's UI (app.wasm) and its engine
-# (engine.wasm, run in a Web Worker by web/engine.js).
+# The server/CLI binary, the browser's UI (app.wasm), its engine
+# (engine.wasm, the runtime that loads bundles, run in a Web Worker by
+# web/engine.js) and the importer (importer.wasm: ONNX into bundles, fetched
+# only when someone brings an ONNX file).
 build:
 	$(GO) build -o bin/glimpse ./app
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags=-s -o web/app.wasm ./app
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags=-s -o web/engine.wasm ./wasm/engine
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags=-s -o web/importer.wasm ./wasm/importer
 
 # Serves the app with the default model on 127.0.0.1:$(PORT).
 run: deps-run models build
@@ -182,6 +188,7 @@ test-corpus: corpus corpus-full
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./model/onnx/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./model/vision/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./model/bundle/
 
 # Glimpse's CPU engine natively and in wasm beside onnxruntime-node (1 thread).
 bench-cpu: deps models

@@ -11,9 +11,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/glimpse/glimpse/model"
 	"github.com/glimpse/glimpse/model/check"
 	"github.com/glimpse/glimpse/model/graph"
-	"github.com/glimpse/glimpse/model/onnx"
 	"github.com/glimpse/glimpse/wasm/webgpu"
 )
 
@@ -62,7 +62,7 @@ func checkModel(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("model: %v", pathErr(err))
 	}
 	name := filepath.Base(path)
-	g, err := onnx.Decode(data)
+	g, err := model.Decode(data)
 	if err != nil {
 		return fmt.Errorf("%s: %v", name, err)
 	}

@@ -21,7 +21,7 @@ import (
 	"github.com/glimpse/glimpse/model/card"
 	"github.com/glimpse/glimpse/model/cpu"
 	"github.com/glimpse/glimpse/model/graph"
-	"github.com/glimpse/glimpse/model/onnx"
+	_ "github.com/glimpse/glimpse/model/importer" // the command line reads ONNX files
 	"github.com/glimpse/glimpse/model/vision"
 )
 
@@ -67,6 +67,8 @@ func runCLI(args []string, stdout, stderr io.Writer) (code int) {
 		err = evaluate(args[1:], stdout, stderr)
 	case "check":
 		err = checkModel(args[1:], stdout, stderr)
+	case "compile":
+		err = compileModel(args[1:], stdout, stderr)
 	case "serve", "static":
 		cmd, ok := nativeCommands[args[0]]
 		if !ok {
@@ -100,7 +102,8 @@ func runCLI(args []string, stdout, stderr io.Writer) (code int) {
 func usage(w io.Writer) {
 	fmt.Fprint(w, `usage:
   glimpse classify [-model FILE.onnx] [-labels FILE.txt] [-card FILE.json] [-verify] [-top K] [-json] PHOTO...
-  glimpse check [-json] [-input-shape NAME=1,3,224,224] [-runs N] [-seed S] FILE.onnx
+  glimpse check [-json] [-input-shape NAME=1,3,224,224] [-runs N] [-seed S] FILE.onnx|FILE.glimpse
+  glimpse compile [-o FILE.glimpse] [-weights auto|fp32|fp16|int8] [-labels …] [-card …] FILE.onnx
   glimpse infer -model FILE.onnx -input IN.bin -output OUT.bin [-runs N] [-profile] [-input-shape NAME=D1,D2,...]
   glimpse tag [-model …] [-labels …] [-card …] [-json|-csv] [-threshold P] [-top K] [-map FILE.json] [-prev FILE] DIR|PHOTO...
   glimpse eval [-model …] [-labels …] [-card …] [-json] [-map FILE.json] DIR
@@ -116,6 +119,10 @@ It exits with status 1 when the model cannot run.
 classify, tag and eval run that self-check on a model given with -model (the
 shipped one is tested) and fall back to the unoptimised program, saying so,
 if the optimised one disagrees; -verify=false skips it, -verify forces it.
+compile writes the model as it runs here (folded, fused), with its labels and
+card, as one bundle that loads without an ONNX decoder; every -model takes a
+bundle too. Weights: auto keeps every value (8-bit palettes where a tensor has
+at most 256 values), fp16 and int8 shrink the file and change the numbers.
 infer runs the model on raw little-endian float32 (first input, first output).
 tag prints each photo's tags (folders are searched recursively); -map turns
 labels into your own words ({"tabby": "cat"}); -prev skips photos already in an
@@ -168,7 +175,7 @@ func (b *optBool) Set(s string) error {
 
 func addModelFlags(fs *flag.FlagSet) modelFlags {
 	return modelFlags{
-		model:  fs.String("model", "", "ONNX model (default: the shipped MobileNetV2)"),
+		model:  fs.String("model", "", "ONNX model or compiled bundle (default: the shipped MobileNetV2)"),
 		labels: fs.String("labels", "", "labels file, one per line"),
 		card:   fs.String("card", "", "model card JSON"),
 		verify: flagOptBool(fs, "verify", "check the optimised program against the reference first and use the unoptimised one if they differ (default: on for -model)"),
@@ -397,7 +404,7 @@ func infer(args []string, stdout io.Writer) error {
 		return fmt.Errorf("model: %v", pathErr(err))
 	}
 	name := filepath.Base(*modelPath)
-	g, err := onnx.Decode(data)
+	g, err := model.Decode(data)
 	if err != nil {
 		return fmt.Errorf("%s: %v", name, err)
 	}

@@ -36,16 +36,14 @@ var cacheable = []string{
 	"/web/tagging.js",
 	"/web/engine.js",
 	"/web/engine.wasm",
-	"/web/models/mobilenet_v2_1.0_224/model.onnx",
-	"/web/models/mobilenet_v2_1.0_224/labels.txt",
-	"/web/models/mobilenet_v2_1.0_224/card.json",
+	"/web/models/mobilenet_v2_1.0_224/model.glimpse",
 }
 
 // version identifies a build by the content of what it ships, so that a
 // rebuild with changes prompts an update and a restart without changes does not.
 func version() (string, error) {
 	h := sha256.New()
-	for _, f := range []string{"app.wasm", "engine.wasm", "engine.js", "glimpse.js", "tagging.js", "glimpse.css"} {
+	for _, f := range []string{"app.wasm", "engine.wasm", "importer.wasm", "engine.js", "glimpse.js", "tagging.js", "glimpse.css", "models/mobilenet_v2_1.0_224/model.glimpse"} {
 		data, err := os.ReadFile(filepath.Join(webDir, f))
 		if err != nil {
 			return "", fmt.Errorf("%v: run 'make build' first", err)
@@ -175,8 +173,8 @@ func writeStatic(args []string, stdout io.Writer) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
-		if strings.HasSuffix(path, ".md") {
-			return nil
+		if strings.HasSuffix(path, ".md") || strings.HasSuffix(path, ".onnx") {
+			return nil // the site ships the default model compiled (model.glimpse)
 		}
 		dst := filepath.Join(*out, path)
 		if rel, err := filepath.Rel(rootDir, path); err == nil && !strings.HasPrefix(rel, "..") {

@@ -1,19 +1,22 @@
 // Package model ties the engine together for callers (the command line and
-// the browser): it loads an ONNX file with its labels and card, compiles it
-// for the CPU, and turns images into top-K labelled results.
+// the browser): it loads a compiled bundle (model/bundle) or, when an ONNX
+// decoder is linked in (model/importer), an ONNX file, with its labels and
+// card, compiles it for the CPU, and turns images into top-K labelled
+// results.
 package model
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"image"
 	"time"
 
+	"github.com/glimpse/glimpse/model/bundle"
 	"github.com/glimpse/glimpse/model/card"
 	"github.com/glimpse/glimpse/model/check"
 	"github.com/glimpse/glimpse/model/cpu"
 	"github.com/glimpse/glimpse/model/graph"
-	"github.com/glimpse/glimpse/model/onnx"
 	"github.com/glimpse/glimpse/model/vision"
 )
 
@@ -23,10 +26,14 @@ type Classifier struct {
 	Name    string
 	Card    card.Card
 	Labels  []string
-	Graph   *graph.Graph // as decoded
+	Graph   *graph.Graph // as decoded (from a bundle: the optimised graph it holds)
 	Program *cpu.Program // as it runs
-	// Params counts the float weights; Bytes is the ONNX file size.
-	Params, Bytes int
+	// Params counts the float weights and Ops the nodes of the ONNX file
+	// (for a bundle, of the file it was compiled from); Bytes is the size
+	// of the file loaded.
+	Params, Ops, Bytes int
+	// Bundle is the loaded bundle's meta, nil for an ONNX file.
+	Bundle *bundle.Meta
 	// Check is the report of the last Verify (nil before).
 	Check *check.Report
 	// Fallback says why Program is the unoptimised program; empty while
@@ -50,16 +57,53 @@ type Files struct {
 	Verify bool
 }
 
-// Load decodes, checks and compiles a model. Errors are single lines that
+// DecodeONNX decodes an ONNX file; nil in a build that loads bundles only.
+// model/importer sets it.
+var DecodeONNX func([]byte) (*graph.Graph, error)
+
+// Decode reads a model file's graph: a bundle's (its optimised graph and
+// constants), or an ONNX file's when DecodeONNX is set.
+func Decode(data []byte) (*graph.Graph, error) {
+	if bundle.IsBundle(data) {
+		g, _, err := bundle.Decode(data)
+		return g, err
+	}
+	if DecodeONNX == nil {
+		return nil, errors.New("this engine loads compiled Glimpse bundles only (compile the ONNX file with 'glimpse compile')")
+	}
+	return DecodeONNX(data)
+}
+
+// Load decodes, checks and compiles a model: a bundle, or an ONNX file
+// when DecodeONNX is set. Errors are single lines that
 // name the model, and for a missing op the op type and the node.
 func Load(f Files) (*Classifier, error) {
 	name := f.Name
 	if name == "" {
 		name = "model"
 	}
-	g, err := onnx.Decode(f.Model)
-	if err != nil {
-		return nil, loadErr(KindInvalid, name, err)
+	var g *graph.Graph
+	var meta *bundle.Meta
+	var bundleCard []byte // a bundle's own card: a card given beside it applies on top
+	switch {
+	case bundle.IsBundle(f.Model):
+		bg, m, err := bundle.Decode(f.Model)
+		if err != nil {
+			return nil, loadErr(KindInvalid, name, err)
+		}
+		g, meta = bg, &m
+		if len(f.Labels) == 0 {
+			f.Labels = []byte(m.Labels)
+		}
+		bundleCard = m.Card
+	case DecodeONNX == nil:
+		return nil, loadErrf(KindInvalid, name, "this engine loads compiled Glimpse bundles only (compile the ONNX file with 'glimpse compile')")
+	default:
+		og, err := DecodeONNX(f.Model)
+		if err != nil {
+			return nil, loadErr(KindInvalid, name, err)
+		}
+		g = og
 	}
 	if err := cpu.CheckSupported(g); err != nil {
 		return nil, loadErr(KindUnsupported, name, err)
@@ -71,8 +115,11 @@ func Load(f Files) (*Classifier, error) {
 	if err != nil {
 		return nil, loadErr(KindCard, name, err)
 	}
-	if len(f.Card) > 0 {
-		o, err := card.Parse(f.Card)
+	for _, cj := range [][]byte{bundleCard, f.Card} {
+		if len(cj) == 0 {
+			continue
+		}
+		o, err := card.Parse(cj)
 		if err != nil {
 			return nil, loadErr(KindCard, name, fmt.Errorf("model card: %w", err))
 		}
@@ -104,7 +151,7 @@ func Load(f Files) (*Classifier, error) {
 	if len(p.Outputs) == 0 || p.Outputs[0].DType != graph.Float32 {
 		return nil, loadErrf(KindCompile, name, "the first output is not a float tensor")
 	}
-	cl := &Classifier{Name: name, Card: c, Graph: g, Program: p, Bytes: len(f.Model)}
+	cl := &Classifier{Name: name, Card: c, Graph: g, Program: p, Bytes: len(f.Model), Ops: len(g.Nodes), Bundle: meta}
 	classes := p.Outputs[0].Len()
 	if len(f.Labels) > 0 {
 		labels, err := vision.ParseLabels(f.Labels)
@@ -119,6 +166,17 @@ func Load(f Files) (*Classifier, error) {
 	for _, t := range g.Initializers {
 		if t.DType == graph.Float32 && len(t.Shape) > 0 { // scalars are not counted
 			cl.Params += t.Len()
+		}
+	}
+	if meta != nil {
+		cl.Params, cl.Ops = meta.SourceParams, meta.SourceOps
+		// The check the importer ran on the ONNX file (against its own
+		// reference, fusion included) stands for this program.
+		if len(meta.Check) > 0 {
+			var r check.Report
+			if err := json.Unmarshal(meta.Check, &r); err == nil {
+				cl.Check, cl.Fallback = &r, meta.Fallback
+			}
 		}
 	}
 	cl.probs = make([]float32, classes)

@@ -11,7 +11,7 @@ import (
 // API hands to embedders (README lists them), so that no caller ever parses
 // a message.
 const (
-	KindInvalid     = "invalid-model"     // not a readable ONNX file
+	KindInvalid     = "invalid-model"     // not a readable ONNX file or bundle (or ONNX where only bundles load)
 	KindUnsupported = "unsupported-model" // an op the engine lacks
 	KindCard        = "invalid-card"      // the model card is malformed or does not fit the model
 	KindLabels      = "invalid-labels"    // the labels file is empty or does not match the classes

@@ -1,5 +1,7 @@
-// engine.js — the host of Glimpse's engine (engine.wasm). It normally runs
-// in a dedicated Web Worker that web/glimpse.js starts, so the page's main
+// engine.js — the host of Glimpse's engine (engine.wasm: the runtime, which
+// loads compiled bundles) and of its importer (importer.wasm: ONNX → bundle,
+// started only when someone brings an ONNX file). It normally runs in a
+// dedicated Web Worker that web/glimpse.js starts, so the page's main
 // thread only draws; in a page without Worker support glimpse.js loads it as
 // a plain script and the engine runs on the page instead. Either way it
 // speaks the same messages:
@@ -182,14 +184,14 @@
       _savePref: (v) => { pref = v; post({ event: 'pref', detail: v }); },
       _goMemory: () => mem,
     };
-    scope.glimpseEngine = host;
-
     async function start(cfg) {
+      // The Go program finds its host under this global name.
+      scope[cfg.global || 'glimpseEngine'] = host;
       host._base = cfg.base;
       pref = cfg.pref || 'auto';
       if (typeof Go === 'undefined') await loadScript(cfg.base + 'wasm_exec.js');
       const go = new Go();
-      const url = cfg.base + 'web/engine.wasm';
+      const url = cfg.base + (cfg.wasm || 'web/engine.wasm');
       let inst;
       try {
         inst = (await WebAssembly.instantiateStreaming(fetch(url), go.importObject)).instance;
@@ -220,18 +222,22 @@
           if (px.thumb) r.thumb = px.thumb;
           return r;
         }
-        case 'loadModel': { // (bytes, labels, card, name, slot, persist)
-          const [bytes, labels, card, name, slot, persist] = args;
-          const info = await g.loadModel(bytes, labels, card, name, slot);
+        case 'loadModel': { // (bundle, labels, card, name, slot, persist, source)
+          const [bytes, labels, card, name, slot, persist, source] = args;
+          const info = await g.loadModel(bytes, labels, card, name, slot, !!persist);
           if (persist && !slot) {
             try {
-              await store.put({ name, model: bytes, labels, card, saved: Date.now() });
+              // The ONNX source is kept too, to rebuild the bundle after
+              // an update that changes the bundle format.
+              await store.put({ name, model: bytes, source: source || null, labels, card, saved: Date.now() });
             } catch (e) {
               post({ event: 'notice', detail: { message: 'The model works now but could not be saved for next time: ' + e.message } });
             }
           }
           return info;
         }
+        case 'savedModel': // the record of the user's saved model, for a rebuild
+          return store.get();
         case 'resetModel':
           await store.clear().catch(() => {});
           return g.loadDefault();

@@ -48,9 +48,9 @@
     return URL.createObjectURL(new Blob(['importScripts(' + JSON.stringify(url) + ');'], { type: 'text/javascript' }));
   }
 
-  let localHost = null; // the page's own engine, without workers
+  // localTransport runs a host on the page itself (no workers): the engine,
+  // and the importer beside it when needed.
   async function localTransport(onMessage) {
-    if (localHost) throw coded('Only one engine can run on a page without workers', 'engine-load');
     if (!window.glimpseEngineHost) {
       await new Promise((res, rej) => {
         const s = document.createElement('script');
@@ -60,13 +60,14 @@
         document.head.appendChild(s);
       });
     }
-    localHost = window.glimpseEngineHost((m) => setTimeout(() => onMessage(m), 0));
-    return (m) => localHost(m);
+    const handle = window.glimpseEngineHost((m) => setTimeout(() => onMessage(m), 0));
+    return (m) => handle(m);
   }
 
   // Engine is one engine instance: a worker (or the page) running
   // engine.wasm, and the calls in flight to it. role is 'main' (the page's
-  // model, slots, the camera) or 'pool' (extra engines for batch work).
+  // model, slots, the camera), 'pool' (extra engines for batch work) or
+  // 'importer' (importer.wasm: ONNX files into bundles, on demand).
   class Engine {
     constructor(role) {
       this.role = role;
@@ -81,6 +82,7 @@
       this._bootOK = bootOK; this._bootFail = bootFail;
       const onMessage = (m) => this._receive(m);
       const cfg = { base, pref: role === 'main' ? loadPref() : 'cpu' };
+      if (role === 'importer') Object.assign(cfg, { wasm: 'web/importer.wasm', global: 'glimpseImporter' });
       if (workers) {
         this.worker = new Worker(workerURL(), { name: 'glimpse-engine-' + role });
         this.worker.onmessage = (ev) => onMessage(ev.data);
@@ -91,7 +93,8 @@
         this.send = localTransport(onMessage);
         this.send.catch((e) => this.lost(e.message));
       }
-      this.call('start', [cfg]).catch((e) => { bootFail(e); if (role === 'main') failReady(e); });
+      this.call('start', [cfg]).then(() => { if (role === 'importer') bootOK(this); },
+        (e) => { bootFail(e); if (role === 'main') failReady(e); });
     }
     get busy() { return this.calls.size; }
     call(op, args, transfer) {
@@ -131,6 +134,7 @@
         emit('notice', { message: 'The Glimpse engine stopped (' + why + '); it restarts with the next photo.' });
       }
       pool = pool.filter((e) => e !== this);
+      if (importer === this) importer = null;
     }
     terminate() {
       this.dead = true;
@@ -201,11 +205,59 @@
       case 'pref':
         savePref(detail);
         return;
+      case 'rebuild': // a saved model this runtime cannot load: compile it again
+        if (e === main) rebuildSaved(e, detail);
+        return;
       case 'model':
         setInfo(e, detail).then(() => { if (e === main) emit('model', publicInfo()); });
         return;
       default: // progress, notice, check
         if (e === main) emit(name, detail);
+    }
+  }
+
+  // ---- the importer ------------------------------------------------------------
+
+  // The importer (importer.wasm, with onnx-go) is only fetched when someone
+  // brings an ONNX file; it runs in a worker of its own and is stopped after
+  // a minute without work, which frees its memory.
+  let importer = null, importerTimer = null;
+  const isBundle = (b) => b && b.length >= 8 && String.fromCharCode.apply(null, b.subarray(0, 8)) === 'GLIMPSEB';
+
+  async function importerCall(op, args) {
+    if (!importer || importer.dead) importer = new Engine('importer');
+    clearTimeout(importerTimer);
+    const imp = importer;
+    try {
+      await imp.booted;
+      return await imp.call(op, args);
+    } finally {
+      importerTimer = setTimeout(() => { if (importer === imp && !imp.busy) { imp.terminate(); importer = null; } }, 60000);
+    }
+  }
+
+  // toBundle compiles ONNX bytes into a bundle (with labels and card inside);
+  // a bundle is returned as it is.
+  async function toBundle(bytes, labels, card, name) {
+    if (isBundle(bytes)) return bytes;
+    emit('progress', { what: 'compile', loaded: 0, total: bytes.length });
+    const b = await importerCall('compile', [bytes, labels, card, name, 'auto']);
+    emit('progress', { what: 'compile', loaded: bytes.length, total: bytes.length });
+    return b;
+  }
+
+  // rebuildSaved compiles the saved model again (an ONNX file saved by an
+  // older build, or a bundle in an older format) and loads it.
+  async function rebuildSaved(e, detail) {
+    try {
+      const rec = await e.call('savedModel');
+      if (!rec) return;
+      const src = rec.source || rec.model;
+      const b = await toBundle(src, rec.labels || '', rec.card || '', rec.name);
+      await setInfo(e, await e.call('loadModel', [b, '', '', rec.name, undefined, true, src]));
+      emit('model', publicInfo());
+    } catch (err) {
+      emit('notice', { message: 'Your saved model could not be loaded (' + err.message + '); using the default model.' });
     }
   }
 
@@ -350,7 +402,9 @@
         }
         const labels = opts.labels ? await toText(new URL(opts.labels, location.href)).catch((err) => { throw coded(err.message, 'model-load'); }) : '';
         const card = opts.card ? await toText(new URL(opts.card, location.href)).catch((err) => { throw coded(err.message, 'model-load'); }) : '';
-        const r = await e.call('loadModel', [bytes, labels, card, url.split('/').pop(), url, false]);
+        const name = url.split('/').pop();
+        const b = await toBundle(bytes, labels, card, name);
+        const r = await e.call('loadModel', [b, isBundle(bytes) ? labels : '', isBundle(bytes) ? card : '', name, url, false]);
         return { slot: url, side: r.maxSide, engine: e };
       })();
       p.catch(() => slots.delete(url)); // a failed load may be retried
@@ -454,7 +508,9 @@
       const card = await toText(opts.card);
       const name = opts.name || (model && model.name) || (typeof model === 'string' ? model.split('/').pop() : 'model.onnx');
       const e = await engine();
-      await setInfo(e, await e.call('loadModel', [bytes, labels, card, name, undefined, opts.persist !== false]));
+      const b = await toBundle(bytes, labels, card, name);
+      const own = isBundle(bytes); // a bundle given as it is: labels and card given beside it override its own
+      await setInfo(e, await e.call('loadModel', [b, own ? labels : '', own ? card : '', name, undefined, opts.persist !== false, own ? null : bytes]));
       const out = publicInfo();
       emit('model', out);
       return out;
@@ -501,7 +557,11 @@
       await ready.catch(() => {});
       const bytes = await toBytes(model);
       if (!bytes || !bytes.length) throw coded('The model file is empty', 'invalid-model');
-      return (await engine()).call('check', [bytes, await toText((opts || {}).card)]);
+      const card = await toText((opts || {}).card);
+      if (isBundle(bytes)) return (await engine()).call('check', [bytes, card]);
+      const r = JSON.parse(await importerCall('check', [bytes, card]));
+      r.notice = '';
+      return r;
     },
     // infer(Float32Array) runs the model on an already preprocessed input
     // and returns {backend, ms, output}: for benchmarks and conformance.

@@ -174,6 +174,7 @@ try {
           const items = Array.from({ length: n }, (_, i) => ({ file: new File([blobs[i % blobs.length]], i + '.img'), path: i + '.img' }));
           const run = (lanes) => new glimpseTagging.Queue(items, { top: 3, persist: false, lanes }, {}).run();
           await run(glimpse.poolSize()); // warm-up, starts the pool
+          for (let t = 0; t < 100 && glimpse.info().pool.running < glimpse.poolSize(); t++) await new Promise((r) => setTimeout(r, 100));
           const one = await run(1);
           const all = await run(glimpse.poolSize());
           return { photos: n, one: one.seconds, all: all.seconds, lanes: all.lanes, memory: glimpse.info().pool.memory, cores: navigator.hardwareConcurrency };

@@ -10,7 +10,7 @@ import { serve, launch, expected, waitReady, track, screenshot, shared, staticDi
 const exp = expected();
 const photos = ['parrot.jpg', 'coffee.png', 'cat.bmp'];
 const photoPath = (p) => path.join(shared, 'photos', p);
-const modelPath = '/web/models/mobilenet_v2_1.0_224/model.onnx';
+const modelPath = '/web/models/mobilenet_v2_1.0_224/model.glimpse';
 
 let server, browser, page, all;
 const pageErrors = [];
@@ -58,7 +58,8 @@ test('the first visit explains what is happening, then becomes ready', async () 
   assert.equal(info.width, 224);
   assert.equal(info.backend, 'cpu');
   assert.equal(info.isDefault, true);
-  assert.ok(info.params > 3e6 && info.fileBytes > 1e7, JSON.stringify(info));
+  // The default model ships compiled: a bundle of 8-bit palettes, exact.
+  assert.ok(info.params > 3e6 && info.fileBytes > 3e6 && info.fileBytes < 4e6 && info.ops === 101 && info.opsRun === 56, JSON.stringify(info));
   assert.match(await page.textContent('#model-panel'), /Apache-2\.0/);
 });
 

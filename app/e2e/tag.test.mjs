@@ -135,7 +135,7 @@ test('tagging 50 images sends nothing anywhere; throughput beside single-image c
   // The only requests allowed are a pool engine starting: the engine's own
   // files and the model, from the page's origin. No photo goes anywhere.
   const origin = new URL(page.url()).origin;
-  const startup = /^\/(web\/engine\.(js|wasm)|wasm_exec\.js|web\/models\/mobilenet_v2_1\.0_224\/(model\.onnx|labels\.txt|card\.json))$/;
+  const startup = /^\/(web\/engine\.(js|wasm)|wasm_exec\.js|web\/models\/mobilenet_v2_1\.0_224\/model\.glimpse)$/;
   assert.deepEqual(t.seen.filter((u) => /^https?:/.test(u) && !(new URL(u).origin === origin && startup.test(new URL(u).pathname))), [], 'tagging made network requests');
   console.log(`tagging: ${t.seen.filter((u) => /^https?:/.test(u)).length} same-origin requests from a pool engine starting`);
   const rate = Number((await page.textContent('#tag-rate')).match(/([\d.]+) photos\/s/)[1]);

@@ -49,9 +49,12 @@ type Program struct {
 
 	steps   []step
 	scratch []float32
-	prof    *Profile
-	plan_   []Step
-	consts  map[*graph.Tensor]bool
+	// exported are the constants the optimized graph reads (weights, folded
+	// values), by name: with Graph, what Export writes.
+	exported map[string]*graph.Tensor
+	prof     *Profile
+	plan_    []Step
+	consts   map[*graph.Tensor]bool
 }
 
 // Step is one node of a compiled program as another backend (WebGPU) sees
@@ -177,7 +180,25 @@ func Compile(g *graph.Graph, opt Options) (p *Program, err error) {
 
 	// 3. Final preparation and the buffer plan.
 	c.shapesOnly = false
-	p = &Program{Graph: og, Folded: folded, Fused: fused}
+	p = &Program{Graph: og, Folded: folded, Fused: fused, exported: map[string]*graph.Tensor{}}
+	og.ElemTypes = g.ElemTypes
+	isInput := map[string]bool{}
+	for _, in := range g.Inputs {
+		isInput[in.Name] = true
+	}
+	keep := func(name string) {
+		if v := vals[name]; name != "" && v != nil && v.Const != nil && !isInput[name] {
+			p.exported[name] = v.Const
+		}
+	}
+	for _, n := range og.Nodes {
+		for _, name := range n.Inputs {
+			keep(name)
+		}
+	}
+	for _, o := range og.Outputs {
+		keep(o.Name)
+	}
 	preps := make([]*prepared, len(og.Nodes))
 	for i, n := range og.Nodes {
 		current = n
@@ -571,4 +592,14 @@ func (p *Program) OpCounts() string {
 		fmt.Fprintf(&b, "%s %d", k, h[k])
 	}
 	return b.String()
+}
+
+// Export is the optimized graph as a graph of its own: its nodes (folded
+// and fused), inputs and outputs, and the constants it reads as
+// initializers — what a compiled bundle stores. Compiling it again gives a
+// program with the same outputs, bit for bit.
+func (p *Program) Export() *graph.Graph {
+	g := *p.Graph
+	g.Initializers = p.exported
+	return &g
 }

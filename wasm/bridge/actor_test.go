@@ -63,17 +63,17 @@ func TestActorFIFO(t *testing.T) {
 	}{
 		{"loadDefault", nil},                  // 0: the default model (RGB), once released
 		{"classifyRGBA", []any{pix, 8, 8, 3}}, // 1: red
-		{"loadModel", []any{uint8Array(colourModel()), colourLabels, `{"input": {"channels": "BGR"}}`, "bgr.onnx"}}, // 2
-		{"classifyRGBA", []any{pix, 8, 8, 3}},                                        // 3: blue (BGR)
-		{"classifyRGBA", []any{pix, 9, 8, 3}},                                        // 4: bad-argument
-		{"loadModel", []any{uint8Array([]byte("not onnx")), "", "", "garbage.onnx"}}, // 5: invalid-model, keeps bgr.onnx
-		{"classifyRGBA", []any{pix, 8, 8, 3}},                                        // 6: blue
-		{"info", nil},                                                                // 7: bgr.onnx
-		{"labels", nil},                                                              // 8: red green blue
-		{"loadModel", []any{uint8Array(colourModel()), colourLabels, "", "rgb.onnx"}}, // 9
-		{"classifyRGBA", []any{pix, 8, 8, 3}},                                         // 10: red again
-		{"maxSide", nil},                                                              // 11: 16
-		{"info", nil},                                                                 // 12: rgb.onnx
+		{"loadModel", []any{uint8Array(colourModel()), colourLabels, `{"input": {"channels": "BGR"}}`, "bgr.glimpse"}}, // 2
+		{"classifyRGBA", []any{pix, 8, 8, 3}},                                            // 3: blue (BGR)
+		{"classifyRGBA", []any{pix, 9, 8, 3}},                                            // 4: bad-argument
+		{"loadModel", []any{uint8Array(colourONNX()), colourLabels, "", "colours.onnx"}}, // 5: invalid-model (ONNX), keeps bgr.glimpse
+		{"classifyRGBA", []any{pix, 8, 8, 3}},                                            // 6: blue
+		{"info", nil},                                                                    // 7: bgr.glimpse
+		{"labels", nil},                                                                  // 8: red green blue
+		{"loadModel", []any{uint8Array(colourModel()), colourLabels, "", "rgb.glimpse"}}, // 9
+		{"classifyRGBA", []any{pix, 8, 8, 3}},                                            // 10: red again
+		{"maxSide", nil},                                                                 // 11: 16
+		{"info", nil},                                                                    // 12: rgb.glimpse
 	}
 	order := js.Global().Get("Array").New()
 	promises := make([]js.Value, len(calls))
@@ -114,7 +114,7 @@ func TestActorFIFO(t *testing.T) {
 		decode(t, v[i], &r)
 		t.Run(fmt.Sprintf("classify#%d", i), func(t *testing.T) { wantTop1(t, r, label) })
 	}
-	for i, name := range map[int]string{2: "bgr.onnx", 7: "bgr.onnx", 9: "rgb.onnx", 12: "rgb.onnx"} {
+	for i, name := range map[int]string{2: "bgr.glimpse", 7: "bgr.glimpse", 9: "rgb.glimpse", 12: "rgb.glimpse"} {
 		info := infoResult{}
 		decode(t, v[i], &info)
 		if info.Error != "" || info.Name != name || !info.Ready {
@@ -126,7 +126,10 @@ func TestActorFIFO(t *testing.T) {
 	wantCode(t, "#4 classifyRGBA 9x8", bad.Error, bad.Code, CodeBadArgument)
 	bad = result{}
 	decode(t, v[5], &bad)
-	wantCode(t, "#5 loadModel garbage", bad.Error, bad.Code, "invalid-model")
+	wantCode(t, "#5 loadModel ONNX", bad.Error, bad.Code, "invalid-model")
+	if !strings.Contains(bad.Error, "compiled Glimpse bundles only") {
+		t.Errorf("#5 loadModel ONNX: %q does not say the engine loads bundles only", bad.Error)
+	}
 	var labels []string
 	decode(t, v[8], &labels)
 	if strings.Join(labels, " ") != "red green blue" {
@@ -206,7 +209,7 @@ func TestActorPanic(t *testing.T) {
 		}
 		wantTop1(t, classify(t, g, pix, 8, 8, 3), "red")
 	}
-	if info := getInfo(t, g); info.Name != "colours.onnx" || !info.Ready {
+	if info := getInfo(t, g); info.Name != "colours.glimpse" || !info.Ready {
 		t.Errorf("info() after the panics: %+v", info)
 	}
 }
@@ -252,8 +255,8 @@ func TestSlots(t *testing.T) {
 	g := newGo(t)
 	mustLoad(t, g, "")
 	var info infoResult
-	decode(t, call(t, g, "loadModel", uint8Array(colourModel()), colourLabels, `{"input": {"channels": "BGR"}}`, "w.onnx", "widget"), &info)
-	if info.Error != "" || info.Name != "w.onnx" || info.MaxSide != 16 {
+	decode(t, call(t, g, "loadModel", uint8Array(colourModel()), colourLabels, `{"input": {"channels": "BGR"}}`, "w.glimpse", "widget"), &info)
+	if info.Error != "" || info.Name != "w.glimpse" || info.MaxSide != 16 {
 		t.Fatalf("loadModel into a slot: %+v", info)
 	}
 	pix := clamped(image(8, 8, solid(red)))
@@ -264,13 +267,35 @@ func TestSlots(t *testing.T) {
 	if got := call(t, g, "maxSide", "widget"); got.Int() != 16 {
 		t.Errorf("maxSide(widget) = %v", got)
 	}
-	if now := getInfo(t, g); now.Name != "colours.onnx" {
+	if now := getInfo(t, g); now.Name != "colours.glimpse" {
 		t.Errorf("the page's model is now %q", now.Name)
 	}
 	info = infoResult{}
-	decode(t, call(t, g, "loadModel", uint8Array(unsupportedModel()), "", "", "nms.onnx", "widget"), &info)
+	decode(t, call(t, g, "loadModel", uint8Array(unsupportedModel()), "", "", "nms.glimpse", "widget"), &info)
 	wantCode(t, "an unsupported model into a slot", info.Error, info.Code, "unsupported-model")
 	r = result{}
 	decode(t, call(t, g, "classifyRGBA", pix, 8, 8, 3, "widget"), &r)
 	wantTop1(t, r, "blue")
+	// A slot loads bundles only too.
+	info = infoResult{}
+	decode(t, call(t, g, "loadModel", uint8Array(colourONNX()), colourLabels, "", "w.onnx", "widget"), &info)
+	wantCode(t, "an ONNX file into a slot", info.Error, info.Code, "invalid-model")
+	if !strings.Contains(info.Error, "compiled Glimpse bundles only") {
+		t.Errorf("an ONNX file into a slot: %q does not say the engine loads bundles only", info.Error)
+	}
+	r = result{}
+	decode(t, call(t, g, "classifyRGBA", pix, 8, 8, 3, "widget"), &r)
+	wantTop1(t, r, "blue")
+	// A bundle with its labels and card inside, into a slot.
+	info = infoResult{}
+	decode(t, call(t, g, "loadModel", uint8Array(colourInside()), "", "", "inside.glimpse", "widget"), &info)
+	if info.Error != "" || info.Labels != 3 || info.License != "bundle licence" {
+		t.Errorf("a bundle with labels and card into a slot: %+v", info)
+	}
+	r = result{}
+	decode(t, call(t, g, "classifyRGBA", clamped(image(8, 8, solid(blue))), 8, 8, 3, "widget"), &r)
+	wantTop1(t, r, "red") // the bundle's card: BGR
+	if now := getInfo(t, g); now.Name != "colours.glimpse" {
+		t.Errorf("the page's model is now %q", now.Name)
+	}
 }

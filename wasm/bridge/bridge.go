@@ -17,10 +17,10 @@ import (
 	"time"
 
 	"github.com/glimpse/glimpse/model"
+	"github.com/glimpse/glimpse/model/bundle"
 	"github.com/glimpse/glimpse/model/card"
 	"github.com/glimpse/glimpse/model/check"
 	"github.com/glimpse/glimpse/model/cpu"
-	"github.com/glimpse/glimpse/model/onnx"
 	"github.com/glimpse/glimpse/model/vision"
 	"github.com/glimpse/glimpse/wasm/simd"
 	"github.com/glimpse/glimpse/wasm/webgpu"
@@ -28,10 +28,10 @@ import (
 
 // Where the build puts the default model (see the Makefile's models target).
 const (
-	DefaultDir   = "web/models/mobilenet_v2_1.0_224/"
-	DefaultModel = DefaultDir + "model.onnx"
-	DefaultLabel = DefaultDir + "labels.txt"
-	DefaultCard  = DefaultDir + "card.json"
+	DefaultDir = "web/models/mobilenet_v2_1.0_224/"
+	// DefaultModel is the default model compiled into a bundle, with its
+	// labels and card inside (make models).
+	DefaultModel = DefaultDir + "model.glimpse"
 )
 
 type state struct {
@@ -106,16 +106,23 @@ func register() js.Value {
 
 // boot loads the user's saved model if there is one and it still loads,
 // else the default model, then tells the host it is ready (glimpse.ready).
+// A saved model this runtime cannot load but the importer can rebuild (an
+// ONNX file saved by an older build, or a bundle in an older format whose
+// ONNX source was kept) is left in place, and the "rebuild" event asks the
+// page to compile it again.
 func boot() {
 	if rec, err := await(host().Get("_store").Call("get")); err == nil && rec.Type() == js.TypeObject {
 		f := model.Files{
-			Name:   rec.Get("name").String(),
+			Name:   text(rec.Get("name")),
 			Model:  bytesOf(rec.Get("model")),
-			Labels: []byte(rec.Get("labels").String()),
-			Card:   []byte(rec.Get("card").String()),
+			Labels: []byte(text(rec.Get("labels"))),
+			Card:   []byte(text(rec.Get("card"))),
 		}
+		rebuildable := !bundle.IsBundle(f.Model) || rec.Get("source").Truthy()
 		if err := use(f, false); err == nil {
 			st.saved = true
+		} else if rebuildable {
+			emit("rebuild", map[string]any{"name": f.Name, "reason": err.Error()})
 		} else {
 			emit("notice", map[string]any{"message": "Your saved model could not be loaded (" + err.Error() + "); using the default model."})
 			await(host().Get("_store").Call("clear"))
@@ -154,14 +161,7 @@ func loadDefault() error {
 	if err != nil {
 		return &Error{Code: CodeModelLoad, Err: err}
 	}
-	labels, err := await(host().Call("_fetch", url(DefaultLabel), js.Null()))
-	if err != nil {
-		return &Error{Code: CodeModelLoad, Err: err}
-	}
-	f := model.Files{Name: card.Default().Name, Model: bytesOf(m), Labels: bytesOf(labels), Card: card.DefaultJSON()}
-	if c, err := await(host().Call("_fetch", url(DefaultCard), js.Null())); err == nil {
-		f.Card = bytesOf(c)
-	}
+	f := model.Files{Name: card.Default().Name, Model: bytesOf(m)}
 	if err := use(f, true); err != nil {
 		return err
 	}
@@ -391,7 +391,7 @@ func checkModel(args []js.Value) (any, error) {
 		if len(args) > 1 && args[1].Type() == js.TypeString {
 			cardJSON = []byte(args[1].String())
 		}
-		g, err := onnx.Decode(data)
+		g, err := model.Decode(data)
 		if err != nil {
 			return nil, &Error{Code: model.KindInvalid, Err: err}
 		}
@@ -470,7 +470,7 @@ func infoOf(c *model.Classifier) map[string]any {
 		"layout":     c.Card.Input.Layout,
 		"activation": c.Card.Output.Activation,
 		"params":     c.Params,
-		"ops":        len(c.Graph.Nodes),
+		"ops":        c.Ops,
 		"opsRun":     len(c.Program.Graph.Nodes),
 		"opTypes":    c.Program.OpCounts(),
 		"fileBytes":  c.Bytes,

@@ -8,7 +8,8 @@
 // the model is a tiny ONNX classifier written here: a 1x1 Conv that copies
 // the normalised R, G and B planes (times 4), GlobalAveragePool, Flatten and
 // Softmax; its classes are "red", "green" and "blue", and a solid-colour
-// image gives its colour.
+// image gives its colour. The engine loads compiled bundles only: TestMain
+// (models_test.go) compiles it into the bundles the tests load.
 package bridge
 
 import (
@@ -23,8 +24,9 @@ import (
 
 const colourLabels = "red\ngreen\nblue\n"
 
-// colourModel is the classifier described above, [1,3,8,8] → [1,3].
-func colourModel() []byte {
+// colourONNXModel is the classifier described above, [1,3,8,8] → [1,3], as
+// an ONNX file.
+func colourONNXModel() []byte {
 	w := make([]float32, 9)
 	for c := range 3 {
 		w[4*c] = 4 // output channel c reads input channel c
@@ -47,8 +49,35 @@ func colourModel() []byte {
 	}.Bytes()
 }
 
-// unsupportedModel decodes but has an op the CPU backend lacks.
-func unsupportedModel() []byte {
+// fusedONNXModel is the colour classifier with a Relu after the Conv, which
+// the compiler fuses into it (FusedConv): its bundle runs one node fewer
+// than the ONNX file has.
+func fusedONNXModel() []byte {
+	m := onnxtest.Model{}
+	w := make([]float32, 9)
+	for c := range 3 {
+		w[4*c] = 4
+	}
+	m.Inputs = []onnxtest.Value{{Name: "image", Dims: []any{1, 3, 8, 8}}}
+	m.Outputs = []onnxtest.Value{{Name: "probs", Dims: []any{1, 3}}}
+	m.Inits = []onnxtest.Init{
+		{Name: "w", Dims: []int64{3, 3, 1, 1}, Floats: w},
+		{Name: "b", Dims: []int64{3}, Floats: []float32{0, 0, 0}},
+	}
+	m.Nodes = []onnxtest.Node{
+		{Op: "Conv", Name: "conv", Inputs: []string{"image", "w", "b"}, Outputs: []string{"c"},
+			Attrs: []onnxtest.Attr{{Name: "kernel_shape", Ints: []int64{1, 1}}}},
+		{Op: "Relu", Name: "relu", Inputs: []string{"c"}, Outputs: []string{"r"}},
+		{Op: "GlobalAveragePool", Name: "pool", Inputs: []string{"r"}, Outputs: []string{"p"}},
+		{Op: "Flatten", Name: "flat", Inputs: []string{"p"}, Outputs: []string{"logits"}},
+		{Op: "Softmax", Name: "softmax", Inputs: []string{"logits"}, Outputs: []string{"probs"},
+			Attrs: []onnxtest.Attr{{Name: "axis", Int: onnxtest.I64(1)}}},
+	}
+	return m.Bytes()
+}
+
+// unsupportedONNXModel decodes but has an op the CPU backend lacks.
+func unsupportedONNXModel() []byte {
 	return onnxtest.Model{
 		Inputs:  []onnxtest.Value{{Name: "image", Dims: []any{1, 3, 8, 8}}},
 		Outputs: []onnxtest.Value{{Name: "boxes", Dims: []any{1, 3}}},
@@ -122,6 +151,7 @@ type infoResult struct {
 	Backend    string  `json:"backend"`
 	Name       string  `json:"name"`
 	IsDefault  bool    `json:"isDefault"`
+	Saved      bool    `json:"saved"`
 	Width      int     `json:"width"`
 	Height     int     `json:"height"`
 	Layout     string  `json:"layout"`
@@ -222,7 +252,7 @@ func getInfo(t *testing.T, g js.Value) infoResult {
 
 func mustLoad(t *testing.T, g js.Value, cardJSON string) infoResult {
 	t.Helper()
-	info := load(t, g, colourModel(), colourLabels, cardJSON, "colours.onnx")
+	info := load(t, g, colourModel(), colourLabels, cardJSON, "colours.glimpse")
 	if info.Error != "" || !info.Ready {
 		t.Fatalf("loadModel: %+v", info)
 	}
@@ -278,11 +308,11 @@ func TestNoModel(t *testing.T) {
 func TestLoadModelInfo(t *testing.T) {
 	g := newGo(t)
 	m := colourModel()
-	info := load(t, g, m, colourLabels, "", "colours.onnx")
+	info := load(t, g, m, colourLabels, "", "colours.glimpse")
 	if info.Error != "" {
 		t.Fatal(info.Error)
 	}
-	if !info.Ready || info.Backend != "cpu" || info.Name != "colours.onnx" || info.IsDefault {
+	if !info.Ready || info.Backend != "cpu" || info.Name != "colours.glimpse" || info.IsDefault {
 		t.Errorf("info %+v", info)
 	}
 	if info.FileBytes != len(m) || info.Params != 9+3 || info.Ops != 4 || info.OpsRun < 1 || info.OpsRun > 4 {
@@ -307,10 +337,86 @@ func TestLoadModelInfo(t *testing.T) {
 	if info.SIMD == nil || !*info.SIMD && info.SIMDReason == "" {
 		t.Errorf("info() says nothing of SIMD (simd %v, simdReason %q)", info.SIMD, info.SIMDReason)
 	}
+	wantLabels(t, g, "red green blue")
+}
+
+// wantLabels checks labels(), the page model's labels, joined by spaces.
+func wantLabels(t *testing.T, g js.Value, want string) {
+	t.Helper()
 	var labels []string
 	decode(t, call(t, g, "labels"), &labels)
-	if strings.Join(labels, " ") != "red green blue" {
-		t.Errorf("labels() = %q", labels)
+	if strings.Join(labels, " ") != want {
+		t.Errorf("labels() = %q, want %q", labels, want)
+	}
+}
+
+// A bundle's info counts the ops and parameters of the ONNX file it was
+// compiled from (ops), and the nodes its program runs (opsRun): a Conv with
+// its Relu fused runs as one node.
+func TestLoadBundleInfo(t *testing.T) {
+	g := newGo(t)
+	m := fixtures.fused
+	info := load(t, g, m, colourLabels, "", "fused.glimpse")
+	if info.Error != "" {
+		t.Fatal(info.Error)
+	}
+	if info.FileBytes != len(m) || info.Params != 9+3 || info.Ops != 5 || info.OpsRun != 4 {
+		t.Errorf("fileBytes %d (want %d), params %d (want 12), ops %d (want 5, the ONNX file's), opsRun %d (want 4)",
+			info.FileBytes, len(m), info.Params, info.Ops, info.OpsRun)
+	}
+	if !strings.Contains(info.OpTypes, "FusedConv") || strings.Contains(info.OpTypes, "Relu") {
+		t.Errorf("opTypes %q, want the Relu fused into a FusedConv", info.OpTypes)
+	}
+	wantTop1(t, classify(t, g, clamped(image(8, 8, solid(green))), 8, 8, 3), "green")
+}
+
+// A bundle carries its labels and card: loaded with neither, it has them.
+func TestLoadBundleInside(t *testing.T) {
+	g := newGo(t)
+	info := load(t, g, colourInside(), "", "", "inside.glimpse")
+	if info.Error != "" || !info.Ready || info.Name != "inside.glimpse" {
+		t.Fatalf("loadModel: %+v", info)
+	}
+	if info.Labels != 3 || info.License != "bundle licence" {
+		t.Errorf("info: %d labels, licence %q; want the bundle's 3 and %q", info.Labels, info.License, "bundle licence")
+	}
+	wantLabels(t, g, "red green blue")
+	if now := getInfo(t, g); now.Labels != 3 || now.License != "bundle licence" {
+		t.Errorf("info(): %+v", now)
+	}
+	// The bundle's card reads BGR.
+	wantTop1(t, classify(t, g, clamped(image(8, 8, solid(red))), 8, 8, 3), "blue")
+	// Labels and card are optional arguments: undefined and null are none.
+	var u infoResult
+	decode(t, call(t, g, "loadModel", uint8Array(colourInside()), js.Undefined(), js.Null(), "again.glimpse"), &u)
+	if u.Error != "" || u.Labels != 3 || u.License != "bundle licence" {
+		t.Errorf("loadModel(bundle, undefined, null, name): %+v", u)
+	}
+}
+
+// Labels or a card given beside a bundle override the bundle's own.
+func TestLoadBundleOverride(t *testing.T) {
+	g := newGo(t)
+	info := load(t, g, colourInside(), "rouge\nvert\nbleu\n", "", "fr.glimpse")
+	if info.Error != "" || info.Labels != 3 || info.License != "bundle licence" {
+		t.Fatalf("loadModel with labels: %+v", info)
+	}
+	wantLabels(t, g, "rouge vert bleu")
+	wantTop1(t, classify(t, g, clamped(image(8, 8, solid(red))), 8, 8, 3), "bleu") // the bundle's card: BGR
+
+	info = load(t, g, colourInside(), "", `{"input": {"channels": "RGB"}, "license": "given licence"}`, "rgb.glimpse")
+	if info.Error != "" || info.License != "given licence" {
+		t.Fatalf("loadModel with a card: %+v", info)
+	}
+	wantLabels(t, g, "red green blue") // the bundle's
+	wantTop1(t, classify(t, g, clamped(image(8, 8, solid(red))), 8, 8, 3), "red")
+
+	// Labels that do not fit the bundle are refused, as for any model.
+	info = load(t, g, colourInside(), "a\nb\n", "", "two.glimpse")
+	wantCode(t, "two labels beside a bundle", info.Error, info.Code, "invalid-labels")
+	wantLabels(t, g, "red green blue")
+	if now := getInfo(t, g); now.Name != "rgb.glimpse" {
+		t.Errorf("after a failed load, info() = %+v", now)
 	}
 }
 
@@ -439,12 +545,24 @@ func TestLoadModelErrors(t *testing.T) {
 		want               []string
 		code               string
 	}{
-		{"garbage.onnx", "", "", []byte("this is not an ONNX model, just some text"), []string{"garbage.onnx:"}, "invalid-model"},
-		{"empty.onnx", "", "", nil, []string{"empty.onnx:"}, "invalid-model"},
-		{"nms.onnx", "", "", unsupportedModel(), []string{"nms.onnx:", "unsupported op NonMaxSuppression", `"nms_7"`}, "unsupported-model"},
-		{"labels.onnx", "a\nb\n", "", colourModel(), []string{"labels.onnx:", "2 labels", "3 classes"}, "invalid-labels"},
-		{"card.onnx", colourLabels, `{"input": {"widht": 8}}`, colourModel(), []string{"card.onnx:", "model card"}, "invalid-card"},
-		{"size.onnx", colourLabels, `{"input": {"width": 16, "height": 16}}`, colourModel(), []string{"size.onnx:", "fixed at"}, "invalid-card"},
+		{"garbage.glimpse", "", "", []byte("this is not an ONNX model, just some text"), []string{"garbage.glimpse:"}, "invalid-model"},
+		{"empty.glimpse", "", "", nil, []string{"empty.glimpse:"}, "invalid-model"},
+		{"nms.glimpse", "", "", unsupportedModel(), []string{"nms.glimpse:", "unsupported op NonMaxSuppression", `"nms_7"`}, "unsupported-model"},
+		{"labels.glimpse", "a\nb\n", "", colourModel(), []string{"labels.glimpse:", "2 labels", "3 classes"}, "invalid-labels"},
+		{"card.glimpse", colourLabels, `{"input": {"widht": 8}}`, colourModel(), []string{"card.glimpse:", "model card"}, "invalid-card"},
+		{"size.glimpse", colourLabels, `{"input": {"width": 16, "height": 16}}`, colourModel(), []string{"size.glimpse:", "fixed at"}, "invalid-card"},
+		// The runtime loads bundles only: an ONNX file, even one it could
+		// run once compiled, is refused.
+		{"colours.onnx", colourLabels, "", colourONNX(), []string{"colours.onnx:", "compiled Glimpse bundles only", "glimpse compile"}, "invalid-model"},
+		{"nms.onnx", "", "", fixtures.unsupportedONNX, []string{"nms.onnx:", "compiled Glimpse bundles only"}, "invalid-model"},
+		// A damaged bundle: one byte flipped (in the header, the data or
+		// the checksum), or cut short.
+		{"flipped.glimpse", colourLabels, "", damaged(colourModel(), 40), []string{"flipped.glimpse:", "checksum does not match", "damaged"}, "invalid-model"},
+		{"data.glimpse", colourLabels, "", damaged(colourModel(), -40), []string{"data.glimpse:", "checksum does not match", "damaged"}, "invalid-model"},
+		{"sum.glimpse", colourLabels, "", damaged(colourModel(), -1), []string{"sum.glimpse:", "checksum does not match"}, "invalid-model"},
+		{"cut.glimpse", colourLabels, "", colourModel()[:len(colourModel())-100], []string{"cut.glimpse:", "checksum does not match", "truncated"}, "invalid-model"},
+		{"stub.glimpse", colourLabels, "", colourModel()[:20], []string{"stub.glimpse:", "not a valid Glimpse bundle", "truncated"}, "invalid-model"},
+		{"version.glimpse", colourLabels, "", damaged(colourModel(), 8), []string{"version.glimpse:", "format version", "compile the model again"}, "invalid-model"},
 	} {
 		info := load(t, g, tc.model, tc.labels, tc.card, tc.name)
 		for _, w := range tc.want {
@@ -457,9 +575,10 @@ func TestLoadModelErrors(t *testing.T) {
 		}
 		wantCode(t, tc.name, info.Error, info.Code, tc.code)
 		now := getInfo(t, g)
-		if now.Name != "colours.onnx" || !now.Ready {
+		if now.Name != "colours.glimpse" || !now.Ready || now.Labels != 3 {
 			t.Errorf("after %s failed, info() = %+v", tc.name, now)
 		}
+		wantLabels(t, g, "red green blue")
 		wantTop1(t, classify(t, g, clamped(image(8, 8, solid(green))), 8, 8, 3), "green")
 	}
 	var info infoResult
@@ -517,6 +636,10 @@ type stubState struct {
 	} `json:"events"`
 	Fetched []string `json:"fetched"`
 	Cleared int      `json:"cleared"`
+	// Saved is the IndexedDB record, nil once cleared.
+	Saved *struct {
+		Name string `json:"name"`
+	} `json:"saved"`
 }
 
 // bootWith installs the stub as glimpseEngine, lets setup fill it, runs
@@ -551,21 +674,27 @@ func bootWith(t *testing.T, setup func(stub js.Value)) (bootResult, stubState, j
 
 func serveDefault(stub js.Value) {
 	files := stub.Get("files")
-	files.Set(DefaultModel, uint8Array(colourModel()))
-	files.Set(DefaultLabel, colourLabels)
-	files.Set(DefaultCard, `{"license": "default licence"}`)
+	files.Set(DefaultModel, uint8Array(fixtures.defaultModel))
 }
 
 func TestStartLoadsDefault(t *testing.T) {
 	r, s, g := bootWith(t, serveDefault)
-	if !r.OK || !r.Info.IsDefault || r.Info.Name != card.Default().Name || r.Info.License != "default licence" || r.Info.Labels != 3 {
+	// The labels and the card come inside the bundle.
+	if !r.OK || !r.Info.IsDefault || !r.Info.Saved || r.Info.Name != card.Default().Name || r.Info.License != "default licence" || r.Info.Labels != 3 {
 		t.Fatalf("ready with %+v", r)
 	}
-	want := []string{DefaultModel, DefaultLabel, DefaultCard}
+	if r.Info.FileBytes != len(fixtures.defaultModel) {
+		t.Errorf("fileBytes %d, want the bundle's %d", r.Info.FileBytes, len(fixtures.defaultModel))
+	}
+	wantLabels(t, g, "red green blue")
+	if n := len(events(s, "notice")) + len(events(s, "rebuild")); n != 0 || s.Cleared != 0 {
+		t.Errorf("events %+v, cleared %d times; want no notice, no rebuild, nothing cleared", s.Events, s.Cleared)
+	}
+	want := []string{DefaultModel}
 	if strings.Join(s.Fetched, " ") != strings.Join(want, " ") {
 		t.Errorf("fetched %v, want %v", s.Fetched, want)
 	}
-	n := float64(len(colourModel()))
+	n := float64(len(fixtures.defaultModel))
 	var last map[string]any
 	for _, e := range s.Events {
 		if e.Name == "progress" && e.Detail["what"] == "model" {
@@ -599,51 +728,171 @@ func TestStartLoadsDefault(t *testing.T) {
 	if now := getInfo(t, g); !now.IsDefault || !now.Ready {
 		t.Errorf("after loadDefault failed, info() = %+v", now)
 	}
-}
-
-func TestStartUsesSavedModel(t *testing.T) {
-	r, s, g := bootWith(t, func(stub js.Value) {
-		serveDefault(stub)
-		rec := js.Global().Get("Object").New()
-		rec.Set("name", "mine.onnx")
-		rec.Set("model", uint8Array(colourModel()))
-		rec.Set("labels", colourLabels)
-		rec.Set("card", `{"input": {"channels": "BGR"}}`)
-		stub.Set("saved", rec)
-	})
-	if !r.OK || r.Info.IsDefault || r.Info.Name != "mine.onnx" {
-		t.Fatalf("ready with %+v", r)
-	}
-	if len(s.Fetched) != 0 || s.Cleared != 0 {
-		t.Errorf("fetched %v, cleared the store %d times", s.Fetched, s.Cleared)
-	}
-	wantTop1(t, classify(t, g, clamped(image(8, 8, solid(red))), 8, 8, 3), "blue") // BGR
-}
-
-func TestStartSavedModelBroken(t *testing.T) {
-	r, s, _ := bootWith(t, func(stub js.Value) {
-		serveDefault(stub)
-		rec := js.Global().Get("Object").New()
-		rec.Set("name", "mine.onnx")
-		rec.Set("model", uint8Array(unsupportedModel()))
-		rec.Set("labels", "")
-		rec.Set("card", "")
-		stub.Set("saved", rec)
-	})
-	if !r.OK || !r.Info.IsDefault {
-		t.Fatalf("ready with %+v", r)
-	}
-	if s.Cleared != 1 {
-		t.Errorf("cleared the store %d times, want 1", s.Cleared)
-	}
-	notice := ""
-	for _, e := range s.Events {
-		if e.Name == "notice" {
-			notice, _ = e.Detail["message"].(string)
+	// An ONNX file or a damaged bundle where the default bundle should be
+	// does not load either, and the model stays.
+	for what, tc := range map[string]struct {
+		file []byte
+		want string
+	}{
+		"ONNX":    {colourONNX(), "compiled Glimpse bundles only"},
+		"damaged": {damaged(fixtures.defaultModel, 60), "checksum does not match"},
+	} {
+		stub.Get("files").Set(DefaultModel, uint8Array(tc.file))
+		info = infoResult{}
+		decode(t, call(t, g, "loadDefault"), &info)
+		if !strings.Contains(info.Error, tc.want) {
+			t.Errorf("loadDefault() of %s = %+v, want an error saying %q", what, info, tc.want)
+		}
+		wantCode(t, "loadDefault of "+what, info.Error, info.Code, "invalid-model")
+		if now := getInfo(t, g); !now.IsDefault || !now.Ready || now.FileBytes != len(fixtures.defaultModel) {
+			t.Errorf("after loadDefault of %s failed, info() = %+v", what, now)
 		}
 	}
-	if !strings.Contains(notice, "NonMaxSuppression") || !strings.Contains(notice, "using the default model") {
-		t.Errorf("notice %q", notice)
+	wantTop1(t, classify(t, g, clamped(image(8, 8, solid(green))), 8, 8, 3), "green")
+}
+
+// saved gives a bootWith setup serving the default model and keeping in
+// IndexedDB the record {name, model, labels, card}, with source (the ONNX
+// file a bundle was compiled from) when it is not nil.
+func saved(name string, model []byte, labels, cardJSON string, source []byte) func(js.Value) {
+	return func(stub js.Value) {
+		serveDefault(stub)
+		rec := js.Global().Get("Object").New()
+		rec.Set("name", name)
+		rec.Set("model", uint8Array(model))
+		rec.Set("labels", labels)
+		rec.Set("card", cardJSON)
+		if source != nil {
+			rec.Set("source", uint8Array(source))
+		}
+		stub.Set("saved", rec)
+	}
+}
+
+// events gives the details of the events named name that the stub saw.
+func events(s stubState, name string) []map[string]any {
+	var out []map[string]any
+	for _, e := range s.Events {
+		if e.Name == name {
+			out = append(out, e.Detail)
+		}
+	}
+	return out
+}
+
+// A saved bundle that loads is the page's model: no download, the store
+// kept, and info says it is saved and not the default. Its own labels and
+// card apply unless the record gives some; a kept ONNX source does not
+// matter when the bundle loads.
+func TestStartUsesSavedModel(t *testing.T) {
+	for _, tc := range []struct {
+		what          string
+		setup         func(js.Value)
+		labels, first string // labels(), and the top label for a red image
+		license       string
+	}{
+		{"labels and card in the record", saved("mine.glimpse", colourModel(), colourLabels, `{"input": {"channels": "BGR"}}`, nil), "red green blue", "blue", ""},
+		{"labels and card in the bundle", saved("mine.glimpse", colourInside(), "", "", nil), "red green blue", "blue", "bundle licence"},
+		{"the record's labels over the bundle's", saved("mine.glimpse", colourInside(), "rouge\nvert\nbleu\n", "", nil), "rouge vert bleu", "bleu", "bundle licence"},
+		{"with its ONNX source", saved("mine.glimpse", colourInside(), "", "", colourONNX()), "red green blue", "blue", "bundle licence"},
+	} {
+		t.Run(tc.what, func(t *testing.T) {
+			r, s, g := bootWith(t, tc.setup)
+			if !r.OK || r.Info.IsDefault || !r.Info.Saved || r.Info.Name != "mine.glimpse" || r.Info.License != tc.license {
+				t.Fatalf("ready with %+v", r)
+			}
+			if len(s.Fetched) != 0 || s.Cleared != 0 || s.Saved == nil {
+				t.Errorf("fetched %v, cleared the store %d times (saved %v)", s.Fetched, s.Cleared, s.Saved)
+			}
+			if n := len(events(s, "notice")) + len(events(s, "rebuild")); n != 0 {
+				t.Errorf("events %+v, want no notice or rebuild", s.Events)
+			}
+			if info := getInfo(t, g); info.IsDefault || !info.Saved || info.Name != "mine.glimpse" {
+				t.Errorf("info() = %+v", info)
+			}
+			wantLabels(t, g, tc.labels)
+			wantTop1(t, classify(t, g, clamped(image(8, 8, solid(red))), 8, 8, 3), tc.first) // BGR
+		})
+	}
+}
+
+// A saved bundle that fails to load and has no ONNX source to rebuild it
+// from is cleared, with a notice saying why, and the default loads.
+func TestStartSavedModelBroken(t *testing.T) {
+	for _, tc := range []struct {
+		what  string
+		model []byte
+		want  string
+	}{
+		{"unsupported", unsupportedModel(), "NonMaxSuppression"},
+		{"damaged", damaged(colourInside(), 100), "checksum does not match"},
+		{"truncated", colourInside()[:30], "truncated"},
+	} {
+		t.Run(tc.what, func(t *testing.T) {
+			r, s, g := bootWith(t, saved("mine.glimpse", tc.model, "", "", nil))
+			if !r.OK || !r.Info.IsDefault || r.Info.License != "default licence" {
+				t.Fatalf("ready with %+v", r)
+			}
+			if s.Cleared != 1 || s.Saved != nil {
+				t.Errorf("cleared the store %d times (saved %v), want once", s.Cleared, s.Saved)
+			}
+			if strings.Join(s.Fetched, " ") != DefaultModel {
+				t.Errorf("fetched %v, want %s", s.Fetched, DefaultModel)
+			}
+			notices := events(s, "notice")
+			notice := ""
+			if len(notices) == 1 {
+				notice, _ = notices[0]["message"].(string)
+			}
+			if !strings.Contains(notice, tc.want) || !strings.Contains(notice, "mine.glimpse") || !strings.Contains(notice, "using the default model") {
+				t.Errorf("notices %v, want one naming mine.glimpse, saying %q and using the default model", notices, tc.want)
+			}
+			if rb := events(s, "rebuild"); len(rb) != 0 {
+				t.Errorf("rebuild events %v for a model that cannot be rebuilt", rb)
+			}
+			wantTop1(t, classify(t, g, clamped(image(8, 8, solid(red))), 8, 8, 3), "red")
+		})
+	}
+}
+
+// A saved model the runtime cannot load but the importer can rebuild (an
+// ONNX file kept by an older build, or a bundle whose ONNX source is kept)
+// stays in the store: the engine asks the page to rebuild it (the "rebuild"
+// event) and loads the default meanwhile.
+func TestStartSavedModelRebuild(t *testing.T) {
+	for _, tc := range []struct {
+		what, name string
+		setup      func(js.Value)
+		reason     string
+	}{
+		{"an ONNX file", "mine.onnx", saved("mine.onnx", colourONNX(), colourLabels, `{"input": {"channels": "BGR"}}`, nil), "compiled Glimpse bundles only"},
+		{"a damaged bundle with its source", "mine.glimpse", saved("mine.glimpse", damaged(colourInside(), 100), "", "", colourONNX()), "checksum does not match"},
+		{"an older bundle with its source", "old.glimpse", saved("old.glimpse", damaged(colourInside(), 8), "", "", colourONNX()), "format version"},
+	} {
+		t.Run(tc.what, func(t *testing.T) {
+			r, s, g := bootWith(t, tc.setup)
+			if !r.OK || !r.Info.IsDefault || r.Info.Name != card.Default().Name {
+				t.Fatalf("ready with %+v", r)
+			}
+			if s.Cleared != 0 || s.Saved == nil || s.Saved.Name != tc.name {
+				t.Errorf("cleared the store %d times (saved %+v); want the record kept", s.Cleared, s.Saved)
+			}
+			if strings.Join(s.Fetched, " ") != DefaultModel {
+				t.Errorf("fetched %v, want %s", s.Fetched, DefaultModel)
+			}
+			rb := events(s, "rebuild")
+			if len(rb) != 1 || rb[0]["name"] != tc.name {
+				t.Fatalf("rebuild events %v, want one for %s; events %+v", rb, tc.name, s.Events)
+			}
+			if reason, _ := rb[0]["reason"].(string); !strings.Contains(reason, tc.reason) || !strings.Contains(reason, tc.name) {
+				t.Errorf("rebuild reason %q, want it to name %s and say %q", reason, tc.name, tc.reason)
+			}
+			if n := events(s, "notice"); len(n) != 0 {
+				t.Errorf("notices %v: a model to rebuild is not lost", n)
+			}
+			wantLabels(t, g, "red green blue")
+			wantTop1(t, classify(t, g, clamped(image(8, 8, solid(red))), 8, 8, 3), "red") // the default: RGB
+		})
 	}
 }
 

@@ -27,7 +27,8 @@ type checkResult struct {
 
 // check() checks the page's model; after injectMismatch the next check
 // sees a broken optimised program, and the model switches to the
-// unoptimised one, which still classifies. check(bytes) checks a file alone.
+// unoptimised one, which still classifies. check(bytes) checks a file alone:
+// a bundle, as the engine loads nothing else.
 func TestCheck(t *testing.T) {
 	g := newGo(t)
 	mustLoad(t, g, "")
@@ -72,4 +73,60 @@ func TestCheck(t *testing.T) {
 	e = result{}
 	decode(t, call(t, g, "check", uint8Array([]byte("not onnx"))), &e)
 	wantCode(t, "check(garbage)", e.Error, e.Code, "invalid-model")
+
+	r = checkResult{}
+	decode(t, call(t, g, "check", uint8Array(colourInside()), insideCard), &r)
+	if r.Verdict != "ok" || r.Notice != "" || len(r.SelfCheck.Outputs) != 1 {
+		t.Errorf("check(bundle) = %+v", r)
+	}
+	for what, tc := range map[string]struct {
+		file []byte
+		want string
+	}{
+		"ONNX":    {colourONNX(), "compiled Glimpse bundles only"},
+		"damaged": {damaged(colourModel(), 50), "checksum does not match"},
+		"cut":     {colourModel()[:25], "truncated"},
+	} {
+		e = result{}
+		decode(t, call(t, g, "check", uint8Array(tc.file)), &e)
+		wantCode(t, "check("+what+")", e.Error, e.Code, "invalid-model")
+		if !strings.Contains(e.Error, tc.want) {
+			t.Errorf("check(%s): %q does not say %q", what, e.Error, tc.want)
+		}
+	}
+	// Checking files kept nothing: the page's model is as it was.
+	decode(t, call(t, g, "info"), &info)
+	if info.Checked != "mismatch" || info.Fallback == "" {
+		t.Errorf("info() after checking files: %+v", info)
+	}
+	wantTop1(t, classify(t, g, clamped(image(8, 8, solid(blue))), 8, 8, 3), "blue")
+}
+
+// A bundle compiled after the model check carries its report: loaded, it
+// counts as checked, and check() gives that report.
+func TestCheckCarriedInBundle(t *testing.T) {
+	g := newGo(t)
+	info := load(t, g, fixtures.verified, "", "", "verified.glimpse")
+	if info.Error != "" {
+		t.Fatal(info.Error)
+	}
+	var got struct {
+		Checked  string `json:"checked"`
+		Fallback string `json:"fallback"`
+	}
+	decode(t, call(t, g, "info"), &got)
+	if got.Checked != "ok" || got.Fallback != "" {
+		t.Errorf("info() of a checked bundle: %+v", got)
+	}
+	var r checkResult
+	decode(t, call(t, g, "check"), &r)
+	if r.Verdict != "ok" || r.Notice != "" || len(r.SelfCheck.Outputs) != 1 {
+		t.Errorf("check() = %+v", r)
+	}
+	// An unchecked bundle is not.
+	mustLoad(t, g, "")
+	decode(t, call(t, g, "info"), &got)
+	if got.Checked != "" {
+		t.Errorf("info() of an unchecked bundle: %+v", got)
+	}
 }

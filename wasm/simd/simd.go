@@ -35,11 +35,15 @@ var (
 // It reports whether SIMD kernels are active; if not (no recorded memory,
 // no SIMD support), the scalar kernels stay and Reason says why. Safe to
 // call more than once.
-func Init() bool {
+func Init() bool { return InitFrom("glimpseEngine") }
+
+// InitFrom is Init with Go's memory found as host._goMemory() on the global
+// object named host (the importer's is glimpseImporter).
+func InitFrom(host string) bool {
 	if active {
 		return true
 	}
-	active, reason = start()
+	active, reason = start(host)
 	if active {
 		kern.SetVecKernels(kern.VecKernels{Gemm: gemm, Depthwise: dw3, Im2col: im2col})
 	}
@@ -63,7 +67,7 @@ func disable() {
 // address, proving the recorded memory is this program's.
 var probe = [2]uint32{0x676c696d, 0x70736521}
 
-func start() (ok bool, why string) {
+func start(host string) (ok bool, why string) {
 	defer func() {
 		if r := recover(); r != nil { // a JS exception from a call below
 			ok, why = false, "simd: "+errString(r)
@@ -71,7 +75,7 @@ func start() (ok bool, why string) {
 	}()
 	g := js.Global()
 	wasm := g.Get("WebAssembly")
-	gl := g.Get("glimpseEngine")
+	gl := g.Get(host)
 	if !wasm.Truthy() || !gl.Truthy() || gl.Get("_goMemory").Type() != js.TypeFunction {
 		return false, "Go's memory was not recorded (the engine was not started by engine.js or the test preload)"
 	}

@@ -1,0 +1,728 @@
+// Package bundle is Glimpse's compiled model format (.glimpse): the graph a
+// backend runs after shape inference, constant folding and fusion, with the
+// constants it reads, the model card and the labels, in one file that loads
+// without ONNX, protobuf or any third-party decoder.
+//
+// Layout (little-endian):
+//
+//	magic   "GLIMPSEB"                8 bytes
+//	version uint32                    Version
+//	hlen    uint32                    length of the header
+//	header  JSON                      hlen bytes: the graph, card, labels, stats, tensor directory
+//	data    tensor payloads           each at an offset (from the start of data) that is a multiple of 16
+//	sum     SHA-256                   32 bytes, of everything before it
+//
+// Tensors are stored as float32, float16, an 8-bit palette (at most 256
+// distinct values and one byte per element: exact, and what a model
+// converted from 8-bit TFLite weights has), int8 per output channel with a
+// scale (lossy), int64 or bool; Encode's Weights option picks.
+package bundle
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+
+	"github.com/glimpse/glimpse/model/graph"
+)
+
+// Version is the format version this build writes and reads.
+const Version = 1
+
+const magic = "GLIMPSEB"
+
+// MaxDepth bounds nested graphs (If/Loop/Scan bodies), as the ONNX decoder does.
+const MaxDepth = 32
+
+// Weights says how Encode stores float constants.
+type Weights string
+
+const (
+	// Auto stores a float tensor as an 8-bit palette when it has at most
+	// 256 distinct values (exact), else as float32.
+	Auto Weights = "auto"
+	// FP32 stores every float tensor as float32.
+	FP32 Weights = "fp32"
+	// FP16 stores float tensors as float16 (lossy), palettes where exact.
+	FP16 Weights = "fp16"
+	// Int8 stores float tensors of 2 or more dimensions as int8 per output
+	// channel with a float32 scale (lossy), palettes where exact.
+	Int8 Weights = "int8"
+)
+
+// ParseWeights checks a -weights value.
+func ParseWeights(s string) (Weights, error) {
+	switch w := Weights(s); w {
+	case Auto, FP32, FP16, Int8:
+		return w, nil
+	case "":
+		return Auto, nil
+	}
+	return "", fmt.Errorf("weights must be auto, fp32, fp16 or int8, not %q", s)
+}
+
+// Meta is what a bundle carries beside its graph.
+type Meta struct {
+	Name   string          `json:"name"`
+	Card   json.RawMessage `json:"card,omitempty"`   // the resolved model card
+	Labels string          `json:"labels,omitempty"` // the labels file, one per line
+	// About the ONNX file it was compiled from.
+	SourceBytes  int    `json:"sourceBytes"`
+	SourceSHA256 string `json:"sourceSHA256"`
+	SourceOps    int    `json:"sourceOps"`    // nodes in the file
+	SourceParams int    `json:"sourceParams"` // float parameters in the file
+	Folded       int    `json:"folded"`
+	Fused        int    `json:"fused"`
+	Weights      string `json:"weights"` // how floats are stored: auto, fp32, fp16, int8
+	// Lossy: the largest |difference| any stored constant has from its
+	// float32 value (0 when every value is exact).
+	MaxWeightError float64 `json:"maxWeightError"`
+	// Check is the model check (model/check's report, as JSON) the
+	// importer ran on the ONNX file; Fallback is set when the optimised
+	// program disagreed with the reference and the bundle holds the
+	// unoptimised one, and says why.
+	Check    json.RawMessage `json:"check,omitempty"`
+	Fallback string          `json:"fallback,omitempty"`
+}
+
+// Error is why a bundle did not load: Kind is "corrupt", "version" or
+// "hash" (the stored checksum does not match: a damaged or edited file).
+type Error struct {
+	Kind string
+	Err  error
+}
+
+func (e *Error) Error() string { return e.Err.Error() }
+func (e *Error) Unwrap() error { return e.Err }
+
+func corrupt(format string, args ...any) error {
+	return &Error{Kind: "corrupt", Err: fmt.Errorf("not a valid Glimpse bundle: "+format, args...)}
+}
+
+// IsBundle reports whether data starts like a bundle.
+func IsBundle(data []byte) bool { return len(data) >= len(magic) && string(data[:len(magic)]) == magic }
+
+// ---- the header ---------------------------------------------------------------
+
+type header struct {
+	Meta  Meta      `json:"meta"`
+	Graph jsonGraph `json:"graph"`
+	Data  int64     `json:"data"` // bytes of the data section
+}
+
+type jsonGraph struct {
+	Name      string                `json:"name,omitempty"`
+	Producer  string                `json:"producer,omitempty"`
+	IRVersion int64                 `json:"irVersion,omitempty"`
+	Opset     int64                 `json:"opset"`
+	Opsets    map[string]int64      `json:"opsets,omitempty"`
+	Inputs    []jsonValue           `json:"inputs"`
+	Outputs   []jsonValue           `json:"outputs"`
+	Nodes     []jsonNode            `json:"nodes"`
+	Inits     map[string]jsonTensor `json:"inits,omitempty"`
+	ElemTypes map[string]int64      `json:"elemTypes,omitempty"`
+}
+
+type jsonValue struct {
+	Name   string   `json:"name"`
+	DType  uint8    `json:"dtype"`
+	Elem   int64    `json:"elem,omitempty"`
+	Dims   []int64  `json:"dims"`
+	Params []string `json:"params,omitempty"` // symbolic dim names, "" for fixed ones
+}
+
+type jsonNode struct {
+	Name    string              `json:"name,omitempty"`
+	Op      string              `json:"op"`
+	Inputs  []string            `json:"in"`
+	Outputs []string            `json:"out"`
+	Attrs   map[string]jsonAttr `json:"attrs,omitempty"`
+}
+
+// jsonAttr holds exactly one value; floats travel as their bits so that
+// every value (NaN, ±Inf, -0) survives.
+type jsonAttr struct {
+	Int     *int64       `json:"i,omitempty"`
+	Float   *uint32      `json:"f,omitempty"`
+	Str     *string      `json:"s,omitempty"`
+	Ints    []int64      `json:"is,omitempty"`
+	Floats  []uint32     `json:"fs,omitempty"`
+	Strs    []string     `json:"ss,omitempty"`
+	Tensor  *jsonTensor  `json:"t,omitempty"`
+	Tensors []jsonTensor `json:"ts,omitempty"`
+	Graph   *jsonGraph   `json:"g,omitempty"`
+	Graphs  []jsonGraph  `json:"gs,omitempty"`
+	Kind    string       `json:"k"` // i f s is fs ss t ts g gs
+}
+
+// jsonTensor locates a tensor's payload in the data section.
+type jsonTensor struct {
+	DType uint8  `json:"dtype"`
+	Shape []int  `json:"shape"`
+	Enc   string `json:"enc"` // f32 f16 pal8 q8 i64 bool
+	Off   int64  `json:"off"`
+	Len   int64  `json:"len"`
+	// pal8: the palette's size (its float32 values come first in the
+	// payload); q8: the axis-0 channel count (scales come first).
+	N int `json:"n,omitempty"`
+}
+
+// ---- encoding ------------------------------------------------------------------
+
+type encoder struct {
+	data    bytes.Buffer
+	weights Weights
+	maxErr  float64
+}
+
+// Encode writes g (the optimised graph and its constants, as
+// cpu.Program.Export gives it) and meta as a bundle.
+func Encode(g *graph.Graph, meta Meta, w Weights) ([]byte, error) {
+	if w == "" {
+		w = Auto
+	}
+	e := &encoder{weights: w}
+	jg, err := e.graph(g, 0)
+	if err != nil {
+		return nil, err
+	}
+	meta.Weights = string(w)
+	meta.MaxWeightError = e.maxErr
+	hdr, err := json.Marshal(header{Meta: meta, Graph: jg, Data: int64(e.data.Len())})
+	if err != nil {
+		return nil, err
+	}
+	var out bytes.Buffer
+	out.WriteString(magic)
+	binary.Write(&out, binary.LittleEndian, uint32(Version))
+	binary.Write(&out, binary.LittleEndian, uint32(len(hdr)))
+	out.Write(hdr)
+	out.Write(e.data.Bytes())
+	sum := sha256.Sum256(out.Bytes())
+	out.Write(sum[:])
+	return out.Bytes(), nil
+}
+
+func (e *encoder) graph(g *graph.Graph, depth int) (jsonGraph, error) {
+	if depth > MaxDepth {
+		return jsonGraph{}, fmt.Errorf("graphs nested deeper than %d", MaxDepth)
+	}
+	jg := jsonGraph{Name: g.Name, Producer: g.Producer, IRVersion: g.IRVersion, Opset: g.Opset, Opsets: g.Opsets, ElemTypes: g.ElemTypes}
+	for _, v := range g.Inputs {
+		jg.Inputs = append(jg.Inputs, value(v))
+	}
+	for _, v := range g.Outputs {
+		jg.Outputs = append(jg.Outputs, value(v))
+	}
+	names := make([]string, 0, len(g.Initializers))
+	for name := range g.Initializers {
+		names = append(names, name)
+	}
+	sort.Strings(names) // the same graph always gives the same bytes
+	if len(names) > 0 {
+		jg.Inits = map[string]jsonTensor{}
+	}
+	for _, name := range names {
+		t, err := e.tensor(g.Initializers[name], true)
+		if err != nil {
+			return jsonGraph{}, fmt.Errorf("initializer %q: %v", name, err)
+		}
+		jg.Inits[name] = t
+	}
+	for _, n := range g.Nodes {
+		jn := jsonNode{Name: n.Name, Op: n.Op, Inputs: n.Inputs, Outputs: n.Outputs}
+		if jn.Inputs == nil {
+			jn.Inputs = []string{}
+		}
+		keys := make([]string, 0, len(n.Attrs))
+		for k := range n.Attrs {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			a, err := e.attr(n.Attrs[k], depth)
+			if err != nil {
+				return jsonGraph{}, fmt.Errorf("%s: attribute %q: %v", n.Label(), k, err)
+			}
+			if jn.Attrs == nil {
+				jn.Attrs = map[string]jsonAttr{}
+			}
+			jn.Attrs[k] = a
+		}
+		jg.Nodes = append(jg.Nodes, jn)
+	}
+	return jg, nil
+}
+
+func value(v graph.ValueInfo) jsonValue {
+	jv := jsonValue{Name: v.Name, DType: uint8(v.DType), Elem: v.Elem, Dims: []int64{}}
+	symbolic := false
+	for _, d := range v.Dims {
+		jv.Dims = append(jv.Dims, d.Value)
+		jv.Params = append(jv.Params, d.Param)
+		symbolic = symbolic || d.Param != ""
+	}
+	if !symbolic {
+		jv.Params = nil
+	}
+	return jv
+}
+
+func bits(fs []float32) []uint32 {
+	out := make([]uint32, len(fs))
+	for i, f := range fs {
+		out[i] = math.Float32bits(f)
+	}
+	return out
+}
+
+func (e *encoder) attr(v any, depth int) (jsonAttr, error) {
+	switch v := v.(type) {
+	case int64:
+		return jsonAttr{Kind: "i", Int: &v}, nil
+	case float32:
+		b := math.Float32bits(v)
+		return jsonAttr{Kind: "f", Float: &b}, nil
+	case string:
+		return jsonAttr{Kind: "s", Str: &v}, nil
+	case []int64:
+		return jsonAttr{Kind: "is", Ints: append([]int64{}, v...)}, nil
+	case []float32:
+		return jsonAttr{Kind: "fs", Floats: bits(v)}, nil
+	case []string:
+		return jsonAttr{Kind: "ss", Strs: append([]string{}, v...)}, nil
+	case *graph.Tensor:
+		t, err := e.tensor(v, false)
+		return jsonAttr{Kind: "t", Tensor: &t}, err
+	case []*graph.Tensor:
+		a := jsonAttr{Kind: "ts", Tensors: []jsonTensor{}}
+		for _, x := range v {
+			t, err := e.tensor(x, false)
+			if err != nil {
+				return a, err
+			}
+			a.Tensors = append(a.Tensors, t)
+		}
+		return a, nil
+	case *graph.Graph:
+		g, err := e.graph(v, depth+1)
+		return jsonAttr{Kind: "g", Graph: &g}, err
+	case []*graph.Graph:
+		a := jsonAttr{Kind: "gs", Graphs: []jsonGraph{}}
+		for _, x := range v {
+			g, err := e.graph(x, depth+1)
+			if err != nil {
+				return a, err
+			}
+			a.Graphs = append(a.Graphs, g)
+		}
+		return a, nil
+	}
+	return jsonAttr{}, fmt.Errorf("a value of type %T cannot be stored", v)
+}
+
+// tensor appends t's payload to the data section. Weights (initializers)
+// follow the encoder's choice; attribute tensors stay exact.
+func (e *encoder) tensor(t *graph.Tensor, weight bool) (jsonTensor, error) {
+	if t == nil {
+		return jsonTensor{}, errors.New("no tensor")
+	}
+	n := graph.NumElems(t.Shape)
+	jt := jsonTensor{DType: uint8(t.DType), Shape: append([]int{}, t.Shape...)}
+	if jt.Shape == nil {
+		jt.Shape = []int{}
+	}
+	for e.data.Len()%16 != 0 {
+		e.data.WriteByte(0)
+	}
+	jt.Off = int64(e.data.Len())
+	var buf []byte
+	switch t.DType {
+	case graph.Float32:
+		if len(t.F) != n {
+			return jt, fmt.Errorf("%d values for shape %v", len(t.F), t.Shape)
+		}
+		buf = e.floats(t.F, t.Shape, weight, &jt)
+	case graph.Int64:
+		if len(t.I) != n {
+			return jt, fmt.Errorf("%d values for shape %v", len(t.I), t.Shape)
+		}
+		jt.Enc = "i64"
+		buf = make([]byte, 8*n)
+		for i, v := range t.I {
+			binary.LittleEndian.PutUint64(buf[8*i:], uint64(v))
+		}
+	case graph.Bool:
+		if len(t.B) != n {
+			return jt, fmt.Errorf("%d values for shape %v", len(t.B), t.Shape)
+		}
+		jt.Enc = "bool"
+		buf = make([]byte, n)
+		for i, v := range t.B {
+			if v {
+				buf[i] = 1
+			}
+		}
+	default:
+		return jt, fmt.Errorf("element type %v cannot be stored", t.DType)
+	}
+	e.data.Write(buf)
+	jt.Len = int64(len(buf))
+	return jt, nil
+}
+
+func f32bytes(fs []float32) []byte {
+	buf := make([]byte, 4*len(fs))
+	for i, f := range fs {
+		binary.LittleEndian.PutUint32(buf[4*i:], math.Float32bits(f))
+	}
+	return buf
+}
+
+// floats picks the encoding of a float tensor.
+func (e *encoder) floats(fs []float32, shape []int, weight bool, jt *jsonTensor) []byte {
+	jt.Enc = "f32"
+	if !weight || len(fs) < 64 {
+		return f32bytes(fs)
+	}
+	if pal, idx, ok := palette(fs); ok {
+		jt.Enc, jt.N = "pal8", len(pal)
+		return append(f32bytes(pal), idx...)
+	}
+	switch e.weights {
+	case FP16:
+		jt.Enc = "f16"
+		buf := make([]byte, 2*len(fs))
+		for i, f := range fs {
+			h := graph.ToFloat16(f)
+			binary.LittleEndian.PutUint16(buf[2*i:], h)
+			e.note(f, graph.Float16(h))
+		}
+		return buf
+	case Int8:
+		if len(shape) < 2 || shape[0] == 0 {
+			break
+		}
+		ch := shape[0]
+		per := len(fs) / ch
+		scales := make([]float32, ch)
+		q := make([]byte, len(fs))
+		for c := range ch {
+			row := fs[c*per : (c+1)*per]
+			m := float32(0)
+			for _, v := range row {
+				m = max(m, float32(math.Abs(float64(v))))
+			}
+			if m == 0 || math.IsInf(float64(m), 0) || math.IsNaN(float64(m)) {
+				return f32bytes(fs) // keep such tensors exact
+			}
+			s := m / 127
+			scales[c] = s
+			for i, v := range row {
+				k := max(-127, min(127, int(math.Round(float64(v/s)))))
+				q[c*per+i] = byte(int8(k))
+				e.note(v, float32(k)*s)
+			}
+		}
+		jt.Enc, jt.N = "q8", ch
+		return append(f32bytes(scales), q...)
+	}
+	return f32bytes(fs)
+}
+
+func (e *encoder) note(want, got float32) {
+	e.maxErr = max(e.maxErr, math.Abs(float64(want)-float64(got)))
+}
+
+// palette returns the distinct values of fs (at most 256, by their bits, so
+// -0 and NaNs stay what they were) and each element's index.
+func palette(fs []float32) ([]float32, []byte, bool) {
+	index := map[uint32]byte{}
+	var pal []float32
+	idx := make([]byte, len(fs))
+	for i, f := range fs {
+		b := math.Float32bits(f)
+		k, ok := index[b]
+		if !ok {
+			if len(pal) == 256 {
+				return nil, nil, false
+			}
+			k = byte(len(pal))
+			index[b] = k
+			pal = append(pal, f)
+		}
+		idx[i] = k
+	}
+	return pal, idx, true
+}
+
+// ---- decoding ------------------------------------------------------------------
+
+// Decode reads a bundle: the graph (with its constants as initializers),
+// and its meta. A truncated or damaged file, another format version or a
+// checksum that does not match is an *Error.
+func Decode(data []byte) (*graph.Graph, Meta, error) {
+	if !IsBundle(data) {
+		return nil, Meta{}, corrupt("it does not start with %q", magic)
+	}
+	if len(data) < len(magic)+8+sha256.Size {
+		return nil, Meta{}, corrupt("the file is truncated (%d bytes)", len(data))
+	}
+	if v := binary.LittleEndian.Uint32(data[8:]); v != Version {
+		return nil, Meta{}, &Error{Kind: "version", Err: fmt.Errorf("the bundle is format version %d; this build reads version %d: compile the model again", v, Version)}
+	}
+	body, sum := data[:len(data)-sha256.Size], data[len(data)-sha256.Size:]
+	if got := sha256.Sum256(body); !bytes.Equal(got[:], sum) {
+		return nil, Meta{}, &Error{Kind: "hash", Err: errors.New("the bundle's checksum does not match its content: the file is damaged, truncated or was edited")}
+	}
+	hlen := int64(binary.LittleEndian.Uint32(data[12:]))
+	if 16+hlen > int64(len(body)) {
+		return nil, Meta{}, corrupt("its header runs past the end of the file")
+	}
+	var h header
+	if err := json.Unmarshal(body[16:16+hlen], &h); err != nil {
+		return nil, Meta{}, corrupt("its header: %v", err)
+	}
+	d := &decoder{data: body[16+hlen:]}
+	if h.Data != int64(len(d.data)) {
+		return nil, Meta{}, corrupt("the data section has %d bytes, the header says %d", len(d.data), h.Data)
+	}
+	g, err := d.graph(&h.Graph, 0)
+	if err != nil {
+		return nil, Meta{}, corrupt("%v", err)
+	}
+	return g, h.Meta, nil
+}
+
+type decoder struct{ data []byte }
+
+func (d *decoder) graph(jg *jsonGraph, depth int) (*graph.Graph, error) {
+	if depth > MaxDepth {
+		return nil, fmt.Errorf("graphs nested deeper than %d", MaxDepth)
+	}
+	g := &graph.Graph{Name: jg.Name, Producer: jg.Producer, IRVersion: jg.IRVersion, Opset: jg.Opset, Opsets: jg.Opsets,
+		ElemTypes: jg.ElemTypes, Initializers: map[string]*graph.Tensor{}}
+	for _, v := range jg.Inputs {
+		g.Inputs = append(g.Inputs, valueInfo(v))
+	}
+	for _, v := range jg.Outputs {
+		g.Outputs = append(g.Outputs, valueInfo(v))
+	}
+	for name, jt := range jg.Inits {
+		t, err := d.tensor(jt)
+		if err != nil {
+			return nil, fmt.Errorf("initializer %q: %v", name, err)
+		}
+		g.Initializers[name] = t
+	}
+	for i, jn := range jg.Nodes {
+		if jn.Op == "" {
+			return nil, fmt.Errorf("node %d has no op", i)
+		}
+		n := &graph.Node{Name: jn.Name, Op: jn.Op, Inputs: jn.Inputs, Outputs: jn.Outputs, Attrs: map[string]any{}}
+		if n.Inputs == nil {
+			n.Inputs = []string{}
+		}
+		for k, a := range jn.Attrs {
+			v, err := d.attr(a, depth)
+			if err != nil {
+				return nil, fmt.Errorf("%s: attribute %q: %v", n.Label(), k, err)
+			}
+			n.Attrs[k] = v
+		}
+		g.Nodes = append(g.Nodes, n)
+	}
+	return g, nil
+}
+
+func valueInfo(v jsonValue) graph.ValueInfo {
+	vi := graph.ValueInfo{Name: v.Name, DType: graph.DType(v.DType), Elem: v.Elem}
+	for i, x := range v.Dims {
+		dim := graph.Dim{Value: x}
+		if i < len(v.Params) {
+			dim.Param = v.Params[i]
+		}
+		vi.Dims = append(vi.Dims, dim)
+	}
+	return vi
+}
+
+func floats(b []uint32) []float32 {
+	out := make([]float32, len(b))
+	for i, x := range b {
+		out[i] = math.Float32frombits(x)
+	}
+	return out
+}
+
+func (d *decoder) attr(a jsonAttr, depth int) (any, error) {
+	switch a.Kind {
+	case "i":
+		if a.Int != nil {
+			return *a.Int, nil
+		}
+	case "f":
+		if a.Float != nil {
+			return math.Float32frombits(*a.Float), nil
+		}
+	case "s":
+		if a.Str != nil {
+			return *a.Str, nil
+		}
+	case "is":
+		return slices.Clone(a.Ints), nil
+	case "fs":
+		return floats(a.Floats), nil
+	case "ss":
+		return slices.Clone(a.Strs), nil
+	case "t":
+		if a.Tensor != nil {
+			return d.tensor(*a.Tensor)
+		}
+	case "ts":
+		var ts []*graph.Tensor
+		for _, jt := range a.Tensors {
+			t, err := d.tensor(jt)
+			if err != nil {
+				return nil, err
+			}
+			ts = append(ts, t)
+		}
+		return ts, nil
+	case "g":
+		if a.Graph != nil {
+			return d.graph(a.Graph, depth+1)
+		}
+	case "gs":
+		var gs []*graph.Graph
+		for i := range a.Graphs {
+			g, err := d.graph(&a.Graphs[i], depth+1)
+			if err != nil {
+				return nil, err
+			}
+			gs = append(gs, g)
+		}
+		return gs, nil
+	}
+	return nil, fmt.Errorf("kind %q without its value", a.Kind)
+}
+
+// maxElems bounds one tensor, before anything is allocated.
+const maxElems = 1 << 31
+
+func (d *decoder) tensor(jt jsonTensor) (*graph.Tensor, error) {
+	n := 1
+	for _, s := range jt.Shape {
+		if s < 0 || (s > 0 && n > maxElems/s) {
+			return nil, fmt.Errorf("shape %v is negative or too large", jt.Shape)
+		}
+		n *= s
+	}
+	if jt.Off < 0 || jt.Len < 0 || jt.Off > int64(len(d.data)) || jt.Len > int64(len(d.data))-jt.Off {
+		return nil, fmt.Errorf("payload [%d, +%d) is outside the data section (%d bytes)", jt.Off, jt.Len, len(d.data))
+	}
+	p := d.data[jt.Off : jt.Off+jt.Len]
+	need := func(b int64) error {
+		if jt.Len != b {
+			return fmt.Errorf("%s payload of %d bytes for shape %v, want %d", jt.Enc, jt.Len, jt.Shape, b)
+		}
+		return nil
+	}
+	t := &graph.Tensor{DType: graph.DType(jt.DType), Shape: slices.Clone(jt.Shape)}
+	if t.Shape == nil {
+		t.Shape = []int{}
+	}
+	f32 := func(b []byte) float32 { return math.Float32frombits(binary.LittleEndian.Uint32(b)) }
+	switch jt.Enc {
+	case "f32", "f16", "pal8", "q8":
+		if t.DType != graph.Float32 {
+			return nil, fmt.Errorf("%s payload for a %v tensor", jt.Enc, t.DType)
+		}
+	case "i64":
+		if t.DType != graph.Int64 {
+			return nil, fmt.Errorf("%s payload for a %v tensor", jt.Enc, t.DType)
+		}
+	case "bool":
+		if t.DType != graph.Bool {
+			return nil, fmt.Errorf("%s payload for a %v tensor", jt.Enc, t.DType)
+		}
+	default:
+		return nil, fmt.Errorf("unknown encoding %q", jt.Enc)
+	}
+	switch jt.Enc {
+	case "f32":
+		if err := need(4 * int64(n)); err != nil {
+			return nil, err
+		}
+		t.F = make([]float32, n)
+		for i := range t.F {
+			t.F[i] = f32(p[4*i:])
+		}
+	case "f16":
+		if err := need(2 * int64(n)); err != nil {
+			return nil, err
+		}
+		t.F = make([]float32, n)
+		for i := range t.F {
+			t.F[i] = graph.Float16(binary.LittleEndian.Uint16(p[2*i:]))
+		}
+	case "pal8":
+		if jt.N < 1 || jt.N > 256 {
+			return nil, fmt.Errorf("a palette of %d values", jt.N)
+		}
+		if err := need(4*int64(jt.N) + int64(n)); err != nil {
+			return nil, err
+		}
+		var pal [256]float32
+		for i := range jt.N {
+			pal[i] = f32(p[4*i:])
+		}
+		idx := p[4*jt.N:]
+		t.F = make([]float32, n)
+		for i, k := range idx {
+			if int(k) >= jt.N {
+				return nil, fmt.Errorf("palette index %d of %d", k, jt.N)
+			}
+			t.F[i] = pal[k]
+		}
+	case "q8":
+		if len(t.Shape) < 2 || jt.N != t.Shape[0] || jt.N == 0 {
+			return nil, fmt.Errorf("int8 scales for %d channels, shape %v", jt.N, t.Shape)
+		}
+		if err := need(4*int64(jt.N) + int64(n)); err != nil {
+			return nil, err
+		}
+		q := p[4*jt.N:]
+		per := n / jt.N
+		t.F = make([]float32, n)
+		for c := range jt.N {
+			s := f32(p[4*c:])
+			for i := c * per; i < (c+1)*per; i++ {
+				t.F[i] = float32(int8(q[i])) * s
+			}
+		}
+	case "i64":
+		if err := need(8 * int64(n)); err != nil {
+			return nil, err
+		}
+		t.I = make([]int64, n)
+		for i := range t.I {
+			t.I[i] = int64(binary.LittleEndian.Uint64(p[8*i:]))
+		}
+	case "bool":
+		if err := need(int64(n)); err != nil {
+			return nil, err
+		}
+		t.B = make([]bool, n)
+		for i := range t.B {
+			t.B[i] = p[i] != 0
+		}
+	}
+	return t, nil
+}

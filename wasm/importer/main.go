@@ -1,0 +1,162 @@
+//go:build js && wasm
+
+// Command importer is Glimpse's ONNX importer for the browser
+// (web/importer.wasm): it turns an ONNX file, with its labels and card, into
+// a compiled bundle the runtime engine loads, and checks ONNX files that
+// are not loaded. web/importer.js runs it in a worker of its own, started
+// only when someone brings an ONNX file, and stopped afterwards.
+//
+// It registers glimpseImporter._go with:
+//
+//	compile(bytes, labels, card, name, weights) → Promise of the bundle (Uint8Array)
+//	check(bytes, card) → Promise of the model check's report (model/check), as JSON text
+//
+// Failures reject with an Error whose code is a model.LoadError kind
+// (invalid-model, unsupported-model, invalid-card, invalid-labels,
+// model-compile), or "check".
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"syscall/js"
+	"time"
+
+	"github.com/glimpse/glimpse/model"
+	"github.com/glimpse/glimpse/model/bundle"
+	"github.com/glimpse/glimpse/model/check"
+	"github.com/glimpse/glimpse/model/importer"
+	"github.com/glimpse/glimpse/wasm/simd"
+	"github.com/glimpse/glimpse/wasm/webgpu"
+)
+
+func main() {
+	simd.InitFrom("glimpseImporter")
+	host := js.Global().Get("glimpseImporter")
+	if host.IsUndefined() {
+		js.Global().Get("console").Call("error", "glimpse: importer.js is not loaded")
+		return
+	}
+	obj := js.Global().Get("Object").New()
+	obj.Set("compile", js.FuncOf(func(this js.Value, args []js.Value) any {
+		a := append([]js.Value(nil), args...)
+		return promise(func() (any, error) { return compile(a) })
+	}))
+	obj.Set("check", js.FuncOf(func(this js.Value, args []js.Value) any {
+		a := append([]js.Value(nil), args...)
+		return promise(func() (any, error) { return checkModel(a) })
+	}))
+	host.Set("_go", obj)
+	select {}
+}
+
+func text(v js.Value) string {
+	if v.Type() == js.TypeString {
+		return v.String()
+	}
+	return ""
+}
+
+func bytesOf(v js.Value) []byte {
+	if v.Type() != js.TypeObject {
+		return nil
+	}
+	if v.Get("constructor").Get("name").String() != "Uint8Array" {
+		v = js.Global().Get("Uint8Array").New(v)
+	}
+	b := make([]byte, v.Get("length").Int())
+	js.CopyBytesToGo(b, v)
+	return b
+}
+
+// compile(bytes, labels, card, name, weights) → the bundle's bytes.
+func compile(args []js.Value) (any, error) {
+	for len(args) < 5 {
+		args = append(args, js.Undefined())
+	}
+	w, err := bundle.ParseWeights(text(args[4]))
+	if err != nil {
+		return nil, &model.LoadError{Kind: model.KindCompile, Name: text(args[3]), Err: err}
+	}
+	f := model.Files{Model: bytesOf(args[0]), Labels: []byte(text(args[1])), Card: []byte(text(args[2])), Name: text(args[3])}
+	b, _, err := importer.Compile(f, w, &check.Options{Runs: 3, Place: webgpu.Place, Yield: func() { time.Sleep(time.Millisecond) }})
+	if err != nil {
+		return nil, err
+	}
+	u8 := js.Global().Get("Uint8Array").New(len(b))
+	js.CopyBytesToJS(u8, b)
+	return u8, nil
+}
+
+// check(bytes, card) → the report as JSON text.
+func checkModel(args []js.Value) (any, error) {
+	for len(args) < 2 {
+		args = append(args, js.Undefined())
+	}
+	data := bytesOf(args[0])
+	g, err := model.Decode(data)
+	if err != nil {
+		return nil, &model.LoadError{Kind: model.KindInvalid, Name: "model", Err: err}
+	}
+	cardJSON := []byte(text(args[1]))
+	r, err := check.Run(g, check.Options{InputShapes: model.InputShapes(g, cardJSON), Runs: 3, Place: webgpu.Place,
+		Yield: func() { time.Sleep(time.Millisecond) }})
+	if err != nil {
+		return nil, errCode{"check", err}
+	}
+	b, err := json.Marshal(r)
+	if err != nil {
+		return nil, errCode{"internal", err}
+	}
+	return string(b), nil
+}
+
+type errCode struct {
+	code string
+	err  error
+}
+
+func (e errCode) Error() string { return e.err.Error() }
+
+func codeOf(err error) string {
+	var le *model.LoadError
+	if errors.As(err, &le) {
+		return le.Kind
+	}
+	var ec errCode
+	if errors.As(err, &ec) {
+		return ec.code
+	}
+	return "internal"
+}
+
+// promise runs fn on a goroutine (never blocking the JS callback) and
+// settles a Promise with its result, or an Error with a code.
+func promise(fn func() (any, error)) js.Value {
+	var exec js.Func
+	exec = js.FuncOf(func(this js.Value, args []js.Value) any {
+		exec.Release()
+		resolve, reject := args[0], args[1]
+		go func() {
+			v, err := func() (v any, err error) {
+				defer func() {
+					if r := recover(); r != nil {
+						err = errCode{"internal", fmt.Errorf("internal error in the importer: %v", r)}
+					}
+				}()
+				return fn()
+			}()
+			if err != nil {
+				e := js.Global().Get("Error").New(strings.Join(strings.Fields(err.Error()), " "))
+				e.Set("code", codeOf(err))
+				reject.Invoke(e)
+				return
+			}
+			resolve.Invoke(v)
+		}()
+		return nil
+	})
+	return js.Global().Get("Promise").New(exec)
+}
