@@ -212,7 +212,7 @@ func FuzzDecode(f *testing.F) {
 	m := onnxtest.Model{
 		Inputs:  []onnxtest.Value{{Name: "x", Dims: []any{1, 3, 4, 4}}},
 		Outputs: []onnxtest.Value{{Name: "y", Dims: []any{1, 2}}},
-		Inits: []onnxtest.Init{{Name: "w", Dims: []int64{2, 3, 1, 1}, Floats: []float32{1, 2, 3, 4, 5, 6}}},
+		Inits:   []onnxtest.Init{{Name: "w", Dims: []int64{2, 3, 1, 1}, Floats: []float32{1, 2, 3, 4, 5, 6}}},
 		Nodes: []onnxtest.Node{
 			{Op: "Conv", Name: "c", Inputs: []string{"x", "w"}, Outputs: []string{"c"}},
 			{Op: "Relu", Name: "r", Inputs: []string{"c"}, Outputs: []string{"r"}},
