@@ -9,6 +9,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import crypto from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
@@ -107,28 +108,100 @@ try {
   await b.close();
 }
 
-// Cold start: a fresh profile, from navigation to the first classification.
-{
+// Load, as a first visitor gets it: the static site behind a server that
+// behaves like a static host (gzip, ETag revalidation), a fresh profile
+// each time. Bytes on the wire (every request of the page, its workers and
+// its service worker), navigation to ready and to the first label, on this
+// machine and on a phone profile (CPU 4× slower, 9 Mbit/s, 170 ms round
+// trip); a repeat visit; and onnxruntime-web (wasm build, 1 thread) loading
+// the same MobileNetV2 on a minimal page, to its first inference.
+const etags = new Map();
+const hostServer = http.createServer((req, res) => {
+  const p = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+  let file = resolve(p);
+  if (!p.startsWith('/bench/') && !p.startsWith('/ort/') && !p.startsWith('/models/') && !(fs.existsSync(file) && fs.statSync(file).isFile())) file = path.join(staticDir, 'index.html');
+  fs.readFile(file || '', (err, data) => {
+    if (err) { res.writeHead(404).end(); return; }
+    let e = etags.get(file);
+    if (!e || e.size !== data.length) {
+      e = { size: data.length, tag: '"' + crypto.createHash('sha256').update(data).digest('hex').slice(0, 16) + '"', gz: zlib.gzipSync(data, { level: 6 }) };
+      etags.set(file, e);
+    }
+    const h = { 'Content-Type': types[path.extname(file)] || 'application/octet-stream', 'Cache-Control': 'no-cache', ETag: e.tag };
+    if (req.headers['if-none-match'] === e.tag) { res.writeHead(304, h).end(); return; }
+    let body = data;
+    if (/gzip/.test(req.headers['accept-encoding'] || '') && !/\.(png|jpg)$/.test(file)) { body = e.gz; h['Content-Encoding'] = 'gzip'; }
+    h['Content-Length'] = body.length;
+    res.writeHead(200, h);
+    res.end(body);
+  });
+});
+await new Promise((r) => hostServer.listen(0, '127.0.0.1', r));
+const host = `http://127.0.0.1:${hostServer.address().port}`;
+
+async function loadRun(phone, fn, repeat) {
   const c = await browser();
   try {
     const page = c.ctx.pages()[0] || (await c.ctx.newPage());
-    const photo = fs.readFileSync(path.join(shared, 'photos/parrot.jpg')).toString('base64');
-    const t0 = Date.now();
-    await page.goto(`${base}/`);
-    const ms = await page.evaluate(async (b64) => {
-      while (!window.glimpse) await new Promise((r) => setTimeout(r, 10));
-      await glimpse.ready;
-      const bin = atob(b64);
-      const u8 = new Uint8Array(bin.length);
-      for (let i = 0; i < bin.length; i++) u8[i] = bin.charCodeAt(i);
-      await glimpse.classify(new Blob([u8]));
-      return performance.now();
-    }, photo);
-    results.coldStart = { ms, wallMs: Date.now() - t0 };
+    let bytes = 0;
+    const count = async (r) => { try { const z = await r.sizes(); bytes += z.responseBodySize + z.responseHeadersSize; } catch (e) { /* gone */ } };
+    c.ctx.on('requestfinished', count);
+    const cdp = await c.ctx.newCDPSession(page);
+    if (phone) {
+      await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
+      await cdp.send('Network.enable');
+      await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 170, downloadThroughput: 9e6 / 8, uploadThroughput: 9e6 / 8 });
+    }
+    const out = await fn(page);
+    await page.waitForTimeout(phone ? 20000 : 6000); // the service worker's precache counts too
+    out.bytes = bytes;
+    if (repeat) {
+      bytes = 0;
+      await page.reload();
+      out.repeat = await repeat(page);
+      out.repeatBytes = bytes;
+    }
+    return out;
   } finally {
     await c.close();
   }
 }
+
+const parrot = fs.readFileSync(path.join(shared, 'photos/parrot.jpg')).toString('base64');
+const glimpseVisit = async (page) => {
+  await page.goto(`${host}/`);
+  return page.evaluate(async (b64) => {
+    while (!window.glimpse) await new Promise((r) => setTimeout(r, 5));
+    await glimpse.ready;
+    const ready = performance.now();
+    const bin = atob(b64);
+    const u8 = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) u8[i] = bin.charCodeAt(i);
+    await glimpse.classify(new Blob([u8]));
+    return { ready, first: performance.now() };
+  }, parrot);
+};
+const glimpseRepeat = (page) => page.evaluate(async () => {
+  while (!window.glimpse) await new Promise((r) => setTimeout(r, 5));
+  await glimpse.ready;
+  return { ready: performance.now() };
+});
+const ortVisit = async (page) => {
+  await page.goto(`${host}/bench/ort.html?threads=1&ep=wasm`);
+  return page.evaluate(async () => {
+    while (!window.frameReady) await new Promise((r) => setTimeout(r, 5));
+    const session = await ort.InferenceSession.create('/models/mobilenet_v2_1.0_224/model.onnx', { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+    const out = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', new Float32Array(3 * 224 * 224), [1, 3, 224, 224]) });
+    return { first: performance.now(), ok: out[session.outputNames[0]].data.length };
+  });
+};
+results.load = {};
+for (const [name, phone] of smoke ? [['desktop', false]] : [['desktop', false], ['phone', true]]) {
+  results.load['glimpse-' + name] = await loadRun(phone, glimpseVisit, phone ? null : glimpseRepeat);
+  if (!smoke) results.load['ort-' + name] = await loadRun(phone, ortVisit);
+}
+results.coldStart = { ms: results.load['glimpse-desktop'].first };
+hostServer.close();
 
 // The main thread and the pool, on the app's own page: photos classified
 // one after another with the engine in its worker and on the page
@@ -227,7 +300,17 @@ for (const m of models) {
     }
   }
 }
-console.log(`cold start (fresh profile, navigation to first classification): ${(results.coldStart.ms / 1000).toFixed(2)} s`);
+for (const [k, v] of Object.entries(results.load)) {
+  const parts = [`${(v.bytes / 1e6).toFixed(2)} MB on the wire`];
+  if (v.ready) parts.push(`ready ${(v.ready / 1000).toFixed(2)} s`);
+  parts.push(`first label ${(v.first / 1000).toFixed(2)} s`);
+  if (v.repeat) parts.push(`repeat visit: ready ${(v.repeat.ready / 1000).toFixed(2)} s, ${(v.repeatBytes / 1e6).toFixed(2)} MB`);
+  console.log(`load ${k} (fresh profile, gzip, navigation to …): ${parts.join(', ')}`);
+}
+for (const p of ['desktop', 'phone']) {
+  const g = results.load['glimpse-' + p], o = results.load['ort-' + p];
+  if (g && o) console.log(`ratio load glimpse/ort ${p}: bytes ${(g.bytes / o.bytes).toFixed(2)}, first label ${(g.first / o.first).toFixed(2)}`);
+}
 for (const [f, z] of [['app.wasm (UI)', results.sizes], ['engine.wasm', results.engineSizes]]) {
   console.log(`${f}: ${(z.raw / 1e6).toFixed(2)} MB raw, ${(z.gzip / 1e6).toFixed(2)} MB gzip, ${(z.brotli / 1e6).toFixed(2)} MB brotli`);
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/glimpse/glimpse/model/card"
 	"github.com/glimpse/glimpse/model/cpu"
 	"github.com/glimpse/glimpse/model/cpu/kern"
+	_ "github.com/glimpse/glimpse/model/importer" // these tests load ONNX files
 	"github.com/glimpse/glimpse/model/onnx"
 )
 
