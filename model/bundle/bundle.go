@@ -24,11 +24,11 @@ package bundle
 
 import (
 	"bytes"
-	"hash/crc32"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"math"
 	"slices"
 	"sort"
