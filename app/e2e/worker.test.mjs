@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { serve, launch, expected, waitReady, shared, staticDir, fixtures } from './harness.mjs';
+import { serve, launch, expected, waitReady, shared, staticDir, fixtures, root } from './harness.mjs';
 
 const exp = expected();
 const photosDir = path.join(shared, 'photos');
@@ -227,5 +227,39 @@ test('tagging with the pool beside one engine (reported): throughput ratio and m
     await cdp.send('Emulation.setCPUThrottlingRate', { rate: 1 });
     assert.equal(slow.st.failed, 0);
     console.log(`tagging 28 photos with the CPU 4× slower: ${(28 / slow.st.seconds).toFixed(1)}/s; ${slow.n} main-thread long tasks (longest ${slow.max.toFixed(0)} ms)`);
+  } finally { await b.close(); }
+});
+
+test('a model saved by an older build (an ONNX file in IndexedDB) is compiled again by the importer on the next visit', async () => {
+  const { b, page } = await open();
+  try {
+    const v1 = fs.readFileSync(path.join(shared, 'models/mobilenet_v1_0.25_128/model.onnx')).toString('base64');
+    const labels = fs.readFileSync(path.join(shared, 'models/mobilenet_v1_0.25_128/labels.txt'), 'utf8');
+    const card = fs.readFileSync(path.join(root, 'testdata/cards/mobilenet_v1_0.25_128.json'), 'utf8');
+    // Write the record as the previous build did: the ONNX bytes as the model.
+    await page.evaluate(async ([m, labels, card]) => {
+      const bin = atob(m);
+      const u8 = new Uint8Array(bin.length);
+      for (let i = 0; i < bin.length; i++) u8[i] = bin.charCodeAt(i);
+      const db = await new Promise((res, rej) => { const r = indexedDB.open('glimpse', 1); r.onupgradeneeded = () => r.result.createObjectStore('model'); r.onsuccess = () => res(r.result); r.onerror = () => rej(r.error); });
+      await new Promise((res, rej) => { const tx = db.transaction('model', 'readwrite'); tx.objectStore('model').put({ name: 'old-v1.onnx', model: u8, labels, card, saved: 1 }, 'user'); tx.oncomplete = res; tx.onerror = () => rej(tx.error); });
+      db.close();
+    }, [v1, labels, card]);
+    await page.reload();
+    await waitReady(page, 300000);
+    await page.waitForFunction(() => glimpse.info().name === 'old-v1.onnx', null, { timeout: 120000 });
+    const r = await page.evaluate(async () => {
+      const info = glimpse.info();
+      const rec = await new Promise((res) => { const o = indexedDB.open('glimpse', 1); o.onsuccess = () => { const tx = o.result.transaction('model'); const g = tx.objectStore('model').get('user'); g.onsuccess = () => res(g.result); }; });
+      const head = String.fromCharCode(...rec.model.subarray(0, 8));
+      return { info, head, hasSource: !!rec.source, labels: glimpse.labels().length };
+    });
+    assert.equal(r.head, 'GLIMPSEB', 'the record now holds a bundle');
+    assert.ok(r.hasSource, 'with its ONNX source kept');
+    assert.equal(r.info.width, 128);
+    assert.equal(r.labels, r.info.classes);
+    const f = photoFiles.find((x) => /parrot/.test(x));
+    const c = await page.evaluate((s) => glimpse.classify(__blob(s)), photos[f]);
+    assert.ok(c.top.length > 0 && c.backend === 'cpu');
   } finally { await b.close(); }
 });
