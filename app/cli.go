@@ -23,6 +23,7 @@ import (
 	"github.com/glimpse/glimpse/model/graph"
 	_ "github.com/glimpse/glimpse/model/importer" // the command line reads ONNX files
 	"github.com/glimpse/glimpse/model/vision"
+	"github.com/glimpse/glimpse/model/vision/imagefile"
 )
 
 // defaultModelDirs is where the default model is looked for: the copy the
@@ -370,7 +371,7 @@ func classifyFile(c *model.Classifier, path string, k int) ([]vision.Result, flo
 		return nil, 0, err
 	}
 	t0 := time.Now()
-	img, _, err := vision.Decode(data)
+	img, _, err := imagefile.Decode(data)
 	if err != nil {
 		return nil, 0, err
 	}

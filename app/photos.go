@@ -15,16 +15,17 @@ import (
 	"github.com/glimpse/glimpse/model"
 	"github.com/glimpse/glimpse/model/tag"
 	"github.com/glimpse/glimpse/model/vision"
+	"github.com/glimpse/glimpse/model/vision/imagefile"
 )
 
-// imageExts are the file name extensions of the formats vision.Decode reads.
+// imageExts are the file name extensions of the formats imagefile.Decode reads.
 var imageExts = map[string]bool{
 	".jpg": true, ".jpeg": true, ".jpe": true, ".png": true, ".gif": true,
 	".bmp": true, ".webp": true, ".tif": true, ".tiff": true,
 }
 
 // sniffImage tells image files by their first bytes (the magic numbers
-// vision.Decode knows), for photos whose name has no or the wrong extension.
+// imagefile.Decode knows), for photos whose name has no or the wrong extension.
 func sniffImage(head []byte) bool {
 	switch {
 	case bytes.HasPrefix(head, []byte("\xFF\xD8\xFF")),
@@ -129,14 +130,14 @@ func unwrapPath(err error) error {
 	return err
 }
 
-// classifyPhoto is classify's path (read, vision.Decode, Classify) plus the
+// classifyPhoto is classify's path (read, imagefile.Decode, Classify) plus the
 // content hash that keys tags.
 func classifyPhoto(c *model.Classifier, path string, k int) (hash string, res []vision.Result, err error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return "", nil, unwrapPath(err)
 	}
-	img, _, err := vision.Decode(data)
+	img, _, err := imagefile.Decode(data)
 	if err != nil {
 		return "", nil, err
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/glimpse/glimpse/model/card"
 	"github.com/glimpse/glimpse/model/vision"
+	"github.com/glimpse/glimpse/model/vision/imagefile"
 )
 
 // BenchmarkMobileNetV2 times one inference of the default model on a real
@@ -36,7 +37,7 @@ func benchModel(b *testing.B, name string, cardJSON []byte, classify bool) {
 	if err != nil {
 		b.Skip("shared photos not available")
 	}
-	img, _, err := vision.Decode(data)
+	img, _, err := imagefile.Decode(data)
 	if err != nil {
 		b.Fatal(err)
 	}

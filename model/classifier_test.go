@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/glimpse/glimpse/model/card"
-	"github.com/glimpse/glimpse/model/vision"
+	"github.com/glimpse/glimpse/model/vision/imagefile"
 )
 
 const shared = "../../shared"
@@ -88,7 +88,7 @@ func TestPhotosMatchONNXRuntime(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		img, _, err := vision.Decode(data)
+		img, _, err := imagefile.Decode(data)
 		if err != nil {
 			t.Fatalf("%s: %v", e.photo, err)
 		}

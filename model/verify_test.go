@@ -9,7 +9,7 @@ import (
 
 	"github.com/glimpse/glimpse/model/check"
 	"github.com/glimpse/glimpse/model/cpu"
-	"github.com/glimpse/glimpse/model/vision"
+	"github.com/glimpse/glimpse/model/vision/imagefile"
 )
 
 // Load with Verify keeps the optimised program when it matches the
@@ -25,7 +25,7 @@ func TestVerifyFallsBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	img, _, err := vision.Decode(photo)
+	img, _, err := imagefile.Decode(photo)
 	if err != nil {
 		t.Fatal(err)
 	}

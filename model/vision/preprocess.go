@@ -1,3 +1,14 @@
+// Package vision turns images into model input tensors (centre crop,
+// resize, normalise: Preprocess, and PreprocessRGBA for a canvas's pixels)
+// and model outputs into ranked, labelled results (Softmax, Sigmoid,
+// TopK). The plain parts live in packages of their own, standard library
+// only, for callers that must not link more (the browser's UI, tag, eval,
+// card): labels (Result, TopK, DisplayName, labels files) and spec (Spec);
+// vision keeps their old names as aliases and wrappers. Image files are
+// decoded by model/vision/imagefile, which only the command line links.
+//
+// It is pure Go (no cgo, no syscall/js) so that it builds for GOOS=js
+// GOARCH=wasm as well as natively.
 package vision
 
 import (

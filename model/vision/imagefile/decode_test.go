@@ -1,4 +1,4 @@
-package vision
+package imagefile
 
 import (
 	"bytes"
@@ -20,10 +20,10 @@ import (
 )
 
 // sharedDir is /work/shared (read-only real data) relative to this package.
-const sharedDir = "../../../shared"
+const sharedDir = "../../../../shared"
 
 // testImages is the repository's committed test images directory.
-const testImages = "../../testdata/images"
+const testImages = "../../../testdata/images"
 
 // shared returns the path of rel inside the shared data folder, skipping the
 // test if that folder is not available.

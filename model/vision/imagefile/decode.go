@@ -1,13 +1,10 @@
-// Package vision decodes images and turns them into model input tensors, and
-// turns model outputs into ranked, labelled results. The plain parts live in
-// packages of their own, standard library only, for callers that must not
-// link the decoders (the browser's UI, tag, eval, card): labels (Result,
-// TopK, DisplayName, labels files) and spec (Spec); vision keeps their old
-// names as aliases and wrappers.
+// Package imagefile decodes image files for the command line: JPEG (with
+// its EXIF orientation applied), PNG, GIF, BMP, WebP and TIFF, with size
+// limits, panics turned into errors. The browser decodes images itself, so
+// the engine it runs does not link these decoders.
 //
-// It is pure Go (no cgo, no syscall/js) so that it builds for GOOS=js
-// GOARCH=wasm as well as natively.
-package vision
+// It is pure Go (no cgo, no syscall/js).
+package imagefile
 
 import (
 	"bytes"
