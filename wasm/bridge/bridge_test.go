@@ -561,7 +561,7 @@ func TestLoadModelErrors(t *testing.T) {
 		{"data.glimpse", colourLabels, "", damaged(colourModel(), -40), []string{"data.glimpse:", "checksum does not match", "damaged"}, "invalid-model"},
 		{"sum.glimpse", colourLabels, "", damaged(colourModel(), -1), []string{"sum.glimpse:", "checksum does not match"}, "invalid-model"},
 		{"cut.glimpse", colourLabels, "", colourModel()[:len(colourModel())-100], []string{"cut.glimpse:", "checksum does not match", "truncated"}, "invalid-model"},
-		{"stub.glimpse", colourLabels, "", colourModel()[:20], []string{"stub.glimpse:", "not a valid Glimpse bundle", "truncated"}, "invalid-model"},
+		{"stub.glimpse", colourLabels, "", colourModel()[:16], []string{"stub.glimpse:", "not a valid Glimpse bundle", "truncated"}, "invalid-model"},
 		{"version.glimpse", colourLabels, "", damaged(colourModel(), 8), []string{"version.glimpse:", "format version", "compile the model again"}, "invalid-model"},
 	} {
 		info := load(t, g, tc.model, tc.labels, tc.card, tc.name)
