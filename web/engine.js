@@ -185,6 +185,7 @@
       _goMemory: () => mem,
     };
     async function start(cfg) {
+      const t0 = performance.now();
       // The Go program finds its host under this global name.
       scope[cfg.global || 'glimpseEngine'] = host;
       host._base = cfg.base;
@@ -202,12 +203,15 @@
         inst = (await WebAssembly.instantiate(await resp.arrayBuffer(), go.importObject)).instance;
       }
       mem = inst.exports.mem;
+      const t1 = performance.now();
       // go.run settles only if the Go program exits, which it never does
       // on purpose: a fatal error (out of memory) ends the engine.
       go.run(inst).then(() => post({ event: 'exit', detail: { message: 'the engine stopped' } }),
         (e) => post({ event: 'exit', detail: { message: 'the engine stopped: ' + (e && e.message) } }));
       if (!host._go) throw coded('the engine did not start', 'engine-load');
-      return { worker: inWorker };
+      // How long the engine took to start: fetching and compiling its
+      // wasm, then Go's start-up (until it registered its functions).
+      return { worker: inWorker, wasmMs: t1 - t0, startMs: performance.now() - t0 };
     }
 
     async function run(op, args) {

@@ -93,7 +93,7 @@
         this.send = localTransport(onMessage);
         this.send.catch((e) => this.lost(e.message));
       }
-      this.call('start', [cfg]).then(() => { if (role === 'importer') bootOK(this); },
+      this.call('start', [cfg]).then((r) => { this.started = r; if (role === 'importer') bootOK(this); },
         (e) => { bootFail(e); if (role === 'main') failReady(e); });
     }
     get busy() { return this.calls.size; }
@@ -325,6 +325,9 @@
     const engines = (main ? [main] : []).concat(pool.filter((p) => p.up && !p.dead));
     out.pool = { size: poolSize(), running: engines.length, memory: engines.map((e) => e.memory) };
     out.memory = main ? main.memory : 0;
+    // The engine's start: its wasm fetched and compiled, then Go running
+    // (ms, in the worker); loadMs is the model's load after that.
+    if (main && main.started) out.engineStart = { wasmMs: Math.round(main.started.wasmMs), startMs: Math.round(main.started.startMs) };
     return out;
   }
 
