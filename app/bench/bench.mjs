@@ -132,10 +132,31 @@ const hostServer = http.createServer((req, res) => {
     let body = data;
     if (/gzip/.test(req.headers['accept-encoding'] || '') && !/\.(png|jpg)$/.test(file)) { body = e.gz; h['Content-Encoding'] = 'gzip'; }
     h['Content-Length'] = body.length;
-    res.writeHead(200, h);
-    res.end(body);
+    if (!link) {
+      res.writeHead(200, h);
+      res.end(body);
+      return;
+    }
+    // The phone's network, for every request (the page's, its workers' and
+    // its service worker's, which DevTools throttling would miss): a round
+    // trip before the first byte, then one shared 9 Mbit/s link.
+    setTimeout(() => {
+      res.writeHead(200, h);
+      const chunk = 16384;
+      let at = 0;
+      const next = () => {
+        if (at >= body.length) { res.end(); return; }
+        const part = body.subarray(at, at + chunk);
+        at += part.length;
+        const start = Math.max(Date.now(), link.free);
+        link.free = start + (part.length * 8 / link.bps) * 1000;
+        setTimeout(() => { res.write(part); next(); }, link.free - Date.now());
+      };
+      next();
+    }, link.rtt);
   });
 });
+let link = null; // set for the phone profile: {rtt ms, bps, free: when the link is next idle}
 await new Promise((r) => hostServer.listen(0, '127.0.0.1', r));
 const host = `http://127.0.0.1:${hostServer.address().port}`;
 
@@ -147,14 +168,16 @@ async function loadRun(phone, fn, repeat) {
     const count = async (r) => { try { const z = await r.sizes(); bytes += z.responseBodySize + z.responseHeadersSize; } catch (e) { /* gone */ } };
     c.ctx.on('requestfinished', count);
     const cdp = await c.ctx.newCDPSession(page);
-    if (phone) {
-      await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
-      await cdp.send('Network.enable');
-      await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 170, downloadThroughput: 9e6 / 8, uploadThroughput: 9e6 / 8 });
-    }
+    link = phone ? { rtt: 170, bps: 9e6, free: 0 } : null;
+    // The CPU slowdown reaches the page's main thread only, not workers:
+    // with the engine in its worker the phone figure is a lower bound, so
+    // it is also measured with the engine on the page (fully slowed).
+    if (phone) await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
+    if (typeof phone === 'string') await page.addInitScript(() => { window.glimpseConfig = { worker: false }; });
     const out = await fn(page);
     await page.waitForTimeout(phone ? 20000 : 6000); // the service worker's precache counts too
     out.bytes = bytes;
+    link = null;
     if (repeat) {
       bytes = 0;
       await page.reload();
@@ -198,6 +221,7 @@ const ortVisit = async (page) => {
 results.load = {};
 for (const [name, phone] of smoke ? [['desktop', false]] : [['desktop', false], ['phone', true]]) {
   results.load['glimpse-' + name] = await loadRun(phone, glimpseVisit, phone ? null : glimpseRepeat);
+  if (phone) results.load['glimpse-' + name + '-engine-on-page'] = await loadRun('page', glimpseVisit);
   if (!smoke) results.load['ort-' + name] = await loadRun(phone, ortVisit);
 }
 results.coldStart = { ms: results.load['glimpse-desktop'].first };
