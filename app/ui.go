@@ -440,7 +440,7 @@ func (p *page) loadOwnModel(ctx app.Context, e app.Event) {
 	doc := app.Window()
 	m := doc.GetElementByID("model-file").Get("files")
 	if !m.Truthy() || m.Length() == 0 {
-		p.modelErr = "Choose an .onnx model file first."
+		p.modelErr = "Choose a model file (.onnx or .glimpse) first."
 		return
 	}
 	file := m.Index(0)

@@ -282,8 +282,8 @@ func (p *page) renderModel() app.UI {
 		),
 		app.Details().Body(
 			app.Summary().Text("Use your own model"),
-			app.P().Class("muted").Text("An ONNX image classifier (any torchvision export, for instance), with an optional labels.txt and model card JSON. It stays in this browser and is checked once loaded."),
-			fileField("model-file", "Model (.onnx)", ".onnx,application/octet-stream"),
+			app.P().Class("muted").Text("An ONNX image classifier (any torchvision export, for instance), or a bundle made by glimpse compile, with an optional labels.txt and model card JSON. It is compiled and checked here, and stays in this browser."),
+			fileField("model-file", "Model (.onnx or .glimpse)", ".onnx,.glimpse,application/octet-stream"),
 			fileField("labels-file", "Labels (.txt, optional)", ".txt,text/plain"),
 			fileField("card-file", "Card (.json, optional)", ".json,application/json"),
 			app.Div().Class("controls").Body(

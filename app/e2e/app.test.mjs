@@ -185,6 +185,25 @@ test('a zoo model loads from the model panel; a bad model shows a plain error an
   info = await page.evaluate(() => glimpse.info());
   assert.equal(info.isDefault, true);
   assert.equal((await blobClassify(page, 'coffee.png', 1)).top[0].index, exp['coffee.png'].index);
+
+  // A compiled bundle (glimpse compile) loads as it is: labels and card
+  // come from inside it, and the importer is never fetched.
+  const t = track(page);
+  await page.setInputFiles('#model-file', path.join(fixtures, 'v1.glimpse')); // the panel is still open
+  await page.click('#model-load');
+  await page.waitForSelector('#model-status:has-text("Now using")', { timeout: 120000 });
+  t.stop();
+  assert.deepEqual(t.seen.filter((u) => /importer/.test(u)), [], 'a bundle needs no importer');
+  info = await page.evaluate(() => glimpse.info());
+  assert.equal(info.name, 'v1.glimpse');
+  assert.equal(info.width, 128);
+  assert.equal(info.labels, info.classes);
+  assert.equal(info.checked, 'ok', 'the check the importer ran comes with the bundle');
+  const v1 = expected('mobilenet_v1_0.25_128');
+  const sure = Object.keys(v1).find((f) => v1[f].margin >= 0.1);
+  assert.equal((await blobClassify(page, sure, 1)).top[0].index, v1[sure].index, sure);
+  await page.click('#model-reset');
+  await page.waitForSelector('#model-status:has-text("Back to the default model")', { timeout: 120000 });
 });
 
 test('no request ever leaves the page origin', async () => {
