@@ -141,10 +141,10 @@ func Run(g *graph.Graph, opts Options) (r *Report, err error) {
 	if len(r.Unsupported) > 0 {
 		var parts []string
 		for _, u := range r.Unsupported {
-			parts = append(parts, fmt.Sprintf("%s (%s)", u.Op, nodeList(u.Nodes)))
+			parts = append(parts, fmt.Sprintf("%s (%s)", u.Op, report.NodeList(u.Nodes)))
 		}
 		r.Verdict = CannotRun
-		r.Reason = "the CPU backend lacks " + plural(len(r.Unsupported), "op") + ": " + strings.Join(parts, "; ")
+		r.Reason = "the CPU backend lacks " + report.Plural(len(r.Unsupported), "op") + ": " + strings.Join(parts, "; ")
 		return r, nil
 	}
 
@@ -262,9 +262,9 @@ func Run(g *graph.Graph, opts Options) (r *Report, err error) {
 		if o.Bad > 0 {
 			r.Verdict = Mismatch
 			r.Reason = fmt.Sprintf("output %q of the optimised program differs from the reference by %.3g (tolerance %.3g) in %s",
-				o.Name, o.MaxAbsDiff, o.Atol, plural(o.Bad, "element"))
+				o.Name, o.MaxAbsDiff, o.Atol, report.Plural(o.Bad, "element"))
 			if o.MaxAbsDiff <= o.Atol {
-				r.Reason = fmt.Sprintf("output %q of the optimised program has NaN or ±Inf where the reference has not, in %s", o.Name, plural(o.Bad, "element"))
+				r.Reason = fmt.Sprintf("output %q of the optimised program has NaN or ±Inf where the reference has not, in %s", o.Name, report.Plural(o.Bad, "element"))
 			}
 			break
 		}
@@ -277,7 +277,7 @@ func Run(g *graph.Graph, opts Options) (r *Report, err error) {
 			for _, o := range sc.Outputs {
 				if o.RunToRunBad > 0 {
 					r.Verdict = RunToRun
-					r.Reason = fmt.Sprintf("two runs of the optimised program on the same input differ by %.3g in %s of output %q", o.RunToRun, plural(o.RunToRunBad, "element"), o.Name)
+					r.Reason = fmt.Sprintf("two runs of the optimised program on the same input differ by %.3g in %s of output %q", o.RunToRun, report.Plural(o.RunToRunBad, "element"), o.Name)
 					break
 				}
 			}
@@ -500,32 +500,6 @@ func nodeName(n *graph.Node) string {
 		return s
 	}
 	return "?"
-}
-
-func nodeList(names []string) string {
-	const most = 3
-	q := make([]string, 0, most)
-	for i, n := range names {
-		if i == most {
-			break
-		}
-		q = append(q, fmt.Sprintf("%q", n))
-	}
-	s := "node " + strings.Join(q, ", ")
-	if len(names) > 1 {
-		s = "nodes " + strings.Join(q, ", ")
-	}
-	if len(names) > most {
-		s += fmt.Sprintf(" and %d more", len(names)-most)
-	}
-	return s
-}
-
-func plural(n int, what string) string {
-	if n == 1 {
-		return "1 " + what
-	}
-	return fmt.Sprintf("%d %ss", n, what)
 }
 
 // seeded makes the check's input for each of p's inputs.

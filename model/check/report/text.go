@@ -22,9 +22,9 @@ func (r *Report) Text() string {
 	line("model", "%s; IR version %d, opset %d", name, r.IRVersion, r.Opset)
 	for _, d := range r.Domains {
 		if d.Version > 0 {
-			line("", "domain %s (opset %d): %s", d.Domain, d.Version, plural(d.Nodes, "node"))
+			line("", "domain %s (opset %d): %s", d.Domain, d.Version, Plural(d.Nodes, "node"))
 		} else {
-			line("", "domain %s (not imported): %s", d.Domain, plural(d.Nodes, "node"))
+			line("", "domain %s (not imported): %s", d.Domain, Plural(d.Nodes, "node"))
 		}
 	}
 	for _, v := range r.Inputs {
@@ -37,9 +37,9 @@ func (r *Report) Text() string {
 
 	supported := "every op is supported by the CPU backend"
 	if len(r.Unsupported) > 0 {
-		supported = fmt.Sprintf("%s missing from the CPU backend", plural(len(r.Unsupported), "op type"))
+		supported = fmt.Sprintf("%s missing from the CPU backend", Plural(len(r.Unsupported), "op type"))
 	}
-	line("ops", "%s of %s; %s", plural(r.Nodes, "node"), plural(len(r.Ops)-r.fusedOnly(), "type"), supported)
+	line("ops", "%s of %s; %s", Plural(r.Nodes, "node"), Plural(len(r.Ops)-r.fusedOnly(), "type"), supported)
 	w := len("op")
 	for _, o := range r.Ops {
 		w = max(w, len(o.Op))
@@ -62,7 +62,7 @@ func (r *Report) Text() string {
 		fmt.Fprintf(&b, "          %-*s  %7d  %6s  %5s  %4s  %s\n", w, o.Op, o.Count, folded, fused, runs, where)
 	}
 	for _, u := range r.Unsupported {
-		line("missing", "%s: %s", u.Op, nodeList(u.Nodes))
+		line("missing", "%s: %s", u.Op, NodeList(u.Nodes))
 	}
 	if c := r.Compile; c != nil {
 		line("compile", "%d folded at compile time, %d fused or removed, %d run; arena %s", c.Folded, c.Fused, c.Runs, Bytes(int64(c.ArenaBytes)))
@@ -73,9 +73,9 @@ func (r *Report) Text() string {
 		case w.Error != "":
 			line("webgpu", "not usable: %s", w.Error)
 		case w.CPU == 0:
-			line("webgpu", "every node that computes runs on the GPU: %d nodes, %s per run", w.GPU, plural(w.Dispatches, "dispatche"))
+			line("webgpu", "every node that computes runs on the GPU: %d nodes, %s per run", w.GPU, Plural(w.Dispatches, "dispatche"))
 		default:
-			line("webgpu", "%d nodes on the GPU (%s per run), %d on the CPU:", w.GPU, plural(w.Dispatches, "dispatche"), w.CPU)
+			line("webgpu", "%d nodes on the GPU (%s per run), %d on the CPU:", w.GPU, Plural(w.Dispatches, "dispatche"), w.CPU)
 			for _, n := range w.OnCPU {
 				line("", "  %s %q: %s", n.Op, n.Node, n.Why)
 			}
@@ -87,11 +87,11 @@ func (r *Report) Text() string {
 		for _, o := range sc.Outputs {
 			rr := "identical"
 			if o.RunToRunBad > 0 {
-				rr = fmt.Sprintf("%s differ (max %.3g)", plural(o.RunToRunBad, "element"), o.RunToRun)
+				rr = fmt.Sprintf("%s differ (max %.3g)", Plural(o.RunToRunBad, "element"), o.RunToRun)
 			}
 			status := "within"
 			if o.Bad > 0 {
-				status = fmt.Sprintf("%s beyond", plural(o.Bad, "element"))
+				status = fmt.Sprintf("%s beyond", Plural(o.Bad, "element"))
 			}
 			line("", "output %q %v: max |diff| %.3g vs the reference (%s tolerance %.3g; max |ref| %.3g); run to run: %s; unoptimised: %.3g",
 				o.Name, o.Shape, o.MaxAbsDiff, status, o.Atol, o.MaxAbsRef, rr, o.PlainMaxAbsDiff)
@@ -163,8 +163,8 @@ func msText(v float64) string {
 	return fmt.Sprintf("%.2f ms", v)
 }
 
-// nodeList names up to three nodes: `node "a"`, `nodes "a", "b" and 2 more`.
-func nodeList(names []string) string {
+// NodeList names up to three nodes: `node "a"`, `nodes "a", "b" and 2 more`.
+func NodeList(names []string) string {
 	const most = 3
 	q := make([]string, 0, most)
 	for i, n := range names {
@@ -183,7 +183,8 @@ func nodeList(names []string) string {
 	return s
 }
 
-func plural(n int, what string) string {
+// Plural is "1 op", "2 ops".
+func Plural(n int, what string) string {
 	if n == 1 {
 		return "1 " + what
 	}
