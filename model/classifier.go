@@ -64,14 +64,24 @@ var DecodeONNX func([]byte) (*graph.Graph, error)
 // Decode reads a model file's graph: a bundle's (its optimised graph and
 // constants), or an ONNX file's when DecodeONNX is set.
 func Decode(data []byte) (*graph.Graph, error) {
+	g, _, err := decode(data)
+	return g, err
+}
+
+// decode is Decode, with a bundle's meta (nil for ONNX).
+func decode(data []byte) (*graph.Graph, *bundle.Meta, error) {
 	if bundle.IsBundle(data) {
-		g, _, err := bundle.Decode(data)
-		return g, err
+		g, m, err := bundle.Decode(data)
+		if err != nil {
+			return nil, nil, err
+		}
+		return g, &m, nil
 	}
 	if DecodeONNX == nil {
-		return nil, errors.New("this engine loads compiled Glimpse bundles only (compile the ONNX file with 'glimpse compile')")
+		return nil, nil, errors.New("this engine loads compiled Glimpse bundles only (compile the ONNX file with 'glimpse compile')")
 	}
-	return DecodeONNX(data)
+	g, err := DecodeONNX(data)
+	return g, nil, err
 }
 
 // Load decodes, checks and compiles a model: a bundle, or an ONNX file
@@ -82,28 +92,16 @@ func Load(f Files) (*Classifier, error) {
 	if name == "" {
 		name = "model"
 	}
-	var g *graph.Graph
-	var meta *bundle.Meta
+	g, meta, err := decode(f.Model)
+	if err != nil {
+		return nil, loadErr(KindInvalid, name, err)
+	}
 	var bundleCard []byte // a bundle's own card: a card given beside it applies on top
-	switch {
-	case bundle.IsBundle(f.Model):
-		bg, m, err := bundle.Decode(f.Model)
-		if err != nil {
-			return nil, loadErr(KindInvalid, name, err)
-		}
-		g, meta = bg, &m
+	if meta != nil {
+		bundleCard = meta.Card
 		if len(f.Labels) == 0 {
-			f.Labels = []byte(m.Labels)
+			f.Labels = []byte(meta.Labels)
 		}
-		bundleCard = m.Card
-	case DecodeONNX == nil:
-		return nil, loadErrf(KindInvalid, name, "this engine loads compiled Glimpse bundles only (compile the ONNX file with 'glimpse compile')")
-	default:
-		og, err := DecodeONNX(f.Model)
-		if err != nil {
-			return nil, loadErr(KindInvalid, name, err)
-		}
-		g = og
 	}
 	if err := cpu.CheckSupported(g); err != nil {
 		return nil, loadErr(KindUnsupported, name, err)

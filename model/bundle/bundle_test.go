@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -119,7 +120,7 @@ func TestRoundTrip(t *testing.T) {
 					if !exact {
 						t.Logf("%s: output %d max |diff| %.3g (weights moved by up to %.3g)", w, k, worst, meta.MaxWeightError)
 					}
-					if len(o.I) > 0 && !slicesEqual(o.I, want.I) {
+					if len(o.I) > 0 && !slices.Equal(o.I, want.I) {
 						t.Errorf("%s: int output %d differs", w, k)
 					}
 				}
@@ -129,18 +130,6 @@ func TestRoundTrip(t *testing.T) {
 			}
 		})
 	}
-}
-
-func slicesEqual(a, b []int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func tiny(t *testing.T) []byte {
