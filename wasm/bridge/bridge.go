@@ -22,6 +22,7 @@ import (
 	"github.com/glimpse/glimpse/model/check"
 	"github.com/glimpse/glimpse/model/cpu"
 	"github.com/glimpse/glimpse/model/vision"
+	"github.com/glimpse/glimpse/wasm/jsval"
 	"github.com/glimpse/glimpse/wasm/simd"
 	"github.com/glimpse/glimpse/wasm/webgpu"
 )
@@ -113,10 +114,10 @@ func register() js.Value {
 func boot() {
 	if rec, err := await(host().Get("_store").Call("get")); err == nil && rec.Type() == js.TypeObject {
 		f := model.Files{
-			Name:   text(rec.Get("name")),
-			Model:  bytesOf(rec.Get("model")),
-			Labels: []byte(text(rec.Get("labels"))),
-			Card:   []byte(text(rec.Get("card"))),
+			Name:   jsval.Text(rec.Get("name")),
+			Model:  jsval.Bytes(rec.Get("model")),
+			Labels: []byte(jsval.Text(rec.Get("labels"))),
+			Card:   []byte(jsval.Text(rec.Get("card"))),
 		}
 		rebuildable := !bundle.IsBundle(f.Model) || rec.Get("source").Truthy()
 		if err := use(f, false); err == nil {
@@ -161,7 +162,7 @@ func loadDefault() error {
 	if err != nil {
 		return &Error{Code: CodeModelLoad, Err: err}
 	}
-	f := model.Files{Name: card.Default().Name, Model: bytesOf(m)}
+	f := model.Files{Name: card.Default().Name, Model: jsval.Bytes(m)}
 	if err := use(f, true); err != nil {
 		return err
 	}
@@ -197,7 +198,7 @@ func loadModel(args []js.Value) (any, error) {
 	if len(args) < 4 {
 		return nil, coded(CodeBadArgument, "loadModel needs model bytes, labels, card and a name")
 	}
-	f := model.Files{Model: bytesOf(args[0]), Labels: []byte(text(args[1])), Card: []byte(text(args[2])), Name: text(args[3])}
+	f := model.Files{Model: jsval.Bytes(args[0]), Labels: []byte(jsval.Text(args[1])), Card: []byte(jsval.Text(args[2])), Name: jsval.Text(args[3])}
 	if slot := slotName(args, 4); slot != "" {
 		cl, err := model.Load(f)
 		if err != nil {
@@ -219,14 +220,6 @@ func loadModel(args []js.Value) (any, error) {
 		useGPU()
 	}
 	return info(), nil
-}
-
-// text is v as a string, "" for anything else (undefined, null).
-func text(v js.Value) string {
-	if v.Type() == js.TypeString {
-		return v.String()
-	}
-	return ""
 }
 
 func slotName(args []js.Value, i int) string {
@@ -386,7 +379,7 @@ func info() map[string]any {
 func checkModel(args []js.Value) (any, error) {
 	yield := func() { time.Sleep(time.Millisecond) }
 	if len(args) > 0 && !args[0].IsUndefined() && !args[0].IsNull() {
-		data := bytesOf(args[0])
+		data := jsval.Bytes(args[0])
 		var cardJSON []byte
 		if len(args) > 1 && args[1].Type() == js.TypeString {
 			cardJSON = []byte(args[1].String())
@@ -488,18 +481,6 @@ func verdict(c *model.Classifier) string {
 		return ""
 	}
 	return c.Check.Verdict
-}
-
-func bytesOf(v js.Value) []byte {
-	if v.IsUndefined() || v.IsNull() {
-		return nil
-	}
-	if v.Get("constructor").Get("name").String() != "Uint8Array" {
-		v = js.Global().Get("Uint8Array").New(v)
-	}
-	b := make([]byte, v.Get("length").Int())
-	js.CopyBytesToGo(b, v)
-	return b
 }
 
 // await blocks the calling goroutine (never a JS callback) until p settles.

@@ -28,6 +28,7 @@ import (
 	"github.com/glimpse/glimpse/model/bundle"
 	"github.com/glimpse/glimpse/model/check"
 	"github.com/glimpse/glimpse/model/importer"
+	"github.com/glimpse/glimpse/wasm/jsval"
 	"github.com/glimpse/glimpse/wasm/simd"
 	"github.com/glimpse/glimpse/wasm/webgpu"
 )
@@ -52,35 +53,16 @@ func main() {
 	select {}
 }
 
-func text(v js.Value) string {
-	if v.Type() == js.TypeString {
-		return v.String()
-	}
-	return ""
-}
-
-func bytesOf(v js.Value) []byte {
-	if v.Type() != js.TypeObject {
-		return nil
-	}
-	if v.Get("constructor").Get("name").String() != "Uint8Array" {
-		v = js.Global().Get("Uint8Array").New(v)
-	}
-	b := make([]byte, v.Get("length").Int())
-	js.CopyBytesToGo(b, v)
-	return b
-}
-
 // compile(bytes, labels, card, name, weights) → the bundle's bytes.
 func compile(args []js.Value) (any, error) {
 	for len(args) < 5 {
 		args = append(args, js.Undefined())
 	}
-	w, err := bundle.ParseWeights(text(args[4]))
+	w, err := bundle.ParseWeights(jsval.Text(args[4]))
 	if err != nil {
-		return nil, &model.LoadError{Kind: model.KindCompile, Name: text(args[3]), Err: err}
+		return nil, &model.LoadError{Kind: model.KindCompile, Name: jsval.Text(args[3]), Err: err}
 	}
-	f := model.Files{Model: bytesOf(args[0]), Labels: []byte(text(args[1])), Card: []byte(text(args[2])), Name: text(args[3])}
+	f := model.Files{Model: jsval.Bytes(args[0]), Labels: []byte(jsval.Text(args[1])), Card: []byte(jsval.Text(args[2])), Name: jsval.Text(args[3])}
 	b, _, err := importer.Compile(f, w, &check.Options{Runs: 3, Place: webgpu.Place, Yield: func() { time.Sleep(time.Millisecond) }})
 	if err != nil {
 		return nil, err
@@ -95,12 +77,12 @@ func checkModel(args []js.Value) (any, error) {
 	for len(args) < 2 {
 		args = append(args, js.Undefined())
 	}
-	data := bytesOf(args[0])
+	data := jsval.Bytes(args[0])
 	g, err := model.Decode(data)
 	if err != nil {
 		return nil, &model.LoadError{Kind: model.KindInvalid, Name: "model", Err: err}
 	}
-	cardJSON := []byte(text(args[1]))
+	cardJSON := []byte(jsval.Text(args[1]))
 	r, err := check.Run(g, check.Options{InputShapes: model.InputShapes(g, cardJSON), Runs: 3, Place: webgpu.Place,
 		Yield: func() { time.Sleep(time.Millisecond) }})
 	if err != nil {
