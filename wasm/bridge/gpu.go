@@ -27,8 +27,6 @@ type gpuState struct {
 	m      *webgpu.Model
 	cl     *model.Classifier // the classifier m was compiled for
 	reason string            // why the GPU is not in use, for info()
-	ring   [webgpu.Slots][]float32
-	next   int
 }
 
 func (g *gpuState) active(cl *model.Classifier) bool { return g.m != nil && g.cl == cl }
@@ -156,15 +154,9 @@ func injectFault(args []js.Value) (any, error) {
 // map their inputs back and run on the CPU in between; on a fault it
 // re-runs on the CPU.
 func runGPU(cl *model.Classifier, k int, t0 time.Time, raw bool) (any, error) {
-	g := &st.gpu
-	in := g.ring[g.next]
-	if len(in) != len(cl.Input()) {
-		in = make([]float32, len(cl.Input()))
-		g.ring[g.next] = in
-	}
-	g.next = (g.next + 1) % len(g.ring)
-	copy(in, cl.Input()) // kept for a CPU re-run; the classifier's buffer is reused by the next frame
-	pend, err := g.m.Submit(in)
+	// The actor runs one job at a time, so the classifier's input stays as
+	// it is until this job ends: a CPU re-run after a fault reads it again.
+	pend, err := st.gpu.m.Submit(cl.Input())
 	var out []float32
 	if err == nil {
 		out, err = pend.Wait()
@@ -174,7 +166,6 @@ func runGPU(cl *model.Classifier, k int, t0 time.Time, raw bool) (any, error) {
 		if st.gpu.m != nil && st.gpu.dev != nil {
 			gpuFault(st.gpu.dev, err)
 		}
-		copy(cl.Input(), in)
 		if err := cl.Program.Execute(); err != nil {
 			return nil, &Error{Code: CodeClassify, Err: err}
 		}
