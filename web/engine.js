@@ -219,9 +219,11 @@
       if (op === 'start') return start(args[0]);
       if (!g) throw coded('the engine is not running', 'engine-load');
       switch (op) {
-        case 'classify': { // (source, top, slot, thumbSide)
-          const [source, top, slot, thumbSide] = args;
-          const px = await pixels(source, await g.maxSide(slot), thumbSide);
+        case 'classify': { // (source, top, slot, thumbSide, maxSide)
+          // The page knows the model's size (info().maxSide) and passes it:
+          // asking the engine would queue behind the frame it is running.
+          const [source, top, slot, thumbSide, side] = args;
+          const px = await pixels(source, side || await g.maxSide(slot), thumbSide);
           const r = await g.classifyRGBA(px.data, px.width, px.height, top, slot);
           if (px.thumb) r.thumb = px.thumb;
           return r;

@@ -484,10 +484,10 @@
         slot = s.slot; side = s.side;
       } else {
         e = opts.batch ? await batchEngine() : await engine();
-        side = (e.info && e.info.maxSide) || info.maxSide || 448;
+        side = (e.info && e.info.maxSide) || info.maxSide || 0; // 0: the engine asks its model
       }
-      const [src, transfer] = await portable(source, side);
-      const r = await e.call('classify', [src, top, slot, opts.thumbnail || 0], transfer);
+      const [src, transfer] = await portable(source, side || 448);
+      const r = await e.call('classify', [src, top, slot, opts.thumbnail || 0, side], transfer);
       if (firstResultMs === null) {
         firstResultMs = performance.now();
         emit('first-result', { ms: firstResultMs });
