@@ -1,7 +1,7 @@
 // Command glimpse is the Glimpse app binary. In a browser it is the go-app
-// PWA, the UI only: the engine is web/engine.wasm (wasm/engine), which
-// web/glimpse.js runs in a Web Worker. Natively, and compiled to wasm under
-// Node, it is the command line (classify, infer, check, tag, eval) on the
+// PWA on the page and, started by web/engine.js with -engine, the engine in
+// the Web Workers web/glimpse.js runs (embeds load wasm/engine instead).
+// Natively, and compiled to wasm under Node, it is the command line (classify, infer, check, tag, eval) on the
 // same engine; natively it also serves the app and writes the static site.
 package main
 
@@ -12,6 +12,10 @@ import (
 )
 
 func main() {
+	if engineMode() {
+		runEngine()
+		return
+	}
 	app.Route("/", func() app.Composer { return &page{} })
 	if inBrowser() {
 		app.RunWhenOnBrowser()

@@ -7,9 +7,10 @@ import (
 	"io"
 )
 
-// The browser's app.wasm is the UI alone: the engine is engine.wasm, and
-// the command line under Node is built with -tags nodecli, so that neither
-// the engine nor the CLI weighs on the page's first download.
+// The browser's app.wasm is the UI and the engine's runtime (engine_wasm.go):
+// the command line under Node, with the ONNX importer and the image
+// decoders, is built with -tags nodecli so that it does not weigh on the
+// page's first download.
 
 func initCLI() {}
 

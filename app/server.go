@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/glimpse/glimpse/wasm/bridge"
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 )
 
@@ -35,15 +36,15 @@ var cacheable = []string{
 	"/web/glimpse.js",
 	"/web/tagging.js",
 	"/web/engine.js",
-	"/web/engine.wasm",
-	"/web/models/mobilenet_v2_1.0_224/model.glimpse",
+	"/" + bridge.DefaultModel,
+	"/web/icons/icon.svg", // the header's logo; go-app caches only the PNG icons
 }
 
 // version identifies a build by the content of what it ships, so that a
 // rebuild with changes prompts an update and a restart without changes does not.
 func version() (string, error) {
 	h := sha256.New()
-	for _, f := range []string{"app.wasm", "engine.wasm", "importer.wasm", "engine.js", "glimpse.js", "tagging.js", "glimpse.css", "models/mobilenet_v2_1.0_224/model.glimpse"} {
+	for _, f := range []string{"app.wasm", "engine.wasm", "importer.wasm", "engine.js", "glimpse.js", "tagging.js", "glimpse.css", strings.TrimPrefix(bridge.DefaultModel, webDir+"/")} {
 		data, err := os.ReadFile(filepath.Join(webDir, f))
 		if err != nil {
 			return "", fmt.Errorf("%v: run 'make build' first", err)

@@ -22,6 +22,8 @@ const args = process.argv.slice(2);
 const flag = (n) => args.includes(n);
 const opt = (n, d) => { const i = args.indexOf(n); return i >= 0 ? args[i + 1] : d; };
 const smoke = flag('--smoke');
+// --only load: just the load section (first visit, repeat, phone, embed).
+const only = opt('--only', '');
 const runs = Number(opt('--runs', smoke ? 2 : 20));
 // WebGPU here is SwiftShader (seconds per run): fewer runs, reported as such.
 const gpuRuns = Number(opt('--gpu-runs', 3));
@@ -76,8 +78,8 @@ const stats = (t) => {
 };
 
 const results = { date: new Date().toISOString(), runs, chromium: '', rows: [], ratios: [], coldStart: null, sizes: {} };
-const b = await browser();
-try {
+const b = only && only !== 'rows' ? null : await browser();
+if (b) try {
   const page = b.ctx.pages()[0] || (await b.ctx.newPage());
   results.chromium = b.ctx.browser()?.version() || '';
   await page.goto(`${base}/bench/index.html`);
@@ -127,7 +129,10 @@ const hostServer = http.createServer((req, res) => {
       e = { size: data.length, tag: '"' + crypto.createHash('sha256').update(data).digest('hex').slice(0, 16) + '"', gz: zlib.gzipSync(data, { level: 6 }) };
       etags.set(file, e);
     }
-    const h = { 'Content-Type': types[path.extname(file)] || 'application/octet-stream', 'Cache-Control': 'no-cache', ETag: e.tag };
+    // CORS, so that the embedding bench page on another origin can load
+    // the widget, as a site serving Glimpse for embedding would allow.
+    const h = { 'Content-Type': types[path.extname(file)] || 'application/octet-stream', 'Cache-Control': 'no-cache', ETag: e.tag,
+      'Access-Control-Allow-Origin': '*', 'Cross-Origin-Resource-Policy': 'cross-origin' };
     if (req.headers['if-none-match'] === e.tag) { res.writeHead(304, h).end(); return; }
     let body = data;
     if (/gzip/.test(req.headers['accept-encoding'] || '') && !/\.(png|jpg)$/.test(file)) { body = e.gz; h['Content-Encoding'] = 'gzip'; }
@@ -218,13 +223,35 @@ const ortVisit = async (page) => {
     return { first: performance.now(), ok: out[session.outputNames[0]].data.length };
   });
 };
+// A foreign page (another origin: localhost rather than 127.0.0.1) with
+// two <glimpse-classifier> widgets, to both ready and a first label.
+const embedVisit = async (page) => {
+  await page.goto(`${host.replace('127.0.0.1', 'localhost')}/bench/embed2.html?glimpse=${encodeURIComponent(host)}`);
+  return page.evaluate(async (b64) => {
+    const w = [...document.querySelectorAll('glimpse-classifier')];
+    await Promise.all(w.map((e) => new Promise((res, rej) => {
+      if (e.ready) { res(); return; }
+      e.addEventListener('glimpse-ready', res, { once: true });
+      e.addEventListener('glimpse-error', (ev) => rej(new Error(ev.detail.message)), { once: true });
+    })));
+    const ready = performance.now();
+    const bin = atob(b64);
+    const u8 = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) u8[i] = bin.charCodeAt(i);
+    const r = await w[1].classify(new Blob([u8]));
+    return { ready, first: performance.now(), widgets: w.length, label: r.top[0].label };
+  }, parrot);
+};
 results.load = {};
+if (!only || only === 'load') {
 for (const [name, phone] of smoke ? [['desktop', false]] : [['desktop', false], ['phone', true]]) {
   results.load['glimpse-' + name] = await loadRun(phone, glimpseVisit, phone ? null : glimpseRepeat);
   if (phone) results.load['glimpse-' + name + '-engine-on-page'] = await loadRun('page', glimpseVisit);
   if (!smoke) results.load['ort-' + name] = await loadRun(phone, ortVisit);
 }
+results.load['glimpse-embed-two-widgets'] = await loadRun(false, embedVisit);
 results.coldStart = { ms: results.load['glimpse-desktop'].first };
+}
 hostServer.close();
 
 // The main thread and the pool, on the app's own page: photos classified
@@ -232,7 +259,7 @@ hostServer.close();
 // (glimpseConfig.worker = false), counting the main thread's long tasks
 // (over 50 ms) at normal speed and with the CPU 4× slower; then tagging
 // with one engine and with the pool. Numbers are reported, never asserted.
-{
+if (!only || only === "main") {
   const files = fs.readdirSync(path.join(shared, 'photos')).filter((f) => /\.(jpg|png|bmp)$/.test(f)).sort();
   const photos = files.map((f) => fs.readFileSync(path.join(shared, 'photos', f)).toString('base64'));
   const n = smoke ? 4 : 20, tagN = smoke ? 4 : 28;
@@ -335,10 +362,10 @@ for (const p of ['desktop', 'phone']) {
   const g = results.load['glimpse-' + p], o = results.load['ort-' + p];
   if (g && o) console.log(`ratio load glimpse/ort ${p}: bytes ${(g.bytes / o.bytes).toFixed(2)}, first label ${(g.first / o.first).toFixed(2)}`);
 }
-for (const [f, z] of [['app.wasm (UI)', results.sizes], ['engine.wasm', results.engineSizes]]) {
+for (const [f, z] of [['app.wasm (UI and engine)', results.sizes], ['engine.wasm', results.engineSizes]]) {
   console.log(`${f}: ${(z.raw / 1e6).toFixed(2)} MB raw, ${(z.gzip / 1e6).toFixed(2)} MB gzip, ${(z.brotli / 1e6).toFixed(2)} MB brotli`);
 }
-for (const r of results.mainThread) {
+for (const r of results.mainThread || []) {
   console.log(`main thread, engine in the ${r.engine}, ${r.photos} photos one after another: ${r.normal.n} long tasks (longest ${r.normal.max.toFixed(0)} ms) in ${r.normal.seconds.toFixed(1)} s; CPU 4× slower: ${r.slow.n} (longest ${r.slow.max.toFixed(0)} ms) in ${r.slow.seconds.toFixed(1)} s`);
   if (r.pool) {
     const p = r.pool;

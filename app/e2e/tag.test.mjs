@@ -133,9 +133,10 @@ test('tagging 50 images sends nothing anywhere; throughput beside single-image c
   const lt = await page.evaluate((t0) => window.__longtasks.filter((e) => e.start >= t0), t0);
   console.log(`tagging 50 in the app: ${lt.length} main-thread long tasks over 50 ms (longest ${Math.max(0, ...lt.map((e) => e.ms)).toFixed(0)} ms)`);
   // The only requests allowed are a pool engine starting: the engine's own
-  // files and the model, from the page's origin. No photo goes anywhere.
+  // files (app.wasm on the app's page) and the model, from the page's
+  // origin. No photo goes anywhere.
   const origin = new URL(page.url()).origin;
-  const startup = /^\/(web\/engine\.(js|wasm)|wasm_exec\.js|web\/models\/mobilenet_v2_1\.0_224\/model\.glimpse)$/;
+  const startup = /^\/(web\/(engine|app)\.(js|wasm)|wasm_exec\.js|web\/models\/mobilenet_v2_1\.0_224\/model\.glimpse)$/;
   assert.deepEqual(t.seen.filter((u) => /^https?:/.test(u) && !(new URL(u).origin === origin && startup.test(new URL(u).pathname))), [], 'tagging made network requests');
   console.log(`tagging: ${t.seen.filter((u) => /^https?:/.test(u)).length} same-origin requests from a pool engine starting`);
   const rate = Number((await page.textContent('#tag-rate')).match(/([\d.]+) photos\/s/)[1]);
