@@ -48,6 +48,27 @@
     return out;
   }
 
+  // The default model's bundle is fetched as soon as the engine starts,
+  // while its wasm compiles: the engine's own request for it (Go's
+  // bridge.DefaultModel, which a bridge test keeps equal to this path) then
+  // takes the bytes already on their way, progress included.
+  const DEFAULT_MODEL = 'web/models/mobilenet_v2_1.0_224/model.glimpse';
+  const early = new Map(); // url → {p, last: [got, total], progress}
+  function prefetch(url) {
+    const e = { last: null, progress: null };
+    e.p = fetchBytes(url, (got, total) => { e.last = [got, total]; if (e.progress) e.progress(got, total); });
+    e.p.catch(() => {});
+    early.set(url, e);
+  }
+  function fetchModel(url, onProgress) {
+    const e = early.get(url);
+    if (!e) return fetchBytes(url, onProgress);
+    early.delete(url);
+    e.progress = onProgress;
+    if (onProgress && e.last) onProgress(e.last[0], e.last[1]);
+    return e.p.catch(() => fetchBytes(url, onProgress)); // a failed early fetch is tried again
+  }
+
   // ---- IndexedDB: the user's own model survives reloads and works offline ----
 
   const DB = 'glimpse', STORE = 'model';
@@ -175,7 +196,7 @@
     let pref = 'auto';
     const host = {
       _base: '',
-      _fetch: fetchBytes,
+      _fetch: fetchModel,
       _store: store,
       _emit: (name, detail) => post({ event: name, detail }),
       _resolveReady: (info) => post({ event: 'ready', detail: info }),
@@ -189,9 +210,13 @@
       // The Go program finds its host under this global name.
       scope[cfg.global || 'glimpseEngine'] = host;
       host._base = cfg.base;
+      if (!cfg.global) prefetch(cfg.base + DEFAULT_MODEL); // an engine, not the importer
       pref = cfg.pref || 'auto';
       if (typeof Go === 'undefined') await loadScript(cfg.base + 'wasm_exec.js');
       const go = new Go();
+      // app.wasm runs as the engine, not the UI, when started with -engine
+      // (engine.wasm and importer.wasm ignore it).
+      go.argv = ['glimpse', '-engine'];
       const url = cfg.base + (cfg.wasm || 'web/engine.wasm');
       let inst;
       try {

@@ -32,6 +32,13 @@
 
   // ---- engines ----------------------------------------------------------------
 
+  // The wasm the engines run. The app's own page (go-app's app.js from this
+  // same site, loaded before this script) runs app.wasm, which holds the
+  // engine too, so that a first visit downloads the Go runtime once;
+  // embedding pages get the smaller engine.wasm.
+  const onAppPage = Array.from(document.scripts).some((s) => s.src === base + 'app.js');
+  const engineWasm = onAppPage ? 'web/app.wasm' : 'web/engine.wasm';
+
   const workers = config.worker !== false && typeof Worker !== 'undefined';
   const engineMode = workers ? 'worker' : 'page';
   const engineReason = workers ? '' : (config.worker === false ? 'the page asked for no worker (glimpseConfig.worker = false)' : 'this browser has no Web Workers');
@@ -81,7 +88,7 @@
       this.booted.catch(() => {});
       this._bootOK = bootOK; this._bootFail = bootFail;
       const onMessage = (m) => this._receive(m);
-      const cfg = { base, pref: role === 'main' ? loadPref() : 'cpu' };
+      const cfg = { base, wasm: engineWasm, pref: role === 'main' ? loadPref() : 'cpu' };
       if (role === 'importer') Object.assign(cfg, { wasm: 'web/importer.wasm', global: 'glimpseImporter' });
       if (workers) {
         this.worker = new Worker(workerURL(), { name: 'glimpse-engine-' + role });

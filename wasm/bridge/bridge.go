@@ -27,14 +27,6 @@ import (
 	"github.com/glimpse/glimpse/wasm/webgpu"
 )
 
-// Where the build puts the default model (see the Makefile's models target).
-const (
-	DefaultDir = "web/models/mobilenet_v2_1.0_224/"
-	// DefaultModel is the default model compiled into a bundle, with its
-	// labels and card inside (make models).
-	DefaultModel = DefaultDir + "model.glimpse"
-)
-
 type state struct {
 	cl        *model.Classifier
 	mismatch  bool                         // injectMismatch: break the optimised program in the next check

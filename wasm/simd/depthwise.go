@@ -1,27 +1,6 @@
-package simd
+//go:build !(js && wasm)
 
-// Argument block layout of dw3(), in 32-bit words.
-const (
-	dwX    = iota // input planes [C][H][W]
-	dwW           // weights [C][3][3]
-	dwBias        // C floats, or 0
-	dwRes         // residual [C][OH][OW], or 0
-	dwY           // output [C][OH][OW]
-	dwC
-	dwH
-	dwWidth
-	dwOH
-	dwOW
-	dwS  // stride, 1 or 2
-	dwPT // top and left padding
-	dwPL
-	dwOxLo // output columns whose window lies inside the row: [oxLo, oxHi)
-	dwOxHi
-	dwZero // W zeros, read in place of rows above or below the image
-	dwLo   // clamp bounds (float32 bits)
-	dwHi
-	dwWords
-)
+package simd
 
 // dwFn emits dw3(): the 3×3 depthwise conv (stride 1 or 2) of one image,
 // bias, residual and clamp included, as kern's scalar depthwise computes it.

@@ -1,25 +1,6 @@
-package simd
+//go:build !(js && wasm)
 
-// Argument block layout of im2col(), in 32-bit words.
-const (
-	icX   = iota // one group's input planes [C/G][H][W]
-	icDst        // ceil(nb/8) strips of kg groups of 8 floats
-	icH
-	icW
-	icKH
-	icKW
-	icSH
-	icSW
-	icPT
-	icPL
-	icDH
-	icDW
-	icOW
-	icJ0 // first output pixel (column of the im2col matrix)
-	icNB // output pixels
-	icKG // rows: C/G*KH*KW
-	icWords
-)
+package simd
 
 // im2colFn emits im2col(): kern's packIm2col for 8-wide strips, the same
 // loop without Go's bounds checks. For each row k = (c, ky, kx) of the

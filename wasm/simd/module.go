@@ -1,42 +1,16 @@
+//go:build !(js && wasm)
+
 package simd
 
-// The SIMD kernels, as a WebAssembly module built from Go at start-up (no
-// tools, nothing generated to keep in sync). It imports the Go program's own
-// linear memory as env.mem and works on Go slices in place, addressed by
-// their byte offsets in that memory.
-//
-// Arguments travel through a block of 32-bit words in Go memory whose
-// address bind(p) stores once in global 0, so each kernel call is a JS call
-// with no arguments (nothing to box, nothing allocated).
-
-// Argument block layout, in 32-bit words.
-const (
-	argAP   = iota // packed A: ceil(mb/4) strips of kb groups of 4 floats
-	argBP          // packed B: ceil(nb/8) strips of kb groups of 8 floats
-	argKB          // depth
-	argMB          // rows of C
-	argNB          // columns of C
-	argC           // C, row i at c + i*ldc floats
-	argLDC         // C's (and res's) row stride, in floats
-	argBias        // mb floats, or 0 for none
-	argRes         // residual with C's layout, or 0 for none
-	argLo          // clamp bounds (float32 bits)
-	argHi          //
-	argTmp         // 32 floats of scratch for edge tiles
-	argLDB         // 0: B packed as above; else B is plain row-major with this row stride (floats) and nb is a multiple of 8
-	argWords
-)
-
-// argBlockWords is the argument block's size: the larger of the kernels'.
-const argBlockWords = max(argWords, dwWords, icWords)
-
-// gemmNR and gemmMR are the register tile: 4 rows of C by 8 columns (two
-// f32x4 per row), 8 vector accumulators plus two B vectors and one
-// broadcast A value: 11 of x64's 16 vector registers, so nothing spills.
-const (
-	gemmMR = 4
-	gemmNR = 8
-)
+// The SIMD kernels, as a WebAssembly module assembled from Go: this file,
+// depthwise.go and im2col.go, with the assembler in asm.go. They run
+// natively only, in the tests: the engine embeds their output, kernels.wasm
+// (kernels.go), so that the browser's binary carries 4 KB of module rather
+// than the Go code that writes it. TestKernelsWasmIsCurrent fails when the
+// two differ; GLIMPSE_UPDATE_SIMD=1 go test ./wasm/simd rewrites the file.
+// The module imports the Go program's own linear memory as env.mem and
+// works on Go slices in place, addressed by their byte offsets in that
+// memory; arguments travel through the block in layout.go.
 
 // Module returns the kernels module's bytes. Exports: bind(p), peek(p),
 // gemm(), dw3(), im2col().

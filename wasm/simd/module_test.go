@@ -1,3 +1,5 @@
+//go:build !(js && wasm)
+
 package simd
 
 import (
@@ -9,8 +11,22 @@ import (
 	"testing"
 )
 
-// The module is built from Go at start-up; these checks run natively.
+// The module is assembled natively; the engine embeds the result.
 // SIMD_WASM_OUT=FILE also writes it out, to read with wabt's wasm2wat.
+
+// The embedded kernels.wasm is exactly what the assembler writes today.
+func TestKernelsWasmIsCurrent(t *testing.T) {
+	m := Module()
+	if os.Getenv("GLIMPSE_UPDATE_SIMD") == "1" {
+		if err := os.WriteFile("kernels.wasm", m, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if !bytes.Equal(m, kernelsWasm) {
+		t.Fatalf("kernels.wasm (%d bytes) is not what module.go assembles (%d bytes): run GLIMPSE_UPDATE_SIMD=1 go test ./wasm/simd", len(kernelsWasm), len(m))
+	}
+}
 
 func TestModuleIsDeterministicAndSmall(t *testing.T) {
 	m := Module()

@@ -5,7 +5,7 @@
 // module (module.go) that imports Go's own linear memory does the block
 // multiply on Go slices in place; kern calls it once per packed block
 // through the hook kern.SetVecKernels (also a 3×3 depthwise kernel and the
-// im2col packing). Go's memory is the one the host script recorded when it
+// im2col packing). The module is kernels.wasm, embedded. Go's memory is the one the host script recorded when it
 // instantiated the engine (web/engine.js, or the Node test preload
 // testdata/node-mem.mjs), found as glimpseEngine._goMemory().
 package simd
@@ -83,7 +83,7 @@ func start(host string) (ok bool, why string) {
 	if !mem.Truthy() {
 		return false, "Go's memory was not recorded"
 	}
-	code := Module()
+	code := kernelsWasm
 	bytes := g.Get("Uint8Array").New(len(code))
 	js.CopyBytesToJS(bytes, code)
 	if !wasm.Call("validate", bytes).Bool() {

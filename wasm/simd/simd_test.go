@@ -80,7 +80,7 @@ func closeTo(got, ref []float32) (worst float64, at int) {
 
 func TestActive(t *testing.T) {
 	needSIMD(t)
-	if n := len(Module()); n >= 4096 {
+	if n := len(kernelsWasm); n >= 4096 {
 		t.Errorf("module is %d bytes: browsers refuse to compile >= 4 KB synchronously on the main thread", n)
 	}
 }

@@ -1,0 +1,9 @@
+package simd
+
+import _ "embed"
+
+// kernelsWasm is the SIMD kernels module (exports bind(p), peek(p), gemm(),
+// dw3(), im2col()), as module.go assembles it natively.
+//
+//go:embed kernels.wasm
+var kernelsWasm []byte
