@@ -61,7 +61,7 @@ func checkModel(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("model: %v", pathErr(err))
 	}
-	name := filepath.Base(path)
+	name := termSafe(filepath.Base(path))
 	g, err := model.Decode(data)
 	if err != nil {
 		return fmt.Errorf("%s: %v", name, err)
@@ -84,8 +84,10 @@ func checkModel(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	} else {
-		fmt.Fprintf(stdout, "%-9s %s (%s)\n", "file", path, check.Bytes(int64(len(data))))
-		fmt.Fprint(stdout, r.Text())
+		// The report quotes the model's own names (graph, producer, domains):
+		// a stranger's file must not reach the terminal raw.
+		fmt.Fprintf(stdout, "%-9s %s (%s)\n", "file", termSafe(path), check.Bytes(int64(len(data))))
+		fmt.Fprint(stdout, termText(r.Text()))
 	}
 	if r.Verdict == check.CannotRun {
 		return fmt.Errorf("%s: cannot run: %s", name, r.Reason)

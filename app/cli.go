@@ -16,12 +16,14 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/glimpse/glimpse/model"
 	"github.com/glimpse/glimpse/model/card"
 	"github.com/glimpse/glimpse/model/cpu"
 	"github.com/glimpse/glimpse/model/graph"
 	_ "github.com/glimpse/glimpse/model/importer" // the command line reads ONNX files
+	"github.com/glimpse/glimpse/model/tag"
 	"github.com/glimpse/glimpse/model/vision"
 	"github.com/glimpse/glimpse/model/vision/imagefile"
 )
@@ -130,11 +132,81 @@ labels into your own words ({"tabby": "cat"}); -prev skips photos already in an
 earlier -json or -csv output.
 eval scores the model on DIR, one sub-folder of photos per class, named after
 a label or one of its synonyms; -map names the others ({"folder": "label"}).
+tag writes each photo as soon as it is done, so a run that stops keeps the
+photos before it, and -prev reads what it left.
+A model's NaN or infinite scores never stop a run: text shows them as such,
+JSON writes "prob": null with "nonfinite" and a "warning", eval leaves the
+photo out, and the exit status is 1. CSV cells that a spreadsheet would run
+as a formula (= + - @ tab CR first) get a leading apostrophe; text output
+shows control characters in names and labels escaped (\x1b).
 `)
 }
 
+// oneLine is an error as one line that is safe on a terminal (termSafe):
+// messages quote file names, labels and node names from strangers' files.
 func oneLine(err error) string {
-	return strings.Join(strings.Fields(err.Error()), " ")
+	return termSafe(strings.Join(strings.Fields(err.Error()), " "))
+}
+
+// termSafe makes text from outside (file names, labels, a model's names)
+// safe to print on a terminal: C0 and C1 control characters (ESC, CR, tab
+// and newline among them), DEL, bytes that are not UTF-8 (a lone 0x9b is
+// CSI on some terminals), the line and paragraph separators and the
+// bidirectional overrides that reorder what is shown are written as Go
+// escapes (\x1b, \r, \t, \u202e); everything else, backslashes included, is
+// left alone, so ordinary names print unchanged.
+func termSafe(s string) string {
+	i := 0
+	for i < len(s) {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if unsafeRune(r, size) {
+			break
+		}
+		i += size
+	}
+	if i == len(s) {
+		return s
+	}
+	var b strings.Builder
+	b.WriteString(s[:i])
+	for i < len(s) {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case unsafeRune(r, size):
+			q := strconv.QuoteRune(r) // '\x1b', '\u202e'
+			b.WriteString(q[1 : len(q)-1])
+		default:
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
+}
+
+// termText is termSafe for text of several lines: each line is made safe
+// and the newlines are kept.
+func termText(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = termSafe(l)
+	}
+	return strings.Join(lines, "\n")
+}
+
+func unsafeRune(r rune, size int) bool {
+	switch {
+	case r == utf8.RuneError && size == 1: // not UTF-8
+		return true
+	case r < 0x20, r == 0x7f, r >= 0x80 && r <= 0x9f: // C0, DEL, C1
+		return true
+	case r == 0x061c, r == 0x200e, r == 0x200f, r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069: // bidi marks and overrides
+		return true
+	case r == 0x2028, r == 0x2029: // line and paragraph separators
+		return true
+	}
+	return false
 }
 
 func newFlags(name string) *flag.FlagSet {
@@ -207,7 +279,7 @@ func (m modelFlags) load(stderr io.Writer) (*model.Classifier, error) {
 		return nil, err
 	}
 	if n := c.Notice(); n != "" {
-		fmt.Fprintf(stderr, "glimpse: %s: %s\n", c.Name, n)
+		fmt.Fprintf(stderr, "glimpse: %s: %s\n", termSafe(c.Name), termSafe(n))
 	}
 	return c, nil
 }
@@ -311,10 +383,17 @@ func pathErr(err error) error {
 	return err
 }
 
+// jsonResult is one line of classify -json. JSON has no NaN or infinity
+// (encoding/json fails on them, which used to abort the run), so a score
+// that is not a finite number is written as "prob": null with "nonfinite"
+// naming it ("NaN", "+Inf" or "-Inf"; see tag.Score), and the photo gets a
+// "warning" saying what the model produced. Both fields are absent for a
+// model that works, so such output is unchanged.
 type jsonResult struct {
-	File string          `json:"file"`
-	Top  []vision.Result `json:"top"`
-	Ms   float64         `json:"ms"`
+	File    string      `json:"file"`
+	Top     []tag.Score `json:"top"`
+	Ms      float64     `json:"ms"`
+	Warning string      `json:"warning,omitempty"`
 }
 
 func classify(args []string, stdout, stderr io.Writer) error {
@@ -338,21 +417,25 @@ func classify(args []string, stdout, stderr io.Writer) error {
 	failed := 0
 	enc := json.NewEncoder(stdout)
 	for _, photo := range fs.Args() {
-		res, ms, err := classifyFile(c, photo, *top)
+		res, ms, warning, err := classifyFile(c, photo, *top)
 		if err != nil {
-			fmt.Fprintf(stderr, "glimpse: %s: %v\n", photo, oneLine(err))
+			fmt.Fprintf(stderr, "glimpse: %s: %v\n", termSafe(photo), oneLine(err))
 			failed++
 			continue
 		}
+		if warning != "" { // every photo is still written; the exit status tells
+			fmt.Fprintf(stderr, "glimpse: warning: %s: %s\n", termSafe(photo), warning)
+			failed++
+		}
 		if *asJSON {
-			if err := enc.Encode(jsonResult{File: photo, Top: res, Ms: ms}); err != nil {
+			if err := enc.Encode(jsonResult{File: photo, Top: tag.Scores(res), Ms: ms, Warning: warning}); err != nil {
 				return err
 			}
 			continue
 		}
-		fmt.Fprintf(stdout, "%s (%.1f ms)\n", photo, ms)
+		fmt.Fprintf(stdout, "%s (%.1f ms)\n", termSafe(photo), ms)
 		for _, r := range res {
-			fmt.Fprintf(stdout, "  %6.2f%%  %s\n", 100*r.Prob, r.Label)
+			fmt.Fprintf(stdout, "  %s  %s\n", percent(r.Prob), termSafe(r.Label))
 		}
 	}
 	if failed > 0 {
@@ -361,22 +444,37 @@ func classify(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-func classifyFile(c *model.Classifier, path string, k int) ([]vision.Result, float64, error) {
+// percent is a probability as " 87.25%", or NaN, +Inf or -Inf as such in
+// the same width: a broken model's scores are shown, not hidden.
+func percent(p float32) string {
+	if nf := tag.NonFinite(p); nf != "" {
+		return fmt.Sprintf("%7s", nf)
+	}
+	return fmt.Sprintf("%6.2f%%", 100*p)
+}
+
+// classifyFile classifies one photo: its top k, the time it took, and a
+// warning when the model's scores are not all finite numbers.
+func classifyFile(c *model.Classifier, path string, k int) ([]vision.Result, float64, string, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		var pe *os.PathError
 		if errors.As(err, &pe) {
-			return nil, 0, pe.Err
+			return nil, 0, "", pe.Err
 		}
-		return nil, 0, err
+		return nil, 0, "", err
 	}
 	t0 := time.Now()
 	img, _, err := imagefile.Decode(data)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, "", err
 	}
 	res, _, err := c.Classify(img, k)
-	return res, float64(time.Since(t0).Microseconds()) / 1000, err
+	ms := float64(time.Since(t0).Microseconds()) / 1000
+	if err != nil {
+		return nil, ms, "", err
+	}
+	return res, ms, scoreWarning(c), nil
 }
 
 func infer(args []string, stdout io.Writer) error {
@@ -404,7 +502,7 @@ func infer(args []string, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("model: %v", pathErr(err))
 	}
-	name := filepath.Base(*modelPath)
+	name := termSafe(filepath.Base(*modelPath))
 	g, err := model.Decode(data)
 	if err != nil {
 		return fmt.Errorf("%s: %v", name, err)

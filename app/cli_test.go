@@ -5,9 +5,14 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"image"
+	"image/color"
+	"image/draw"
+	"image/png"
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -167,4 +172,255 @@ func f32s(b []byte) []float32 {
 		out[i] = math.Float32frombits(u)
 	}
 	return out
+}
+
+// Labels and file names a stranger can choose: a spreadsheet formula, a
+// terminal colour code, a tab and a carriage return.
+const (
+	formulaLabel = "=cmd|' /C calc'!A0"
+	escLabel     = "\x1b[31mred\x1b[0m"
+	tabLabel     = "tab\there"
+)
+
+// brokenModel writes, into a new folder, a 3-class model whose logits are
+// Log of the normalised mean of each colour channel, with labels.txt beside
+// it (formulaLabel, escLabel, tabLabel). A bright photo gets finite scores
+// (a reddish one scores class 0 highest); a dark one has negative means,
+// so Log gives NaN, and softmax spreads that over every class. With card
+// "none" the raw logits are the probabilities. No model file is committed.
+func brokenModel(t *testing.T, cardJSON string) string {
+	t.Helper()
+	m := onnxtest.Model{
+		Inputs:  []onnxtest.Value{{Name: "x", Dims: []any{1, 3, 8, 8}}},
+		Outputs: []onnxtest.Value{{Name: "y", Dims: []any{1, 3}}},
+		Nodes: []onnxtest.Node{
+			{Op: "GlobalAveragePool", Inputs: []string{"x"}, Outputs: []string{"g"}},
+			{Op: "Flatten", Inputs: []string{"g"}, Outputs: []string{"f"}},
+			{Op: "Log", Inputs: []string{"f"}, Outputs: []string{"y"}},
+		},
+	}
+	dir := t.TempDir()
+	p := filepath.Join(dir, "model.onnx")
+	files := map[string][]byte{"model.onnx": m.Bytes(), "labels.txt": []byte(formulaLabel + "\n" + escLabel + "\n" + tabLabel + "\n")}
+	if cardJSON != "" {
+		files["card.json"] = []byte(cardJSON)
+	}
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return p
+}
+
+var (
+	reddish = color.RGBA{255, 130, 110, 255} // class 0 (formulaLabel) at about 87%
+	black   = color.RGBA{0, 0, 0, 255}       // NaN for every class
+)
+
+// photo writes a 16×16 PNG of one colour.
+func photo(t *testing.T, path string, c color.Color) string {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 16, 16))
+	draw.Draw(img, img.Bounds(), image.NewUniform(c), image.Point{}, draw.Src)
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// rawControl finds a control character that would reach a terminal raw.
+func rawControl(s string) (rune, bool) {
+	for _, r := range strings.ReplaceAll(s, "\n", "") {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r <= 0x9f) || r == 0x202e {
+			return r, true
+		}
+	}
+	return 0, false
+}
+
+func TestTermSafe(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{"photo.jpg", "photo.jpg"},
+		{`C:\photos\a.jpg`, `C:\photos\a.jpg`}, // backslashes stay: only controls are escaped
+		{"café 猫 🐱 ½", "café 猫 🐱 ½"},
+		{escLabel, `\x1b[31mred\x1b[0m`},
+		{"a\rb\tc\nd", `a\rb\tc\nd`},
+		{"\x00\x07\x7f", `\x00\a\x7f`},
+		{"c1 \u009b31m", `c1 \u009b31m`},
+		{"bad utf-8 \x9b31m \xff", `bad utf-8 \x9b31m \xff`},
+		{"evil\u202egpj.exe", `evil\u202egpj.exe`},
+		{"line\u2028sep", `line\u2028sep`},
+		{formulaLabel, formulaLabel}, // a terminal does not run formulas
+	}
+	for _, c := range cases {
+		if got := termSafe(c.in); got != c.want {
+			t.Errorf("termSafe(%q) = %q, want %q", c.in, got, c.want)
+		}
+		if _, bad := rawControl(termSafe(c.in)); bad {
+			t.Errorf("termSafe(%q) leaves a control character", c.in)
+		}
+	}
+	if got := termText("a\x1b]0;x\x07\nb\n"); got != `a\x1b]0;x\a`+"\nb\n" {
+		t.Errorf("termText kept %q", got)
+	}
+}
+
+// A model that outputs NaN or ±Inf does not abort classify: every photo is
+// written (JSON stays valid, with null and a warning; text shows NaN), and
+// the exit status is 1.
+func TestClassifyNonFinite(t *testing.T) {
+	dir := t.TempDir()
+	dark := photo(t, filepath.Join(dir, "dark.png"), black)
+	red := photo(t, filepath.Join(dir, "red.png"), reddish)
+	softmax, none := brokenModel(t, ""), brokenModel(t, `{"output": {"activation": "none"}}`)
+	type score struct {
+		Index     int      `json:"index"`
+		Label     string   `json:"label"`
+		Prob      *float64 `json:"prob"`
+		NonFinite string   `json:"nonfinite"`
+	}
+	type line struct {
+		File    string  `json:"file"`
+		Top     []score `json:"top"`
+		Ms      float64 `json:"ms"`
+		Warning string  `json:"warning"`
+	}
+	decode := func(t *testing.T, stdout string) []line {
+		var out []line
+		for _, l := range strings.Split(strings.TrimSpace(stdout), "\n") {
+			var r line
+			dec := json.NewDecoder(strings.NewReader(l))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&r); err != nil {
+				t.Fatalf("line %q: %v", l, err)
+			}
+			out = append(out, r)
+		}
+		return out
+	}
+	cases := []struct {
+		name  string
+		args  []string
+		check func(t *testing.T, stdout string)
+	}{
+		{"json softmax: NaN everywhere", []string{"classify", "-json", "-model", softmax, dark, red}, func(t *testing.T, stdout string) {
+			recs := decode(t, stdout)
+			if len(recs) != 2 || recs[0].File != dark || recs[1].File != red {
+				t.Fatalf("photos %+v", recs)
+			}
+			if !strings.Contains(recs[0].Warning, "NaN scores for 3 of 3 classes") {
+				t.Errorf("dark photo warning %q", recs[0].Warning)
+			}
+			for _, s := range recs[0].Top {
+				if s.Prob != nil || s.NonFinite != "NaN" {
+					t.Errorf("dark photo score %+v, want null prob and nonfinite NaN", s)
+				}
+			}
+			if recs[1].Warning != "" || recs[1].Top[0].Label != formulaLabel || recs[1].Top[0].Prob == nil || *recs[1].Top[0].Prob < 0.8 {
+				t.Errorf("the good photo: %+v", recs[1])
+			}
+		}},
+		{"json none: NaN and ±Inf", []string{"classify", "-json", "-model", none, red, dark}, func(t *testing.T, stdout string) {
+			recs := decode(t, stdout)
+			if len(recs) != 2 || recs[1].File != dark || recs[0].Warning != "" {
+				t.Fatalf("photos %+v", recs)
+			}
+			for _, s := range recs[1].Top {
+				if s.Prob != nil || s.NonFinite != "NaN" {
+					t.Errorf("score %+v", s)
+				}
+			}
+		}},
+		{"text shows NaN plainly", []string{"classify", "-model", softmax, red, dark}, func(t *testing.T, stdout string) {
+			if !strings.Contains(stdout, "red.png (") || !regexp.MustCompile(`(?m)^ +NaN  `).MatchString(stdout) {
+				t.Errorf("stdout %q", stdout)
+			}
+			if !strings.Contains(stdout, "  "+formulaLabel) || !strings.Contains(stdout, `\x1b[31mred\x1b[0m`) || !strings.Contains(stdout, `tab\there`) {
+				t.Errorf("labels not shown, or not escaped: %q", stdout)
+			}
+			if r, bad := rawControl(stdout); bad {
+				t.Errorf("raw %q in %q", r, stdout)
+			}
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, stdout, stderr := run(c.args...)
+			if code != 1 {
+				t.Errorf("exit %d, want 1; stderr %q", code, stderr)
+			}
+			if strings.Contains(stderr, "json:") || strings.Contains(stderr, "internal error") {
+				t.Errorf("stderr %q", stderr)
+			}
+			if !strings.Contains(stderr, "dark.png: the model produced NaN scores") || strings.Contains(stderr, "red.png") {
+				t.Errorf("stderr %q: want a warning for dark.png only", stderr)
+			}
+			c.check(t, stdout)
+		})
+	}
+	// The same photos through a working pipeline: exit 0, no warning.
+	if code, stdout, stderr := run("classify", "-json", "-model", softmax, red); code != 0 || strings.Contains(stdout, "warning") {
+		t.Errorf("good photo: exit %d, %s %s", code, stdout, stderr)
+	}
+}
+
+// A card whose numbers would turn every input into ±Inf or NaN is refused
+// with one line naming the field.
+func TestClassifyAbsurdCard(t *testing.T) {
+	red := photo(t, filepath.Join(t.TempDir(), "red.png"), reddish)
+	m := brokenModel(t, "")
+	for _, c := range []struct{ card, want string }{
+		{`{"input": {"mean": 3e38, "std": 1e-38}}`, "input.mean[0] 3e+38 out of range"},
+		{`{"input": {"mean": 3e38, "std": 1e-38}}`, "input.std[2] 1e-38 out of range"},
+		{`{"input": {"std": [1, 1e-9, 1]}}`, "input.std[1] 1e-09 out of range"},
+		{`{"input": {"std": 1e30}}`, "input.std[0] 1e+30 out of range"},
+		{`{"input": {"mean": [0, -2e6, 0]}}`, "input.mean[1] -2e+06 out of range"},
+	} {
+		code, stdout, stderr := run("classify", "-card", write(t, "card.json", []byte(c.card)), "-model", m, red)
+		if code != 1 || stdout != "" || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, c.want) {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q; want one line with %q", c.card, code, stdout, stderr, c.want)
+		}
+	}
+}
+
+// check and compile print a stranger's names (the file's, its ops') with
+// their control characters escaped.
+func TestCheckCompileEscapeNames(t *testing.T) {
+	weird := onnxtest.Model{
+		Inputs:  []onnxtest.Value{{Name: "x", Dims: []any{1, 3, 8, 8}}},
+		Outputs: []onnxtest.Value{{Name: "y", Dims: []any{1, 3, 8, 8}}},
+		Nodes:   []onnxtest.Node{{Op: "Evil\x1b]0;pwned\x07Op", Name: "n\x1b[2J", Inputs: []string{"x"}, Outputs: []string{"y"}}},
+	}.Bytes()
+	bad := write(t, "m\x1b[31m.onnx", weird)
+	code, stdout, stderr := run("check", bad)
+	if code != 1 || !strings.Contains(stdout, `m\x1b[31m.onnx`) || !strings.Contains(stdout, `Evil\x1b]0;pwned\aOp`) {
+		t.Errorf("check: exit %d\nstdout %q\nstderr %q", code, stdout, stderr)
+	}
+	for _, out := range []string{stdout, stderr} {
+		if r, found := rawControl(out); found {
+			t.Errorf("check: raw %q in %q", r, out)
+		}
+	}
+
+	src, _ := os.ReadFile(brokenModel(t, ""))
+	dir := t.TempDir()
+	m := filepath.Join(dir, "m\x1b[2J\r.onnx")
+	os.WriteFile(m, src, 0o644)
+	code, stdout, stderr = run("compile", m)
+	if code != 0 || !strings.Contains(stdout, `m\x1b[2J\r.glimpse: `) {
+		t.Errorf("compile: exit %d\nstdout %q\nstderr %q", code, stdout, stderr)
+	}
+	for _, out := range []string{stdout, stderr} {
+		if r, found := rawControl(out); found {
+			t.Errorf("compile: raw %q in %q", r, out)
+		}
+	}
 }

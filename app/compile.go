@@ -49,7 +49,7 @@ func compileModel(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if n := cl.Notice(); n != "" {
-		fmt.Fprintf(stderr, "glimpse: %s: %s\n", cl.Name, n)
+		fmt.Fprintf(stderr, "glimpse: %s: %s\n", termSafe(cl.Name), termSafe(n))
 	}
 	dst := *out
 	if dst == "" {
@@ -62,7 +62,7 @@ func compileModel(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("%s: the bundle written does not read back: %v", dst, err)
 	}
-	fmt.Fprintf(stdout, "%s: %d bytes (the ONNX file: %d), %d ops run (%d in the file), weights %s", dst, len(b), len(f.Model), len(cl.Program.Graph.Nodes), cl.Ops, meta.Weights)
+	fmt.Fprintf(stdout, "%s: %d bytes (the ONNX file: %d), %d ops run (%d in the file), weights %s", termSafe(dst), len(b), len(f.Model), len(cl.Program.Graph.Nodes), cl.Ops, meta.Weights)
 	if meta.MaxWeightError > 0 {
 		fmt.Fprintf(stdout, ", moved by up to %.3g", meta.MaxWeightError)
 	}

@@ -5,6 +5,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -51,9 +52,10 @@ func evaluate(args []string, stdout, stderr io.Writer) error {
 	}
 	n := classes(c)
 	var samples []eval.Sample
+	broken := 0 // photos the model scored NaN or ±Inf: left out, and the exit status is 1
 	for _, f := range folders {
 		for _, p := range findPhotos([]string{filepath.Join(dir, f)}, stderr) {
-			_, res, err := classifyPhoto(c, p, n)
+			_, res, warning, err := classifyPhoto(c, p, n)
 			if err != nil {
 				warn(stderr, p, err)
 				continue
@@ -62,7 +64,16 @@ func evaluate(args []string, stdout, stderr io.Writer) error {
 			for _, r := range res {
 				scores[r.Index] = r.Prob
 			}
-			samples = append(samples, eval.Sample{File: p, True: truth[f], Scores: scores, Top: res[:min(5, len(res))]})
+			s := eval.Sample{File: p, True: truth[f], Scores: scores, Top: res[:min(5, len(res))]}
+			if warning != "" || !s.Finite() {
+				if warning == "" {
+					warning = "the model produced scores that are not finite numbers"
+				}
+				warn(stderr, p, errors.New(warning))
+				broken++
+				continue
+			}
+			samples = append(samples, s)
 		}
 	}
 	if len(samples) == 0 {
@@ -73,9 +84,15 @@ func evaluate(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if *asJSON {
-		return json.NewEncoder(stdout).Encode(r)
+		if err := json.NewEncoder(stdout).Encode(r); err != nil {
+			return err
+		}
+	} else {
+		writeReport(stdout, r, c.Name)
 	}
-	writeReport(stdout, r, c.Name)
+	if broken > 0 {
+		return errReported // the report covers the other photos; each left out has its warning
+	}
 	return nil
 }
 
@@ -179,7 +196,7 @@ func matchFolders(folders []string, manual map[string]json.RawMessage, labels []
 func writeReport(w io.Writer, r *eval.Report, modelName string) {
 	pct := func(f float64) string { return fmt.Sprintf("%.1f%%", 100*f) }
 	correct := r.N - len(r.Misclassified)
-	fmt.Fprintf(w, "%s on %d photos of %d classes\n", modelName, r.N, len(r.PR))
+	fmt.Fprintf(w, "%s on %d photos of %d classes\n", termSafe(modelName), r.N, len(r.PR))
 	fmt.Fprintf(w, "accuracy        %7s  (%d/%d)\n", pct(r.Accuracy), correct, r.N)
 	fmt.Fprintf(w, "top-5 accuracy  %7s\n", pct(r.Top5Accuracy))
 	if r.ROCUndefined == "" {
@@ -195,7 +212,7 @@ func writeReport(w io.Writer, r *eval.Report, modelName string) {
 	names := make([]string, len(r.PerClass))
 	width := len("weighted avg")
 	for i, c := range r.PerClass {
-		names[i] = vision.DisplayName(c.Label)
+		names[i] = termSafe(vision.DisplayName(c.Label))
 		width = max(width, len(names[i]))
 	}
 	fmt.Fprintf(w, "\n%-*s  precision  recall     f1  support\n", width, "class")
@@ -235,14 +252,14 @@ func writeReport(w io.Writer, r *eval.Report, modelName string) {
 	if len(r.Misclassified) > 0 {
 		fmt.Fprintf(w, "\nmisclassified, most confident first\n")
 		for _, m := range r.Misclassified {
-			fmt.Fprintf(w, "  %s: %s, predicted %s (%.0f%%; true class %.0f%%)\n", m.File,
-				vision.DisplayName(m.TrueLabel), vision.DisplayName(m.PredLabel), 100*m.Confidence, 100*m.TrueScore)
+			fmt.Fprintf(w, "  %s: %s, predicted %s (%.0f%%; true class %.0f%%)\n", termSafe(m.File),
+				termSafe(vision.DisplayName(m.TrueLabel)), termSafe(vision.DisplayName(m.PredLabel)), 100*m.Confidence, 100*m.TrueScore)
 		}
 	}
 	if len(r.Warnings) > 0 {
 		fmt.Fprintf(w, "\nnotes\n")
 		for _, s := range r.Warnings {
-			fmt.Fprintf(w, "  %s\n", s)
+			fmt.Fprintf(w, "  %s\n", termSafe(s))
 		}
 	}
 }

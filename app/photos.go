@@ -57,7 +57,7 @@ func looksLikeImage(path string) bool {
 
 // warn prints a one-line warning: the run goes on.
 func warn(stderr io.Writer, path string, err error) {
-	fmt.Fprintf(stderr, "glimpse: warning: %s: %s, skipped\n", path, oneLine(err))
+	fmt.Fprintf(stderr, "glimpse: warning: %s: %s, skipped\n", termSafe(path), oneLine(err))
 }
 
 var errNotImage = errors.New("not an image")
@@ -131,18 +131,30 @@ func unwrapPath(err error) error {
 }
 
 // classifyPhoto is classify's path (read, imagefile.Decode, Classify) plus the
-// content hash that keys tags.
-func classifyPhoto(c *model.Classifier, path string, k int) (hash string, res []vision.Result, err error) {
+// content hash that keys tags, and a warning when the model's scores are not
+// all finite numbers (scoreWarning).
+func classifyPhoto(c *model.Classifier, path string, k int) (hash string, res []vision.Result, warning string, err error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return "", nil, unwrapPath(err)
+		return "", nil, "", unwrapPath(err)
 	}
 	img, _, err := imagefile.Decode(data)
 	if err != nil {
-		return "", nil, err
+		return "", nil, "", err
 	}
-	res, _, err = c.Classify(img, k)
-	return tag.Hash(data), res, err
+	if res, _, err = c.Classify(img, k); err != nil {
+		return "", nil, "", err
+	}
+	return tag.Hash(data), res, scoreWarning(c), nil
+}
+
+// scoreWarning says how many of the probabilities of the classifier's last
+// run are NaN or infinite, over every class and not only the top K shown
+// (NaN ranks last); "" when all are finite numbers.
+func scoreWarning(c *model.Classifier) string {
+	probs := c.Probabilities(c.Program.Outputs[0].F)
+	nan, inf := tag.CountNonFinite(probs)
+	return tag.Warning(nan, inf, len(probs))
 }
 
 // classes is the number of classes the model outputs.

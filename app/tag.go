@@ -12,8 +12,12 @@ import (
 )
 
 // tagPhotos is "glimpse tag": it tags every photo under the given files and
-// folders. Bad files are skipped with a warning; the exit status is 0
-// unless nothing could be tagged.
+// folders, writing each photo's result as soon as it is done (JSON record by
+// record, CSV row by row, text line by line), so a run that stops midway
+// keeps every photo before it. Bad files are skipped with a warning; the
+// exit status is 0 unless nothing could be tagged, or the model produced
+// scores that are NaN or infinite for some photo (each is still written,
+// with a warning, and makes the status 1).
 func tagPhotos(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("tag")
 	mf := addModelFlags(fs)
@@ -70,36 +74,88 @@ func tagPhotos(args []string, stdout, stderr io.Writer) error {
 	if len(photos) == 0 {
 		return fmt.Errorf("tag: no images found in %s", strings.Join(fs.Args(), ", "))
 	}
-	var recs []tag.Record
+	out := newRecordWriter(stdout, *asJSON, *asCSV)
+	defer func() {
+		if out.N() > 0 {
+			out.Close() // a run that stops (a panic) still ends its JSON array
+		}
+	}()
+	broken := 0
 	for _, p := range photos {
-		if r, ok := reuse(prev, p); ok {
-			recs = append(recs, r)
-			continue
-		}
-		hash, res, err := classifyPhoto(c, p, k)
-		if err != nil {
-			if len(photos) == 1 {
-				return fmt.Errorf("%s: %v", p, oneLine(err))
+		r, ok := reuse(prev, p)
+		if !ok {
+			hash, res, warning, err := tagClassify(c, p, k)
+			if err != nil {
+				if len(photos) == 1 {
+					return fmt.Errorf("%s: %v", p, oneLine(err))
+				}
+				warn(stderr, p, err)
+				continue
 			}
-			warn(stderr, p, err)
-			continue
+			r = tag.Record{File: p, Hash: hash, Tags: opt.Select(res), Scores: res[:min(len(res), max(*top, tag.DefaultTop))], Warning: warning}
 		}
-		recs = append(recs, tag.Record{File: p, Hash: hash, Tags: opt.Select(res), Scores: res[:min(len(res), max(*top, tag.DefaultTop))]})
+		if r.Warning != "" && !r.Edited { // an edited record's tags are the user's
+			fmt.Fprintf(stderr, "glimpse: warning: %s: %s\n", termSafe(p), termSafe(r.Warning))
+			broken++
+		}
+		if err := out.Write(r); err != nil {
+			return fmt.Errorf("tag: writing the output: %v", err)
+		}
 	}
-	if len(recs) == 0 {
+	if out.N() == 0 {
 		return fmt.Errorf("tag: none of the %d photos could be tagged", len(photos))
 	}
-	switch {
-	case *asJSON:
-		return tag.WriteJSON(stdout, recs)
-	case *asCSV:
-		return tag.WriteCSV(stdout, recs)
+	if err := out.Close(); err != nil {
+		return fmt.Errorf("tag: writing the output: %v", err)
 	}
-	for _, r := range recs {
-		fmt.Fprintf(stdout, "%s: %s\n", r.File, tagLine(r.Tags))
+	if broken > 0 {
+		return errReported // each has its warning; every result is written
 	}
 	return nil
 }
+
+// tagClassify classifies one photo for tag; tests replace it to make a
+// photo fail midway through a run.
+var tagClassify = classifyPhoto
+
+// recordWriter writes tag's output one photo at a time.
+type recordWriter interface {
+	Write(tag.Record) error
+	Close() error
+	N() int // records written
+}
+
+func newRecordWriter(w io.Writer, asJSON, asCSV bool) recordWriter {
+	switch {
+	case asJSON:
+		return tag.NewWriter(w, tag.JSON)
+	case asCSV:
+		return tag.NewWriter(w, tag.CSV)
+	}
+	return &textWriter{w: w}
+}
+
+// textWriter writes "file: tag (87%), tag (12%)" lines, made safe for a
+// terminal (termSafe).
+type textWriter struct {
+	w io.Writer
+	n int
+}
+
+func (t *textWriter) Write(r tag.Record) error {
+	line := tagLine(r.Tags)
+	if r.Warning != "" && len(r.Tags) == 0 {
+		line = "(no tags: the model's scores are not numbers)"
+	}
+	if _, err := fmt.Fprintf(t.w, "%s: %s\n", termSafe(r.File), line); err != nil {
+		return err
+	}
+	t.n++
+	return nil
+}
+
+func (t *textWriter) Close() error { return nil }
+func (t *textWriter) N() int       { return t.n }
 
 // reuse returns the earlier record of a photo whose bytes are unchanged,
 // under its current path.
@@ -112,6 +168,9 @@ func reuse(prev map[string]tag.Record, path string) (tag.Record, bool) {
 		return tag.Record{}, false
 	}
 	r, ok := prev[tag.Hash(data)]
+	if ok && r.Warning != "" && !r.Edited {
+		return tag.Record{}, false // the model failed on it last time: try again
+	}
 	r.File = path
 	return r, ok
 }
@@ -123,7 +182,7 @@ func tagLine(tags []tag.Tag) string {
 	}
 	parts := make([]string, len(tags))
 	for i, t := range tags {
-		parts[i] = fmt.Sprintf("%s (%.0f%%)", t.Tag, 100*t.Score)
+		parts[i] = fmt.Sprintf("%s (%.0f%%)", termSafe(t.Tag), 100*t.Score)
 	}
 	return strings.Join(parts, ", ")
 }

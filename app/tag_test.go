@@ -4,14 +4,20 @@ package main
 
 import (
 	"bufio"
+	"bytes"
+	"encoding/csv"
 	"encoding/json"
+	"image/color"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/glimpse/glimpse/model"
 	"github.com/glimpse/glimpse/model/tag"
 	"github.com/glimpse/glimpse/model/vision"
 )
@@ -326,5 +332,198 @@ func TestTagEvalBadInput(t *testing.T) {
 				t.Errorf("stderr %q, want %q", stderr, c.want)
 			}
 		})
+	}
+}
+
+// weirdPhotos lays out photos whose names a spreadsheet or a terminal
+// would act on, plus one that the model scores NaN, in a new folder. (A
+// file name cannot hold formulaLabel's '/'.)
+func weirdPhotos(t *testing.T) (dir string, names []string) {
+	dir = t.TempDir()
+	names = []string{"=cmd|'C calc'!A0.png", "+1.png", "-2.png", "@SUM(A1).png", "\x1b[31mred.png", "cr\rname.png", "tab\tname.png", "zz-dark.png"}
+	for _, n := range names {
+		c := reddish
+		if n == "zz-dark.png" {
+			c = black
+		}
+		photo(t, filepath.Join(dir, n), c)
+	}
+	return dir, names
+}
+
+// tag writes every photo, with broken scores flagged and not fatal, CSV
+// cells that no spreadsheet runs, and text that no terminal interprets.
+func TestTagHostileNamesAndScores(t *testing.T) {
+	m := brokenModel(t, "")
+	dir, names := weirdPhotos(t)
+	sort.Strings(names) // findPhotos walks in lexical order
+	t.Chdir(dir)        // relative paths: a file cell starts with the name
+	dir = "."
+
+	t.Run("csv", func(t *testing.T) {
+		code, stdout, stderr := run("tag", "-csv", "-model", m, dir)
+		if code != 1 || !strings.Contains(stderr, "zz-dark.png: the model produced NaN scores for 3 of 3 classes") {
+			t.Errorf("exit %d, stderr %q", code, stderr)
+		}
+		rows, err := csv.NewReader(strings.NewReader(stdout)).ReadAll()
+		if err != nil || len(rows) != len(names)+1 {
+			t.Fatalf("%d rows, %v: %q", len(rows), err, stdout)
+		}
+		for _, row := range rows[1:] {
+			for _, cell := range row {
+				if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
+					t.Errorf("cell %q would run as a formula", cell)
+				}
+			}
+		}
+		if want := "'" + formulaLabel + ":"; !strings.HasPrefix(rows[1][2], want) {
+			t.Errorf("tags cell %q, want it to start %q", rows[1][2], want)
+		}
+		recs, err := tag.ReadCSV(strings.NewReader(stdout))
+		if err != nil || len(recs) != len(names) {
+			t.Fatalf("read back: %v", err)
+		}
+		for i, r := range recs { // the apostrophes come off again
+			if filepath.Base(r.File) != names[i] {
+				t.Errorf("file %q, want %q", filepath.Base(r.File), names[i])
+			}
+			if names[i] != "zz-dark.png" && (len(r.Tags) != 1 || r.Tags[0].Tag != formulaLabel) {
+				t.Errorf("%q: tags %+v", names[i], r.Tags)
+			}
+		}
+		if last := recs[len(recs)-1]; len(last.Tags) != 0 {
+			t.Errorf("NaN scores made tags: %+v", last)
+		}
+	})
+
+	t.Run("json", func(t *testing.T) {
+		code, stdout, stderr := run("tag", "-json", "-model", m, dir)
+		if code != 1 || strings.Contains(stderr, "json:") {
+			t.Errorf("exit %d, stderr %q", code, stderr)
+		}
+		var recs []tagRecord
+		if err := json.Unmarshal([]byte(stdout), &recs); err != nil || len(recs) != len(names) {
+			t.Fatalf("%v: %d records\n%s", err, len(recs), stdout)
+		}
+		var dark struct {
+			Scores []struct {
+				Prob      *float64 `json:"prob"`
+				NonFinite string   `json:"nonfinite"`
+			} `json:"scores"`
+			Warning string `json:"warning"`
+		}
+		last := stdout[strings.LastIndex(stdout, `"file": "zz-dark.png"`):]
+		json.Unmarshal([]byte("{"+strings.TrimSuffix(strings.TrimSpace(last), "]")), &dark)
+		if len(dark.Scores) != 3 || dark.Scores[0].Prob != nil || dark.Scores[0].NonFinite != "NaN" || dark.Warning == "" {
+			t.Errorf("dark photo: %+v", dark)
+		}
+		back, err := tag.ReadJSON(strings.NewReader(stdout))
+		if err != nil || !math.IsNaN(float64(back[len(back)-1].Scores[0].Prob)) {
+			t.Errorf("read back: %v", err)
+		}
+	})
+
+	t.Run("text", func(t *testing.T) {
+		code, stdout, stderr := run("tag", "-model", m, dir)
+		if code != 1 {
+			t.Errorf("exit %d, stderr %q", code, stderr)
+		}
+		for _, out := range []string{stdout, stderr} {
+			if r, bad := rawControl(out); bad {
+				t.Errorf("raw %q in %q", r, out)
+			}
+		}
+		for _, want := range []string{`\x1b[31mred.png: ` + formulaLabel + ` (`, `cr\rname.png: `, `tab\tname.png: `, "zz-dark.png: (no tags: the model's scores are not numbers)"} {
+			if !strings.Contains(stdout, want) {
+				t.Errorf("stdout lacks %q:\n%s", want, stdout)
+			}
+		}
+	})
+}
+
+// A tag run that fails midway keeps every photo done before it on disk, in
+// a file that reads back; -prev then skips those photos.
+func TestTagFailMidwayKeepsResults(t *testing.T) {
+	m := brokenModel(t, "")
+	dir := t.TempDir()
+	for i, n := range []string{"a.png", "b.png", "c.png"} { // different bytes, different hashes
+		photo(t, filepath.Join(dir, n), color.RGBA{255 - uint8(i), 130, 110, 255})
+	}
+	old := tagClassify
+	t.Cleanup(func() { tagClassify = old })
+	var calls []string
+	failOn := "b.png"
+	tagClassify = func(c *model.Classifier, p string, k int) (string, []vision.Result, string, error) {
+		calls = append(calls, filepath.Base(p))
+		if filepath.Base(p) == failOn {
+			panic("the disk went away")
+		}
+		return old(c, p, k)
+	}
+	for _, format := range []string{"-json", "-csv"} {
+		t.Run(format, func(t *testing.T) {
+			calls = nil
+			out, err := os.Create(filepath.Join(t.TempDir(), "out"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer out.Close()
+			var stderr bytes.Buffer
+			if code := runCLI([]string{"tag", format, "-model", m, dir}, out, &stderr); code != 3 {
+				t.Fatalf("exit %d, want 3 (internal error); stderr %q", code, stderr.String())
+			}
+			data, _ := os.ReadFile(out.Name())
+			if format == "-json" && !json.Valid(data) {
+				t.Errorf("not valid JSON: %q", data)
+			}
+			recs, err := tag.Read(data)
+			if err != nil || len(recs) != 1 || filepath.Base(recs[0].File) != "a.png" || len(recs[0].Tags) == 0 {
+				t.Fatalf("on disk after the failure: %v, %+v\n%s", err, recs, data)
+			}
+		})
+	}
+
+	// A JSON array cut off after a whole record (a killed run) is still
+	// read by -prev, and the photos in it are not classified again.
+	failOn = ""
+	code, full, stderr := run("tag", "-json", "-model", m, dir)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	cut := full[:strings.Index(full, "\n  },\n")+len("\n  }")] // after the first record
+	calls = nil
+	code, stdout, stderr := run("tag", "-json", "-prev", write(t, "cut.json", []byte(cut)), "-model", m, dir)
+	if code != 0 || stdout != full || strings.Join(calls, ",") != "b.png,c.png" {
+		t.Errorf("resume: exit %d, classified %v, stderr %q\n%s", code, calls, stderr, stdout)
+	}
+}
+
+// eval leaves out photos the model scores NaN (with a warning and exit
+// status 1), reports the rest, and escapes names in its text.
+func TestEvalNonFiniteAndNames(t *testing.T) {
+	m := brokenModel(t, "")
+	dir := t.TempDir()
+	photo(t, filepath.Join(dir, "formula", "\x1b[31mred.png"), reddish)
+	photo(t, filepath.Join(dir, "formula", "dark.png"), black)
+	photo(t, filepath.Join(dir, "tab", "cr\rmiss.png"), reddish) // predicted formulaLabel: a miss
+	folders := write(t, "map.json", []byte(`{"formula": 0, "tab": 2}`))
+	code, stdout, stderr := run("eval", "-map", folders, "-model", m, dir)
+	if code != 1 || !strings.Contains(stderr, "dark.png: the model produced NaN scores for 3 of 3 classes, skipped") {
+		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+	for _, want := range []string{"on 2 photos", "50.0%  (1/2)", `cr\rmiss.png: tab\there, predicted ` + formulaLabel} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("report lacks %q:\n%s", want, stdout)
+		}
+	}
+	for _, out := range []string{stdout, stderr} {
+		if r, bad := rawControl(out); bad {
+			t.Errorf("raw %q in %q", r, out)
+		}
+	}
+	code, stdout, _ = run("eval", "-json", "-map", folders, "-model", m, dir)
+	var r struct{ N int }
+	if err := json.Unmarshal([]byte(stdout), &r); code != 1 || err != nil || r.N != 2 {
+		t.Errorf("-json: exit %d, %v, n %d", code, err, r.N)
 	}
 }

@@ -65,6 +65,14 @@ const (
 	DefaultThreshold = 0.5
 	// MaxSize bounds the input width and height accepted by Validate.
 	MaxSize = 4096
+	// MinStd and MaxNorm bound the normalisation Validate accepts: every
+	// std in [MinStd, MaxNorm] and every |mean| at most MaxNorm, in 0..255
+	// units. Real cards use std 1 (raw pixels) to 255 (0..1 input) and mean
+	// 0..255; the bounds are loose enough for any of those and tight enough
+	// that (pixel − mean)/std stays within ±1e12, far inside float32, so a
+	// card cannot turn every input into ±Inf or NaN (mean 3e38, std 1e-38).
+	MinStd  = 1e-6
+	MaxNorm = 1e6
 )
 
 var (
@@ -249,7 +257,9 @@ func (c Card) Apply(o Overrides) Card {
 
 func finite(f float32) bool { return !math.IsNaN(float64(f)) && !math.IsInf(float64(f), 0) }
 
-// Validate reports every invalid value in one error.
+// Validate reports every invalid value in one error of one line, each part
+// naming its field: sizes in 1..MaxSize, mean and std finite and within
+// MinStd and MaxNorm, crop in (0,1], threshold in [0,1), known names.
 func (c Card) Validate() error {
 	var errs []string
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
@@ -264,11 +274,17 @@ func (c Card) Validate() error {
 		bad("input.channels %q unknown (want RGB or BGR)", in.Channels)
 	}
 	for i := 0; i < 3; i++ {
-		if !finite(in.Mean[i]) {
-			bad("input.mean[%d] %v is not a finite number", i, in.Mean[i])
+		switch m := in.Mean[i]; {
+		case !finite(m):
+			bad("input.mean[%d] %v is not a finite number", i, m)
+		case m < -MaxNorm || m > MaxNorm:
+			bad("input.mean[%d] %v out of range [%g, %g]", i, m, -MaxNorm, MaxNorm)
 		}
-		if !finite(in.Std[i]) || in.Std[i] <= 0 {
-			bad("input.std[%d] %v must be a positive number", i, in.Std[i])
+		switch sd := in.Std[i]; {
+		case !finite(sd) || sd <= 0:
+			bad("input.std[%d] %v must be a positive number", i, sd)
+		case sd < MinStd || sd > MaxNorm:
+			bad("input.std[%d] %v out of range [%g, %g]", i, sd, MinStd, MaxNorm)
 		}
 	}
 	if !(in.Crop > 0 && in.Crop <= 1) {

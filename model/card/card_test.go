@@ -2,6 +2,7 @@ package card
 
 import (
 	"encoding/json"
+	"math"
 	"os"
 	"reflect"
 	"strings"
@@ -188,6 +189,21 @@ func TestValidate(t *testing.T) {
 		{"huge size", func(c *Card) { c.Input.Height = 100000 }, []string{"input size 224x100000"}},
 		{"threshold", func(c *Card) { c.Output.Threshold = 1 }, []string{"output.threshold 1 out of range"}},
 		{"multi-label without threshold", func(c *Card) { c.Output.MultiLabel = true }, []string{"multi-label"}},
+		{"mean 3e38, std 1e-38 (every input ±Inf)", func(c *Card) {
+			c.Input.Mean = [3]float32{3e38, 3e38, 3e38}
+			c.Input.Std = [3]float32{1e-38, 1e-38, 1e-38}
+		},
+			[]string{"input.mean[0] 3e+38 out of range [-1e+06, 1e+06]", "input.mean[2]", "input.std[0] 1e-38 out of range [1e-06, 1e+06]", "input.std[2]"}},
+		{"std below the floor", func(c *Card) { c.Input.Std[1] = 1e-7 }, []string{"input.std[1] 1e-07 out of range"}},
+		{"std huge", func(c *Card) { c.Input.Std[2] = 2e6 }, []string{"input.std[2] 2e+06 out of range"}},
+		{"std +Inf", func(c *Card) { c.Input.Std[0] = float32(math.Inf(1)) }, []string{"input.std[0] +Inf must be a positive number"}},
+		{"std NaN", func(c *Card) { c.Input.Std[0] = float32(math.NaN()) }, []string{"input.std[0] NaN"}},
+		{"mean huge negative", func(c *Card) { c.Input.Mean[1] = -2e6 }, []string{"input.mean[1] -2e+06 out of range"}},
+		{"mean NaN", func(c *Card) { c.Input.Mean[2] = float32(math.NaN()) }, []string{"input.mean[2] NaN is not a finite number"}},
+		{"mean -Inf", func(c *Card) { c.Input.Mean[0] = float32(math.Inf(-1)) }, []string{"input.mean[0] -Inf is not a finite number"}},
+		{"crop NaN", func(c *Card) { c.Input.Crop = float32(math.NaN()) }, []string{"input.crop NaN out of range"}},
+		{"threshold NaN", func(c *Card) { c.Output.Threshold = float32(math.NaN()) }, []string{"output.threshold NaN out of range"}},
+		{"threshold negative", func(c *Card) { c.Output.Threshold = -0.5 }, []string{"output.threshold -0.5 out of range"}},
 		{"several at once", func(c *Card) { c.Input.Std[2] = 0; c.Input.Crop = 2; c.Input.Layout = "X" },
 			[]string{"input.std[2]", "input.crop 2", `input.layout "X"`, "invalid model card m:"}},
 	}
@@ -211,6 +227,26 @@ func TestValidate(t *testing.T) {
 	}
 	if err := base.Validate(); err != nil {
 		t.Errorf("base card: %v", err)
+	}
+	edge := base // the bounds themselves are sane
+	edge.Input.Mean = [3]float32{-MaxNorm, 0, MaxNorm}
+	edge.Input.Std = [3]float32{MinStd, 1, MaxNorm}
+	if err := edge.Validate(); err != nil {
+		t.Errorf("card at the bounds: %v", err)
+	}
+}
+
+// The red team's card: a file that parses is still refused, in one line.
+func TestAbsurdCardFile(t *testing.T) {
+	for _, js := range []string{
+		`{"input":{"mean":3e38,"std":1e-38}}`,
+		`{"input":{"mean":[0,0,1e7]}}`,
+		`{"input":{"std":[1,1,1e-30]}}`,
+	} {
+		_, err := Resolve([]int{1, 3, 224, 224}, "Softmax", []byte(js))
+		if err == nil || !strings.Contains(err.Error(), "out of range") || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s: %v", js, err)
+		}
 	}
 }
 

@@ -37,6 +37,27 @@ func (s Sample) Score(c int) float64 {
 	return 0
 }
 
+// Finite is false when a score of the sample (Scores, or Top when Scores is
+// nil) is NaN or infinite: Evaluate rejects such samples.
+func (s Sample) Finite() bool {
+	if s.Scores != nil {
+		for _, v := range s.Scores {
+			if !finite(v) {
+				return false
+			}
+		}
+		return true
+	}
+	for _, r := range s.Top {
+		if !finite(r.Prob) {
+			return false
+		}
+	}
+	return true
+}
+
+func finite(f float32) bool { return !math.IsNaN(float64(f)) && !math.IsInf(float64(f), 0) }
+
 // Pred is the predicted class and its score: the highest score, the lowest
 // index among equal scores (as labels.TopK ranks), or Top[0]. It is -1 when
 // the sample has no scores.
@@ -180,9 +201,18 @@ func Evaluate(samples []Sample, opt Options) (*Report, error) {
 		if p < 0 {
 			return nil, fmt.Errorf("eval: %s: no scores", s.File)
 		}
+		// NaN and ±Inf (a broken model) have no rank and no place in JSON:
+		// callers drop such samples (see Finite) or get this error.
 		for j, v := range s.Scores {
-			if v != v {
-				return nil, fmt.Errorf("eval: %s: score of class %d is NaN", s.File, j)
+			if !finite(v) {
+				return nil, fmt.Errorf("eval: %s: score of class %d is %v, not a finite number", s.File, j, v)
+			}
+		}
+		if s.Scores == nil {
+			for _, r := range s.Top {
+				if !finite(r.Prob) {
+					return nil, fmt.Errorf("eval: %s: score of class %d is %v, not a finite number", s.File, r.Index, r.Prob)
+				}
 			}
 		}
 		yTrue[i], yPred[i], conf[i], correct[i] = s.True, p, c, s.True == p

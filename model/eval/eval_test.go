@@ -276,6 +276,38 @@ func TestEvaluateEdges(t *testing.T) {
 	}
 }
 
+// NaN and ±Inf scores are refused (Inf would otherwise reach a JSON
+// report, which cannot hold it), in Scores and in Top alike; Finite tells
+// callers which samples to leave out.
+func TestEvaluateNonFinite(t *testing.T) {
+	good := sample("a", 0, 0.9, 0.1)
+	inf, nan := float32(math.Inf(1)), float32(math.NaN())
+	cases := []struct {
+		name string
+		s    Sample
+		want string
+	}{
+		{"NaN", sample("n.jpg", 1, 0.5, nan), "n.jpg: score of class 1 is NaN"},
+		{"+Inf", sample("i.jpg", 1, inf, 0.5), "i.jpg: score of class 0 is +Inf"},
+		{"-Inf", sample("m.jpg", 0, 0.5, -inf), "m.jpg: score of class 1 is -Inf"},
+		{"Top only", Sample{File: "t.jpg", True: 0, Top: []vision.Result{{Index: 1, Prob: inf}}}, "t.jpg: score of class 1 is +Inf"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if c.s.Finite() {
+				t.Error("Finite() is true")
+			}
+			_, err := Evaluate([]Sample{good, c.s}, Options{})
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("error %v, want %q", err, c.want)
+			}
+		})
+	}
+	if !good.Finite() || !(Sample{Top: []vision.Result{{Prob: 1}}}).Finite() {
+		t.Error("a finite sample is not Finite()")
+	}
+}
+
 func TestFloatsJSON(t *testing.T) {
 	b, err := json.Marshal(struct {
 		A Floats

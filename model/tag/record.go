@@ -26,6 +26,9 @@ type Record struct {
 	Tags   []Tag           `json:"tags"`
 	Scores []labels.Result `json:"scores"` // the model's raw top-K
 	Edited bool            `json:"edited"` // the user changed Tags by hand
+	// Warning says what was wrong with the model's output for this photo
+	// (scores that are NaN or infinite); JSON only, omitted when "".
+	Warning string `json:"warning,omitempty"`
 }
 
 // Hash is the content key of a file: its SHA-256 as lower-case hex.
@@ -47,18 +50,19 @@ func ByHash(recs []Record) map[string]Record {
 }
 
 // WriteJSON writes records as one indented JSON array; missing tags and
-// scores are written as [] so readers need not expect null.
+// scores are written as [] so readers need not expect null, and scores that
+// are not finite as null (see Score). Writer writes the same record by record.
 func WriteJSON(w io.Writer, recs []Record) error {
-	out := make([]Record, len(recs))
-	for i, r := range recs {
-		out[i] = normal(r)
+	return writeAll(NewWriter(w, JSON), recs)
+}
+
+func writeAll(w *Writer, recs []Record) error {
+	for _, r := range recs {
+		if err := w.Write(r); err != nil {
+			return err
+		}
 	}
-	b, err := json.MarshalIndent(out, "", "  ")
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(append(b, '\n'))
-	return err
+	return w.Close()
 }
 
 func normal(r Record) Record {
@@ -73,26 +77,59 @@ func normal(r Record) Record {
 
 // ReadJSON reads what WriteJSON wrote. Unknown fields are ignored (a newer
 // version may add some); malformed JSON and invalid records are errors
-// that name the record.
+// that name the record. An array that ends after a whole record without its
+// closing bracket is what Writer leaves of a run that stopped midway: it is
+// read as the records it holds.
 func ReadJSON(r io.Reader) ([]Record, error) {
-	var recs []Record
 	dec := json.NewDecoder(r)
-	if err := dec.Decode(&recs); err != nil {
-		return nil, fmt.Errorf("tag: not a JSON array of photos: %v", err)
+	notArray := func(err error) error { return fmt.Errorf("tag: not a JSON array of photos: %v", err) }
+	tok, err := dec.Token()
+	switch {
+	case err != nil:
+		return nil, notArray(err)
+	case tok == nil: // null, as json.Unmarshal reads it into a nil slice
+		return endOfJSON(dec, []Record{})
+	case tok != json.Delim('['):
+		return nil, notArray(fmt.Errorf("found %v, want [", tokenText(tok)))
 	}
+	recs := []Record{}
+	for dec.More() {
+		var rec Record
+		if err := dec.Decode(&rec); err == io.EOF && len(recs) > 0 {
+			return recs, nil // cut off after a comma, before the next record
+		} else if err != nil {
+			return nil, notArray(fmt.Errorf("photo %d: %v", len(recs)+1, err))
+		}
+		rec = normal(rec)
+		if err := check(rec); err != nil {
+			return nil, fmt.Errorf("tag: photo %d: %v", len(recs)+1, err)
+		}
+		recs = append(recs, rec)
+	}
+	switch tok, err := dec.Token(); {
+	case err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF): // a run that stopped: no closing bracket
+		return recs, nil
+	case err != nil:
+		return nil, notArray(err)
+	case tok != json.Delim(']'):
+		return nil, notArray(fmt.Errorf("found %v, want ]", tokenText(tok)))
+	}
+	return endOfJSON(dec, recs)
+}
+
+func endOfJSON(dec *json.Decoder, recs []Record) ([]Record, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, errors.New("tag: unexpected data after the JSON array")
 	}
-	for i := range recs {
-		recs[i] = normal(recs[i])
-		if err := check(recs[i]); err != nil {
-			return nil, fmt.Errorf("tag: photo %d: %v", i+1, err)
-		}
-	}
-	if recs == nil {
-		recs = []Record{}
-	}
 	return recs, nil
+}
+
+func tokenText(t json.Token) string {
+	if d, ok := t.(json.Delim); ok {
+		return string(d)
+	}
+	b, _ := json.Marshal(t)
+	return string(b)
 }
 
 // check validates a record read from outside and lower-cases its hash.
@@ -125,24 +162,12 @@ var csvHeader = []string{"file", "hash", "tags"}
 // WriteCSV writes a header and one row per photo: file, hash, and the tags
 // as "tag:score;tag:score" (scores as short as round-trips float32). In tag
 // names '%', ':' and ';' are written as %25, %3A and %3B so any word
-// survives. CSV holds what a spreadsheet needs: raw scores and the edited
-// flag are JSON only.
+// survives, and a cell that a spreadsheet would run as a formula gets a
+// leading apostrophe (EscapeCell). CSV holds what a spreadsheet needs: raw
+// scores, warnings and the edited flag are JSON only. Writer writes the same
+// row by row.
 func WriteCSV(w io.Writer, recs []Record) error {
-	cw := csv.NewWriter(w)
-	if err := cw.Write(csvHeader); err != nil {
-		return err
-	}
-	for _, r := range recs {
-		parts := make([]string, len(r.Tags))
-		for i, t := range r.Tags {
-			parts[i] = tagEscaper.Replace(t.Tag) + ":" + strconv.FormatFloat(float64(t.Score), 'g', -1, 32)
-		}
-		if err := cw.Write([]string{r.File, r.Hash, strings.Join(parts, ";")}); err != nil {
-			return err
-		}
-	}
-	cw.Flush()
-	return cw.Error()
+	return writeAll(NewWriter(w, CSV), recs)
 }
 
 var (
@@ -153,7 +178,8 @@ var (
 // ReadCSV reads what WriteCSV wrote, and what a spreadsheet makes of it:
 // the header row is optional, a byte-order mark, CRLF line ends, quoted
 // fields (commas and quotes in file names), blank lines and spaces around
-// tags are fine, and a tag without ":score" (typed by hand) gets score 1.
+// tags are fine, a tag without ":score" (typed by hand) gets score 1, and the
+// apostrophe of a neutralised cell is removed (UnescapeCell).
 // Rows with other than three fields, bad scores and bad hashes are errors
 // that give the line.
 func ReadCSV(r io.Reader) ([]Record, error) {
@@ -181,6 +207,9 @@ func ReadCSV(r io.Reader) ([]Record, error) {
 		}
 		if len(row) != 3 {
 			return nil, fmt.Errorf("tag: CSV line %d: %d fields, want 3 (file,hash,tags)", line, len(row))
+		}
+		for i := range row {
+			row[i] = UnescapeCell(row[i])
 		}
 		rec := Record{File: row[0], Hash: strings.ToLower(strings.TrimSpace(row[1])), Tags: []Tag{}, Scores: []labels.Result{}}
 		for _, part := range strings.Split(row[2], ";") {

@@ -79,7 +79,8 @@ func (o Options) top() int {
 // Select picks tags from ranked results (best first, as Classifier.Classify
 // returns them). Labels become their first synonym ("tabby, tabby cat" →
 // "tabby"), then the user's word; tags that end up with the same word keep
-// the highest score. Tags come best first, equal scores by name.
+// the highest score. Tags come best first, equal scores by name. Scores
+// that are NaN or infinite (a broken model) never make a tag.
 func (o Options) Select(ranked []labels.Result) []Tag {
 	if !o.MultiLabel && len(ranked) > o.top() {
 		ranked = ranked[:o.top()]
@@ -90,7 +91,7 @@ func (o Options) Select(ranked []labels.Result) []Tag {
 		if !ok {
 			th = o.Threshold
 		}
-		if !(r.Prob >= th) { // NaN never passes
+		if !(r.Prob >= th) || !Finite(r.Prob) { // NaN and ±Inf are no probability: never a tag
 			continue
 		}
 		w := o.Map.Word(r.Label)

@@ -2,6 +2,9 @@ package tag
 
 import (
 	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
 	"math"
 	"reflect"
 	"strings"
@@ -48,6 +51,7 @@ func TestSelect(t *testing.T) {
 		{"a synonym maps too", Options{Threshold: 0.05, Map: mustMap(t, map[string]string{"tabby cat": "kitty"})}, cats[:1], []Tag{{"kitty", 0.45}}},
 		{"nothing above", Options{Threshold: 0.9}, cats, []Tag{}},
 		{"NaN never passes", Options{Threshold: 0}, []vision.Result{res(0, "x", float32(math.NaN()))}, []Tag{}},
+		{"±Inf never passes", Options{MultiLabel: true, Threshold: 0.5}, []vision.Result{res(0, "x", float32(math.Inf(1))), res(1, "y", float32(math.Inf(-1))), res(2, "z", 0.75)}, []Tag{{"z", 0.75}}},
 		{"multi-label: all above, no top cut", Options{MultiLabel: true, Threshold: 0.01, Top: 1}, cats, []Tag{{"tabby", 0.45}, {"tiger cat", 0.30}, {"Egyptian cat", 0.15}, {"lynx", 0.06}, {"window screen", 0.02}, {"window shade", 0.01}}},
 		{"multi-label per-class thresholds", Options{MultiLabel: true, Threshold: 0.5, ClassThresholds: map[int]float32{285: 0.1, 904: 0.02}}, cats, []Tag{{"Egyptian cat", 0.15}, {"window screen", 0.02}}},
 		{"equal scores by name", Options{Threshold: 0.1}, []vision.Result{res(1, "b", 0.5), res(0, "a", 0.5)}, []Tag{{"a", 0.5}, {"b", 0.5}}},
@@ -221,5 +225,205 @@ func TestCounts(t *testing.T) {
 	}
 	if got := Counts(nil, ByCount); got == nil || len(got) != 0 {
 		t.Errorf("no records: %#v", got)
+	}
+}
+
+func TestEscapeCell(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{"=cmd|' /C calc'!A0", "'=cmd|' /C calc'!A0"},
+		{"+1", "'+1"},
+		{"-2", "'-2"},
+		{"@SUM(A1)", "'@SUM(A1)"},
+		{"\tx", "'\tx"},
+		{"\rx", "'\rx"},
+		{"'=x", "''=x"},   // typed as text before: one more, so it reads back
+		{"''-x", "'''-x"}, // and so on
+		{"'80s.jpg", "'80s.jpg"},
+		{"'", "'"},
+		{"photo.jpg", "photo.jpg"},
+		{"a=b", "a=b"},
+		{"", ""},
+		{"\x1b[31m", "\x1b[31m"}, // a spreadsheet shows it; terminals are the CLI's concern
+	}
+	for _, c := range cases {
+		if got := EscapeCell(c.in); got != c.want {
+			t.Errorf("EscapeCell(%q) = %q, want %q", c.in, got, c.want)
+		}
+		if back := UnescapeCell(EscapeCell(c.in)); back != c.in {
+			t.Errorf("UnescapeCell(EscapeCell(%q)) = %q", c.in, back)
+		}
+	}
+	if got := UnescapeCell("'=1+1"); got != "=1+1" { // typed by hand in a spreadsheet
+		t.Errorf("hand-typed: %q", got)
+	}
+}
+
+// No cell of WriteCSV starts like a formula, and ReadCSV gives back the
+// names as they were.
+func TestCSVFormulaInjection(t *testing.T) {
+	recs := []Record{
+		{File: "=cmd|' /C calc'!A0", Hash: h1, Tags: []Tag{{"=HYPERLINK(\"http://x\")", 0.5}, {"ok", 0.25}}, Scores: []vision.Result{}},
+		{File: "+1.jpg", Tags: []Tag{{"-5 °C", 1}}, Scores: []vision.Result{}},
+		{File: "@x.jpg", Tags: []Tag{{"@home", 1}}, Scores: []vision.Result{}},
+		{File: "\ttab.jpg", Tags: []Tag{}, Scores: []vision.Result{}},
+		{File: "\rcr.jpg", Tags: []Tag{{"'=quoted", 1}}, Scores: []vision.Result{}},
+		{File: "-", Tags: []Tag{}, Scores: []vision.Result{}},
+		{File: "'80s.jpg", Tags: []Tag{{"plain", 0.125}}, Scores: []vision.Result{}},
+	}
+	var b bytes.Buffer
+	if err := WriteCSV(&b, recs); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(bytes.NewReader(b.Bytes())).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range rows[1:] {
+		for _, cell := range row {
+			if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
+				t.Errorf("cell %q starts like a formula", cell)
+			}
+		}
+	}
+	if rows[1][0] != "'=cmd|' /C calc'!A0" || rows[6][0] != "'-" || rows[7][0] != "'80s.jpg" || rows[1][1] != h1 {
+		t.Errorf("rows %q", rows)
+	}
+	got, err := ReadCSV(bytes.NewReader(b.Bytes()))
+	if err != nil || !reflect.DeepEqual(got, recs) {
+		t.Errorf("read back %v:\n got %+v\nwant %+v", err, got, recs)
+	}
+}
+
+// Scores that are NaN or infinite are written as null with "nonfinite" and
+// a warning, never fail the write, and read back as they were.
+func TestNonFiniteJSON(t *testing.T) {
+	nan, inf := float32(math.NaN()), float32(math.Inf(1))
+	recs := []Record{
+		{File: "ok.jpg", Hash: h1, Tags: []Tag{{"cat", 0.5}}, Scores: []vision.Result{res(1, "cat", 0.5)}},
+		{File: "nan.jpg", Hash: h2, Tags: []Tag{}, Scores: []vision.Result{res(2, "x", inf), res(0, "y", -inf), res(1, "z", nan)},
+			Warning: "the model produced NaN scores for 1 and infinite scores for 2 of 3 classes"},
+		{File: "tag.jpg", Tags: []Tag{{"t", nan}}, Scores: []vision.Result{}}, // hand-made: a warning is added
+	}
+	var b bytes.Buffer
+	if err := WriteJSON(&b, recs); err != nil {
+		t.Fatal(err)
+	}
+	if !json.Valid(b.Bytes()) {
+		t.Fatalf("invalid JSON %s", b.String())
+	}
+	var raw []map[string]any
+	json.Unmarshal(b.Bytes(), &raw)
+	if _, ok := raw[0]["warning"]; ok {
+		t.Errorf("warning on a finite record: %v", raw[0])
+	}
+	scores := raw[1]["scores"].([]any)
+	for i, want := range []string{"+Inf", "-Inf", "NaN"} {
+		s := scores[i].(map[string]any)
+		if s["prob"] != nil || s["nonfinite"] != want {
+			t.Errorf("score %d: %v, want prob null, nonfinite %s", i, s, want)
+		}
+	}
+	if raw[1]["warning"] != recs[1].Warning {
+		t.Errorf("warning %v", raw[1]["warning"])
+	}
+	if tags := raw[2]["tags"].([]any); tags[0].(map[string]any)["score"] != nil || raw[2]["warning"] == nil {
+		t.Errorf("NaN tag score: %v", raw[2])
+	}
+	got, err := ReadJSON(&b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := got[1].Scores
+	if !math.IsInf(float64(s[0].Prob), 1) || !math.IsInf(float64(s[1].Prob), -1) || !math.IsNaN(float64(s[2].Prob)) || got[1].Warning != recs[1].Warning {
+		t.Errorf("read back %+v", got[1])
+	}
+	if !reflect.DeepEqual(got[0], recs[0]) {
+		t.Errorf("finite record: %+v", got[0])
+	}
+}
+
+// Writer hands each record to the output as it is written, so what a run
+// that stops leaves behind reads back; a finished run's bytes are those
+// json.MarshalIndent gives the whole array of plain structs (the format
+// before Writer and before Record.MarshalJSON).
+func TestWriterStreams(t *testing.T) {
+	for _, f := range []Format{JSON, CSV} {
+		var b bytes.Buffer
+		w := NewWriter(&b, f)
+		if b.Len() != 0 {
+			t.Errorf("format %d: wrote before the first record", f)
+		}
+		for i, r := range sample {
+			if err := w.Write(r); err != nil {
+				t.Fatal(err)
+			}
+			got, err := Read(b.Bytes()) // what a run killed now leaves
+			if err != nil || len(got) != i+1 || got[i].File != r.File {
+				t.Fatalf("format %d after %d records: %v %+v\n%s", f, i+1, err, got, b.String())
+			}
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if f == JSON {
+			type plain Record // Record's fields without its MarshalJSON: the format before
+			old := make([]plain, len(sample))
+			for i, r := range sample {
+				old[i] = plain(normal(r))
+			}
+			want, _ := json.MarshalIndent(old, "", "  ")
+			if b.String() != string(want)+"\n" {
+				t.Errorf("JSON:\n%s\nwant\n%s", b.String(), want)
+			}
+		}
+	}
+	var b bytes.Buffer
+	NewWriter(&b, JSON).Close()
+	if b.String() != "[]\n" {
+		t.Errorf("no records: %q", b.String())
+	}
+	b.Reset()
+	NewWriter(&b, CSV).Close()
+	if b.String() != "file,hash,tags\n" {
+		t.Errorf("no records: %q", b.String())
+	}
+	w := NewWriter(&failAfter{n: 1}, JSON)
+	if err := w.Write(sample[0]); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(sample[1]); err == nil || w.Close() == nil || w.N() != 1 {
+		t.Errorf("write error lost: %v, n %d", err, w.N())
+	}
+}
+
+// failAfter accepts n writes, then fails.
+type failAfter struct{ n, writes int }
+
+func (f *failAfter) Write(p []byte) (int, error) {
+	f.writes++
+	if f.writes > f.n {
+		return 0, errors.New("disk full")
+	}
+	return len(p), nil
+}
+
+// A JSON array cut off after a whole record reads as the records before;
+// one cut inside a record is still an error.
+func TestReadJSONCutOff(t *testing.T) {
+	var b bytes.Buffer
+	WriteJSON(&b, sample[:2])
+	full := b.String()
+	end := strings.Index(full, "\n  },\n") + len("\n  }")
+	for _, cut := range []string{full[:end], full[:end+1], full[:end+2]} {
+		got, err := ReadJSON(strings.NewReader(cut))
+		if err != nil || len(got) != 1 || got[0].File != sample[0].File {
+			t.Errorf("%q: %v %+v", cut[len(cut)-5:], err, got)
+		}
+	}
+	if _, err := ReadJSON(strings.NewReader(full[:end-3])); err == nil {
+		t.Error("a record cut in half read without error")
+	}
+	if got, err := ReadJSON(strings.NewReader("[")); err != nil || len(got) != 0 {
+		t.Errorf("only the bracket: %v %v", got, err)
 	}
 }
