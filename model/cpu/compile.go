@@ -1,6 +1,10 @@
 // Package cpu is Glimpse's pure-Go backend: it prepares a decoded graph for
 // fixed input shapes (shape inference, constant folding, BatchNorm folding,
 // epilogue fusion, a buffer plan) and runs it with no allocation per run.
+// A model is untrusted input: every shape is checked (graph.Elems) before
+// it is allocated, the program must fit a memory budget
+// (Options.MaxMemory), only cheap nodes fold at compile time (MaxFoldFLOPs,
+// MaxFoldBytes) and subgraphs nest at most MaxGraphDepth deep; see budget.go.
 package cpu
 
 import (
@@ -31,6 +35,12 @@ type Options struct {
 	// its inputs are known, computed): a caller on a page's thread yields
 	// there, since interpreting a whole model takes a while.
 	AfterNode func()
+	// MaxMemory is the memory budget in bytes (0 or less: DefaultMaxMemory).
+	// Compile refuses, with a *BudgetError and before allocating it, a
+	// model whose program would need more: its constants (initializers and
+	// folded values), packed weights, compiled subgraphs, run-time tensors
+	// and scratch, or any one tensor larger than the budget.
+	MaxMemory int64
 }
 
 // Program is a graph compiled for fixed shapes, ready to run repeatedly.
@@ -46,6 +56,13 @@ type Program struct {
 	// merged into others (BatchNorm folding, epilogues, identities).
 	Folded, Fused int
 	ArenaBytes    int
+	// work estimates one run's FLOPs (see foldCost), for folding a
+	// control node that runs this program.
+	work float64
+	// MemoryBytes is what the program holds, as counted against the
+	// memory budget: constants, packed weights, subgraphs, the arena and
+	// the other run-time tensors, and scratch.
+	MemoryBytes int64
 
 	steps   []step
 	scratch []float32
@@ -95,14 +112,29 @@ func (e *UnsupportedError) Error() string {
 }
 
 // CheckSupported fails with an UnsupportedError for the first node whose op
-// the backend lacks.
+// the backend lacks, and with an error for subgraphs nested more than
+// MaxGraphDepth deep.
 func CheckSupported(g *graph.Graph) error {
+	return checkSupported(g, 0)
+}
+
+func checkSupported(g *graph.Graph, depth int) error {
 	for _, n := range g.Nodes {
+		if n == nil {
+			return errors.New("the graph has an empty node")
+		}
 		if !Supported(n.Op) {
 			return &UnsupportedError{Op: n.Op, Node: n.DisplayName()}
 		}
-		for _, sub := range n.Graphs() {
-			if err := CheckSupported(sub); err != nil {
+		subs := n.Graphs()
+		if len(subs) > 0 && depth >= MaxGraphDepth {
+			return depthError(n)
+		}
+		for _, sub := range subs {
+			if sub == nil {
+				return fmt.Errorf("%s has an empty subgraph", n.Label())
+			}
+			if err := checkSupported(sub, depth+1); err != nil {
 				return err
 			}
 		}
@@ -111,7 +143,17 @@ func CheckSupported(g *graph.Graph) error {
 }
 
 // Compile prepares g for execution. It does not modify g.
-func Compile(g *graph.Graph, opt Options) (p *Program, err error) {
+func Compile(g *graph.Graph, opt Options) (*Program, error) {
+	limit := opt.MaxMemory
+	if limit <= 0 {
+		limit = DefaultMaxMemory
+	}
+	return compile(g, opt, limit, 0, false)
+}
+
+// compile is Compile for a graph nested depth deep, under a memory budget
+// of limit bytes; foldAll folds whatever can be (Interpret).
+func compile(g *graph.Graph, opt Options, limit int64, depth int, foldAll bool) (p *Program, err error) {
 	var b *builder
 	var current *graph.Node // the node being prepared, for a panic's message
 	defer func() {
@@ -124,18 +166,23 @@ func Compile(g *graph.Graph, opt Options) (p *Program, err error) {
 			if n != nil {
 				where = "compile: " + n.Label()
 			}
-			p, err = nil, fmt.Errorf("%s: internal error: %v", where, r)
+			p, err = nil, fmt.Errorf("%s: internal error: %s", where, panicMessage(r))
 		}
 	}()
-	if err := CheckSupported(g); err != nil {
+	if err := checkSupported(g, depth); err != nil {
 		return nil, err
 	}
-	c := &ctx{opset: g.Opset}
+	c := &ctx{opset: g.Opset, mem: &memory{limit: limit}, depth: depth, foldAll: foldAll}
 	vals := map[string]*Value{}
-	for name, t := range g.Initializers {
-		v, err := initValue(t)
+	names := make([]string, 0, len(g.Initializers))
+	for name := range g.Initializers {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		v, err := c.initializer(nil, name, g.Initializers[name])
 		if err != nil {
-			return nil, fmt.Errorf("initializer %q: %v", name, err)
+			return nil, err
 		}
 		vals[name] = v
 	}
@@ -147,6 +194,9 @@ func Compile(g *graph.Graph, opt Options) (p *Program, err error) {
 		}
 		if in.DType == graph.Undefined {
 			return nil, fmt.Errorf("input %q has an element type the engine lacks; float32, int64 and bool inputs are supported", in.Name)
+		}
+		if b := tensorBytes(in.DType, shape); b > limit {
+			return nil, &BudgetError{What: "input", Tensor: in.Name, DType: in.DType, Shape: shape, Bytes: b, Budget: limit}
 		}
 		vals[in.Name] = &Value{DType: in.DType, Shape: shape}
 		inputs = append(inputs, in.Name)
@@ -221,11 +271,30 @@ func Compile(g *graph.Graph, opt Options) (p *Program, err error) {
 			}
 		}
 		preps[i] = pr
+		f, _ := foldCost(pr, ins)
+		p.work += f
 	}
-	if err := p.plan(preps, vals, inputs, opt.NoReuse); err != nil {
+	if err := p.plan(preps, vals, inputs, opt.NoReuse, limit); err != nil {
 		return nil, err
 	}
 	return p, nil
+}
+
+// initializer makes an initializer (of the graph, or of an inlined branch
+// of node n) a constant of the program, counting it against the budget.
+func (c *ctx) initializer(n *graph.Node, name string, t *graph.Tensor) (*Value, error) {
+	where := fmt.Sprintf("initializer %q", name)
+	if n != nil {
+		where = fmt.Sprintf("%s: initializer %q", n.Label(), name)
+	}
+	v, err := initValue(t)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", where, err)
+	}
+	if err := c.hold(n, "initializer", name, v.DType, v.Shape, tensorBytes(v.DType, v.Shape)); err != nil {
+		return nil, err
+	}
+	return v, nil
 }
 
 func (pr *prepared) known() bool {
@@ -290,6 +359,9 @@ func lookup(n *graph.Node, vals map[string]*Value) ([]*Value, error) {
 
 func inputShape(in graph.ValueInfo, fixed []int) ([]int, error) {
 	if fixed != nil {
+		if len(fixed) > graph.MaxRank {
+			return nil, fmt.Errorf("input %q: the given shape has %d dimensions; at most %d are supported", in.Name, len(fixed), graph.MaxRank)
+		}
 		if len(in.Dims) > 0 && len(fixed) != len(in.Dims) {
 			return nil, fmt.Errorf("input %q has rank %d, the given shape %v has rank %d", in.Name, len(in.Dims), fixed, len(fixed))
 		}
@@ -298,7 +370,13 @@ func inputShape(in graph.ValueInfo, fixed []int) ([]int, error) {
 				return nil, fmt.Errorf("input %q has dimension %d = %d, the given shape %v disagrees", in.Name, i, d.Value, fixed)
 			}
 		}
+		if _, err := graph.Elems(fixed); err != nil {
+			return nil, fmt.Errorf("input %q: %v", in.Name, err)
+		}
 		return copyShape(fixed), nil
+	}
+	if len(in.Dims) > graph.MaxRank {
+		return nil, fmt.Errorf("input %q has %d dimensions; at most %d are supported", in.Name, len(in.Dims), graph.MaxRank)
 	}
 	shape := make([]int, len(in.Dims))
 	for i, d := range in.Dims {
@@ -314,6 +392,12 @@ func inputShape(in graph.ValueInfo, fixed []int) ([]int, error) {
 			}
 			return nil, fmt.Errorf("input %q has symbolic dimension %d (%s): give its size", in.Name, i, name)
 		}
+		if d.Value > graph.MaxElems {
+			return nil, fmt.Errorf("input %q has dimension %d = %d, more than the engine's limit %d", in.Name, i, d.Value, int64(graph.MaxElems))
+		}
+	}
+	if _, err := graph.Elems(shape); err != nil {
+		return nil, fmt.Errorf("input %q: %v", in.Name, err)
 	}
 	return shape, nil
 }
@@ -332,7 +416,7 @@ func sameShape(a, b []int) bool {
 
 // plan assigns every run-time tensor a buffer. Float32 tensors share one
 // arena: a buffer is reused once the last step that reads it has run.
-func (p *Program) plan(preps []*prepared, vals map[string]*Value, inputs []string, noReuse bool) error {
+func (p *Program) plan(preps []*prepared, vals map[string]*Value, inputs []string, noReuse bool, limit int64) error {
 	g := p.Graph
 	const never = math.MaxInt
 	lastUse := map[string]int{}
@@ -394,13 +478,24 @@ func (p *Program) plan(preps []*prepared, vals map[string]*Value, inputs []strin
 			}
 		}
 	}
-	others := map[string]*graph.Tensor{} // int64 and bool run-time tensors
-	place := func(name string) {
+	var mem programMemory
+	var otherNames []string // int64 and bool run-time tensors
+	biggest := int64(-1)
+	place := func(name string, n *graph.Node) {
 		v := vals[name]
+		if b := tensorBytes(v.DType, v.Shape); b > biggest {
+			biggest = b
+			mem.biggest = fmt.Sprintf("input %q", name)
+			if n != nil {
+				mem.biggest = fmt.Sprintf("output %q of %s", name, n.Label())
+			}
+			mem.biggest += fmt.Sprintf(" (%s%s, %s)", v.DType, shapeString(v.Shape), FormatBytes(b))
+		}
 		if v.DType == graph.Float32 {
 			offset[name] = alloc(max(graph.NumElems(v.Shape), 1))
 		} else {
-			others[name] = graph.New(v.DType, v.Shape)
+			otherNames = append(otherNames, name)
+			mem.others += tensorBytes(v.DType, v.Shape)
 		}
 	}
 	dieAt := map[int][]string{}
@@ -410,14 +505,14 @@ func (p *Program) plan(preps []*prepared, vals map[string]*Value, inputs []strin
 		}
 	}
 	for _, name := range inputs {
-		place(name)
+		place(name, nil)
 	}
 	for i, n := range g.Nodes {
 		for j, name := range n.Outputs {
 			if name == "" || (preps[i].alias && j == 0) {
 				continue
 			}
-			place(name)
+			place(name, n)
 			if _, used := lastUse[name]; !used && vals[name].DType == graph.Float32 {
 				free(offset[name]) // an unused optional output: its space is free again
 			}
@@ -429,8 +524,42 @@ func (p *Program) plan(preps []*prepared, vals map[string]*Value, inputs []strin
 		}
 	}
 
+	// The budget, before anything is allocated.
+	scratch := 0
+	for _, pr := range preps {
+		scratch = max(scratch, pr.scratch)
+		mem.held += pr.held
+	}
+	mem.arena, mem.scratch = 4*int64(arenaSize), 4*int64(scratch)
+	seen := map[any]bool{}
+	for _, t := range p.exported {
+		var key any
+		switch {
+		case len(t.F) > 0:
+			key = &t.F[0]
+		case len(t.I) > 0:
+			key = &t.I[0]
+		case len(t.B) > 0:
+			key = &t.B[0]
+		default:
+			continue
+		}
+		if !seen[key] {
+			seen[key] = true
+			mem.consts += tensorBytes(t.DType, t.Shape)
+		}
+	}
+	if err := mem.check(limit); err != nil {
+		return err
+	}
+	p.MemoryBytes = mem.total()
+
 	arena := make([]float32, arenaSize)
 	p.ArenaBytes = 4 * arenaSize
+	others := map[string]*graph.Tensor{}
+	for _, name := range otherNames {
+		others[name] = graph.New(vals[name].DType, vals[name].Shape)
+	}
 	tensors := map[string]*graph.Tensor{}
 	var tensorOf func(name string) *graph.Tensor
 	tensorOf = func(name string) *graph.Tensor {
@@ -458,7 +587,6 @@ func (p *Program) plan(preps []*prepared, vals map[string]*Value, inputs []strin
 		tensors[name] = t
 		return t
 	}
-	scratch := 0
 	for i, n := range g.Nodes {
 		s := step{node: n, run: preps[i].run}
 		for _, in := range n.Inputs {
@@ -475,7 +603,6 @@ func (p *Program) plan(preps []*prepared, vals map[string]*Value, inputs []strin
 				s.out = append(s.out, tensorOf(out))
 			}
 		}
-		scratch = max(scratch, preps[i].scratch)
 		if s.run != nil {
 			p.steps = append(p.steps, s)
 		}
@@ -515,8 +642,12 @@ func Interpret(g *graph.Graph, inputs map[string]*graph.Tensor, afterNode func()
 		}
 		cg.Initializers[in.Name] = t
 	}
-	p, err := Compile(&cg, Options{NoFusion: true, AfterNode: afterNode})
+	p, err := compile(&cg, Options{NoFusion: true, AfterNode: afterNode}, DefaultMaxMemory, 0, true)
 	if err != nil {
+		return nil, err
+	}
+	// Everything folds, but for nodes that cannot (none today): run them.
+	if err := p.Execute(); err != nil {
 		return nil, err
 	}
 	out := map[string]*graph.Tensor{}
@@ -536,11 +667,11 @@ func (p *Program) Execute() (err error) {
 			if i >= 0 && i < len(p.steps) {
 				where = p.steps[i].node.Label()
 			}
-			err = fmt.Errorf("%s: internal error: %v", where, r)
+			err = fmt.Errorf("%s: internal error: %s", where, panicMessage(r))
 		}
 	}()
 	if p.prof != nil {
-		return p.executeProfiled()
+		return p.executeProfiled(&i)
 	}
 	for i = range p.steps {
 		s := &p.steps[i]

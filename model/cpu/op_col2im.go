@@ -33,8 +33,13 @@ func prepCol2Im(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 	}
 	img, blk := imgT.AsInts(), blkT.AsInts()
 	r := len(img)
-	if r == 0 || len(blk) != r {
+	if r == 0 || len(blk) != r || r+2 > graph.MaxRank {
 		return nil, fmt.Errorf("%s: image_shape %v and block_shape %v must have the same, non-zero length", n.Label(), img, blk)
+	}
+	for i := range img {
+		if img[i] > graph.MaxElems || blk[i] > graph.MaxElems {
+			return nil, fmt.Errorf("%s: image_shape %v or block_shape %v is out of range", n.Label(), img, blk)
+		}
 	}
 	attr := func(name string, size int, def int64) ([]int, error) {
 		v := n.Ints(name)
@@ -49,6 +54,9 @@ func prepCol2Im(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 			return nil, fmt.Errorf("%s: %s %v must have %d values", n.Label(), name, v, size)
 		}
 		for i, e := range v {
+			if e > graph.MaxElems || e < -graph.MaxElems {
+				return nil, fmt.Errorf("%s: %s %v: %d is out of range", n.Label(), name, v, e)
+			}
 			out[i] = int(e)
 		}
 		return out, nil
@@ -77,8 +85,12 @@ func prepCol2Im(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 		if nb[i] < 1 {
 			return nil, fmt.Errorf("%s: block %v (dilations %v) does not fit image %v padded by %v", n.Label(), blk, dil, img, pads)
 		}
+		// Both products stay under L and C·∏block_shape, input sizes, or fail.
 		kernel *= int(blk[i])
 		blocks *= nb[i]
+		if kernel > graph.MaxElems || blocks > graph.MaxElems {
+			return nil, fmt.Errorf("%s: image %v and block %v give more blocks or taps than the input %v holds", n.Label(), img, blk, x.Shape)
+		}
 	}
 	N, CK, L := x.Shape[0], x.Shape[1], x.Shape[2]
 	if CK%kernel != 0 {
@@ -92,6 +104,16 @@ func prepCol2Im(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 	out := []int{N, C}
 	for _, v := range img {
 		out = append(out, int(v))
+	}
+	if err := c.checkOut(n, 0, graph.Float32, out); err != nil {
+		return nil, err
+	}
+	var tables int64
+	for i := 0; i < r; i++ {
+		tables += 8 * blk[i] * int64(nb[i]) // each factor at most 2³¹
+	}
+	if err := c.checkTables(n, tables); err != nil {
+		return nil, err
 	}
 	// pos[i][k*nb[i]+j]: the image coordinate along axis i of kernel
 	// offset k at block j, or -1 in the padding.

@@ -3,6 +3,7 @@ package cpu
 import (
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 
 	"github.com/glimpse/glimpse/model/graph"
@@ -99,8 +100,20 @@ func (b *builder) node(n *graph.Node) error {
 	if err != nil {
 		return err
 	}
-	if allConst && !pr.known() {
-		if err := fold(n, pr, ins); err != nil {
+	// Every output shape is checked before anything is folded or
+	// allocated for it.
+	if err := b.c.checkOuts(n, pr); err != nil {
+		return err
+	}
+	if pr.known() {
+		// Made by the preparation itself (Shape, Constant, NonZero): count it.
+		for i, o := range pr.outs {
+			if err := b.c.hold(n, "output", outName(n, i), o.DType, o.Shape, tensorBytes(o.DType, o.Shape)); err != nil {
+				return err
+			}
+		}
+	} else if (allConst || pr.shapeOnly) && (b.c.foldAll || cheapToFold(pr, ins)) {
+		if err := b.fold(n, pr, ins); err != nil {
 			return err
 		}
 	}
@@ -124,6 +137,27 @@ func (b *builder) node(n *graph.Node) error {
 	}
 	b.kept = append(b.kept, n.Clone())
 	return nil
+}
+
+// fold computes a node at compile time, once its outputs fit the budget.
+func (b *builder) fold(n *graph.Node, pr *prepared, ins []*Value) error {
+	if pr.run == nil && !pr.alias {
+		return nil
+	}
+	for i, o := range pr.outs {
+		if pr.alias && i == 0 {
+			continue // shares its input's data
+		}
+		if err := b.c.hold(n, "output", outName(n, i), o.DType, o.Shape, tensorBytes(o.DType, o.Shape)); err != nil {
+			return err
+		}
+	}
+	scratch := 4 * int64(pr.scratch)
+	if err := b.c.hold(n, "scratch", outName(n, 0), graph.Float32, []int{pr.scratch}, scratch); err != nil {
+		return err
+	}
+	defer b.c.release(scratch)
+	return fold(n, pr, ins)
 }
 
 // control handles a node with graph attributes: it inlines an If with a
@@ -188,10 +222,15 @@ func (b *builder) inlineIf(n *graph.Node, cond bool, scope func(string) string) 
 		}
 		return scope(name)
 	}
-	for name, t := range br.Initializers {
-		v, err := initValue(t)
+	names := make([]string, 0, len(br.Initializers))
+	for name := range br.Initializers {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		v, err := b.c.initializer(n, name, br.Initializers[name])
 		if err != nil {
-			return fmt.Errorf("%s: initializer %q: %v", n.Label(), name, err)
+			return err
 		}
 		b.vals[prefix+name] = v
 	}
@@ -264,6 +303,7 @@ func freeNames(g *graph.Graph) []string {
 // body is one graph attribute compiled for fixed shapes.
 type body struct {
 	prog *Program
+	held int64 // the memory the body's program holds of its own
 	// in maps each program input to where its data comes from: a body
 	// input by index (>= 0), or capture -1-k.
 	ins []int
@@ -271,7 +311,10 @@ type body struct {
 
 // compileBody compiles g with its declared inputs of the given values and
 // the captures as further inputs (constant captures become initializers).
-func compileBody(n *graph.Node, attr string, g *graph.Graph, inputs []Value, caps []*Value) (*body, error) {
+func compileBody(c *ctx, n *graph.Node, attr string, g *graph.Graph, inputs []Value, caps []*Value) (*body, error) {
+	if c.depth >= MaxGraphDepth {
+		return nil, depthError(n)
+	}
 	if len(g.Inputs) != len(inputs) {
 		return nil, fmt.Errorf("%s: %s has %d inputs, expected %d", n.Label(), attr, len(g.Inputs), len(inputs))
 	}
@@ -295,21 +338,26 @@ func compileBody(n *graph.Node, attr string, g *graph.Graph, inputs []Value, cap
 	for _, name := range freeNames(g) {
 		free[name] = true
 	}
+	// The body's budget is what the enclosing graph has left, plus the
+	// constants it captures: those are counted already.
+	var shared int64
 	for k, v := range caps {
 		if k >= len(names) || !free[names[k]] {
 			continue // read by another body of the node
 		}
 		if v.Const != nil {
 			sub.Initializers[names[k]] = v.Const
+			shared += tensorBytes(v.DType, v.Shape)
 			continue
 		}
 		add(names[k], *v, -1-k)
 	}
-	p, err := Compile(sub, Options{InputShapes: shapes})
+	p, err := compile(sub, Options{InputShapes: shapes}, max(c.limit()-c.used(), 0)+shared, c.depth+1, c.foldAll)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %s: %v", n.Label(), attr, err)
+		return nil, fmt.Errorf("%s: %s: %w", n.Label(), attr, err)
 	}
 	bd.prog = p
+	bd.held = max(p.MemoryBytes-shared, 0)
 	return bd, nil
 }
 
@@ -370,13 +418,13 @@ func prepIf(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 		if len(g.Outputs) != len(n.Outputs) {
 			return nil, fmt.Errorf("%s: %s has %d outputs, the node %d", n.Label(), attr, len(g.Outputs), len(n.Outputs))
 		}
-		bd, err := compileBody(n, attr, g, nil, caps)
+		bd, err := compileBody(c, n, attr, g, nil, caps)
 		if err != nil {
 			return nil, err
 		}
 		bodies[i] = bd
 	}
-	pr := &prepared{}
+	pr := &prepared{held: bodies[0].held + bodies[1].held, flops: max(bodies[0].prog.work, bodies[1].prog.work)}
 	for j := range n.Outputs {
 		a, b := bodies[0].prog.Outputs[j], bodies[1].prog.Outputs[j]
 		if a.DType != b.DType || !sameShape(a.Shape, b.Shape) {
@@ -444,7 +492,7 @@ func prepLoop(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 		}
 		inputs = append(inputs, Value{DType: v.DType, Shape: copyShape(v.Shape)})
 	}
-	bd, err := compileBody(n, "body", g, inputs, caps)
+	bd, err := compileBody(c, n, "body", g, inputs, caps)
 	if err != nil {
 		return nil, err
 	}
@@ -463,6 +511,13 @@ func prepLoop(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 	if trip > 1<<20 {
 		return nil, fmt.Errorf("%s: trip count %d is too large", n.Label(), trip)
 	}
+	// A loop ended by its condition alone costs what it costs: it is never
+	// folded (but under Interpret).
+	pr.flops = math.Inf(1)
+	if trip >= 0 {
+		pr.flops = float64(trip) * max(p.work, 1)
+	}
+	pr.held = bd.held
 	for j := 0; j < nScan; j++ {
 		o := p.Outputs[1+nCarried+j]
 		pr.outs = append(pr.outs, Value{DType: o.DType, Shape: append([]int{int(max(trip, 0))}, o.Shape...)})
@@ -475,6 +530,7 @@ func prepLoop(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 	for j := range state {
 		state[j] = graph.New(inputs[2+j].DType, inputs[2+j].Shape)
 		next[j] = graph.New(inputs[2+j].DType, inputs[2+j].Shape)
+		pr.held += 2 * tensorBytes(inputs[2+j].DType, inputs[2+j].Shape)
 	}
 	vals := append([]*graph.Tensor{iter, condT}, state...)
 	nOwn := len(own)
@@ -586,7 +642,7 @@ func prepScan(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 		trip = v.Shape[ax]
 		inputs = append(inputs, Value{DType: v.DType, Shape: slices.Delete(copyShape(v.Shape), ax, ax+1)})
 	}
-	bd, err := compileBody(n, "body", g, inputs, caps)
+	bd, err := compileBody(c, n, "body", g, inputs, caps)
 	if err != nil {
 		return nil, err
 	}
@@ -619,15 +675,19 @@ func prepScan(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 		outAxis[j] = ax
 		pr.outs = append(pr.outs, Value{DType: o.DType, Shape: slices.Insert(copyShape(o.Shape), ax, trip)})
 	}
+	pr.held = bd.held
+	pr.flops = float64(max(trip, 0)) * max(p.work, 1)
 	state := make([]*graph.Tensor, nState)
 	next := make([]*graph.Tensor, nState)
 	for j := range state {
 		state[j] = graph.New(inputs[j].DType, inputs[j].Shape)
 		next[j] = graph.New(inputs[j].DType, inputs[j].Shape)
+		pr.held += 2 * tensorBytes(inputs[j].DType, inputs[j].Shape)
 	}
 	slicesIn := make([]*graph.Tensor, nScanIn)
 	for j := range slicesIn {
 		slicesIn[j] = graph.New(inputs[nState+j].DType, inputs[nState+j].Shape)
+		pr.held += tensorBytes(inputs[nState+j].DType, inputs[nState+j].Shape)
 	}
 	vals := append(append([]*graph.Tensor{}, state...), slicesIn...)
 	nOwn := len(own)

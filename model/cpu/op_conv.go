@@ -65,7 +65,7 @@ func convParams(n *graph.Node, in []*Value) (kern.ConvParams, error) {
 	}
 	group := int(n.Int("group", 1))
 	N, C, M, Cg := x.Shape[0], x.Shape[1], w.Shape[0], w.Shape[1]
-	if group < 1 || C != Cg*group || M%group != 0 {
+	if group < 1 || group > max(C, 1) || C != Cg*group || M%group != 0 { // bounded first: Cg·group must not wrap
 		return kern.ConvParams{}, fmt.Errorf("%s: input channels %d, weights %v and group %d disagree", n.Label(), C, w.Shape, group)
 	}
 	geo, err := windowGeom(n, x.Shape[2:], w.Shape[2:], false)
@@ -106,8 +106,14 @@ func prepConv(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 	if len(in) > 2 && in[2] != nil && graph.NumElems(in[2].Shape) != p.M {
 		return nil, fmt.Errorf("%s: bias %v does not have %d values", n.Label(), in[2].Shape, p.M)
 	}
+	if err := c.checkOut(n, 0, graph.Float32, out); err != nil {
+		return nil, err
+	}
+	flops := 2 * float64(graph.NumElems(out)) * float64(graph.NumElems(w.Shape[1:]))
 	if c.shapesOnly && (w.Const == nil || x.Const == nil) {
-		return one(graph.Float32, out, nil), nil
+		pr := one(graph.Float32, out, nil)
+		pr.flops = flops
+		return pr, nil
 	}
 	wt, err := needConst(n, in, 1, "weights")
 	if err != nil {
@@ -130,6 +136,8 @@ func prepConv(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 		return nil
 	})
 	pr.scratch = kern.ScratchSize(p)
+	pr.flops = flops
+	pr.held = tensorBytes(graph.Float32, w.Shape) // the packed copy of the weights
 	return pr, nil
 }
 

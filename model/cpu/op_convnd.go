@@ -35,7 +35,7 @@ func prepConvN(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 	}
 	group := int(n.Int("group", 1))
 	N, C, M, Cg := x.Shape[0], x.Shape[1], w.Shape[0], w.Shape[1]
-	if group < 1 || C != Cg*group || M%group != 0 {
+	if group < 1 || group > max(C, 1) || C != Cg*group || M%group != 0 { // bounded first: Cg·group must not wrap
 		return nil, fmt.Errorf("%s: input channels %d, weights %v and group %d disagree", n.Label(), C, w.Shape, group)
 	}
 	geo, err := windowGeomN(n, x.Shape[2:], w.Shape[2:], false)
@@ -43,6 +43,12 @@ func prepConvN(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 		return nil, err
 	}
 	out := append([]int{N, M}, geo.out...)
+	if err := c.checkOut(n, 0, graph.Float32, out); err != nil {
+		return nil, err
+	}
+	if err := c.checkTables(n, geo.tapsBytes()); err != nil {
+		return nil, err
+	}
 	hasBias := len(in) > 2 && in[2] != nil
 	if hasBias && graph.NumElems(in[2].Shape) != M {
 		return nil, fmt.Errorf("%s: bias %v does not have %d values", n.Label(), in[2].Shape, M)
@@ -65,7 +71,7 @@ func prepConvN(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 	isz, osz, ksz := graph.NumElems(geo.in), graph.NumElems(geo.out), graph.NumElems(geo.k)
 	Mg := M / group
 	last := sp - 1
-	return one(graph.Float32, out, func(in, o []*graph.Tensor, _ []float32) error {
+	pr := one(graph.Float32, out, func(in, o []*graph.Tensor, _ []float32) error {
 		src, wt, dst := in[0].F, in[1].F, o[0].F
 		var oc, kc [maxSpatial]int
 		for b := 0; b < N; b++ {
@@ -137,7 +143,10 @@ func prepConvN(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 		}
 		kern.ApplyAct(act, dst)
 		return nil
-	}), nil
+	})
+	pr.flops = 2 * float64(graph.NumElems(out)) * float64(Cg) * float64(ksz)
+	pr.held = geo.tapsBytes()
+	return pr, nil
 }
 
 // prepConvTranspose is ConvTranspose over any number of spatial axes, with
@@ -161,7 +170,7 @@ func prepConvTranspose(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 	}
 	group := int(n.Int("group", 1))
 	N, C, Mg := x.Shape[0], x.Shape[1], w.Shape[1]
-	if group < 1 || C%group != 0 || w.Shape[0] != C {
+	if group < 1 || group > max(C, 1) || C%group != 0 || w.Shape[0] != C {
 		return nil, fmt.Errorf("%s: input channels %d, weights %v and group %d disagree", n.Label(), C, w.Shape, group)
 	}
 	M, Cg := Mg*group, C/group
@@ -200,12 +209,20 @@ func prepConvTranspose(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 			return nil, fmt.Errorf("%s: output_shape %v for %d spatial dims", n.Label(), n.Ints("output_shape"), sp)
 		}
 		for _, d := range v {
+			if d < 0 || d > graph.MaxElems {
+				return nil, fmt.Errorf("%s: output_shape %v: %d is out of range", n.Label(), n.Ints("output_shape"), d)
+			}
 			outShape = append(outShape, int(d))
 		}
 	}
 	pads := n.Ints("pads")
 	if pads != nil && len(pads) != 2*sp {
 		return nil, fmt.Errorf("%s: pads has %d values for %d spatial dims", n.Label(), len(pads), sp)
+	}
+	for _, p := range pads {
+		if p > graph.MaxElems || p < -graph.MaxElems {
+			return nil, fmt.Errorf("%s: pads %v: %d is out of range", n.Label(), pads, p)
+		}
 	}
 	autoPad := n.String("auto_pad", "NOTSET")
 	switch autoPad {
@@ -217,6 +234,12 @@ func prepConvTranspose(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 	for i := 0; i < sp; i++ {
 		if st[i] < 1 || dil[i] < 1 || k[i] < 1 || outPad[i] < 0 {
 			return nil, fmt.Errorf("%s: kernel %v, strides %v, dilations %v and output_padding %v must be positive", n.Label(), k, st, dil, outPad)
+		}
+		// Each term is at most 2⁶² (strides, dilations and sizes are at
+		// most 2³¹), but their sum might not fit: add them in floating
+		// point first.
+		if f := float64(st[i])*float64(x.Shape[i+2]-1) + float64(outPad[i]) + float64(k[i]-1)*float64(dil[i]) + 1; f > graph.MaxElems {
+			return nil, fmt.Errorf("%s: output size %g along spatial axis %d is out of range", n.Label(), f, i)
 		}
 		full := st[i]*(x.Shape[i+2]-1) + outPad[i] + (k[i]-1)*dil[i] + 1
 		same := autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER"
@@ -254,24 +277,29 @@ func prepConvTranspose(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 		}
 	}
 	out := append([]int{N, M}, outSp...)
+	if err := c.checkOut(n, 0, graph.Float32, out); err != nil {
+		return nil, err
+	}
 	hasBias := len(in) > 2 && in[2] != nil
 	if hasBias && graph.NumElems(in[2].Shape) != M {
 		return nil, fmt.Errorf("%s: bias %v does not have %d values", n.Label(), in[2].Shape, M)
 	}
 	// Per axis and input coordinate, the kernel taps that land inside the
 	// output: [lo, hi), and the output coordinate of tap lo.
+	var tables int64
+	for i := 0; i < sp; i++ {
+		tables += 3 * 8 * int64(x.Shape[i+2])
+	}
+	if err := c.checkTables(n, tables); err != nil {
+		return nil, err
+	}
 	lo, hi, first := make([][]int, sp), make([][]int, sp), make([][]int, sp)
 	for i := 0; i < sp; i++ {
 		lo[i], hi[i], first[i] = make([]int, x.Shape[i+2]), make([]int, x.Shape[i+2]), make([]int, x.Shape[i+2])
 		for xi := 0; xi < x.Shape[i+2]; xi++ {
-			l, h := k[i], 0
-			for kk := 0; kk < k[i]; kk++ {
-				if o := xi*st[i] + kk*dil[i] - pb[i]; o >= 0 && o < outSp[i] {
-					l, h = min(l, kk), kk+1
-				}
-			}
-			if h == 0 {
-				l = 0
+			l, h := tapRange(xi*st[i]-pb[i], dil[i], k[i], 0, outSp[i])
+			if h <= l {
+				l, h = 0, 0
 			}
 			lo[i][xi], hi[i][xi], first[i][xi] = l, h, xi*st[i]+l*dil[i]-pb[i]
 		}
@@ -284,7 +312,7 @@ func prepConvTranspose(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 	isz, osz, ksz := graph.NumElems(x.Shape[2:]), graph.NumElems(outSp), graph.NumElems(k)
 	inSp := copyShape(x.Shape[2:])
 	last := sp - 1
-	return one(graph.Float32, out, func(in, o []*graph.Tensor, _ []float32) error {
+	pr := one(graph.Float32, out, func(in, o []*graph.Tensor, _ []float32) error {
 		src, wt, dst := in[0].F, in[1].F, o[0].F
 		for b := 0; b < N; b++ {
 			for m := 0; m < M; m++ {
@@ -357,5 +385,8 @@ func prepConvTranspose(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 			}
 		}
 		return nil
-	}), nil
+	})
+	pr.flops = 2 * float64(graph.NumElems(x.Shape)) * float64(Mg) * float64(ksz)
+	pr.held = tables
+	return pr, nil
 }

@@ -103,15 +103,31 @@ func prepCenterCropPad(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 		return nil, fmt.Errorf("%s: shape %v has %d values for %d axes of the %v input", n.Label(), shape, len(shape), len(axes), x.Shape)
 	}
 	out := copyShape(x.Shape)
+	for i, a := range axes {
+		if shape[i] < 0 {
+			return nil, fmt.Errorf("%s: negative size %d for axis %d", n.Label(), shape[i], a)
+		}
+		if shape[i] > graph.MaxElems {
+			return nil, fmt.Errorf("%s: size %d for axis %d is out of range", n.Label(), shape[i], a)
+		}
+		out[a] = int(shape[i])
+	}
+	if err := c.checkOut(n, 0, x.DType, out); err != nil {
+		return nil, err
+	}
+	var tables int64
+	for a := range out {
+		tables += 8 * int64(max(out[a], x.Shape[a]))
+	}
+	if err := c.checkTables(n, tables); err != nil {
+		return nil, err
+	}
 	idx := make([]axisMap, rank)
 	for a := range idx {
 		idx[a] = identityMap(x.Shape[a])
 	}
 	for i, a := range axes {
 		sz, dim := int(shape[i]), x.Shape[a]
-		if shape[i] < 0 {
-			return nil, fmt.Errorf("%s: negative size %d for axis %d", n.Label(), shape[i], a)
-		}
 		out[a] = sz
 		m := make(axisMap, sz)
 		if sz <= dim { // crop: start at floor((dim-sz)/2)

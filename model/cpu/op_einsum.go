@@ -233,12 +233,26 @@ func prepEinsum(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 	for i, l := range p.out {
 		out[i] = p.ext[l]
 	}
+	if err := c.checkOut(n, 0, dt, out); err != nil {
+		return nil, err
+	}
+	// The work: every combination of the labels' values, once per operand.
+	flops := float64(len(in))
+	for _, l := range p.out {
+		flops *= float64(p.ext[l])
+	}
+	for _, l := range p.red {
+		flops *= float64(p.ext[l])
+	}
 	if dt == graph.Float32 && len(in) == 2 {
 		if pr := einsumGemm(p, out); pr != nil {
+			pr.flops = flops
 			return pr, nil
 		}
 	}
-	return one(dt, out, einsumLoop(p, dt, len(in))), nil
+	pr := one(dt, out, einsumLoop(p, dt, len(in)))
+	pr.flops = flops
+	return pr, nil
 }
 
 // einsumLoop is the general kernel: for every output element, the sum over

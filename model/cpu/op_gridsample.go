@@ -76,7 +76,9 @@ func prepGridSample(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 	}
 	gs.st = strides(gs.dims)
 	out := append([]int{gs.N, gs.C}, grid.Shape[1:r+1]...)
-	return one(graph.Float32, out, gs.run), nil
+	pr := one(graph.Float32, out, gs.run)
+	pr.flops = float64(graph.NumElems(out)) * math.Pow(4, float64(r))
+	return pr, nil
 }
 
 type gridSampler struct {

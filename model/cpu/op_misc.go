@@ -147,10 +147,11 @@ func prepDepthToSpace(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 	if len(x.Shape) != 4 {
 		return nil, fmt.Errorf("%s: needs a 4-D input, got %v", n.Label(), x.Shape)
 	}
-	b := int(n.Int("blocksize", 0))
-	if b < 1 {
-		return nil, fmt.Errorf("%s: blocksize must be positive", n.Label())
+	b64 := n.Int("blocksize", 0)
+	if b64 < 1 || b64 > 1<<16 {
+		return nil, fmt.Errorf("%s: blocksize %d must be positive (and at most 65536)", n.Label(), b64)
 	}
+	b := int(b64)
 	N, C, H, W := x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]
 	// Both ops are a reshape to 6-D, a transpose, and a reshape back:
 	// describe the transposed 6-D view by source strides.
@@ -202,7 +203,7 @@ func prepLRN(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 	alpha, beta, bias := float64(n.Float("alpha", 1e-4)), float64(n.Float("beta", 0.75)), float64(n.Float("bias", 1))
 	lo, hi := (size-1)/2, size-1-(size-1)/2 // channels before and after c in the window
 	N, C, sp := x.Shape[0], x.Shape[1], graph.NumElems(x.Shape[2:])
-	return one(graph.Float32, copyShape(x.Shape), func(in, o []*graph.Tensor, _ []float32) error {
+	pr := one(graph.Float32, copyShape(x.Shape), func(in, o []*graph.Tensor, _ []float32) error {
 		src, dst := in[0].F, o[0].F
 		for b := 0; b < N; b++ {
 			for ch := 0; ch < C; ch++ {
@@ -218,7 +219,9 @@ func prepLRN(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 			}
 		}
 		return nil
-	}), nil
+	})
+	pr.flops = float64(graph.NumElems(x.Shape)) * float64(min(size, C))
+	return pr, nil
 }
 
 func prepTrilu(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
@@ -483,22 +486,33 @@ func prepEyeLike(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 			return nil, fmt.Errorf("%s: dtype %d is not supported", n.Label(), n.Int("dtype", 0))
 		}
 	}
-	k := int(n.Int("k", 0))
-	t := graph.New(dt, x.Shape)
-	for r := 0; r < x.Shape[0]; r++ {
-		if col := r + k; col >= 0 && col < x.Shape[1] {
-			i := r*x.Shape[1] + col
-			switch dt {
-			case graph.Float32:
-				t.F[i] = 1
-			case graph.Int64:
-				t.I[i] = 1
-			case graph.Bool:
-				t.B[i] = true
+	k := n.Int("k", 0)
+	rows, cols := x.Shape[0], x.Shape[1]
+	// The output depends on the input's shape only: a kernel that the
+	// builder folds, whether or not the input is known, once its size
+	// has passed the budget.
+	pr := one(dt, copyShape(x.Shape), func(in, o []*graph.Tensor, _ []float32) error {
+		t := o[0]
+		clear(t.F)
+		clear(t.I)
+		clear(t.B)
+		for r := 0; r < rows; r++ {
+			if col := int64(r) + k; col >= 0 && col < int64(cols) {
+				i := r*cols + int(col)
+				switch dt {
+				case graph.Float32:
+					t.F[i] = 1
+				case graph.Int64:
+					t.I[i] = 1
+				case graph.Bool:
+					t.B[i] = true
+				}
 			}
 		}
-	}
-	return &prepared{outs: []Value{{DType: dt, Shape: t.Shape, Const: t}}}, nil
+		return nil
+	})
+	pr.shapeOnly = true
+	return pr, nil
 }
 
 func prepOneHot(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
@@ -510,11 +524,14 @@ func prepOneHot(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 	if err != nil {
 		return nil, err
 	}
-	depth := int(dt.AsFloats()[0])
-	if depth < 1 {
-		return nil, fmt.Errorf("%s: depth %d", n.Label(), depth)
+	if dt.Len() != 1 {
+		return nil, fmt.Errorf("%s: depth must hold one value", n.Label())
 	}
-	if graph.NumElems(vals.Shape) != 2 || vals.DType == graph.Bool {
+	depth, err := graph.CheckDimFloat("depth", float64(dt.AsFloats()[0]), 1)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", n.Label(), err)
+	}
+	if vals == nil || graph.NumElems(vals.Shape) != 2 || vals.DType == graph.Bool {
 		return nil, fmt.Errorf("%s: values must be two numbers, got %v", n.Label(), vals)
 	}
 	axis, err := normAxis(n, n.Int("axis", -1), len(idx.Shape)+1)

@@ -64,6 +64,9 @@ func prepPool(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 	if rank == 3 {
 		out = []int{x.Shape[0], x.Shape[1], geo.out[1]}
 	}
+	if err := c.checkOut(n, 0, x.DType, out); err != nil {
+		return nil, err
+	}
 	isMax := n.Op == "MaxPool"
 	includePad := n.Int("count_include_pad", 0) == 1
 	planes := x.Shape[0] * x.Shape[1]
@@ -73,6 +76,7 @@ func prepPool(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 		// Indices index the flattened input, with H and W swapped for storage_order 1.
 		pr.outs = append(pr.outs, Value{DType: graph.Int64, Shape: copyShape(out)})
 	}
+	pr.flops = float64(graph.NumElems(out)) * float64(geo.k[0]) * float64(geo.k[1])
 	pr.run = func(in, o []*graph.Tensor, _ []float32) error {
 		src, dst := in[0].F, o[0].F
 		for p := 0; p < planes; p++ {
@@ -85,16 +89,13 @@ func prepPool(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 						acc = float32(math.Inf(-1))
 					}
 					cnt, arg := 0, -1
-					for kh := 0; kh < geo.k[0]; kh++ {
+					// Only the taps inside the input (a window may be far larger).
+					khLo, khHi := tapRange(h0, geo.d[0], geo.k[0], 0, H)
+					kwLo, kwHi := tapRange(w0, geo.d[1], geo.k[1], 0, W)
+					for kh := khLo; kh < khHi; kh++ {
 						h := h0 + kh*geo.d[0]
-						if h < 0 || h >= H {
-							continue
-						}
-						for kw := 0; kw < geo.k[1]; kw++ {
+						for kw := kwLo; kw < kwHi; kw++ {
 							w := w0 + kw*geo.d[1]
-							if w < 0 || w >= W {
-								continue
-							}
 							v := plane[h*W+w]
 							if isMax {
 								if v > acc || v != v || arg < 0 {
@@ -200,7 +201,10 @@ func prepGemm(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 		bc = newBcast(out, in[2].Shape)
 	}
 	lda, ldb := a.Shape[1], b.Shape[1]
-	return one(graph.Float32, out, func(in, o []*graph.Tensor, _ []float32) error {
+	if err := c.checkOut(n, 0, graph.Float32, out); err != nil {
+		return nil, err
+	}
+	pr := one(graph.Float32, out, func(in, o []*graph.Tensor, _ []float32) error {
 		y := o[0].F
 		cbeta := float32(0)
 		if bc != nil && beta != 0 {
@@ -215,7 +219,9 @@ func prepGemm(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 		}
 		kern.Gemm(ta, tb, M, N, K, alpha, in[0].F, lda, in[1].F, ldb, cbeta, y, N)
 		return nil
-	}), nil
+	})
+	pr.flops = 2 * float64(M) * float64(N) * float64(K)
+	return pr, nil
 }
 
 func prepMatMul(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
@@ -251,7 +257,16 @@ func prepMatMul(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 			out = copyShape(batch)
 		}
 	}
-	nb := graph.NumElems(batch)
+	if err := c.checkOut(n, 0, graph.Float32, out); err != nil {
+		return nil, err
+	}
+	nb, err := checkShape(n, "batch", batch)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.checkTables(n, 16*int64(nb)); err != nil {
+		return nil, err
+	}
 	aOff, bOff := make([]int, nb), make([]int, nb)
 	abc := newBcast(batch, as[:len(as)-2])
 	i := 0
@@ -272,12 +287,15 @@ func prepMatMul(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 	if nb == 1 {
 		aOff[0], bOff[0] = 0, 0
 	}
-	return one(graph.Float32, out, func(in, o []*graph.Tensor, _ []float32) error {
+	pr := one(graph.Float32, out, func(in, o []*graph.Tensor, _ []float32) error {
 		for p := 0; p < nb; p++ {
 			kern.Gemm(false, false, M, N, K, 1, in[0].F[aOff[p]:], K, in[1].F[bOff[p]:], N, 0, o[0].F[p*M*N:], N)
 		}
 		return nil
-	}), nil
+	})
+	pr.flops = 2 * float64(nb) * float64(M) * float64(N) * float64(K)
+	pr.held = 16 * int64(nb)
+	return pr, nil
 }
 
 func prepSoftmax(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
@@ -712,22 +730,46 @@ func prepPad(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 	}
 	before, after := make([]int, rank), make([]int, rank)
 	for i, ax := range axes {
+		for _, p := range []int64{pads[i], pads[i+len(axes)]} {
+			if p > graph.MaxElems || p < -graph.MaxElems {
+				return nil, fmt.Errorf("%s: pad %d is out of range", n.Label(), p)
+			}
+		}
 		before[ax], after[ax] = int(pads[i]), int(pads[i+len(axes)])
 	}
 	out := make([]int, rank)
-	idx := make([]axisMap, rank)
+	var tables int64
 	for d := range out {
 		dim := x.Shape[d]
-		out[d] = dim + before[d] + after[d]
+		out[d] = dim + before[d] + after[d]                 // each at most 2³¹ in size: no overflow
 		lo, hi := max(-before[d], 0), dim-max(-after[d], 0) // the part kept after cropping
 		if out[d] < 0 || hi < lo {
 			return nil, fmt.Errorf("%s: pads %v crop axis %d of size %d to a negative size", n.Label(), pads, d, dim)
 		}
-		kept := hi - lo
-		pb := max(before[d], 0)
-		if kept == 0 && out[d] > 0 && mode != "constant" {
+		if hi == lo && out[d] > 0 && mode != "constant" {
 			return nil, fmt.Errorf("%s: cannot pad an empty axis %d in %s mode", n.Label(), d, mode)
 		}
+		tables += 8 * int64(out[d])
+	}
+	if err := c.checkOut(n, 0, x.DType, out); err != nil {
+		return nil, err
+	}
+	if graph.NumElems(out) == 0 {
+		tables = 0 // no element to gather: no maps
+	}
+	if err := c.checkTables(n, tables); err != nil {
+		return nil, err
+	}
+	idx := make([]axisMap, rank)
+	for d := range out {
+		dim := x.Shape[d]
+		if tables == 0 {
+			idx[d] = axisMap{}
+			continue
+		}
+		lo, hi := max(-before[d], 0), dim-max(-after[d], 0)
+		kept := hi - lo
+		pb := max(before[d], 0)
 		m := make(axisMap, out[d])
 		for k := range m {
 			j := k - pb
@@ -777,7 +819,9 @@ func prepPad(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 		}
 		return value, int64(value), value != 0
 	}
-	return one(x.DType, out, gatherKernel(x.DType, x.Shape, out, idx, fill)), nil
+	pr := one(x.DType, out, gatherKernel(x.DType, x.Shape, out, idx, fill))
+	pr.held = tables
+	return pr, nil
 }
 
 // globalLpPool is GlobalLpPool's kernel: the Lp norm of each plane.

@@ -51,6 +51,9 @@ func prepNonZero(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 		shape = []int{1}
 	}
 	rank := len(shape)
+	if err := c.checkOut(n, 0, graph.Int64, []int{rank, count}); err != nil {
+		return nil, err
+	}
 	res := graph.New(graph.Int64, []int{rank, count})
 	k := 0
 	for i := 0; i < total; i++ {

@@ -37,6 +37,10 @@ func spatialInts(n *graph.Node, name string, sp, def int) ([]int, error) {
 		return nil, fmt.Errorf("%s: %s has %d values for %d spatial dims", n.Label(), name, len(v), sp)
 	}
 	for i := range v {
+		// Bounded so that sums and products of two of them fit an int.
+		if v[i] > graph.MaxElems || v[i] < -graph.MaxElems {
+			return nil, fmt.Errorf("%s: %s %v: %d is out of range", n.Label(), name, v, v[i])
+		}
 		out[i] = int(v[i])
 	}
 	return out, nil
@@ -65,12 +69,20 @@ func windowGeomN(n *graph.Node, in, k []int, ceil bool) (windowN, error) {
 	if pads != nil && len(pads) != 2*sp {
 		return w, fmt.Errorf("%s: pads has %d values for %d spatial dims", n.Label(), len(pads), sp)
 	}
+	for _, p := range pads {
+		if p > graph.MaxElems {
+			return w, fmt.Errorf("%s: pads %v: %d is out of range", n.Label(), pads, p)
+		}
+	}
 	autoPad := n.String("auto_pad", "NOTSET")
 	w.k, w.in = copyShape(k), copyShape(in)
 	w.pb, w.pe, w.out = make([]int, sp), make([]int, sp), make([]int, sp)
 	for i := 0; i < sp; i++ {
 		if w.s[i] < 1 || w.d[i] < 1 || w.k[i] < 1 {
 			return w, fmt.Errorf("%s: kernel %v, strides %v and dilations %v must be positive", n.Label(), w.k, w.s, w.d)
+		}
+		if w.k[i] > graph.MaxElems {
+			return w, fmt.Errorf("%s: kernel %v: %d is out of range", n.Label(), w.k, w.k[i])
 		}
 		ext := w.d[i]*(w.k[i]-1) + 1
 		switch autoPad {
@@ -117,6 +129,15 @@ type windowTaps struct {
 	start, lo, hi, padded [][]int
 }
 
+// tapsBytes is the size of the tables taps builds.
+func (w *windowN) tapsBytes() int64 {
+	var b int64
+	for _, o := range w.out {
+		b += 4 * 8 * int64(o)
+	}
+	return b
+}
+
 func (w *windowN) taps() windowTaps {
 	sp := len(w.in)
 	t := windowTaps{start: make([][]int, sp), lo: make([][]int, sp), hi: make([][]int, sp), padded: make([][]int, sp)}
@@ -125,24 +146,37 @@ func (w *windowN) taps() windowTaps {
 		for o := 0; o < w.out[i]; o++ {
 			b := o*w.s[i] - w.pb[i]
 			t.start[i][o] = b
-			lo, hi, padded := w.k[i], 0, 0
-			for k := 0; k < w.k[i]; k++ {
-				x := b + k*w.d[i]
-				if x >= 0 && x < w.in[i] {
-					lo, hi = min(lo, k), k+1
-				}
-				if x >= -w.pb[i] && x < w.in[i]+w.pe[i] {
-					padded++
-				}
+			// The taps k in [0, K) with b + k·d in [0, in), and those in the
+			// padded input [-pb, in+pe): computed, not counted, since a
+			// model may ask for a window of 2³¹ taps.
+			lo, hi := tapRange(b, w.d[i], w.k[i], 0, w.in[i])
+			if hi <= lo {
+				lo, hi = 0, 0
 			}
-			if hi == 0 {
-				lo = 0
-			}
-			t.lo[i][o], t.hi[i][o], t.padded[i][o] = lo, hi, padded
+			plo, phi := tapRange(b, w.d[i], w.k[i], -w.pb[i], w.in[i]+w.pe[i])
+			t.lo[i][o], t.hi[i][o], t.padded[i][o] = lo, hi, max(phi-plo, 0)
 		}
 	}
 	return t
 }
+
+// tapRange is the range [lo, hi) of taps k in [0, K) whose position
+// b + k·d (d ≥ 1) lies in [from, to); hi <= lo when there is none.
+func tapRange(b, d, K, from, to int) (lo, hi int) {
+	lo = max(ceilDiv(from-b, d), 0)
+	hi = min(floorDiv(to-1-b, d)+1, K)
+	return lo, hi
+}
+
+func floorDiv(a, b int) int {
+	q := a / b
+	if (a%b != 0) && ((a < 0) != (b < 0)) {
+		q--
+	}
+	return q
+}
+
+func ceilDiv(a, b int) int { return -floorDiv(-a, b) }
 
 // poolKind is what a window reduces to.
 type poolKind uint8
@@ -209,6 +243,12 @@ func prepPoolN(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 	colMajor := n.Int("storage_order", 0) == 1
 	sp := rank - 2
 	out := append(copyShape(x.Shape[:2]), geo.out...)
+	if err := c.checkOut(n, 0, x.DType, out); err != nil {
+		return nil, err
+	}
+	if err := c.checkTables(n, geo.tapsBytes()); err != nil {
+		return nil, err
+	}
 	tp := geo.taps()
 	ist := strides(geo.in) // spatial strides within a plane
 	colSt := make([]int, sp)
@@ -227,6 +267,8 @@ func prepPoolN(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 	if withIdx {
 		pr.outs = append(pr.outs, Value{DType: graph.Int64, Shape: copyShape(out)})
 	}
+	pr.flops = float64(graph.NumElems(out)) * float64(graph.NumElems(geo.k))
+	pr.held = geo.tapsBytes()
 	last := sp - 1
 	pr.run = func(in, o []*graph.Tensor, _ []float32) error {
 		src, dst := in[0].F, o[0].F

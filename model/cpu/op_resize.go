@@ -74,17 +74,50 @@ func prepResize(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 		return nil, fmt.Errorf("%s: %s input is supported for nearest resizing only", n.Label(), x.DType)
 	}
 	rank := len(x.Shape)
+	out := copyShape(rp.out)
+	if err := c.checkOut(n, 0, x.DType, out); err != nil {
+		return nil, err
+	}
+	// The tables of taps, per output coordinate of every axis: checked
+	// before they are built (a small scale with antialiasing widens the
+	// taps to 2/scale per coordinate).
+	var tables, work float64
+	for a := 0; a < rank; a++ {
+		per := 1.0
+		if rp.mode != "nearest" {
+			sc := 1.0
+			if rp.antialias {
+				sc = min(rp.scale[a], 1)
+			}
+			per = 4 / sc
+			if rp.mode == "cubic" {
+				per = 8 / sc
+			}
+		}
+		tables += float64(rp.out[a]) * (48 + 16*per)
+		work += per
+	}
+	if graph.NumElems(out) == 0 {
+		tables = 0
+	}
+	if tables > float64(c.limit()) {
+		return nil, c.checkTables(n, int64(min(tables, 1<<62)))
+	}
 	axes := make([]*resizeAxis, rank)
 	for a := 0; a < rank; a++ {
 		if axes[a], err = resizeTaps(n, rp, a, x.Shape[a]); err != nil {
 			return nil, err
 		}
 	}
-	out := copyShape(rp.out)
+	var pr *prepared
 	if rp.mode == "nearest" {
-		return one(x.DType, out, resizeGather(x.Shape, axes, rp.extrapolation)), nil
+		pr = one(x.DType, out, resizeGather(x.Shape, axes, rp.extrapolation))
+	} else {
+		pr = resizeSeparable(x.Shape, axes, rp.extrapolation)
 	}
-	return resizeSeparable(x.Shape, axes, rp.extrapolation), nil
+	pr.flops = float64(graph.NumElems(out)) * max(work, 1)
+	pr.held = int64(tables)
+	return pr, nil
 }
 
 // resizeAttrs reads the mode, scales or sizes, roi and the options.
@@ -180,10 +213,14 @@ func resizeAttrs(c *ctx, n *graph.Node, in []*Value) (*resizeParams, error) {
 			return nil, fmt.Errorf("%s: %d sizes for %d axes", n.Label(), len(sizes), len(axes))
 		}
 		for i, a := range axes {
-			if sizes[i] < 1 || x.Shape[a] < 1 {
+			if !(sizes[i] >= 1) || x.Shape[a] < 1 {
 				return nil, fmt.Errorf("%s: size %g for an axis of %d", n.Label(), sizes[i], x.Shape[a])
 			}
-			rp.out[a] = int(sizes[i])
+			o, err := graph.CheckDimFloat("size", float64(sizes[i]), 1)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %v", n.Label(), err)
+			}
+			rp.out[a] = o
 			rp.scale[a] = float64(rp.out[a]) / float64(x.Shape[a])
 		}
 		switch policy := n.String("keep_aspect_ratio_policy", "stretch"); policy {
@@ -199,7 +236,11 @@ func resizeAttrs(c *ctx, n *graph.Node, in []*Value) (*resizeParams, error) {
 			}
 			for _, a := range axes {
 				rp.scale[a] = s
-				rp.out[a] = int(s*float64(x.Shape[a]) + 0.5)
+				o, err := graph.CheckDimFloat("size", s*float64(x.Shape[a])+0.5, 0)
+				if err != nil {
+					return nil, fmt.Errorf("%s: %v", n.Label(), err)
+				}
+				rp.out[a] = o
 			}
 		default:
 			return nil, fmt.Errorf("%s: unknown keep_aspect_ratio_policy %q", n.Label(), policy)
@@ -213,7 +254,11 @@ func resizeAttrs(c *ctx, n *graph.Node, in []*Value) (*resizeParams, error) {
 				return nil, fmt.Errorf("%s: scale %g must be positive", n.Label(), scales[i])
 			}
 			rp.scale[a] = float64(scales[i])
-			rp.out[a] = int(math.Floor(float64(x.Shape[a]) * rp.scale[a]))
+			o, err := graph.CheckDimFloat("output size", math.Floor(float64(x.Shape[a])*rp.scale[a]), 0)
+			if err != nil {
+				return nil, fmt.Errorf("%s: scale %g: %v", n.Label(), scales[i], err)
+			}
+			rp.out[a] = o
 			if rp.out[a] < 1 && x.Shape[a] > 0 {
 				return nil, fmt.Errorf("%s: scale %g leaves no element of an axis of %d", n.Label(), scales[i], x.Shape[a])
 			}

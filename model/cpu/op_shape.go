@@ -86,8 +86,11 @@ func prepReshape(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 			return nil, fmt.Errorf("%s: missing shape", n.Label())
 		}
 		allowZero := n.Int("allowzero", 0) == 1
+		if len(spec) > graph.MaxRank {
+			return nil, fmt.Errorf("%s: shape has %d dimensions; at most %d are supported", n.Label(), len(spec), graph.MaxRank)
+		}
 		out = make([]int, len(spec))
-		infer, known := -1, 1
+		infer := -1
 		for i, d := range spec {
 			switch {
 			case d == -1:
@@ -95,18 +98,23 @@ func prepReshape(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 					return nil, fmt.Errorf("%s: shape %v has two -1", n.Label(), spec)
 				}
 				infer = i
-				continue
+				out[i] = 1 // for the product of the known dimensions
 			case d == 0 && !allowZero:
 				if i >= len(x.Shape) {
 					return nil, fmt.Errorf("%s: shape %v copies a dimension the input %v lacks", n.Label(), spec, x.Shape)
 				}
 				out[i] = x.Shape[i]
-			case d < 0:
+			case d < 0 || d > graph.MaxElems:
 				return nil, fmt.Errorf("%s: bad shape %v", n.Label(), spec)
 			default:
 				out[i] = int(d)
 			}
-			known *= out[i]
+		}
+		// The product of the known dimensions, checked: one that wraps
+		// around to the input's count must not pass.
+		known, err := checkShape(n, "target", out)
+		if err != nil {
+			return nil, err
 		}
 		total := graph.NumElems(x.Shape)
 		if infer >= 0 {
@@ -375,19 +383,24 @@ func prepSlice(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 		if e < 0 {
 			e += dim
 		}
+		// Counted without overflow for any step (-step of MinInt64 is
+		// itself, and (s-e-1)/MinInt64 is 0: one element).
 		var count int64
 		if step > 0 {
 			s = min(max(s, 0), dim)
 			e = min(max(e, 0), dim)
 			if e > s {
-				count = (e - s + step - 1) / step
+				count = (e-s-1)/step + 1
 			}
 		} else {
 			s = min(max(s, -1), dim-1)
 			e = min(max(e, -1), dim-1)
 			if s > e {
-				count = (s - e - step - 1) / -step
+				count = (s-e-1)/-step + 1
 			}
+		}
+		if count < 2 {
+			step = 1 // one element or none: the step is never taken
 		}
 		out[ax] = int(count)
 		base += int(s) * st[ax]
@@ -494,29 +507,50 @@ func prepConstantOfShape(c *ctx, n *graph.Node, in []*Value) (*prepared, error) 
 	if err != nil {
 		return nil, err
 	}
-	shape := []int{}
-	for _, d := range st.AsInts() {
-		if d < 0 {
-			return nil, fmt.Errorf("%s: negative dimension", n.Label())
-		}
-		shape = append(shape, int(d))
+	shape, err := graph.Dims(st.AsInts())
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", n.Label(), err)
 	}
 	fill := graph.Floats([]int{1}, []float32{0})
 	if v, ok := n.Attrs["value"].(*graph.Tensor); ok {
 		fill = v
 	}
-	t := graph.New(fill.DType, shape)
-	for i := 0; i < t.Len(); i++ {
+	if fill.Len() < 1 || len(fill.F)+len(fill.I)+len(fill.B) < 1 {
+		return nil, fmt.Errorf("%s: value holds no element", n.Label())
+	}
+	var f float32
+	var i64 int64
+	var b bool
+	switch fill.DType {
+	case graph.Float32:
+		f = fill.F[0]
+	case graph.Int64:
+		i64 = fill.I[0]
+	case graph.Bool:
+		b = fill.B[0]
+	default:
+		return nil, fmt.Errorf("%s: value of type %s is not supported", n.Label(), fill.DType)
+	}
+	// A kernel, not a constant made here: the builder folds it once its
+	// size has passed the budget, and a large one fills at run time.
+	return one(fill.DType, shape, func(in, o []*graph.Tensor, _ []float32) error {
+		t := o[0]
 		switch t.DType {
 		case graph.Float32:
-			t.F[i] = fill.F[0]
+			for i := range t.F {
+				t.F[i] = f
+			}
 		case graph.Int64:
-			t.I[i] = fill.I[0]
+			for i := range t.I {
+				t.I[i] = i64
+			}
 		case graph.Bool:
-			t.B[i] = fill.B[0]
+			for i := range t.B {
+				t.B[i] = b
+			}
 		}
-	}
-	return &prepared{outs: []Value{{DType: t.DType, Shape: t.Shape, Const: t}}}, nil
+		return nil
+	}), nil
 }
 
 func prepExpand(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
@@ -528,12 +562,15 @@ func prepExpand(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 	if err != nil {
 		return nil, err
 	}
-	want := []int{}
-	for _, d := range st.AsInts() {
-		want = append(want, int(d))
+	want, err := graph.Dims(st.AsInts())
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", n.Label(), err)
 	}
 	out, err := broadcastShape(n, x.Shape, want)
 	if err != nil {
+		return nil, err
+	}
+	if err := c.checkOut(n, 0, x.DType, out); err != nil {
 		return nil, err
 	}
 	bc := newBcast(out, x.Shape)
@@ -629,8 +666,11 @@ func prepSplit(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 	dim := x.Shape[axis]
 	if sizes == nil {
 		parts := k
-		if no := n.Int("num_outputs", 0); no > 0 {
-			parts = int(no)
+		if no := n.Int("num_outputs", 0); no > 0 && no != int64(k) {
+			return nil, fmt.Errorf("%s: num_outputs %d for %d outputs", n.Label(), no, k)
+		}
+		if parts < 1 {
+			return nil, fmt.Errorf("%s: has no outputs", n.Label())
 		}
 		chunk := (dim + parts - 1) / parts
 		for i := 0; i < parts; i++ {
@@ -643,6 +683,9 @@ func prepSplit(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 	total := int64(0)
 	pr := &prepared{}
 	for _, s := range sizes {
+		if s < 0 || s > int64(dim) {
+			return nil, fmt.Errorf("%s: split size %d for an axis of %d", n.Label(), s, dim)
+		}
 		total += s
 		sh := copyShape(x.Shape)
 		sh[axis] = int(s)
@@ -675,32 +718,53 @@ func prepRange(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 		if err != nil {
 			return nil, err
 		}
+		if t.Len() != 1 || t.DType != in[0].Const.DType {
+			return nil, fmt.Errorf("%s: start, limit and delta must be scalars of one type", n.Label())
+		}
 		v[i] = t
 	}
+	// The count is computed (and checked) here, the values by a kernel
+	// that the builder folds once the count has passed the budget.
 	if v[0].DType == graph.Int64 {
 		s, l, d := v[0].I[0], v[1].I[0], v[2].I[0]
 		if d == 0 {
 			return nil, fmt.Errorf("%s: delta 0", n.Label())
 		}
-		cnt := max(0, int64(math.Ceil(float64(l-s)/float64(d))))
-		out := make([]int64, cnt)
-		for i := range out {
-			out[i] = s + int64(i)*d
+		// ceil((l-s)/d) without overflow: the distance as an unsigned number.
+		var cnt uint64
+		switch {
+		case d > 0 && l > s:
+			cnt = (uint64(l)-uint64(s)-1)/uint64(d) + 1
+		case d < 0 && l < s:
+			cnt = (uint64(s)-uint64(l)-1)/(-uint64(d)) + 1 // -uint64(d) is |d|, MinInt64 too
 		}
-		t := graph.Ints([]int{len(out)}, out)
-		return &prepared{outs: []Value{{DType: graph.Int64, Shape: t.Shape, Const: t}}}, nil
+		if cnt > graph.MaxElems {
+			return nil, fmt.Errorf("%s: range [%d, %d) by %d has %d elements, more than the engine's limit %d", n.Label(), s, l, d, cnt, graph.MaxElems)
+		}
+		return one(graph.Int64, []int{int(cnt)}, func(in, o []*graph.Tensor, _ []float32) error {
+			for i := range o[0].I {
+				o[0].I[i] = s + int64(i)*d
+			}
+			return nil
+		}), nil
+	}
+	if v[0].DType != graph.Float32 {
+		return nil, fmt.Errorf("%s: %s bounds are not supported", n.Label(), v[0].DType)
 	}
 	s, l, d := v[0].F[0], v[1].F[0], v[2].F[0]
 	if d == 0 {
 		return nil, fmt.Errorf("%s: delta 0", n.Label())
 	}
-	cnt := max(0, int(math.Ceil(float64(l-s)/float64(d))))
-	out := make([]float32, cnt)
-	for i := range out {
-		out[i] = s + float32(i)*d
+	cnt, err := graph.CheckDimFloat("element count", max(0, math.Ceil(float64(l-s)/float64(d))), 0)
+	if err != nil {
+		return nil, fmt.Errorf("%s: range [%g, %g) by %g: %v", n.Label(), s, l, d, err)
 	}
-	t := graph.Floats([]int{len(out)}, out)
-	return &prepared{outs: []Value{{DType: graph.Float32, Shape: t.Shape, Const: t}}}, nil
+	return one(graph.Float32, []int{cnt}, func(in, o []*graph.Tensor, _ []float32) error {
+		for i := range o[0].F {
+			o[0].F[i] = s + float32(i)*d
+		}
+		return nil
+	}), nil
 }
 
 func prepTile(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
@@ -718,7 +782,14 @@ func prepTile(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 	}
 	out := make([]int, len(x.Shape))
 	for i := range out {
-		out[i] = x.Shape[i] * int(reps[i])
+		r, err := graph.CheckDim("repeat count", reps[i], 0)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v", n.Label(), err)
+		}
+		out[i] = x.Shape[i] * r // both at most 2³¹: no overflow
+	}
+	if err := c.checkOut(n, 0, x.DType, out); err != nil {
+		return nil, err
 	}
 	st := strides(x.Shape)
 	ost := strides(out)

@@ -18,8 +18,11 @@ func (p *Program) EnableProfile() {
 	p.prof = &Profile{nodes: make([]time.Duration, len(p.steps))}
 }
 
-func (p *Program) executeProfiled() error {
+// executeProfiled is Execute, timing each step; *at is the step running,
+// for a panic's message.
+func (p *Program) executeProfiled(at *int) error {
 	for i := range p.steps {
+		*at = i
 		s := &p.steps[i]
 		t0 := time.Now()
 		if err := s.run(s.in, s.out, p.scratch); err != nil {

@@ -37,7 +37,10 @@ func initValue(t *graph.Tensor) (*Value, error) {
 		return nil, fmt.Errorf("no tensor")
 	}
 	shape := append([]int{}, t.Shape...)
-	n := graph.NumElems(shape)
+	n, err := graph.Elems(shape)
+	if err != nil {
+		return nil, err
+	}
 	if n == 0 && len(shape) > 0 {
 		switch t.DType {
 		case graph.Float32, graph.Int64, graph.Bool:
@@ -76,6 +79,16 @@ type prepared struct {
 	run     Kernel
 	scratch int  // float32s of scratch the kernel needs
 	alias   bool // output 0 is input 0's data under a new shape (Reshape and friends)
+	// shapeOnly is set when the outputs depend on the inputs' shapes only
+	// (EyeLike): the node folds even when its inputs are not known.
+	shapeOnly bool
+	// flops estimates one run's work when it exceeds one operation per
+	// element read and written (products, windows, loops); folding
+	// compares it with MaxFoldFLOPs.
+	flops float64
+	// held is the memory the prepared kernel keeps beyond its outputs
+	// (packed weights, compiled subgraphs, loop state), in bytes.
+	held int64
 }
 
 // ctx carries what an op's preparation may need beyond its node.
@@ -84,6 +97,14 @@ type ctx struct {
 	// shapesOnly is set during shape inference: an op may skip expensive
 	// preparation (weight packing) and return no kernel unless folding.
 	shapesOnly bool
+	// mem is the compilation's memory budget (nil in op tests: the default
+	// budget, nothing counted).
+	mem *memory
+	// depth is how deep the graph being compiled is nested in others.
+	depth int
+	// foldAll folds every node whose inputs are known, whatever it costs
+	// (Interpret, which runs the graph once at compile time anyway).
+	foldAll bool
 }
 
 type prepFunc func(c *ctx, n *graph.Node, in []*Value) (*prepared, error)

@@ -51,7 +51,9 @@ type Tensor struct {
 	B     []bool
 }
 
-// NumElems is the product of shape (1 for a scalar).
+// NumElems is the product of shape (1 for a scalar). It does not check
+// for overflow: use it on shapes that passed Elems (every shape of a
+// compiled program has), and Elems on shapes read from a model.
 func NumElems(shape []int) int {
 	n := 1
 	for _, d := range shape {

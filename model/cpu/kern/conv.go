@@ -131,10 +131,11 @@ func Conv(p ConvParams, w *PackedConv, x, bias, res []float32, act Act, y, scrat
 				wg := w.w[gi*mg*kg : (gi+1)*mg*kg]
 				for j0 := 0; j0 < npix; j0 += nc {
 					nb := min(nc, npix-j0)
-					b, ldb := xg[j0:], hw
-					if !one {
+					b, ldb := scratch, nb
+					if one {
+						b, ldb = xg[j0:], hw // a 1×1 conv has no more pixels than its input
+					} else {
 						im2colPlain(p, xg, j0, nb, kg, scratch)
-						b, ldb = scratch, nb
 					}
 					convBlockPlain(wg, b, ldb, kg, mg, nb, yg[j0:], npix, bg, rg, j0, act)
 				}
