@@ -139,6 +139,9 @@ JSON writes "prob": null with "nonfinite" and a "warning", eval leaves the
 photo out, and the exit status is 1. CSV cells that a spreadsheet would run
 as a formula (= + - @ tab CR first) get a leading apostrophe; text output
 shows control characters in names and labels escaped (\x1b).
+Every command that loads a model takes -max-memory (default 1GB): a model
+whose program needs more (its tensors, weights and working memory, added up
+before anything is allocated) is refused with the node and the size.
 `)
 }
 
@@ -230,6 +233,7 @@ func parse(fs *flag.FlagSet, args []string) error {
 type modelFlags struct {
 	model, labels, card *string
 	verify              *optBool
+	maxMemory           *string
 }
 
 // optBool is a boolean flag that remembers whether it was given.
@@ -248,11 +252,32 @@ func (b *optBool) Set(s string) error {
 
 func addModelFlags(fs *flag.FlagSet) modelFlags {
 	return modelFlags{
-		model:  fs.String("model", "", "ONNX model or compiled bundle (default: the shipped MobileNetV2)"),
-		labels: fs.String("labels", "", "labels file, one per line"),
-		card:   fs.String("card", "", "model card JSON"),
-		verify: flagOptBool(fs, "verify", "check the optimised program against the reference first and use the unoptimised one if they differ (default: on for -model)"),
+		model:     fs.String("model", "", "ONNX model or compiled bundle (default: the shipped MobileNetV2)"),
+		labels:    fs.String("labels", "", "labels file, one per line"),
+		card:      fs.String("card", "", "model card JSON"),
+		verify:    flagOptBool(fs, "verify", "check the optimised program against the reference first and use the unoptimised one if they differ (default: on for -model)"),
+		maxMemory: fs.String("max-memory", "", "refuse a model whose program needs more memory than this (e.g. 512MB, 2GB; default 1GB)"),
 	}
+}
+
+// parseBytes reads a size such as 512MB, 2GB, 1.5GiB or a plain byte count.
+func parseBytes(s string) (int64, error) {
+	t := strings.ToUpper(strings.TrimSpace(s))
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		m      int64
+	}{{"GIB", 1 << 30}, {"MIB", 1 << 20}, {"KIB", 1 << 10}, {"GB", 1 << 30}, {"MB", 1 << 20}, {"KB", 1 << 10}, {"G", 1 << 30}, {"M", 1 << 20}, {"K", 1 << 10}, {"B", 1}} {
+		if strings.HasSuffix(t, u.suffix) {
+			t, mult = strings.TrimSpace(strings.TrimSuffix(t, u.suffix)), u.m
+			break
+		}
+	}
+	v, err := strconv.ParseFloat(t, 64)
+	if err != nil || v <= 0 || math.IsInf(v, 0) || v*float64(mult) > 1<<50 {
+		return 0, fmt.Errorf("-max-memory %q: want a size such as 512MB or 2GB", s)
+	}
+	return int64(v * float64(mult)), nil
 }
 
 func flagOptBool(fs *flag.FlagSet, name, usage string) *optBool {
@@ -261,7 +286,18 @@ func flagOptBool(fs *flag.FlagSet, name, usage string) *optBool {
 	return b
 }
 
-func (m modelFlags) files() (model.Files, error) { return readModelFiles(*m.model, *m.labels, *m.card) }
+func (m modelFlags) files() (model.Files, error) {
+	f, err := readModelFiles(*m.model, *m.labels, *m.card)
+	if err != nil {
+		return f, err
+	}
+	if m.maxMemory != nil && *m.maxMemory != "" {
+		if f.MaxMemory, err = parseBytes(*m.maxMemory); err != nil {
+			return f, err
+		}
+	}
+	return f, nil
+}
 
 // load reads and loads the model; with -verify, a fallback to the
 // unoptimised program is reported on stderr.

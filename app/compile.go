@@ -25,6 +25,7 @@ func compileModel(args []string, stdout, stderr io.Writer) error {
 	cardPath := fs.String("card", "", "model card JSON (default: card.json beside the model)")
 	weights := fs.String("weights", "auto", "how to store float weights: auto (8-bit palettes where exact, else float32), fp32, fp16 or int8 (lossy)")
 	verify := fs.Bool("verify", true, "check the optimised program against the reference first (and store the unoptimised one if they differ)")
+	maxMemory := fs.String("max-memory", "", "refuse a model whose program needs more memory than this (e.g. 512MB, 2GB; default 1GB)")
 	if err := parse(fs, reorder(args)); err != nil {
 		return err
 	}
@@ -39,6 +40,11 @@ func compileModel(args []string, stdout, stderr io.Writer) error {
 	f, err := readModelFiles(path, *labels, *cardPath)
 	if err != nil {
 		return err
+	}
+	if *maxMemory != "" {
+		if f.MaxMemory, err = parseBytes(*maxMemory); err != nil {
+			return usageError{"compile: " + err.Error()}
+		}
 	}
 	var opts *check.Options
 	if *verify {

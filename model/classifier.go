@@ -55,6 +55,10 @@ type Files struct {
 	// one when they disagree. It costs the reference interpretation, a compile
 	// of the unoptimised program and three runs, untimed.
 	Verify bool
+	// MaxMemory is the memory budget for the compiled program in bytes (0:
+	// cpu.DefaultMaxMemory, 1 GiB): a model that needs more is refused
+	// before anything that size is allocated.
+	MaxMemory int64
 }
 
 // DecodeONNX decodes an ONNX file; nil in a build that loads bundles only.
@@ -119,12 +123,12 @@ func Load(f Files) (*Classifier, error) {
 		}
 		o, err := card.Parse(cj)
 		if err != nil {
-			return nil, loadErr(KindCard, name, fmt.Errorf("model card: %w", err))
+			return nil, loadErr(KindCard, name, err) // card errors say "card: ..."
 		}
 		c = c.Apply(o)
 	}
 	if err := c.Validate(); err != nil {
-		return nil, loadErr(KindCard, name, fmt.Errorf("model card: %w", err))
+		return nil, loadErr(KindCard, name, err) // card errors say "card: ..."
 	}
 	shape := []int{1, 3, c.Input.Height, c.Input.Width}
 	if c.Input.Layout == "NHWC" {
@@ -142,7 +146,7 @@ func Load(f Files) (*Classifier, error) {
 	if len(in.Dims) != 4 {
 		return nil, loadErrf(KindCompile, name, "input %q has shape %v; an image input has 4 dimensions", in.Name, dims(in))
 	}
-	p, err := cpu.Compile(g, cpu.Options{InputShapes: map[string][]int{in.Name: shape}})
+	p, err := cpu.Compile(g, cpu.Options{InputShapes: map[string][]int{in.Name: shape}, MaxMemory: f.MaxMemory})
 	if err != nil {
 		return nil, loadErr(KindCompile, name, err)
 	}

@@ -31,7 +31,7 @@ func TestLoadErrorKinds(t *testing.T) {
 		{"empty", KindInvalid, "empty ONNX file", Files{}},
 		{"garbage", KindInvalid, "", Files{Model: []byte("this is not a model")}},
 		{"unsupported op", KindUnsupported, `unsupported op FancyPool in node "pool"`, Files{Model: tinyModel("FancyPool")}},
-		{"bad card", KindCard, "model card:", Files{Model: tinyModel("GlobalAveragePool"), Card: []byte(`{"input": {"widht": 3}}`)}},
+		{"bad card", KindCard, "card: invalid model card JSON", Files{Model: tinyModel("GlobalAveragePool"), Card: []byte(`{"input": {"widht": 3}}`)}},
 		{"card size", KindCard, "is fixed at", Files{Model: tinyModel("GlobalAveragePool"), Card: []byte(`{"input": {"width": 16, "height": 16}}`)}},
 		{"labels count", KindLabels, "labels file has 2 labels, the model has 3 classes", Files{Model: tinyModel("GlobalAveragePool"), Labels: []byte("a\nb\n")}},
 	} {
