@@ -144,12 +144,53 @@ func wasmLength() string {
 	return ""
 }
 
+// The Content-Security-Policy of the site's pages (and of the scripts that
+// run as workers: engine.js, go-app's service worker, which take the policy
+// of their own response). Nothing inline runs: go-app's index.html loads
+// its scripts and styles from files, and so do the root pages. What the
+// app needs beyond 'self':
+//   - 'wasm-unsafe-eval': compiling app.wasm, engine.wasm, importer.wasm and
+//     the SIMD kernels' module (nothing else is evaluated);
+//   - style-src-attr 'unsafe-inline': go-app sets the progress bars' widths
+//     with style attributes (inline <style> elements stay forbidden);
+//   - img-src blob: data: (previews and thumbnails are object URLs);
+//   - worker-src blob: (glimpse.js starts its worker from a blob: URL when
+//     the page and the engine's files are on different origins).
+//
+// cspBase leaves out frame-ancestors: the app's pages add 'self' (no other
+// site may frame them), the iframe widget (/embed/) none, so any site can
+// embed it — its own origin allow-list guards its messages.
+const cspBase = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; style-src-attr 'unsafe-inline'; " +
+	"img-src 'self' blob: data:; media-src 'self' blob:; worker-src 'self' blob:; connect-src 'self'; " +
+	"object-src 'none'; base-uri 'self'; form-action 'self'"
+
+// Policies by path: cspApp for every page but the iframe widget's.
+const (
+	cspApp   = cspBase + "; frame-ancestors 'self'"
+	cspEmbed = cspBase
+)
+
+// isEmbedPath says whether a request is for the iframe widget (/embed/ and
+// its files), which other sites may frame.
+func isEmbedPath(p string) bool { return p == "/embed" || strings.HasPrefix(p, "/embed/") }
+
+// securityHeaders sets the headers every response of the site carries.
+func securityHeaders(h http.Header, path string) {
+	h.Set("X-Content-Type-Options", "nosniff")
+	// Public static files: other sites may embed Glimpse (see README).
+	h.Set("Access-Control-Allow-Origin", "*")
+	h.Set("Cross-Origin-Resource-Policy", "cross-origin")
+	if isEmbedPath(path) {
+		h.Set("Content-Security-Policy", cspEmbed)
+		return
+	}
+	h.Set("Content-Security-Policy", cspApp)
+	h.Set("X-Frame-Options", "SAMEORIGIN") // frame-ancestors for browsers without it
+}
+
 func withHeaders(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("X-Content-Type-Options", "nosniff")
-		// Public static files: other sites may embed Glimpse (see README).
-		w.Header().Set("Access-Control-Allow-Origin", "*")
-		w.Header().Set("Cross-Origin-Resource-Policy", "cross-origin")
+		securityHeaders(w.Header(), r.URL.Path)
 		h.ServeHTTP(w, r)
 	})
 }

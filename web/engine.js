@@ -99,6 +99,14 @@
     put: (rec) => idbOp('readwrite', (s) => s.put(rec, 'user')),
     clear: () => idbOp('readwrite', (s) => s.delete('user')),
   };
+  // An engine started for an embed (start's cfg.store false: the iframe
+  // widget, <glimpse-classifier>, any page but the app's own) never opens
+  // the store: the visitor's saved model is private to the app's page.
+  const noStore = {
+    get: () => Promise.resolve(undefined),
+    put: () => Promise.reject(new Error('this page does not keep models')),
+    clear: () => Promise.resolve(),
+  };
 
   // ---- pixels ---------------------------------------------------------------
 
@@ -194,10 +202,12 @@
     // Every message says how much memory this engine holds now.
     const post = (m, transfer) => { m.mem = mem ? mem.buffer.byteLength : 0; send(m, transfer); };
     let pref = 'auto';
+    let keeps = false; // start's cfg.store: the app's own page only
     const host = {
       _base: '',
       _fetch: fetchModel,
-      _store: store,
+      _store: noStore,
+      _useSaved: false,
       _emit: (name, detail) => post({ event: name, detail }),
       _resolveReady: (info) => post({ event: 'ready', detail: info }),
       _rejectReady: (err) => post({ event: 'failed', detail: errorOf(err) }),
@@ -210,6 +220,12 @@
       // The Go program finds its host under this global name.
       scope[cfg.global || 'glimpseEngine'] = host;
       host._base = cfg.base;
+      // Only the app's own page opens the store (cfg.store) and boots the
+      // visitor's saved model (cfg.useSaved; not after that model stopped
+      // an engine while it loaded).
+      keeps = !!cfg.store && !cfg.global;
+      host._useSaved = keeps && !!cfg.useSaved;
+      host._store = keeps ? store : noStore;
       if (!cfg.global) prefetch(cfg.base + DEFAULT_MODEL); // an engine, not the importer
       pref = cfg.pref || 'auto';
       if (typeof Go === 'undefined') await loadScript(cfg.base + 'wasm_exec.js');
@@ -253,10 +269,11 @@
           if (px.thumb) r.thumb = px.thumb;
           return r;
         }
-        case 'loadModel': { // (bundle, labels, card, name, slot, persist, source)
-          const [bytes, labels, card, name, slot, persist, source] = args;
-          const info = await g.loadModel(bytes, labels, card, name, slot, !!persist);
-          if (persist && !slot) {
+        case 'loadModel': { // (bundle, labels, card, name, slot, persist, source, maxMemory)
+          const [bytes, labels, card, name, slot, persist, source, maxMemory] = args;
+          const keep = !!persist && !slot && keeps; // an embed keeps nothing
+          const info = await g.loadModel(bytes, labels, card, name, slot, keep, maxMemory == null ? undefined : maxMemory);
+          if (keep) {
             try {
               // The ONNX source is kept too, to rebuild the bundle after
               // an update that changes the bundle format.
@@ -268,9 +285,9 @@
           return info;
         }
         case 'savedModel': // the record of the user's saved model, for a rebuild
-          return store.get();
+          return keeps ? store.get() : null;
         case 'resetModel':
-          await store.clear().catch(() => {});
+          if (keeps) await store.clear().catch(() => {});
           return g.loadDefault();
         default:
           if (typeof g[op] !== 'function') throw coded('no engine function ' + op, 'bad-argument');

@@ -38,6 +38,12 @@
   // embedding pages get the smaller engine.wasm.
   const onAppPage = Array.from(document.scripts).some((s) => s.src === base + 'app.js');
   const engineWasm = onAppPage ? 'web/app.wasm' : 'web/engine.wasm';
+  // Only the app's own page boots, keeps or resets the visitor's saved model
+  // (IndexedDB): the iframe widget, <glimpse-classifier> and every other
+  // page get the site's default model unless they load another, and keep
+  // nothing. savedOK turns false when the saved model stopped an engine
+  // while it loaded, so that engines started after that boot the default.
+  let savedOK = onAppPage;
 
   const workers = config.worker !== false && typeof Worker !== 'undefined';
   const engineMode = workers ? 'worker' : 'page';
@@ -75,20 +81,27 @@
   // engine.wasm, and the calls in flight to it. role is 'main' (the page's
   // model, slots, the camera), 'pool' (extra engines for batch work) or
   // 'importer' (importer.wasm: ONNX files into bundles, on demand).
+  // restore (main only) is the page's model to load again once the engine
+  // is up, when it is not the one the engine boots (see pageModel).
   class Engine {
-    constructor(role) {
+    constructor(role, restore) {
       this.role = role;
+      this.restore = restore || null;
       this.calls = new Map();
       this.nextId = 1;
       this.memory = 0;
       this.info = null;
       this.dead = false;
+      this.bootDone = false;    // the engine said it is ready (for pool engines, up says it joined the pool)
+      this.bootingSaved = '';   // the saved model it was loading at boot ("boot" event)
+      this.usesSaved = savedOK && role !== 'importer'; // boots the saved model, if any
+      this.keeps = onAppPage && role !== 'importer';    // may open the store: read, save, replace or clear it
       let bootOK, bootFail;
       this.booted = new Promise((res, rej) => { bootOK = res; bootFail = rej; });
       this.booted.catch(() => {});
       this._bootOK = bootOK; this._bootFail = bootFail;
       const onMessage = (m) => this._receive(m);
-      const cfg = { base, wasm: engineWasm, pref: role === 'main' ? loadPref() : 'cpu' };
+      const cfg = { base, wasm: engineWasm, pref: role === 'main' ? loadPref() : 'cpu', useSaved: this.usesSaved, store: this.keeps };
       if (role === 'importer') Object.assign(cfg, { wasm: 'web/importer.wasm', global: 'glimpseImporter' });
       if (workers) {
         this.worker = new Worker(workerURL(), { name: 'glimpse-engine-' + role });
@@ -124,24 +137,29 @@
       }
       onEvent(this, m.event, m.detail);
     }
-    // lost ends this engine: every call in flight fails with code
-    // engine-lost, and the next call starts a new engine.
+    // lost ends this engine (it crashed, ran out of memory, or was
+    // killed): every call in flight fails with code engine-lost. The page's
+    // engine is restarted at once with the page's model (restartMain).
     lost(why) {
       if (this.dead) return;
       this.dead = true;
       if (this.worker) this.worker.terminate();
       const err = coded('The Glimpse engine stopped (' + why + '); the call was lost, try again', 'engine-lost');
-      for (const c of this.calls.values()) c.reject(err);
+      for (const c of this.calls.values()) {
+        // A model that stops the engine while it loads would do it again:
+        // say so rather than "try again".
+        if (c.op === 'loadModel' && this.role === 'main') c.reject(coded('Loading this model stopped the Glimpse engine (' + why + '); the engine restarted with the previous model', 'engine-lost'));
+        else c.reject(err);
+      }
       this.calls.clear();
       this._bootFail(err);
-      if (this.role === 'main' && !readySettled) failReady(coded('The Glimpse engine could not start (' + why + ')', 'engine-load'));
+      pool = pool.filter((e) => e !== this);
+      if (importer === this) importer = null;
       if (this.role === 'main' && main === this) {
         main = null;
         slots.clear();
-        emit('notice', { message: 'The Glimpse engine stopped (' + why + '); it restarts with the next photo.' });
+        restartMain(this, why);
       }
-      pool = pool.filter((e) => e !== this);
-      if (importer === this) importer = null;
     }
     terminate() {
       this.dead = true;
@@ -150,6 +168,51 @@
       this.calls.clear();
     }
   }
+
+  // restartMain follows the loss of the page's engine (dead):
+  //  - lost while it booted the saved model: that model may be what stopped
+  //    it, so a new engine boots the default model instead (and so do the
+  //    engines started after it on this page), and the page says so;
+  //  - lost once up: a new engine starts at once and loads the page's model
+  //    again (the saved one by itself, an unsaved one from pageModel),
+  //    unless it died while doing that, which drops pageModel; more than
+  //    three losses in a minute leave the restart to the next call;
+  //  - lost while it booted the default model: glimpse.ready fails (if it
+  //    has not settled yet) and the next call tries again.
+  const crashes = [];
+  function restartMain(dead, why) {
+    if (!dead.bootDone) {
+      if (dead.bootingSaved && dead.usesSaved) {
+        savedOK = false;
+        main = new Engine('main');
+        main.notice = 'Your saved model (' + dead.bootingSaved + ') stopped the Glimpse engine while it loaded (' + why +
+          '); using the default model. Load it again, or reset to the default model, in the model panel.';
+        emit('notice', { message: main.notice });
+        return;
+      }
+      if (!readySettled) failReady(coded('The Glimpse engine could not start (' + why + ')', 'engine-load'));
+      return;
+    }
+    if (dead.restoring && pageModel === dead.restore) pageModel = null; // it stopped the engine again
+    const now = Date.now();
+    while (crashes.length && now - crashes[0] > 60000) crashes.shift();
+    crashes.push(now);
+    if (crashes.length > 3) {
+      emit('notice', { message: 'The Glimpse engine stopped (' + why + '); it restarts with the next photo.' });
+      return;
+    }
+    main = new Engine('main', pageModel);
+    const model = pageModel ? pageModel.name : info.name;
+    main.notice = 'The Glimpse engine stopped (' + why + ') and was restarted' + (model ? ' with ' + model : '') + '.';
+    emit('notice', { message: 'The Glimpse engine stopped (' + why + '); restarting it' + (model ? ' with ' + model : '') + '…' });
+  }
+
+  // pageModel is the page's model when no new engine would boot it by
+  // itself (loaded with persist: false, or on a page that keeps nothing):
+  // {blob, labels, card, name, maxMemory}, the bundle kept as a Blob (the
+  // browser may keep it out of the page's memory) so that a restarted
+  // engine can load it again.
+  let pageModel = null;
 
   let main = null;       // the engine of the page's model
   let pool = [];         // extra engines for batch work, on the CPU
@@ -194,11 +257,20 @@
     switch (name) {
       case 'ready':
         e.info = detail;
+        e.bootDone = true;
         if (e !== main) { e._bootOK(e); return; }
-        setInfo(e, detail).then(() => {
+        setInfo(e, detail).then(() => restoreModel(e)).then(() => {
+          if (e.dead) return;
           e._bootOK(e);
           if (!readySettled) { readySettled = true; resolveReady(publicInfo()); emit('ready', publicInfo()); }
+          else emit('model', publicInfo());
+          // Said again once the new engine is up, for a page that was not
+          // listening yet when it stopped.
+          if (e.notice) emit('notice', { message: e.notice });
         });
+        return;
+      case 'boot': // the engine is about to load the saved model
+        e.bootingSaved = String((detail && detail.saved) || 'saved model');
         return;
       case 'failed': {
         const err = coded(detail.message, detail.code);
@@ -253,6 +325,23 @@
     return b;
   }
 
+  // restoreModel loads the page's unsaved model into a restarted engine.
+  async function restoreModel(e) {
+    const m = e.restore;
+    if (!m || e.dead) return;
+    e.restoring = true;
+    try {
+      const b = new Uint8Array(await m.blob.arrayBuffer());
+      await setInfo(e, await e.call('loadModel', [b, m.labels, m.card, m.name, undefined, false, null, m.maxMemory]));
+    } catch (err) {
+      if (e.dead) return;
+      if (pageModel === m) pageModel = null;
+      e.notice = 'The Glimpse engine stopped and was restarted, but ' + m.name + ' could not be loaded again (' + err.message + '); using ' + (info.name || 'the default model') + '.';
+    } finally {
+      e.restoring = false;
+    }
+  }
+
   // rebuildSaved compiles the saved model again (an ONNX file saved by an
   // older build, or a bundle in an older format) and loads it.
   async function rebuildSaved(e, detail) {
@@ -262,6 +351,7 @@
       const src = rec.source || rec.model;
       const b = await toBundle(src, rec.labels || '', rec.card || '', rec.name);
       await setInfo(e, await e.call('loadModel', [b, '', '', rec.name, undefined, true, src]));
+      pageModel = null;
       emit('model', publicInfo());
     } catch (err) {
       emit('notice', { message: 'Your saved model could not be loaded (' + err.message + '); using the default model.' });
@@ -269,10 +359,18 @@
   }
 
   // engine() is the page's engine once it is ready, starting a new one if
-  // the last was lost.
-  function engine() {
-    if (!main) main = new Engine('main');
-    return main.booted;
+  // the last was lost; a caller waiting for an engine that is lost and
+  // replaced (restartMain) waits for its successor.
+  async function engine() {
+    for (;;) {
+      if (!main) main = new Engine('main');
+      const m = main;
+      try {
+        return await m.booted;
+      } catch (err) {
+        if (!main || main === m || main.dead) throw err;
+      }
+    }
   }
 
   // poolSize: how many engines batch work may use. Auto: one per core,
@@ -387,40 +485,91 @@
     throw new TypeError('expected a Blob, ArrayBuffer, Uint8Array or URL');
   }
 
+  // toText reads labels or a card: a string is the text itself, whatever
+  // it starts with (labels such as "/m/01g317" or "http…" are text, never
+  // fetched); a URL object is downloaded; a Blob, ArrayBuffer or
+  // Uint8Array is read; a plain object (a card) becomes its JSON.
   async function toText(x) {
     if (x == null) return '';
-    if (typeof x === 'string' && !/^(https?:|\/|\.\/|blob:)/.test(x)) return x; // literal text
-    if (typeof x === 'object' && !(x instanceof Blob) && !(x instanceof URL) && !(x instanceof ArrayBuffer) && !(x instanceof Uint8Array)) {
-      return JSON.stringify(x); // a card given as an object
-    }
-    return new TextDecoder().decode(await toBytes(x));
+    if (typeof x === 'string') return x;
+    if (x instanceof URL || x instanceof Blob || x instanceof ArrayBuffer || x instanceof Uint8Array) return new TextDecoder().decode(await toBytes(x));
+    if (typeof x === 'object') return JSON.stringify(x); // a card given as an object
+    throw new TypeError('labels and card are text, a URL object, a Blob or bytes');
   }
 
   // ---- extra models (embedded widgets) --------------------------------------
 
-  const slots = new Map(); // absolute model URL → Promise of {slot, side}
-  function loadSlot(opts) {
-    const url = new URL(opts.model, location.href).href;
-    if (!slots.has(url)) {
-      const p = (async () => {
-        const e = await engine();
-        let bytes;
-        try {
-          bytes = await toBytes(url);
-        } catch (err) {
-          throw coded(err.message, 'model-load');
-        }
-        const labels = opts.labels ? await toText(new URL(opts.labels, location.href)).catch((err) => { throw coded(err.message, 'model-load'); }) : '';
-        const card = opts.card ? await toText(new URL(opts.card, location.href)).catch((err) => { throw coded(err.message, 'model-load'); }) : '';
-        const name = url.split('/').pop();
-        const b = await toBundle(bytes, labels, card, name);
-        const r = await e.call('loadModel', [b, isBundle(bytes) ? labels : '', isBundle(bytes) ? card : '', name, url, false]);
-        return { slot: url, side: r.maxSide, engine: e };
-      })();
-      p.catch(() => slots.delete(url)); // a failed load may be retried
-      slots.set(url, p);
+  // A slot is a model loaded beside the page's, named by what makes it:
+  // the model's URL, its labels and its card (two widgets with one model
+  // and different labels get a slot each). At most MAX_SLOTS stay loaded
+  // (each holds the model's weights and buffers: ~55 MB for MobileNetV2):
+  // a new one first drops the least recently used one in the engine
+  // (dropSlot), so that its memory is reused. The engine keeps the same
+  // bound by itself.
+  const MAX_SLOTS = 4;
+  const slots = new Map(); // key → {id, key, p: Promise of {slot, side, engine}, done}, least recently used first
+  let slotSeq = 0;
+  const objectIds = new WeakMap();
+  let objectSeq = 0;
+  // partKey names labels or a card in a slot's key: text by its content,
+  // a URL by its address, a Blob or bytes by identity.
+  function partKey(x) {
+    if (x == null || x === '') return '';
+    if (typeof x === 'string') return 't:' + x;
+    if (x instanceof URL) return 'u:' + x.href;
+    if (x instanceof Blob || x instanceof ArrayBuffer || ArrayBuffer.isView(x)) {
+      if (!objectIds.has(x)) objectIds.set(x, ++objectSeq);
+      return 'o:' + objectIds.get(x);
     }
-    return slots.get(url);
+    return 'j:' + JSON.stringify(x);
+  }
+  function slotKey(opts) {
+    return JSON.stringify([new URL(opts.model, location.href).href, partKey(opts.labels), partKey(opts.card)]);
+  }
+  function forgetSlot(s) {
+    if (slots.get(s.key) === s) slots.delete(s.key);
+  }
+  // evictSlots drops the least recently used loaded slots beyond the bound.
+  function evictSlots() {
+    for (const s of slots.values()) {
+      if (slots.size <= MAX_SLOTS) return;
+      if (!s.done) continue; // still loading: its caller is about to use it
+      slots.delete(s.key);
+      if (s.engine && !s.engine.dead) s.engine.call('dropSlot', [s.id]).catch(() => {});
+    }
+  }
+  function loadSlot(opts) {
+    const key = slotKey(opts);
+    let s = slots.get(key);
+    if (s) {
+      slots.delete(key); // most recently used: to the end
+      slots.set(key, s);
+      return s.p;
+    }
+    const url = new URL(opts.model, location.href).href;
+    s = { id: 'slot-' + (++slotSeq), key, done: false, engine: null };
+    const text = (x) => toText(x).catch((err) => { throw coded(err.message, err.code || 'model-load'); });
+    s.p = (async () => {
+      let bytes;
+      try {
+        bytes = await toBytes(url);
+      } catch (err) {
+        throw coded(err.message, 'model-load');
+      }
+      const labels = await text(opts.labels);
+      const card = await text(opts.card);
+      const name = url.split('/').pop();
+      const b = await toBundle(bytes, labels, card, name);
+      const e = await engine();
+      s.engine = e;
+      const r = await e.call('loadModel', [b, isBundle(bytes) ? labels : '', isBundle(bytes) ? card : '', name, s.id, false]);
+      s.done = true;
+      return { slot: s.id, side: r.maxSide, engine: e, entry: s };
+    })();
+    s.p.catch(() => forgetSlot(s)); // a failed load may be retried
+    slots.set(key, s);
+    evictSlots();
+    return s.p;
   }
 
   // ---- camera ---------------------------------------------------------------
@@ -483,18 +632,29 @@
       opts = opts || {};
       await ready;
       const top = opts.top || 5;
-      let e, slot, side;
+      let r;
       if (opts.model) {
-        const s = await loadSlot(opts);
-        e = await engine();
-        if (s.engine !== e) { slots.clear(); return api.classify(source, opts); } // the engine restarted
-        slot = s.slot; side = s.side;
+        // The widget's slot; loaded again if the engine restarted or
+        // dropped it meanwhile (another widget's model evicted it).
+        for (let attempt = 0; ; attempt++) {
+          const s = await loadSlot(opts);
+          const e = await engine();
+          if (s.engine !== e) { forgetSlot(s.entry); if (attempt < 3) continue; throw coded('The Glimpse engine restarted; try again', 'engine-lost'); }
+          const [src, transfer] = await portable(source, s.side || 448);
+          try {
+            r = await e.call('classify', [src, top, s.slot, opts.thumbnail || 0, s.side], transfer);
+            break;
+          } catch (err) {
+            if (err.code !== 'no-model' || attempt >= 2) throw err;
+            forgetSlot(s.entry);
+          }
+        }
       } else {
-        e = opts.batch ? await batchEngine() : await engine();
-        side = (e.info && e.info.maxSide) || info.maxSide || 0; // 0: the engine asks its model
+        const e = opts.batch ? await batchEngine() : await engine();
+        const side = (e.info && e.info.maxSide) || info.maxSide || 0; // 0: the engine asks its model
+        const [src, transfer] = await portable(source, side || 448);
+        r = await e.call('classify', [src, top, undefined, opts.thumbnail || 0, side], transfer);
       }
-      const [src, transfer] = await portable(source, side || 448);
-      const r = await e.call('classify', [src, top, slot, opts.thumbnail || 0, side], transfer);
       if (firstResultMs === null) {
         firstResultMs = performance.now();
         emit('first-result', { ms: firstResultMs });
@@ -507,20 +667,34 @@
       await ready;
       if (opts && opts.model) await loadSlot(opts);
     },
-    // loadModel(blobOrURL, {labels, card, name, persist}) → info(). A model
-    // that fails to load leaves the previous one active.
+    // loadModel(blobOrURL, {labels, card, name, persist, maxMemory}) →
+    // info(). labels and card: text (a string is always the text itself),
+    // a URL object (downloaded), a Blob or bytes; a card may also be an
+    // object. persist (default true) keeps the model for the next visit, on
+    // the app's own page only. maxMemory (bytes) bounds the memory the
+    // model may need. A model that fails to load — or that stops the engine
+    // — leaves the previous one active.
     async loadModel(model, opts) {
       opts = opts || {};
       await ready.catch(() => {});
+      let maxMemory;
+      if (opts.maxMemory != null) {
+        maxMemory = Number(opts.maxMemory);
+        if (!(maxMemory > 0) || !isFinite(maxMemory)) throw coded('maxMemory must be a positive number of bytes', 'bad-argument');
+        maxMemory = Math.floor(maxMemory);
+      }
       const bytes = await toBytes(model);
       if (!bytes || !bytes.length) throw coded('The model file is empty', 'invalid-model');
       const labels = await toText(opts.labels);
       const card = await toText(opts.card);
       const name = opts.name || (model && model.name) || (typeof model === 'string' ? model.split('/').pop() : 'model.onnx');
-      const e = await engine();
       const b = await toBundle(bytes, labels, card, name);
+      const e = await engine();
       const own = isBundle(bytes); // a bundle given as it is: labels and card given beside it override its own
-      await setInfo(e, await e.call('loadModel', [b, own ? labels : '', own ? card : '', name, undefined, opts.persist !== false, own ? null : bytes]));
+      const persist = opts.persist !== false && e.keeps;
+      await setInfo(e, await e.call('loadModel', [b, own ? labels : '', own ? card : '', name, undefined, persist, own ? null : bytes, maxMemory]));
+      if (persist) savedOK = true; // the saved model is now this one, which loaded
+      pageModel = persist ? null : { blob: new Blob([b]), labels: own ? labels : '', card: own ? card : '', name, maxMemory };
       const out = publicInfo();
       emit('model', out);
       return out;
@@ -529,6 +703,8 @@
     async resetModel() {
       const e = await engine();
       await setInfo(e, await e.call('resetModel'));
+      pageModel = null;
+      if (e.keeps) savedOK = true; // nothing is saved any more
       const out = publicInfo();
       emit('model', out);
       return out;
@@ -585,7 +761,7 @@
       // (not for 'then' or symbols: the proxy must not look like a Promise)
       get: (_, op) => (typeof op !== 'string' || op === 'then' ? undefined : (...args) => engine().then((e) => e.call(op, args))),
     }),
-    _killEngine() { if (main) main.lost('killed'); },
+    _killEngine(why) { if (main) main.lost(why || 'killed'); },
     _camera: camera,
     _base: base,
     _emit: emit,

@@ -5,14 +5,14 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { serve, launch, expected, waitReady, track, screenshot, shared, staticDir, fixtures } from './harness.mjs';
+import { serve, launch, expected, waitReady, track, screenshot, shared, staticDir, fixtures, cspViolations } from './harness.mjs';
 
 const exp = expected();
 const photos = ['parrot.jpg', 'coffee.png', 'cat.bmp'];
 const photoPath = (p) => path.join(shared, 'photos', p);
 const modelPath = '/web/models/mobilenet_v2_1.0_224/model.glimpse';
 
-let server, browser, page, all;
+let server, browser, page, all, violations;
 const pageErrors = [];
 
 before(async () => {
@@ -21,6 +21,7 @@ before(async () => {
   browser = await launch();
   page = browser.ctx.pages()[0] || (await browser.ctx.newPage());
   page.on('pageerror', (e) => pageErrors.push(e.message));
+  violations = await cspViolations(page); // the site is served with the server's Content-Security-Policy
   all = track(page);
 });
 
@@ -49,7 +50,8 @@ async function uploadAndWait(p, files) {
 }
 
 test('the first visit explains what is happening, then becomes ready', async () => {
-  await page.goto(server.url);
+  const resp = await page.goto(server.url);
+  assert.match(resp.headers()['content-security-policy'] || '', /script-src 'self' 'wasm-unsafe-eval';.*frame-ancestors 'self'/, 'the page is not served under the policy');
   await page.waitForFunction(() => /device/i.test(document.body.innerText), null, { timeout: 60000 });
   await screenshot(page, 'loading-desktop.png');
   await waitReady(page);
@@ -206,12 +208,45 @@ test('a zoo model loads from the model panel; a bad model shows a plain error an
   await page.waitForSelector('#model-status:has-text("Back to the default model")', { timeout: 120000 });
 });
 
+test('labels and cards given as text are never fetched, whatever they start with; loadModel takes a memory budget', async () => {
+  const t = track(page);
+  const v1 = fs.readFileSync(path.join(fixtures, 'v1.glimpse')).toString('base64');
+  const r = await page.evaluate(async (b64) => {
+    const bin = atob(b64);
+    const u8 = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) u8[i] = bin.charCodeAt(i);
+    const blob = () => new Blob([u8]);
+    const n = (await glimpse.loadModel(blob(), { name: 'v1-plain.glimpse', persist: false })).classes;
+    const labels = ['/m/01g317', 'http://127.0.0.1:9/steal', './relative', 'blob:nothing'].concat(Array.from({ length: n - 4 }, (_, i) => 'class ' + (i + 4))).join('\n');
+    const info = await glimpse.loadModel(blob(), { name: 'v1-text.glimpse', labels, persist: false, maxMemory: 1 << 30 });
+    const out = { info, labels: glimpse.labels().slice(0, 4) };
+    // A card that looks like a path is text too: not JSON, so invalid.
+    try { await glimpse.loadModel(blob(), { name: 'v1-card.glimpse', card: '/card.json', persist: false }); out.card = 'accepted'; } catch (e) { out.card = e.code; }
+    try { await glimpse.loadModel(blob(), { persist: false, maxMemory: -1 }); out.budget = 'accepted'; } catch (e) { out.budget = e.code; }
+    // A budget the model does not fit: refused before anything that size is allocated.
+    try { await glimpse.loadModel(blob(), { name: 'v1-small.glimpse', persist: false, maxMemory: 64 * 1024 }); out.small = 'accepted'; } catch (e) { out.small = e.message; }
+    out.after = glimpse.info().name;
+    return out;
+  }, v1);
+  t.stop();
+  assert.equal(r.info.name, 'v1-text.glimpse');
+  assert.deepEqual(r.labels, ['/m/01g317', 'http://127.0.0.1:9/steal', './relative', 'blob:nothing']);
+  assert.equal(r.card, 'invalid-card');
+  assert.equal(r.budget, 'bad-argument');
+  assert.match(r.small, /memory budget/, r.small);
+  assert.equal(r.after, 'v1-text.glimpse', 'a failed load keeps the model');
+  const fetched = t.seen.filter((u) => /\/m\/01g317|steal|relative|card\.json|blob:nothing/.test(u));
+  assert.deepEqual(fetched, [], 'text was fetched as a URL');
+  await page.evaluate(() => glimpse.resetModel());
+});
+
 test('no request ever leaves the page origin', async () => {
   const origin = new URL(server.url).origin;
   const outside = all.seen.filter((u) => /^https?:/.test(u) && new URL(u).origin !== origin);
   assert.deepEqual(outside, []);
   assert.ok(all.seen.length > 3, 'the tracker saw the page load');
   assert.deepEqual(pageErrors, []);
+  assert.deepEqual(violations, [], 'Content-Security-Policy violations');
 });
 
 test('after one visit it works offline: server stopped, network off, reload, classify', async () => {
@@ -229,6 +264,7 @@ test('after one visit it works offline: server stopped, network off, reload, cla
   await uploadAndWait(page, ['coffee.png']);
   const card = page.locator('.result[data-name="coffee.png"]').first();
   assert.equal(Number(await card.getAttribute('data-index')), exp['coffee.png'].index);
+  assert.deepEqual(violations, [], 'Content-Security-Policy violations offline');
 });
 
 test('a new build is announced', async () => {

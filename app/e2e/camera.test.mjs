@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { serve, launch, expected, waitReady, track, screenshot, staticDir, fixtures } from './harness.mjs';
+import { serve, launch, expected, waitReady, track, screenshot, staticDir, fixtures, cspViolations } from './harness.mjs';
 
 const want = expected()['sunflower.bmp'];
 
@@ -13,6 +13,7 @@ test('live classification of the camera shows the clip photo\'s top-1, with no n
     `--use-file-for-fake-video-capture=${path.join(fixtures, 'camera.y4m')}`]);
   try {
     const page = b.ctx.pages()[0] || (await b.ctx.newPage());
+    const violations = await cspViolations(page); // served with the server's Content-Security-Policy
     await page.addInitScript(() => {
       window.__longtasks = [];
       new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__longtasks.push({ start: e.startTime, ms: e.duration }); })
@@ -44,6 +45,7 @@ test('live classification of the camera shows the clip photo\'s top-1, with no n
     await screenshot(page, 'camera-phone.png');
     await page.click('#camera-stop');
     await page.waitForSelector('#camera-start');
+    assert.deepEqual(violations, [], 'Content-Security-Policy violations');
   } finally {
     await b.close();
     await server.close();

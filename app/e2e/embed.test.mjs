@@ -1,23 +1,59 @@
 // Embedding: <glimpse-classifier> and the iframe widget on a host page served
-// from another origin than the Glimpse deployment (two 127.0.0.1 ports).
+// from another origin than the Glimpse deployment (two 127.0.0.1 ports: the
+// same site, so the iframe shares the Glimpse origin's storage with the
+// app). The Glimpse site is served with the server's security headers
+// (Content-Security-Policy; /embed/ may be framed by anyone, the app not).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { serve, launch, expected, screenshot, corsHeaders, shared, staticDir, fixtures } from './harness.mjs';
+import { serve, launch, expected, screenshot, corsHeaders, shared, staticDir, fixtures, track, waitReady, cspViolations } from './harness.mjs';
 
 const exp = expected();
-let glimpseSrv, hostSrv, hostDir, b, page;
+let glimpseSrv, hostSrv, hostDir, b, page, violations;
 
 const bytes = (p) => fs.readFileSync(path.join(shared, 'photos', p)).toString('base64');
+const v1Classes = fs.readFileSync(path.join(shared, 'models/mobilenet_v1_0.25_128/labels.txt'), 'utf8').trim().split('\n').length;
+const v1 = expected('mobilenet_v1_0.25_128');
+
+// frameCall posts a classify message to the iframe #id and waits for the
+// reply with that id.
+async function frameCall(id, msgId, photo, extra = {}) {
+  const G = new URL(glimpseSrv.url).origin;
+  return page.evaluate(async ({ id, msgId, b64, G, extra }) => {
+    const bin = atob(b64);
+    const u8 = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) u8[i] = bin.charCodeAt(i);
+    document.getElementById(id).contentWindow.postMessage({ type: 'glimpse:classify', id: msgId, image: new Blob([u8]), ...extra }, G);
+    for (let t = 0; t < 1200; t++) {
+      const m = window.__frames.find((m) => m.data && m.data.id === msgId);
+      if (m) return m;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return null;
+  }, { id, msgId, b64: bytes(photo), G, extra });
+}
 
 before(async () => {
   glimpseSrv = await serve(staticDir, 0, corsHeaders);
   hostDir = fs.mkdtempSync(path.join(os.tmpdir(), 'glimpse-host-'));
-  hostSrv = await serve(hostDir);
+  hostSrv = await serve(hostDir, 0, {}, { site: false });
   const G = glimpseSrv.url, H = new URL(hostSrv.url).origin;
   fs.copyFileSync(path.join(fixtures, 'unsupported.onnx'), path.join(hostDir, 'unsupported.onnx'));
+  // A second model for widgets of their own (mobilenet v1, 1000 classes),
+  // with two labels files of its size and a page of widgets using it.
+  fs.copyFileSync(path.join(fixtures, 'v1.glimpse'), path.join(hostDir, 'v1.glimpse'));
+  for (const k of ['a', 'b']) fs.writeFileSync(path.join(hostDir, `labels-${k}.txt`), Array.from({ length: v1Classes }, (_, i) => `${k}-${i}`).join('\n') + '\n');
+  fs.writeFileSync(path.join(hostDir, 'widgets.html'), `<!doctype html>
+<html><head><meta charset="utf-8"><title>widgets</title>
+<script src="${G}glimpse-embed.js"></script></head>
+<body>
+<glimpse-classifier id="la" model="/v1.glimpse" labels="/labels-a.txt"></glimpse-classifier>
+<glimpse-classifier id="lb" model="/v1.glimpse" labels="labels-b.txt"></glimpse-classifier>
+<glimpse-classifier id="lx" model="/v1.glimpse" labels="/no-such-labels.txt"></glimpse-classifier>
+<iframe id="app" src="${G}"></iframe>
+</body></html>`);
   fs.writeFileSync(path.join(hostDir, 'index.html'), `<!doctype html>
 <html><head><meta charset="utf-8"><title>host</title>
 <style>
@@ -53,6 +89,7 @@ before(async () => {
 </body></html>`);
   b = await launch();
   page = b.ctx.pages()[0] || (await b.ctx.newPage());
+  violations = await cspViolations(page); // in the iframes and workers of the Glimpse site
   // Count Go wasm instances created in this page (Go's exports include getsp).
   await page.addInitScript(() => {
     window.__goInstances = 0;
@@ -181,4 +218,159 @@ test('the iframe widget answers an allowed origin and ignores others', async () 
   assert.ok(ignored, 'the iframe answered an origin that is not allowed');
   const size = fs.statSync(path.join(staticDir, 'glimpse-embed.js')).size;
   console.log(`glimpse-embed.js: ${size} bytes`);
+});
+
+test("the iframe's top applies to its own message only", async () => {
+  const three = await frameCall('ok', 'top-3', 'parrot.jpg', { top: 3 });
+  const plain = await frameCall('ok', 'top-default', 'parrot.jpg');
+  const two = await frameCall('ok', 'top-2', 'parrot.jpg', { top: 2 });
+  const again = await frameCall('ok', 'top-default-2', 'parrot.jpg');
+  assert.equal(three.data.top.length, 3);
+  assert.equal(plain.data.top.length, 5, 'a message without top got the previous message\'s');
+  assert.equal(two.data.top.length, 2);
+  assert.equal(again.data.top.length, 5);
+  // A silly top is bounded, not obeyed.
+  const huge = await frameCall('ok', 'top-huge', 'parrot.jpg', { top: 1e9 });
+  assert.equal(huge.data.type, 'glimpse:result');
+  assert.equal(huge.data.top.length, 100);
+  const shown = await page.frameLocator('#ok').locator('glimpse-classifier li').count();
+  assert.equal(shown, 100);
+});
+
+test('widgets with one model and different labels each get their own labels; a bad labels URL fails only its widget', async () => {
+  const H = hostSrv.url;
+  await page.goto(H + 'widgets.html');
+  const sure = Object.keys(v1).find((f) => v1[f].margin >= 0.1);
+  const run = (id) => page.evaluate(async ({ id, b64 }) => {
+    const bin = atob(b64);
+    const u8 = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) u8[i] = bin.charCodeAt(i);
+    try {
+      const r = await document.getElementById(id).classify(new Blob([u8]));
+      return { label: r.top[0].label, index: r.top[0].index, shown: document.getElementById(id).shadowRoot.querySelector('li span').textContent };
+    } catch (e) {
+      return { error: e.message, code: e.code, shown: document.getElementById(id).shadowRoot.querySelector('.status').textContent };
+    }
+  }, { id, b64: bytes(sure) });
+  const [a, bb, x] = await Promise.all([run('la'), run('lb'), run('lx')]);
+  const i = v1[sure].index;
+  assert.deepEqual(a, { label: `a-${i}`, index: i, shown: `a-${i}` });
+  assert.deepEqual(bb, { label: `b-${i}`, index: i, shown: `b-${i}` });
+  assert.equal(x.code, 'model-load', JSON.stringify(x));
+  assert.match(x.error, /no-such-labels\.txt.*404/);
+  assert.match(x.shown, /no-such-labels/);
+  // Once more, in the other order: still each its own.
+  assert.equal((await run('lb')).label, `b-${i}`);
+  assert.equal((await run('la')).label, `a-${i}`);
+
+  // The app's page may not be framed by another site (frame-ancestors
+  // 'self'); the browser refuses it and says so. That refusal is the only
+  // violation this test expects.
+  await page.waitForLoadState('load');
+  const appFrame = page.frames().find((f) => f !== page.mainFrame());
+  const framed = await appFrame.evaluate(() => typeof window.glimpse).catch(() => 'blocked');
+  assert.notEqual(framed, 'object', `the app's page ran inside another site's frame (${appFrame.url()})`);
+  for (let t = 0; t < 50 && !violations.some((v) => /frame-ancestors/.test(v)); t++) await new Promise((r) => setTimeout(r, 100));
+  const refusals = violations.filter((v) => /frame-ancestors/.test(v));
+  assert.ok(refusals.length > 0, 'no frame-ancestors refusal seen: ' + JSON.stringify(violations));
+  violations.splice(0, violations.length, ...violations.filter((v) => !/frame-ancestors/.test(v)));
+});
+
+test('extra models stay at most four in the engine, their memory is reused, and labels given as text are never fetched', async () => {
+  const H = hostSrv.url;
+  const t = track(page);
+  const r = await page.evaluate(async ({ b64, model, n, classes }) => {
+    const bin = atob(b64);
+    const u8 = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) u8[i] = bin.charCodeAt(i);
+    const photo = new Blob([u8]);
+    const out = { labels: [], slots: [], memory: [] };
+    for (let k = 0; k < n; k++) {
+      // Labels that look like addresses: text all the same.
+      const first = k % 2 ? `/m/0k${k}` : `http://127.0.0.1:9/label-${k}`;
+      const labels = [first].concat(Array.from({ length: classes - 1 }, (_, i) => `/m/${k}/${i + 1}`)).join('\n');
+      const res = await glimpse.classify(photo, { model, labels, top: 1 });
+      out.labels.push(res.top[0].label);
+      out.slots.push((await glimpse._go.info()).slots);
+      out.memory.push(glimpse.info().memory);
+    }
+    return out;
+  }, { b64: bytes('parrot.jpg'), model: H + 'v1.glimpse', n: 12, classes: v1Classes });
+  t.stop();
+  const i = v1['parrot.jpg'].index;
+  for (let k = 0; k < 12; k++) {
+    assert.equal(r.labels[k], i === 0 ? (k % 2 ? `/m/0k${k}` : `http://127.0.0.1:9/label-${k}`) : `/m/${k}/${i}`, `model ${k}: ${r.labels[k]}`);
+    assert.ok(r.slots[k] <= 4, `${r.slots[k]} slots after ${k + 1} models`);
+  }
+  const fetched = t.seen.filter((u) => /\/m\/|label-|127\.0\.0\.1:9\//.test(u));
+  assert.deepEqual(fetched, [], 'labels text was fetched as a URL');
+  const mib = (x) => (x / 2 ** 20).toFixed(0) + ' MiB';
+  console.log(`engine memory with 4, 8 and 12 extra models loaded one after another: ${mib(r.memory[3])}, ${mib(r.memory[7])}, ${mib(r.memory[11])}`);
+  assert.ok(r.memory[11] - r.memory[3] < 48 * 2 ** 20, `memory grew from ${mib(r.memory[3])} to ${mib(r.memory[11])}`);
+});
+
+test("embeds never boot the visitor's saved model: the iframe and the element, on the same origin and on another, use the default", async () => {
+  const G = glimpseSrv.url;
+  // Save a model of one's own in the app (on the Glimpse origin), as a
+  // visitor does, and check that the app boots it on the next visit.
+  const app = await b.ctx.newPage();
+  try {
+    await app.goto(G);
+    await waitReady(app);
+    const saved = await app.evaluate(async (b64) => {
+      const bin = atob(b64);
+      const u8 = new Uint8Array(bin.length);
+      for (let i = 0; i < bin.length; i++) u8[i] = bin.charCodeAt(i);
+      return glimpse.loadModel(new Blob([u8]), { name: 'private-v1.glimpse' });
+    }, fs.readFileSync(path.join(fixtures, 'v1.glimpse')).toString('base64'));
+    assert.equal(saved.name, 'private-v1.glimpse');
+    await app.reload();
+    await waitReady(app);
+    const again = await app.evaluate(() => glimpse.info());
+    assert.equal(again.name, 'private-v1.glimpse', 'the app did not keep the model: this test would prove nothing');
+    assert.equal(again.isDefault, false);
+  } finally { await app.close(); }
+
+  const isDefault = (i) => i && i.isDefault === true && i.name === 'mobilenet_v2_1.0_224' && i.width === 224;
+  // readyInfo: info() and the first labels of the engine of a page or frame, once ready.
+  const readyInfo = async (f) => {
+    await f.waitForFunction(() => window.glimpse && window.glimpse._defined, null, { timeout: 180000 });
+    return f.evaluate(async () => { await glimpse.ready; return Object.assign(glimpse.info(), { firstLabels: glimpse.labels().slice(0, 3) }); });
+  };
+  let defaultLabels;
+  // The iframe widget, opened on its own origin.
+  const p = await b.ctx.newPage();
+  try {
+    await p.goto(G + 'embed/');
+    const i = await readyInfo(p);
+    assert.ok(isDefault(i), JSON.stringify(i));
+    defaultLabels = i.firstLabels;
+    assert.equal(defaultLabels.length, 3);
+    // The embedding demo: an element and an iframe on the Glimpse origin.
+    await p.goto(G + 'embed-demo.html');
+    const d = await readyInfo(p);
+    assert.ok(isDefault(d), JSON.stringify(d));
+    assert.deepEqual(d.firstLabels, defaultLabels);
+    const demoFrame = p.frames().find((f) => f !== p.mainFrame());
+    const df = await readyInfo(demoFrame);
+    assert.ok(isDefault(df), JSON.stringify(df));
+    assert.deepEqual(df.firstLabels, defaultLabels);
+  } finally { await p.close(); }
+
+  // The host page on another origin: its elements and its iframe.
+  await page.goto(hostSrv.url);
+  await page.waitForFunction(() => window.__frames.some((m) => m.data && m.data.type === 'glimpse:ready'), null, { timeout: 180000 });
+  assert.ok(isDefault(await readyInfo(page)));
+  const ok = page.frames().find((f) => f.url().startsWith(G + 'embed/') && !f.url().includes('127.0.0.1%3A9'));
+  const oi = await readyInfo(ok);
+  assert.ok(isDefault(oi), 'the iframe on another origin booted the saved model: ' + JSON.stringify(oi));
+  assert.deepEqual(oi.firstLabels, defaultLabels);
+  const reply = await frameCall('ok', 'private', 'parrot.jpg', { top: 3 });
+  assert.equal(reply.data.top[0].index, exp['parrot.jpg'].index);
+  const all = await ok.evaluate(() => glimpse.labels());
+  assert.equal(reply.data.top[0].label, all[exp['parrot.jpg'].index]);
+});
+
+test('no Content-Security-Policy violation on the Glimpse site', () => {
+  assert.deepEqual(violations, []);
 });

@@ -21,10 +21,25 @@ const types = {
   '.svg': 'image/svg+xml', '.txt': 'text/plain; charset=utf-8', '.onnx': 'application/octet-stream',
 };
 
+// The Content-Security-Policy glimpse serve sends (app/server.go: cspApp
+// for the site, cspEmbed for the iframe widget under /embed/, which other
+// sites may frame); a Go test keeps these two lines equal to the server's.
+export const appCSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; style-src-attr 'unsafe-inline'; img-src 'self' blob: data:; media-src 'self' blob:; worker-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'";
+export const embedCSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; style-src-attr 'unsafe-inline'; img-src 'self' blob: data:; media-src 'self' blob:; worker-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'";
+
+// siteHeaders are the security headers of a Glimpse site's response for a
+// path, as app/server.go's securityHeaders sets them.
+export function siteHeaders(pathname) {
+  if (pathname === '/embed' || pathname.startsWith('/embed/')) return { 'Content-Security-Policy': embedCSP, 'X-Content-Type-Options': 'nosniff' };
+  return { 'Content-Security-Policy': appCSP, 'X-Frame-Options': 'SAMEORIGIN', 'X-Content-Type-Options': 'nosniff' };
+}
+
 // serve starts a static server for dir on 127.0.0.1 (a random port unless
 // given). Unknown paths without an extension get index.html, as a static
-// host configured for a single-page app would.
-export function serve(dir, port = 0, headers = {}) {
+// host configured for a single-page app would. A Glimpse site (the default)
+// is served with the server's security headers (siteHeaders); pass
+// {site: false} for another page, such as an embedding host's.
+export function serve(dir, port = 0, headers = {}, { site = true } = {}) {
   const sockets = new Set();
   const server = http.createServer((req, res) => {
     const url = new URL(req.url, 'http://x');
@@ -34,7 +49,8 @@ export function serve(dir, port = 0, headers = {}) {
     if (!fs.existsSync(p) && !path.extname(p)) p = path.join(dir, 'index.html');
     fs.readFile(p, (err, data) => {
       if (err) { res.writeHead(404, headers).end('not found'); return; }
-      res.writeHead(200, { 'Content-Type': types[path.extname(p)] || 'application/octet-stream', 'Content-Length': data.length, 'Cache-Control': 'no-cache', ...headers });
+      const sec = site ? siteHeaders(url.pathname) : {};
+      res.writeHead(200, { 'Content-Type': types[path.extname(p)] || 'application/octet-stream', 'Content-Length': data.length, 'Cache-Control': 'no-cache', ...sec, ...headers });
       res.end(data);
     });
   });
@@ -94,6 +110,25 @@ export function track(page) {
   const on = (req) => seen.push(req.url());
   page.on('request', on);
   return { seen, stop: () => page.off('request', on) };
+}
+
+// cspViolations records what a Content-Security-Policy blocks in a page
+// and in its workers, from the browser's console ("Refused to …", or a
+// message naming the policy) and from securitypolicyviolation events
+// (call it before the page loads). Returns the list it fills.
+export async function cspViolations(page) {
+  const seen = [];
+  const isCSP = (t) => /Content[- ]Security[- ]Policy|Refused to (load|execute|apply|compile|create|connect|frame|evaluate)/i.test(t);
+  const onConsole = (m) => { if (isCSP(m.text())) seen.push(m.text()); };
+  page.on('console', onConsole);
+  page.on('worker', (w) => w.on('console', onConsole));
+  await page.exposeBinding('__cspViolation', (_, v) => seen.push(v)).catch(() => {});
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      window.__cspViolation && window.__cspViolation(`${e.violatedDirective} blocked ${e.blockedURI || 'inline'} at ${e.sourceFile || location.href}:${e.lineNumber}`);
+    });
+  });
+  return seen;
 }
 
 export function screenshot(page, name) {

@@ -4,13 +4,13 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { serve, launch, expected, waitReady, track, screenshot, shared, staticDir } from './harness.mjs';
+import { serve, launch, expected, waitReady, track, screenshot, shared, staticDir, cspViolations } from './harness.mjs';
 
 const exp = expected();
 const display = (label) => label.split(',')[0].trim();
 const photosDir = path.join(shared, 'photos');
 const photoFiles = fs.readdirSync(photosDir).filter((f) => /\.(jpg|png|bmp)$/.test(f)).sort();
-let server, b, page, tmp;
+let server, b, page, tmp, violations;
 
 before(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'glimpse-tag-'));
@@ -34,6 +34,7 @@ before(async () => {
   b = await launch();
   page = b.ctx.pages()[0] || (await b.ctx.newPage());
   page.on('dialog', (d) => d.accept());
+  violations = await cspViolations(page); // served with the server's Content-Security-Policy
   await page.addInitScript(() => {
     window.__longtasks = [];
     new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__longtasks.push({ start: e.startTime, ms: e.duration }); })
@@ -173,4 +174,8 @@ test('evaluating a labelled folder shows the right accuracy and a confusion matr
   await page.setViewportSize({ width: 390, height: 844 });
   await screenshot(page, 'eval-phone.png');
   await page.setViewportSize({ width: 1280, height: 900 });
+});
+
+test('tagging and evaluating met no Content-Security-Policy violation', () => {
+  assert.deepEqual(violations, []);
 });

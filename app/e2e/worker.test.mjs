@@ -263,3 +263,109 @@ test('a model saved by an older build (an ONNX file in IndexedDB) is compiled ag
     assert.ok(c.top.length > 0 && c.backend === 'cpu');
   } finally { await b.close(); }
 });
+
+// The page counts its engines' workers, and remembers the ops it sends
+// to them (window.__sent), to stop an engine at a chosen moment.
+const countWorkers = () => {
+  window.__mainWorkers = 0;
+  window.__sent = [];
+  const W = window.Worker;
+  window.Worker = class extends W {
+    constructor(url, opts) {
+      super(url, opts);
+      if (opts && opts.name === 'glimpse-engine-main') window.__mainWorkers++;
+    }
+    postMessage(m, t) {
+      if (m && m.op) window.__sent.push(m.op);
+      return super.postMessage(m, t);
+    }
+  };
+};
+
+test('a lost engine restarts at once with the page model, one not saved too, and the page says so; a model that stops the engine while loading leaves the previous one', async () => {
+  const { b, page } = await open([], countWorkers);
+  try {
+    const v1 = expected('mobilenet_v1_0.25_128');
+    const sure = photoFiles.find((x) => v1[x] && v1[x].margin >= 0.1);
+    const r = await page.evaluate(async ({ model, photo }) => {
+      const notices = [];
+      addEventListener('glimpse:notice', (e) => notices.push(e.detail.message));
+      await glimpse.loadModel(__blob(model), { name: 'v1.glimpse', persist: false });
+      glimpse._killEngine('out of memory (test)');
+      // The next call waits for the new engine, which has the model back.
+      const c = await glimpse.classify(__blob(photo), { top: 1 });
+      return { info: glimpse.info(), top: c.top[0].index, notices, workers: window.__mainWorkers, labels: glimpse.labels().length };
+    }, { model: b64(path.join(fixtures, 'v1.glimpse')), photo: photos[sure] });
+    assert.equal(r.workers, 2);
+    assert.equal(r.info.name, 'v1.glimpse', JSON.stringify(r.info));
+    assert.equal(r.info.width, 128);
+    assert.equal(r.top, v1[sure].index);
+    assert.equal(r.labels, r.info.classes);
+    assert.ok(r.notices.some((n) => /stopped \(out of memory \(test\)\).*restart.*v1\.glimpse/.test(n)), JSON.stringify(r.notices));
+    await page.waitForFunction(() => /restarted with v1\.glimpse/.test(document.querySelector('#notice')?.textContent || ''), null, { timeout: 30000 });
+
+    // A model whose load stops the engine (as one too big for memory
+    // would): the call fails saying so, and the engine comes back with the
+    // previous model.
+    const l = await page.evaluate(async ({ photo }) => {
+      const big = await (await fetch('/web/models/mobilenet_v2_1.0_224/model.glimpse')).blob();
+      const before = window.__sent.filter((op) => op === 'loadModel').length;
+      const loading = glimpse.loadModel(big, { name: 'hostile.glimpse', persist: false }).then(() => ({ ok: true }), (e) => ({ code: e.code, message: e.message }));
+      while (window.__sent.filter((op) => op === 'loadModel').length === before) await new Promise((res) => setTimeout(res, 1));
+      glimpse._killEngine('out of memory (test)');
+      const res = await loading;
+      const c = await glimpse.classify(__blob(photo), { top: 1 });
+      return { res, info: glimpse.info(), top: c.top[0].index, workers: window.__mainWorkers };
+    }, { photo: photos[sure] });
+    assert.equal(l.res.code, 'engine-lost', JSON.stringify(l.res));
+    assert.match(l.res.message, /Loading this model stopped the Glimpse engine.*previous model/);
+    assert.equal(l.workers, 3);
+    assert.equal(l.info.name, 'v1.glimpse');
+    assert.equal(l.top, v1[sure].index);
+  } finally { await b.close(); }
+});
+
+test('a saved model that stops the engine while it boots: one restart with the default model, the page says so, and the model stays saved', async () => {
+  const { b, page } = await open([], countWorkers);
+  // From the next load on: stop the page's engine as it starts loading the
+  // saved model, as a model too big for memory would, when the test asks
+  // (sessionStorage).
+  await page.addInitScript(() => {
+    const W = window.Worker;
+    window.Worker = class extends W {
+      constructor(url, opts) {
+        super(url, opts);
+        this.addEventListener('message', (ev) => {
+          const d = ev.data;
+          if (d && d.event === 'boot' && d.detail && d.detail.saved && sessionStorage.getItem('kill-saved') && !window.__killed) {
+            window.__killed = true;
+            setTimeout(() => window.glimpse._killEngine('out of memory (test)'), 0);
+          }
+        });
+      }
+    };
+  });
+  try {
+    const saved = await page.evaluate(async (model) => (await glimpse.loadModel(__blob(model), { name: 'mine.glimpse' })).name, b64(path.join(fixtures, 'v1.glimpse')));
+    assert.equal(saved, 'mine.glimpse');
+    await page.evaluate(() => sessionStorage.setItem('kill-saved', '1'));
+    await page.reload();
+    await waitReady(page, 300000);
+    const r = await page.evaluate(() => ({ info: glimpse.info(), killed: !!window.__killed, workers: window.__mainWorkers }));
+    assert.ok(r.killed, 'the engine never said it was loading the saved model');
+    assert.equal(r.info.isDefault, true, JSON.stringify(r.info));
+    assert.equal(r.info.name, 'mobilenet_v2_1.0_224');
+    await page.waitForFunction(() => /saved model \(mine\.glimpse\) stopped the Glimpse engine.*using the default model/.test(document.querySelector('#notice')?.textContent || ''), null, { timeout: 30000 });
+    // No loop: the second engine stays, and classifies.
+    await page.waitForTimeout(3000);
+    const f = photoFiles.find((x) => exp[x] && exp[x].margin >= 0.1);
+    const c = await page.evaluate((s) => glimpse.classify(__blob(s)), photos[f]);
+    assert.equal(c.top[0].index, exp[f].index);
+    assert.equal(await page.evaluate(() => window.__mainWorkers), 2);
+    // The model is still saved: the next visit (without the stop) boots it.
+    await page.evaluate(() => sessionStorage.removeItem('kill-saved'));
+    await page.reload();
+    await waitReady(page, 300000);
+    assert.equal(await page.evaluate(() => glimpse.info().name), 'mine.glimpse');
+  } finally { await b.close(); }
+});

@@ -57,7 +57,7 @@ func loop() {
 func runJob(j job) (v js.Value, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			v, err = js.Undefined(), &Error{Code: CodeInternal, Err: fmt.Errorf("internal error in %s: %v", j.name, r)}
+			v, err = js.Undefined(), &Error{Code: CodeInternal, Err: fmt.Errorf("internal error in %s: %s", j.name, panicText(r))}
 		}
 	}()
 	r, err := j.fn()
@@ -65,6 +65,21 @@ func runJob(j job) (v js.Value, err error) {
 		return js.Undefined(), err
 	}
 	return js.ValueOf(r), nil
+}
+
+// panicText describes a recovered panic for a user: the text of an error
+// or a string, else only the value's type — never a dump of a Go value,
+// which could show struct fields and pointer addresses.
+func panicText(r any) string {
+	switch r := r.(type) {
+	case error:
+		return r.Error()
+	case string:
+		return r
+	case fmt.Stringer:
+		return r.String()
+	}
+	return fmt.Sprintf("a panic with a %T", r)
 }
 
 // enqueue returns a Promise of fn's result, run by the actor in turn.
@@ -126,9 +141,58 @@ func codeOf(err error, fallback string) string {
 	return fallback
 }
 
-// jsError makes the JS Error a Promise rejects with: message and code.
+// jsError makes the JS Error a Promise rejects with: message (one line,
+// see userMessage) and code.
 func jsError(err error, fallback string) js.Value {
-	e := js.Global().Get("Error").New(strings.Join(strings.Fields(err.Error()), " "))
+	e := js.Global().Get("Error").New(userMessage(err.Error()))
 	e.Set("code", codeOf(err, fallback))
 	return e
 }
+
+// userMessage is an error's text as a user may see it: one line, with any
+// Go value dump ("&{...}", printed by %v of a pointer to a struct) and
+// pointer-like addresses (0x followed by 6 or more hex digits) replaced by
+// "…". The engine's own errors never print such things; this keeps one
+// that slips through (a library's error, a panic) from showing them.
+func userMessage(msg string) string {
+	msg = strings.Join(strings.Fields(msg), " ")
+	var b strings.Builder
+	for i := 0; i < len(msg); {
+		switch {
+		case strings.HasPrefix(msg[i:], "&{"):
+			depth, j := 0, i+1
+			for ; j < len(msg); j++ {
+				if msg[j] == '{' {
+					depth++
+				} else if msg[j] == '}' {
+					if depth--; depth == 0 {
+						break
+					}
+				}
+			}
+			b.WriteString("…")
+			i = j + 1
+		case strings.HasPrefix(msg[i:], "0x") && (i == 0 || !isWord(msg[i-1])):
+			j := i + 2
+			for j < len(msg) && isHex(msg[j]) {
+				j++
+			}
+			if j-i-2 >= 6 && (j == len(msg) || !isWord(msg[j])) {
+				b.WriteString("…")
+			} else {
+				b.WriteString(msg[i:j])
+			}
+			i = j
+		default:
+			b.WriteByte(msg[i])
+			i++
+		}
+	}
+	return b.String()
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func isWord(c byte) bool { return isHex(c) || 'g' <= c && c <= 'z' || 'G' <= c && c <= 'Z' || c == '_' }

@@ -192,6 +192,22 @@ func TestActorPanic(t *testing.T) {
 	wantCode(t, "a panicking job", r.Error, r.Code, CodeInternal)
 	wantTop1(t, classify(t, g, pix, 8, 8, 3), "red")
 
+	// A panic with a Go value shows its type, never a dump of it: no
+	// fields, no addresses.
+	type secret struct {
+		Labels []string
+		Next   *int
+	}
+	n := 7
+	for _, v := range []any{&secret{Labels: []string{"private"}, Next: &n}, secret{Labels: []string{"private"}}, &n} {
+		r = result{}
+		decode(t, settle(t, "dump", enqueue("dump", func() (any, error) { panic(v) })), &r)
+		if !strings.HasPrefix(r.Error, "internal error in dump: a panic with a ") || strings.Contains(r.Error, "private") || strings.Contains(r.Error, "0x") || strings.Contains(r.Error, "{") {
+			t.Errorf("a panic with %T: %q", v, r.Error)
+		}
+		wantCode(t, "a panic with a Go value", r.Error, r.Code, CodeInternal)
+	}
+
 	// Arguments of the wrong JS type make syscall/js panic inside the job.
 	// The actor reports it as "internal" today; a type check in the bridge
 	// would make it "bad-argument", which is as good.
@@ -247,6 +263,139 @@ func TestActorBusy(t *testing.T) {
 		}
 	}
 	wantTop1(t, classify(t, g, clamped(image(8, 8, solid(green))), 8, 8, 3), "green")
+}
+
+// Error messages never show Go value dumps or pointer addresses, whatever
+// an error's text says.
+func TestUserMessage(t *testing.T) {
+	for in, want := range map[string]string{
+		"plain message": "plain message",
+		"two\n  lines":  "two lines",
+		"bad value &{Name:x Next:0xc000012345} here": "bad value … here",
+		"nested &{A:{B:1} C:[1 2]} end":              "nested … end",
+		"pointer 0x1a2b3c4d in the way":              "pointer … in the way",
+		"(0x00c0001234)":                             "(…)",
+		"magic 0x47 and 0xABCD kept":                 "magic 0x47 and 0xABCD kept",
+		"word0x123456 kept":                          "word0x123456 kept",
+		"unclosed &{A:1":                             "unclosed …",
+	} {
+		if got := userMessage(in); got != want {
+			t.Errorf("userMessage(%q) = %q, want %q", in, got, want)
+		}
+	}
+	// And through a rejection.
+	g := newGo(t)
+	var r result
+	decode(t, settle(t, "leak", enqueue("leak", func() (any, error) {
+		return nil, fmt.Errorf("failed on %v at %p", &struct{ Label string }{"private"}, &r)
+	})), &r)
+	if strings.Contains(r.Error, "private") || strings.Contains(r.Error, "0x") || r.Error != "failed on … at …" {
+		t.Errorf("rejection message %q", r.Error)
+	}
+	_ = g
+}
+
+// At most maxSlots extra models stay loaded: a new one evicts the least
+// recently used (a classify counts as a use), an evicted slot answers
+// no-model, dropSlot frees one, and a failed load into a new slot still
+// leaves the others' results right.
+func TestSlotsEvictLeastRecent(t *testing.T) {
+	g := newGo(t)
+	mustLoad(t, g, "")
+	pix := clamped(image(8, 8, solid(red)))
+	loadSlot := func(slot, labels string) infoResult {
+		var info infoResult
+		decode(t, call(t, g, "loadModel", uint8Array(colourModel()), labels, "", slot+".glimpse", slot), &info)
+		return info
+	}
+	top := func(slot string) result {
+		var r result
+		decode(t, call(t, g, "classifyRGBA", pix, 8, 8, 1, slot), &r)
+		return r
+	}
+	for i := range maxSlots {
+		s := fmt.Sprintf("s%d", i)
+		if info := loadSlot(s, fmt.Sprintf("%s-red\ngreen\nblue\n", s)); info.Error != "" {
+			t.Fatalf("loadModel into %s: %+v", s, info)
+		}
+	}
+	if n := getInfo(t, g).Slots; n != maxSlots {
+		t.Fatalf("%d slots, want %d", n, maxSlots)
+	}
+	wantTop1(t, top("s0"), "s0-red") // s0 is now the most recent: s1 goes next
+	if info := loadSlot("s4", "s4-red\ngreen\nblue\n"); info.Error != "" {
+		t.Fatalf("loadModel into s4: %+v", info)
+	}
+	if n := getInfo(t, g).Slots; n != maxSlots {
+		t.Errorf("%d slots after a fifth, want %d", n, maxSlots)
+	}
+	r := top("s1")
+	wantCode(t, "classify in the evicted slot", r.Error, r.Code, CodeNoModel)
+	for _, s := range []string{"s0", "s2", "s3", "s4"} {
+		wantTop1(t, top(s), s+"-red") // each slot keeps its own labels
+	}
+	// Reloading a slot that is there replaces it and evicts nothing.
+	if info := loadSlot("s2", "rouge\nvert\nbleu\n"); info.Error != "" || getInfo(t, g).Slots != maxSlots {
+		t.Fatalf("reloading s2: %+v", info)
+	}
+	wantTop1(t, top("s2"), "rouge")
+	wantTop1(t, top("s3"), "s3-red")
+	var d struct {
+		Dropped bool   `json:"dropped"`
+		Error   string `json:"error"`
+		Code    string `json:"code"`
+	}
+	decode(t, call(t, g, "dropSlot", "s3"), &d)
+	if !d.Dropped {
+		t.Errorf("dropSlot(s3) = %+v", d)
+	}
+	r = top("s3")
+	wantCode(t, "classify in a dropped slot", r.Error, r.Code, CodeNoModel)
+	d.Dropped = true
+	decode(t, call(t, g, "dropSlot", "s3"), &d)
+	if d.Dropped || d.Error != "" {
+		t.Errorf("dropSlot(s3) again = %+v, want dropped false", d)
+	}
+	d = struct {
+		Dropped bool   `json:"dropped"`
+		Error   string `json:"error"`
+		Code    string `json:"code"`
+	}{}
+	decode(t, call(t, g, "dropSlot"), &d)
+	wantCode(t, "dropSlot()", d.Error, d.Code, CodeBadArgument)
+	if n := getInfo(t, g).Slots; n != maxSlots-1 {
+		t.Errorf("%d slots after a drop, want %d", n, maxSlots-1)
+	}
+	wantTop1(t, classify(t, g, pix, 8, 8, 3), "red") // the page's model
+}
+
+// loadModel's memory budget: a number of bytes, or nothing.
+func TestLoadModelMaxMemoryArgument(t *testing.T) {
+	g := newGo(t)
+	for _, v := range []any{nil, js.Undefined(), 0, 1 << 30} {
+		var info infoResult
+		decode(t, call(t, g, "loadModel", uint8Array(colourModel()), colourLabels, "", "c.glimpse", js.Undefined(), false, v), &info)
+		if info.Error != "" || info.Name != "c.glimpse" {
+			t.Errorf("loadModel with maxMemory %v: %+v", v, info)
+		}
+	}
+	for _, v := range []any{"lots", -1, js.Global().Get("NaN"), true} {
+		var info infoResult
+		decode(t, call(t, g, "loadModel", uint8Array(colourModel()), colourLabels, "", "c.glimpse", js.Undefined(), false, v), &info)
+		wantCode(t, fmt.Sprintf("loadModel with maxMemory %v", v), info.Error, info.Code, CodeBadArgument)
+	}
+	// The budget reaches the compiler: a model needing more is refused,
+	// on the page and in a slot, and the page's model stays.
+	for _, slot := range []any{js.Undefined(), "w"} {
+		var info infoResult
+		decode(t, call(t, g, "loadModel", uint8Array(colourModel()), colourLabels, "", "small.glimpse", slot, false, 64), &info)
+		if info.Error == "" || !strings.Contains(info.Error, "memory budget") || info.Code == CodeBadArgument {
+			t.Errorf("loadModel into %v with a 64-byte budget: %+v", slot, info)
+		}
+	}
+	if now := getInfo(t, g); now.Name != "c.glimpse" || now.Slots != 0 {
+		t.Errorf("after refused loads, info() = %+v", now)
+	}
 }
 
 // A model loaded into a slot sits beside the page's model: calls naming

@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"runtime"
 	"syscall/js"
 	"time"
 
@@ -30,7 +31,9 @@ import (
 type state struct {
 	cl        *model.Classifier
 	mismatch  bool                         // injectMismatch: break the optimised program in the next check
-	slots     map[string]*model.Classifier // extra models, e.g. one per embedded widget
+	slots     map[string]*model.Classifier // extra models, e.g. one per embedded widget (at most maxSlots)
+	slotUsed  map[string]uint64            // when each slot was last used, for evicting the least recent
+	slotClock uint64
 	isDefault bool
 	saved     bool // the page's model is the one kept in IndexedDB (or the default): a new engine would load it too
 	loadMs    float64
@@ -41,9 +44,17 @@ type state struct {
 
 var st state
 
+// maxSlots bounds the extra models an engine keeps (each costs the model's
+// weights, packed, plus its buffers: ~55 MB for MobileNetV2): loading one
+// more evicts the least recently used. glimpse.js keeps the same bound and
+// drops its own least recent slot first (dropSlot), so this one is a backstop
+// against any other caller.
+const maxSlots = 4
+
 // host is the object the host script gives the engine: _fetch, _store,
-// _emit, _base, _resolveReady/_rejectReady, _loadPref/_savePref and
-// _goMemory, and where the engine registers _go.
+// _emit, _base, _resolveReady/_rejectReady, _loadPref/_savePref,
+// _goMemory and _useSaved (true only for the app's own page: embeds never
+// see the visitor's saved model), and where the engine registers _go.
 func host() js.Value { return js.Global().Get("glimpseEngine") }
 
 func emit(name string, detail any) {
@@ -77,6 +88,7 @@ func register() js.Value {
 	for name, fn := range map[string]func([]js.Value) (any, error){
 		"classifyRGBA":   classifyRGBA,
 		"loadModel":      loadModel,
+		"dropSlot":       dropSlot,
 		"loadDefault":    func([]js.Value) (any, error) { return loadDefaultJob() },
 		"info":           func([]js.Value) (any, error) { return info(), nil },
 		"maxSide":        maxSide,
@@ -97,14 +109,20 @@ func register() js.Value {
 	return obj
 }
 
-// boot loads the user's saved model if there is one and it still loads,
-// else the default model, then tells the host it is ready (glimpse.ready).
+// boot loads the user's saved model if the host allows it (_useSaved: the
+// app's own page only) and there is one that still loads, else the default
+// model, then tells the host it is ready (glimpse.ready). Before loading a
+// saved model it emits "boot" with its name, so that a page whose engine
+// dies during that load knows why and restarts it with the default.
 // A saved model this runtime cannot load but the importer can rebuild (an
 // ONNX file saved by an older build, or a bundle in an older format whose
 // ONNX source was kept) is left in place, and the "rebuild" event asks the
 // page to compile it again.
 func boot() {
-	if rec, err := await(host().Get("_store").Call("get")); err == nil && rec.Type() == js.TypeObject {
+	if !host().Get("_useSaved").Truthy() {
+		// An embed (the iframe widget, <glimpse-classifier>, any page but
+		// the app's): the visitor's saved model is private to the app.
+	} else if rec, err := await(host().Get("_store").Call("get")); err == nil && rec.Type() == js.TypeObject {
 		f := model.Files{
 			Name:   jsval.Text(rec.Get("name")),
 			Model:  jsval.Bytes(rec.Get("model")),
@@ -112,6 +130,7 @@ func boot() {
 			Card:   []byte(jsval.Text(rec.Get("card"))),
 		}
 		rebuildable := !bundle.IsBundle(f.Model) || rec.Get("source").Truthy()
+		emit("boot", map[string]any{"saved": f.Name})
 		if err := use(f, false); err == nil {
 			st.saved = true
 		} else if rebuildable {
@@ -181,25 +200,39 @@ func loadDefaultJob() (any, error) {
 	return info(), nil
 }
 
-// loadModel(bytes, labelsText, cardText, name[, slot[, saved]]) → info.
-// Without a slot it replaces the page's model; with one it adds a model
-// beside it (an embedded widget's own model), leaving the page's alone. A
-// model that fails to load leaves the previous one active. saved says the
-// host keeps this model in IndexedDB, where another engine would find it.
+// loadModel(bytes, labelsText, cardText, name[, slot[, saved[, maxMemory]]])
+// → info. Without a slot it replaces the page's model; with one it adds a
+// model beside it (an embedded widget's own model), leaving the page's
+// alone; a new slot beyond maxSlots evicts the least recently used one
+// first. A model that fails to load leaves the previous one (of the page,
+// or of that slot) active. saved says the host keeps this model in
+// IndexedDB, where another engine would find it. maxMemory (bytes; absent,
+// null or 0 for the engine's default) bounds what the model may need.
 func loadModel(args []js.Value) (any, error) {
 	if len(args) < 4 {
 		return nil, coded(CodeBadArgument, "loadModel needs model bytes, labels, card and a name")
 	}
 	f := model.Files{Model: jsval.Bytes(args[0]), Labels: []byte(jsval.Text(args[1])), Card: []byte(jsval.Text(args[2])), Name: jsval.Text(args[3])}
+	maxMemory, err := maxMemoryArg(args, 6)
+	if err != nil {
+		return nil, err
+	}
+	f.MaxMemory = maxMemory
 	if slot := slotName(args, 4); slot != "" {
+		if _, ok := st.slots[slot]; !ok {
+			for len(st.slots) >= maxSlots {
+				evictSlot()
+			}
+		}
 		cl, err := model.Load(f)
 		if err != nil {
 			return nil, err
 		}
 		if st.slots == nil {
-			st.slots = map[string]*model.Classifier{}
+			st.slots, st.slotUsed = map[string]*model.Classifier{}, map[string]uint64{}
 		}
 		st.slots[slot] = cl
+		touchSlot(slot)
 		return infoOf(cl), nil
 	}
 	if err := use(f, false); err != nil {
@@ -214,6 +247,60 @@ func loadModel(args []js.Value) (any, error) {
 	return info(), nil
 }
 
+// maxMemoryArg reads loadModel's memory budget: a positive number of
+// bytes, or nothing (undefined, null or 0) for the default.
+func maxMemoryArg(args []js.Value, i int) (int64, error) {
+	if len(args) <= i || args[i].IsUndefined() || args[i].IsNull() {
+		return 0, nil
+	}
+	v := args[i]
+	if v.Type() != js.TypeNumber || math.IsNaN(v.Float()) || v.Float() < 0 || v.Float() > math.MaxInt64/2 {
+		return 0, coded(CodeBadArgument, "maxMemory must be a number of bytes")
+	}
+	return int64(v.Float()), nil
+}
+
+// touchSlot records that slot was just used.
+func touchSlot(slot string) {
+	st.slotClock++
+	st.slotUsed[slot] = st.slotClock
+}
+
+// evictSlot drops the least recently used slot.
+func evictSlot() {
+	oldest, first := "", true
+	for name := range st.slots {
+		if first || st.slotUsed[name] < st.slotUsed[oldest] {
+			oldest, first = name, false
+		}
+	}
+	freeSlot(oldest)
+}
+
+// freeSlot forgets a slot's classifier and collects it now, so that the
+// next model load reuses its memory rather than growing the engine's
+// (WebAssembly memory never shrinks). Slots run on the CPU only: they hold
+// no GPU resources.
+func freeSlot(slot string) bool {
+	if _, ok := st.slots[slot]; !ok {
+		return false
+	}
+	delete(st.slots, slot)
+	delete(st.slotUsed, slot)
+	runtime.GC()
+	return true
+}
+
+// dropSlot(slot) → {dropped}: frees a slot's model (glimpse.js evicts its
+// least recently used slot this way). An unknown slot is no error.
+func dropSlot(args []js.Value) (any, error) {
+	slot := slotName(args, 0)
+	if slot == "" {
+		return nil, coded(CodeBadArgument, "dropSlot needs a slot name")
+	}
+	return map[string]any{"dropped": freeSlot(slot)}, nil
+}
+
 func slotName(args []js.Value, i int) string {
 	if len(args) > i && args[i].Type() == js.TypeString {
 		return args[i].String()
@@ -225,6 +312,7 @@ func slotName(args []js.Value, i int) string {
 func classifier(args []js.Value, i int) (*model.Classifier, error) {
 	if slot := slotName(args, i); slot != "" {
 		if cl := st.slots[slot]; cl != nil {
+			touchSlot(slot)
 			return cl, nil
 		}
 		return nil, coded(CodeNoModel, "no model is loaded for %q", slot)
@@ -353,6 +441,7 @@ func info() map[string]any {
 		m["loadMs"] = st.loadMs
 		gpuInfo(m)
 	}
+	m["slots"] = len(st.slots)
 	// Whether the CPU path runs the SIMD kernels (about 10× faster), and
 	// why not when it does not.
 	m["simd"] = simd.Active()

@@ -14,6 +14,7 @@ package bridge
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"syscall/js"
 	"testing"
@@ -166,6 +167,7 @@ type infoResult struct {
 	License    string  `json:"license"`
 	LoadMs     float64 `json:"loadMs"`
 	MaxSide    int     `json:"maxSide"`
+	Slots      int     `json:"slots"`
 	SIMD       *bool   `json:"simd"`
 	SIMDReason string  `json:"simdReason"`
 }
@@ -595,7 +597,7 @@ func TestLoadModelErrors(t *testing.T) {
 // served from stub.files by URL; anything else is a 404.
 const stubPage = `
 const stub = {
-  events: [], fetched: [], cleared: 0, files: {}, saved: null, settled: null,
+  events: [], fetched: [], cleared: 0, gets: 0, files: {}, saved: null, settled: null,
   _emit(name, detail) { stub.events.push({name, detail}); },
   // Settle later, as resolving a Promise does: were the Go callback called
   // from inside boot's call, the test could finish and the program exit
@@ -607,7 +609,7 @@ const stub = {
     queueMicrotask(() => stub.settled(r));
   },
   _store: {
-    get() { return Promise.resolve(stub.saved); },
+    get() { stub.gets++; return Promise.resolve(stub.saved); },
     clear() { stub.cleared++; stub.saved = undefined; return Promise.resolve(); },
   },
   _fetch(url, progress) {
@@ -636,6 +638,7 @@ type stubState struct {
 	} `json:"events"`
 	Fetched []string `json:"fetched"`
 	Cleared int      `json:"cleared"`
+	Gets    int      `json:"gets"`
 	// Saved is the IndexedDB record, nil once cleared.
 	Saved *struct {
 		Name string `json:"name"`
@@ -753,10 +756,12 @@ func TestStartLoadsDefault(t *testing.T) {
 
 // saved gives a bootWith setup serving the default model and keeping in
 // IndexedDB the record {name, model, labels, card}, with source (the ONNX
-// file a bundle was compiled from) when it is not nil.
+// file a bundle was compiled from) when it is not nil, for the app's own
+// page (_useSaved).
 func saved(name string, model []byte, labels, cardJSON string, source []byte) func(js.Value) {
 	return func(stub js.Value) {
 		serveDefault(stub)
+		stub.Set("_useSaved", true)
 		rec := js.Global().Get("Object").New()
 		rec.Set("name", name)
 		rec.Set("model", uint8Array(model))
@@ -806,6 +811,11 @@ func TestStartUsesSavedModel(t *testing.T) {
 			}
 			if n := len(events(s, "notice")) + len(events(s, "rebuild")); n != 0 {
 				t.Errorf("events %+v, want no notice or rebuild", s.Events)
+			}
+			// The page hears which saved model the engine loads before it
+			// loads it: were the engine to die then, the page knows why.
+			if b := events(s, "boot"); len(b) != 1 || b[0]["saved"] != "mine.glimpse" {
+				t.Errorf("boot events %v, want one naming mine.glimpse", b)
 			}
 			if info := getInfo(t, g); info.IsDefault || !info.Saved || info.Name != "mine.glimpse" {
 				t.Errorf("info() = %+v", info)
@@ -893,6 +903,39 @@ func TestStartSavedModelRebuild(t *testing.T) {
 			wantLabels(t, g, "red green blue")
 			wantTop1(t, classify(t, g, clamped(image(8, 8, solid(red))), 8, 8, 3), "red") // the default: RGB
 		})
+	}
+}
+
+// An engine started for anything but the app's own page (the iframe
+// widget, <glimpse-classifier>, an embedding page: no _useSaved) boots the
+// default model and never reads the visitor's saved one, nor clears it.
+func TestStartEmbedIgnoresSavedModel(t *testing.T) {
+	for _, flag := range []any{nil, false, 0, ""} {
+		t.Run(fmt.Sprint(flag), func(t *testing.T) {
+			r, s, g := bootWith(t, func(stub js.Value) {
+				saved("mine.glimpse", colourInside(), "private\nlabels\nhere\n", "", nil)(stub)
+				if flag == nil {
+					stub.Delete("_useSaved")
+				} else {
+					stub.Set("_useSaved", flag)
+				}
+			})
+			if !r.OK || !r.Info.IsDefault || r.Info.Name != card.Default().Name || r.Info.License != "default licence" {
+				t.Fatalf("ready with %+v", r)
+			}
+			if s.Gets != 0 || s.Cleared != 0 || s.Saved == nil || s.Saved.Name != "mine.glimpse" {
+				t.Errorf("the store was read %d times and cleared %d times (saved %+v); want it untouched", s.Gets, s.Cleared, s.Saved)
+			}
+			if n := len(events(s, "boot")) + len(events(s, "notice")) + len(events(s, "rebuild")); n != 0 {
+				t.Errorf("events %+v: an embed hears nothing of the saved model", s.Events)
+			}
+			wantLabels(t, g, "red green blue")
+		})
+	}
+	// The same record with _useSaved: the app's page loads it.
+	r, s, _ := bootWith(t, saved("mine.glimpse", colourInside(), "private\nlabels\nhere\n", "", nil))
+	if !r.OK || r.Info.IsDefault || r.Info.Name != "mine.glimpse" || s.Gets != 1 {
+		t.Fatalf("the app's page: ready with %+v, %d reads of the store", r, s.Gets)
 	}
 }
 

@@ -89,7 +89,10 @@ func onFault(dev *webgpu.Device, err error) {
 	}
 }
 
-func noop() js.Value { return js.Global().Get("Function").New("") }
+// noop is a JS function that does nothing: Function.prototype, which is
+// callable. (Not new Function(""): that evaluates a string, which the
+// site's Content-Security-Policy forbids.)
+func noop() js.Value { return js.Global().Get("Function").Get("prototype") }
 
 func gpuFault(dev *webgpu.Device, err error) {
 	if st.gpu.dev != dev {

@@ -61,13 +61,32 @@
     .status { color: var(--glimpse-muted, #5b6775); font-size: 13px; margin-top: 8px; min-height: 1em; }
     .status.error { color: var(--glimpse-error, #b3261e); }`;
 
+  // The styles go in as a constructed stylesheet where the browser has
+  // them: a page whose Content-Security-Policy forbids inline styles (the
+  // iframe widget's own, say) still styles the widget. Elsewhere, a <style>.
+  let sheet = null;
+  try {
+    if (window.CSSStyleSheet && 'adoptedStyleSheets' in Document.prototype) {
+      sheet = new CSSStyleSheet();
+      sheet.replaceSync(css);
+    }
+  } catch (e) { sheet = null; }
+
+  // topOf reads a number of results: a whole number from 1 to 100, else
+  // the default (5).
+  function topOf(v) {
+    const n = Math.floor(Number(v));
+    return n >= 1 ? Math.min(n, 100) : 5;
+  }
+
   class GlimpseClassifier extends HTMLElement {
     static get observedAttributes() { return ['theme', 'camera']; }
 
     constructor() {
       super();
       const root = this.attachShadow({ mode: 'open' });
-      root.innerHTML = `<style>${css}</style>
+      if (sheet) root.adoptedStyleSheets = [sheet];
+      root.innerHTML = (sheet ? '' : `<style>${css}</style>`) + `
         <div class="w auto" part="container">
           <label class="drop" part="dropzone"><p>Drop a photo here or</p>
             <button type="button" part="button" class="pick">Choose a photo</button>
@@ -115,9 +134,16 @@
       this._$('.cam').hidden = !this.hasAttribute('camera');
     }
 
-    _opts() {
-      const o = { top: Number(this.getAttribute('top')) || 5 };
-      for (const k of ['model', 'labels', 'card']) if (this.getAttribute(k)) o[k] = new URL(this.getAttribute(k), document.baseURI).href;
+    // _opts: what glimpse.classify needs for this element. model, labels
+    // and card are URLs (attributes meant as addresses, relative to the
+    // page); labels and card go as URL objects, which glimpse.js downloads
+    // (a string would be taken as the text itself). top: the call's own
+    // (the iframe's message), else the attribute.
+    _opts(top) {
+      const o = { top: topOf(top != null ? top : this.getAttribute('top')) };
+      const model = this.getAttribute('model');
+      if (model) o.model = new URL(model, document.baseURI).href;
+      for (const k of ['labels', 'card']) if (this.getAttribute(k)) o[k] = new URL(this.getAttribute(k), document.baseURI);
       return o;
     }
 
@@ -145,8 +171,9 @@
       s.classList.toggle('error', !!isError);
     }
 
-    // classify(source) → Promise<{top, ms, backend}>; also shows the result.
-    async classify(source) {
+    // classify(source[, {top}]) → Promise<{top, ms, backend}>; also shows
+    // the result. opts.top, for this call only, overrides the attribute.
+    async classify(source, opts) {
       this._status('Classifying…');
       if (source instanceof Blob) {
         const img = this._$('img');
@@ -155,7 +182,7 @@
       }
       try {
         const g = await this._engine();
-        const r = await g.classify(source, this._opts());
+        const r = await g.classify(source, this._opts(opts && opts.top));
         this._show(r);
         this.dispatchEvent(new CustomEvent('glimpse-result', { bubbles: true, composed: true, detail: { top: r.top, ms: r.ms, backend: r.backend } }));
         return r;
