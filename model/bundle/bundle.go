@@ -15,6 +15,9 @@
 // The checksum catches a damaged, truncated or edited file before anything
 // is decoded (CRC-32C, not SHA-256: in wasm it checks a 20 MB bundle in
 // 14 ms where SHA-256 takes 180). Meta.SourceSHA256 identifies the content.
+// A checksum proves nothing about intent: Decode also measures the header
+// before decoding it, and checks every shape, offset and length against
+// the limits in limits.go and the data section before allocating.
 //
 // Tensors are stored as float32, float16, an 8-bit palette (at most 256
 // distinct values and one byte per element: exact, and what a model
@@ -476,8 +479,15 @@ func palette(fs []float32) ([]float32, []byte, bool) {
 
 // Decode reads a bundle: the graph (with its constants as initializers),
 // and its meta. A truncated or damaged file, another format version or a
-// checksum that does not match is an *Error.
-func Decode(data []byte) (*graph.Graph, Meta, error) {
+// checksum that does not match is an *Error; so is a forged bundle that is
+// over the limits (limits.go) or inconsistent. It never panics.
+func Decode(data []byte) (g *graph.Graph, meta Meta, err error) {
+	d := &decoder{}
+	defer func() {
+		if r := recover(); r != nil {
+			g, meta, err = nil, Meta{}, corrupt("internal error%s: %s", d.at(), panicText(r))
+		}
+	}()
 	if !IsBundle(data) {
 		return nil, Meta{}, corrupt("it does not start with %q", magic)
 	}
@@ -495,72 +505,136 @@ func Decode(data []byte) (*graph.Graph, Meta, error) {
 	if 16+hlen > int64(len(body)) {
 		return nil, Meta{}, corrupt("its header runs past the end of the file")
 	}
-	var h header
-	if err := json.Unmarshal(body[16:16+hlen], &h); err != nil {
-		return nil, Meta{}, corrupt("its header: %v", err)
+	if hlen > maxHeader {
+		return nil, Meta{}, corrupt("its header is %d bytes, more than the %d Glimpse reads", hlen, maxHeader)
 	}
-	d := &decoder{data: body[16+hlen:]}
+	hdr := body[16 : 16+hlen]
+	if err := checkJSON(hdr); err != nil {
+		return nil, Meta{}, corrupt("%v", err)
+	}
+	var h header
+	if err := json.Unmarshal(hdr, &h); err != nil {
+		return nil, Meta{}, corrupt("its header: %s", oneLine(err.Error()))
+	}
+	d.data = body[16+hlen:]
 	if h.Data != int64(len(d.data)) {
 		return nil, Meta{}, corrupt("the data section has %d bytes, the header says %d", len(d.data), h.Data)
 	}
-	g, err := d.graph(&h.Graph, 0)
+	g, err = d.graph(&h.Graph, 0)
 	if err != nil {
 		return nil, Meta{}, corrupt("%v", err)
 	}
 	return g, h.Meta, nil
 }
 
-type decoder struct{ data []byte }
+type decoder struct {
+	data          []byte
+	graphs, nodes int // graph attributes and nodes decoded so far
+	// Where the decoder is, for the message of a panic.
+	atInit, atAttr string
+	atNode         *graph.Node
+}
+
+// at says where the decoder was, for a panic's message.
+func (d *decoder) at() string {
+	switch {
+	case d.atInit != "":
+		return " in initializer " + quote(d.atInit)
+	case d.atNode != nil:
+		return fmt.Sprintf(" in node %s (%s) attribute %s", quote(d.atNode.DisplayName()), quoteOp(d.atNode.Op), quote(d.atAttr))
+	}
+	return ""
+}
 
 func (d *decoder) graph(jg *jsonGraph, depth int) (*graph.Graph, error) {
 	if depth > MaxDepth {
 		return nil, fmt.Errorf("graphs nested deeper than %d", MaxDepth)
 	}
+	if depth > 0 {
+		if d.graphs++; d.graphs > maxGraphs {
+			return nil, fmt.Errorf("more than %d graph attributes", maxGraphs)
+		}
+	}
+	if d.nodes += len(jg.Nodes); d.nodes > maxNodes {
+		return nil, fmt.Errorf("more than %d nodes", maxNodes)
+	}
+	d.atInit, d.atNode = "", nil
 	g := &graph.Graph{Name: jg.Name, Producer: jg.Producer, IRVersion: jg.IRVersion, Opset: jg.Opset, Opsets: jg.Opsets,
-		ElemTypes: jg.ElemTypes, Initializers: map[string]*graph.Tensor{}}
+		ElemTypes: jg.ElemTypes, Initializers: make(map[string]*graph.Tensor, len(jg.Inits))}
 	for _, v := range jg.Inputs {
-		g.Inputs = append(g.Inputs, valueInfo(v))
+		vi, err := valueInfo(v)
+		if err != nil {
+			return nil, fmt.Errorf("input %s: %v", quote(v.Name), err)
+		}
+		g.Inputs = append(g.Inputs, vi)
 	}
 	for _, v := range jg.Outputs {
-		g.Outputs = append(g.Outputs, valueInfo(v))
+		vi, err := valueInfo(v)
+		if err != nil {
+			return nil, fmt.Errorf("output %s: %v", quote(v.Name), err)
+		}
+		g.Outputs = append(g.Outputs, vi)
 	}
 	for name, jt := range jg.Inits {
+		d.atInit = name
 		t, err := d.tensor(jt)
 		if err != nil {
-			return nil, fmt.Errorf("initializer %q: %v", name, err)
+			return nil, fmt.Errorf("initializer %s: %v", quote(name), err)
 		}
 		g.Initializers[name] = t
+	}
+	d.atInit = ""
+	if len(jg.Nodes) > 0 {
+		g.Nodes = make([]*graph.Node, 0, len(jg.Nodes))
 	}
 	for i, jn := range jg.Nodes {
 		if jn.Op == "" {
 			return nil, fmt.Errorf("node %d has no op", i)
 		}
-		n := &graph.Node{Name: jn.Name, Op: jn.Op, Inputs: jn.Inputs, Outputs: jn.Outputs, Attrs: map[string]any{}}
+		n := &graph.Node{Name: jn.Name, Op: jn.Op, Inputs: jn.Inputs, Outputs: jn.Outputs, Attrs: make(map[string]any, len(jn.Attrs))}
 		if n.Inputs == nil {
 			n.Inputs = []string{}
 		}
 		for k, a := range jn.Attrs {
+			d.atNode, d.atAttr = n, k
 			v, err := d.attr(a, depth)
 			if err != nil {
-				return nil, fmt.Errorf("%s: attribute %q: %v", n.Label(), k, err)
+				return nil, fmt.Errorf("node %s (%s): attribute %s: %v", quote(n.DisplayName()), quoteOp(n.Op), quote(k), err)
 			}
 			n.Attrs[k] = v
 		}
 		g.Nodes = append(g.Nodes, n)
 	}
+	d.atNode = nil
 	return g, nil
 }
 
-func valueInfo(v jsonValue) graph.ValueInfo {
+// valueInfo checks a graph input's or output's dimensions as the ONNX
+// decoder does: none negative, the fixed ones at most maxElems elements
+// together; symbolic ones (named in Params) are fine.
+func valueInfo(v jsonValue) (graph.ValueInfo, error) {
 	vi := graph.ValueInfo{Name: v.Name, DType: graph.DType(v.DType), Elem: v.Elem}
+	if len(v.Dims) > maxRank {
+		return vi, fmt.Errorf("%d dimensions, more than %d", len(v.Dims), maxRank)
+	}
+	n := int64(1)
 	for i, x := range v.Dims {
 		dim := graph.Dim{Value: x}
 		if i < len(v.Params) {
 			dim.Param = v.Params[i]
 		}
+		switch {
+		case dim.Param != "" || x == 0:
+		case x < 0:
+			return vi, fmt.Errorf("dimension %d is negative (%d)", i, x)
+		case n > maxElems/x:
+			return vi, fmt.Errorf("its dimensions exceed %d elements", maxElems)
+		default:
+			n *= x
+		}
 		vi.Dims = append(vi.Dims, dim)
 	}
-	return vi
+	return vi, nil
 }
 
 func floats(b []uint32) []float32 {
@@ -623,16 +697,25 @@ func (d *decoder) attr(a jsonAttr, depth int) (any, error) {
 	return nil, fmt.Errorf("kind %q without its value", a.Kind)
 }
 
-// maxElems bounds one tensor, before anything is allocated.
-const maxElems = 1 << 31
-
 func (d *decoder) tensor(jt jsonTensor) (*graph.Tensor, error) {
-	n := 1
+	if len(jt.Shape) > maxRank {
+		return nil, fmt.Errorf("%d dimensions, more than %d", len(jt.Shape), maxRank)
+	}
+	// Each dimension is checked, whatever its neighbours: [0, 2^62] holds
+	// no elements but would still overflow stride arithmetic later.
+	n, empty := 1, false
 	for _, s := range jt.Shape {
-		if s < 0 || (s > 0 && n > maxElems/s) {
+		if s < 0 || s > maxElems || (s > 0 && n > maxElems/s) {
 			return nil, fmt.Errorf("shape %v is negative or too large", jt.Shape)
 		}
+		if s == 0 {
+			empty = true
+			continue
+		}
 		n *= s
+	}
+	if empty {
+		n = 0
 	}
 	if jt.Off < 0 || jt.Len < 0 || jt.Off > int64(len(d.data)) || jt.Len > int64(len(d.data))-jt.Off {
 		return nil, fmt.Errorf("payload [%d, +%d) is outside the data section (%d bytes)", jt.Off, jt.Len, len(d.data))

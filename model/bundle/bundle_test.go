@@ -221,10 +221,22 @@ func FuzzDecode(f *testing.F) {
 	}
 	hlen := binary.LittleEndian.Uint32(good[12:])
 	f.Add(good[16:16+hlen], good[16+hlen:len(good)-4])
+	// Hostile directories, nesting and counts (hostile_test.go), the small ones.
+	for _, c := range hostileBundles() {
+		b := c.data()
+		hlen := int(binary.LittleEndian.Uint32(b[12:]))
+		if len(b) <= 16<<10 && 16+hlen+4 <= len(b) {
+			f.Add(b[16:16+hlen], b[16+hlen:len(b)-4])
+		}
+	}
 	f.Fuzz(func(t *testing.T, hdr, data []byte) {
 		g, _, err := bundle.Decode(forge(hdr, data))
 		if err == nil {
 			cpu.Compile(g, cpu.Options{})
+			return
+		}
+		if msg := err.Error(); strings.Contains(msg, "\n") || strings.Contains(msg, "internal error") {
+			t.Fatalf("error %q", msg)
 		}
 	})
 }

@@ -120,7 +120,7 @@ func Run(g *graph.Graph, opts Options) (r *Report, err error) {
 			if r == nil {
 				r = &Report{}
 			}
-			r.Verdict, r.Reason = CannotRun, fmt.Sprintf("internal error: %v", x)
+			r.Verdict, r.Reason = CannotRun, "internal error: "+PanicText(x)
 		}
 	}()
 	if opts.Seed == 0 {
@@ -629,3 +629,23 @@ func median(n int, run func() error, yield func()) (float64, error) {
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// PanicText is a recovered panic value as one short line for a user: an
+// error's or a string's first line, or only the type of any other value,
+// never a dump of a Go value with its pointers.
+func PanicText(x any) string {
+	var s string
+	switch v := x.(type) {
+	case error:
+		s = v.Error()
+	case string:
+		s = v
+	default:
+		return fmt.Sprintf("a panic with a %T", x)
+	}
+	s, _, _ = strings.Cut(s, "\n")
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	return s
+}

@@ -9,6 +9,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"strings"
 
 	"github.com/glimpse/glimpse/model"
 	"github.com/glimpse/glimpse/model/bundle"
@@ -24,18 +26,27 @@ func init() { model.DecodeONNX = onnx.Decode }
 // options): the bundle holds its report, and the unoptimised program if
 // the optimised one disagreed with the reference. It returns the
 // classifier too.
-func Compile(f model.Files, w bundle.Weights, verify *check.Options) ([]byte, *model.Classifier, error) {
+//
+// It never panics: a panic anywhere below (a decoder, the compiler, the
+// check) comes back as a one-line *model.LoadError of KindCompile.
+func Compile(f model.Files, w bundle.Weights, verify *check.Options) (b []byte, cl *model.Classifier, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			b, cl, err = nil, nil, internalError(f.Name, r)
+		}
+	}()
 	if bundle.IsBundle(f.Model) {
 		return nil, nil, errors.New(f.Name + ": this is already a compiled bundle")
 	}
 	f.Verify = false
-	cl, err := model.Load(f)
+	cl, err = model.Load(f)
 	if err != nil {
 		return nil, nil, err
 	}
 	if verify != nil {
 		if _, err := cl.Verify(*verify); err != nil {
-			return nil, nil, &model.LoadError{Kind: model.KindCompile, Name: cl.Name, Err: err}
+			// The check's reason may quote a panic it recovered.
+			return nil, nil, &model.LoadError{Kind: model.KindCompile, Name: cl.Name, Err: errors.New(oneLine(err.Error(), 1000))}
 		}
 	}
 	cardJSON, err := json.Marshal(cl.Card)
@@ -55,9 +66,53 @@ func Compile(f model.Files, w bundle.Weights, verify *check.Options) ([]byte, *m
 		}
 		meta.Fallback = cl.Fallback
 	}
-	b, err := bundle.Encode(cl.Program.Export(), meta, w)
+	b, err = bundle.Encode(cl.Program.Export(), meta, w)
 	if err != nil {
 		return nil, nil, errors.New(cl.Name + ": " + err.Error())
 	}
 	return b, cl, nil
+}
+
+// internalError is a recovered panic as a *model.LoadError: one line,
+// without the panic value's Go structs or pointers.
+func internalError(name string, r any) error {
+	if name == "" {
+		name = "model"
+	}
+	var msg string
+	switch v := r.(type) {
+	case error:
+		msg = oneLine(v.Error(), 200)
+	case string:
+		msg = oneLine(v, 200)
+	default:
+		msg = fmt.Sprintf("a panic of type %T", r)
+	}
+	return &model.LoadError{Kind: model.KindCompile, Name: name, Err: errors.New("internal error while compiling: " + msg)}
+}
+
+// oneLine is the first line of s, at most most bytes, without pointer
+// addresses (0x and 4 or more hex digits).
+func oneLine(s string, most int) string {
+	s, _, _ = strings.Cut(s, "\n")
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '0' && i+1 < len(s) && s[i+1] == 'x' {
+			j := i + 2
+			for j < len(s) && (s[j] >= '0' && s[j] <= '9' || s[j] >= 'a' && s[j] <= 'f' || s[j] >= 'A' && s[j] <= 'F') {
+				j++
+			}
+			if j-i-2 >= 4 {
+				b.WriteString("0x…")
+				i = j - 1
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	s = b.String()
+	if len(s) > most {
+		s = strings.ToValidUTF8(s[:most], "") + "…"
+	}
+	return s
 }

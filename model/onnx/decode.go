@@ -14,6 +14,7 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"strings"
 
 	onnxgo "github.com/owulveryck/onnx-go"
 	gonum "gonum.org/v1/gonum/graph"
@@ -23,17 +24,14 @@ import (
 	"github.com/glimpse/glimpse/model/graph"
 )
 
-// maxGraphDepth bounds the nesting of graph attributes (If inside Loop
-// inside If...): real exports nest two or three levels.
-const maxGraphDepth = 32
-
-// Decode parses an ONNX model. It never panics: empty, truncated, corrupt
-// and non-ONNX input all come back as errors that say what is wrong and
-// where.
+// Decode parses an ONNX model. It never panics: empty, truncated, corrupt,
+// hostile (see limits.go) and non-ONNX input all come back as one-line
+// errors that say what is wrong and where.
 func Decode(data []byte) (g *graph.Graph, err error) {
+	d := &decoder{}
 	defer func() {
 		if r := recover(); r != nil {
-			g, err = nil, fmt.Errorf("decode ONNX: internal error: %v", r)
+			g, err = nil, fmt.Errorf("decode ONNX: internal error%s: %s", d.at(), panicText(r))
 		}
 	}()
 	if len(data) == 0 {
@@ -53,8 +51,8 @@ func Decode(data []byte) (g *graph.Graph, err error) {
 	if !ok {
 		return nil, errors.New("not a valid ONNX file: it imports no ai.onnx opset")
 	}
-	d := &decoder{scan: s, opset: opset}
-	g, err = d.graph(s.graph, 0, "")
+	d.scan, d.opset = s, opset
+	g, err = d.graph(s.graph, 0, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -67,15 +65,86 @@ func Decode(data []byte) (g *graph.Graph, err error) {
 type decoder struct {
 	scan  *scan
 	opset int64
+	count tally // nodes, items and graph attributes in the graphs decoded so far
+	// Where the decoder is, for the message of a panic: the graph, and
+	// the initializer, or the node and attribute, in it.
+	where          *path
+	atInit, atAttr string
+	atNode         *graph.Node
 }
 
-// graph decodes one GraphProto: the main graph (depth 0) or the body of a
-// graph attribute, named by where for messages.
-func (d *decoder) graph(data []byte, depth int, where string) (*graph.Graph, error) {
+// at says where the decoder was, for a panic's message.
+func (d *decoder) at() string {
+	s := d.where.prefix()
+	switch {
+	case d.atInit != "":
+		s += "initializer " + quote(d.atInit)
+	case d.atNode != nil:
+		s += label(d.atNode) + " attribute " + quoteOp(d.atAttr)
+	}
+	if s == "" {
+		return ""
+	}
+	return " in " + strings.TrimSuffix(s, ": ")
+}
+
+// path names a graph attribute for messages, from the main graph down:
+// `If "cond".then_branch: Loop "step".body`. It is formatted only for an
+// error, and shortens the names it prints (a hostile file may name nodes
+// with megabytes).
+type path struct {
+	parent         *path
+	op, name, attr string
+	index          int // in a GRAPHS attribute; -1 for a GRAPH attribute
+}
+
+func (p *path) String() string {
+	if p == nil {
+		return ""
+	}
+	var levels []string // innermost first
+	for q := p; q != nil; q = q.parent {
+		s := fmt.Sprintf("%s %s.%s", quoteOp(q.op), quote(q.name), quoteOp(q.attr))
+		if q.index >= 0 {
+			s += fmt.Sprintf("[%d]", q.index)
+		}
+		levels = append(levels, s)
+	}
+	slices.Reverse(levels)
+	// A deep path keeps its two outer levels and the innermost one, so
+	// that a message stays one short line.
+	if n := len(levels); n > 4 {
+		levels = append(levels[:2:2], fmt.Sprintf("… %d levels …", n-3), levels[n-1])
+	}
+	return strings.Join(levels, ": ")
+}
+
+// prefix is the path and ": ", or "" for the main graph.
+func (p *path) prefix() string {
+	if p == nil {
+		return ""
+	}
+	return p.String() + ": "
+}
+
+// graph decodes one GraphProto: the main graph (depth 0, where nil) or the
+// body of a graph attribute, named by where for messages.
+func (d *decoder) graph(data []byte, depth int, where *path) (*graph.Graph, error) {
 	if depth > maxGraphDepth {
 		return nil, fmt.Errorf("%s: graph attributes nest deeper than %d levels", where, maxGraphDepth)
 	}
-	sg, err := scanGraph(data)
+	d.where, d.atInit, d.atNode = where, "", nil
+	size := d.count.graph(data)
+	if d.count.nodes > maxNodes {
+		return nil, fmt.Errorf("%sthe model holds more than %d nodes, the most Glimpse decodes", prefix(where), maxNodes)
+	}
+	if d.count.graphs > maxGraphs {
+		return nil, fmt.Errorf("%sthe model holds more than %d graph attributes, the most Glimpse decodes", prefix(where), maxGraphs)
+	}
+	if d.count.items > maxItems {
+		return nil, fmt.Errorf("%sthe model holds more than %d items (node inputs and outputs, attributes and their values, graph values, dimensions), the most Glimpse decodes", prefix(where), maxItems)
+	}
+	sg, err := scanGraph(data, size)
 	if err != nil {
 		return nil, fmt.Errorf("not a valid ONNX file: %s%v", prefix(where), err)
 	}
@@ -91,41 +160,48 @@ func (d *decoder) graph(data []byte, depth int, where string) (*graph.Graph, err
 		IRVersion:    d.scan.irVersion,
 		Opset:        d.opset,
 		Opsets:       maps.Clone(d.scan.opsets),
-		Initializers: map[string]*graph.Tensor{},
+		Initializers: make(map[string]*graph.Tensor, len(sg.inits)),
 		ElemTypes:    map[string]int64{},
+		Inputs:       withCap[graph.ValueInfo](len(sg.inputs)),
+		Outputs:      withCap[graph.ValueInfo](len(sg.outputs)),
+		Nodes:        withCap[*graph.Node](len(sg.nodes)),
 	}
 	for _, in := range sg.inits {
+		d.atInit = in.name
 		t, err := in.toTensor()
 		if err != nil {
-			return nil, fmt.Errorf("%sinitializer %q: %v", prefix(where), in.name, err)
+			return nil, fmt.Errorf("%sinitializer %s: %v", prefix(where), quote(in.name), err)
 		}
 		g.Initializers[in.name] = t
 		if in.dataType != elemFloat && in.dataType != elemInt64 && in.dataType != elemBool {
 			g.ElemTypes[in.name] = in.dataType
 		}
 	}
+	d.atInit = ""
 	for _, v := range sg.inputs {
+		if err := checkDims(v); err != nil {
+			return nil, fmt.Errorf("%sinput %s: %v", prefix(where), quote(v.name), err)
+		}
 		if _, isInit := g.Initializers[v.name]; isInit {
 			continue // IR < 4 lists initializers among the inputs
 		}
 		g.Inputs = append(g.Inputs, valueInfo(v))
 	}
 	for _, v := range sg.outputs {
+		if err := checkDims(v); err != nil {
+			return nil, fmt.Errorf("%soutput %s: %v", prefix(where), quote(v.name), err)
+		}
 		g.Outputs = append(g.Outputs, valueInfo(v))
 	}
 	if len(sg.nodes) == 0 {
 		return g, nil // a branch that only passes values through
 	}
 
-	// onnx-go decodes the node graph: ops, ordered inputs, outputs and the
-	// plain attributes. Tensors and graph attributes come from the scan.
-	stripped, err := stripForOnnxGo(data, sg.nodes, sg.inputs, sg.outputs)
-	if err != nil {
-		return nil, fmt.Errorf("not a valid ONNX file: %s%v", prefix(where), err)
-	}
-	b := newBackend()
+	// onnx-go decodes the node graph: ops, ordered inputs and the plain
+	// attributes. Outputs, tensors and graph attributes come from the scan.
+	b := newBackend(len(sg.nodes))
 	m := onnxgo.NewModel(b)
-	if err := safeUnmarshal(m, wrapGraph(stripped, d.scan.irVersion, d.scan.rawOpsets)); err != nil {
+	if err := safeUnmarshal(m, wrapGraph(stripForOnnxGo(sg.nodes, sg.outputs))); err != nil {
 		return nil, fmt.Errorf("decode ONNX: %sonnx-go: %v", prefix(where), err)
 	}
 	if len(b.applied) != len(sg.nodes) {
@@ -134,27 +210,26 @@ func (d *decoder) graph(data []byte, depth int, where string) (*graph.Graph, err
 	for k, sn := range sg.nodes {
 		ap := b.applied[k]
 		if ap.op.Name != sn.op {
-			return nil, fmt.Errorf("decode ONNX: %snode %d is %s in the file but %s in the decoder", prefix(where), k, sn.op, ap.op.Name)
+			return nil, fmt.Errorf("decode ONNX: %snode %d is %s in the file but %s in the decoder", prefix(where), k, quoteOp(sn.op), quoteOp(ap.op.Name))
 		}
 		n := &graph.Node{Name: sn.name, Op: sn.op, Outputs: sn.outputs, Attrs: map[string]any{}}
 		if sn.domain != "" && sn.domain != "ai.onnx" {
 			n.Op = sn.domain + "." + sn.op
 		}
 		if len(sn.inputs) > 0 { // onnx-go invents an input for input-less nodes such as Constant
-			for _, in := range ap.inputs {
-				n.Inputs = append(n.Inputs, in.name)
+			if !slices.EqualFunc(ap.inputs, sn.inputs, func(b *bnode, s string) bool { return b.name == s }) {
+				return nil, fmt.Errorf("decode ONNX: %s%s: its %d inputs decoded as %d others", prefix(where), label(n), len(sn.inputs), len(ap.inputs))
 			}
-			if !slices.Equal(n.Inputs, sn.inputs) {
-				return nil, fmt.Errorf("decode ONNX: %s%s: inputs %q decoded as %q", prefix(where), n.Label(), sn.inputs, n.Inputs)
-			}
+			n.Inputs = sn.inputs
 		}
 		for _, a := range sn.attrs {
+			d.where, d.atNode, d.atAttr = where, n, a.name
 			v, err := d.attr(a, ap.op.Attributes[a.name], depth, where, n)
 			if err != nil && (a.typ == attrTypeGraph || a.typ == attrTypeGraphs) {
 				return nil, err // it already names the path to the graph
 			}
 			if err != nil {
-				return nil, fmt.Errorf("%s%s: attribute %s: %v", prefix(where), n.Label(), a.name, err)
+				return nil, fmt.Errorf("%s%s: attribute %s: %v", prefix(where), label(n), quoteOp(a.name), err)
 			}
 			n.Attrs[a.name] = v
 		}
@@ -163,19 +238,23 @@ func (d *decoder) graph(data []byte, depth int, where string) (*graph.Graph, err
 	return g, nil
 }
 
-func prefix(where string) string {
-	if where == "" {
-		return ""
+// withCap is an empty slice with room for n elements; nil for none, as
+// appending to nil would leave it.
+func withCap[T any](n int) []T {
+	if n == 0 {
+		return nil
 	}
-	return where + ": "
+	return make([]T, 0, n)
 }
+
+func prefix(where *path) string { return where.prefix() }
 
 // attr resolves one attribute: plain ones as onnx-go decoded them (or as
 // the scan read them when the file omits the type field), tensors and
 // graphs from the scan.
-func (d *decoder) attr(a scannedAttr, fromGo any, depth int, where string, n *graph.Node) (any, error) {
+func (d *decoder) attr(a scannedAttr, fromGo any, depth int, where *path, n *graph.Node) (any, error) {
 	if a.ref != "" {
-		return nil, fmt.Errorf("refers to function attribute %q; model-local functions are not supported", a.ref)
+		return nil, fmt.Errorf("refers to function attribute %s; model-local functions are not supported", quote(a.ref))
 	}
 	switch a.typ {
 	case attrTypeFloat, attrTypeInt, attrTypeString, attrTypeFloats, attrTypeInts, attrTypeStrings:
@@ -190,12 +269,15 @@ func (d *decoder) attr(a scannedAttr, fromGo any, depth int, where string, n *gr
 			return a.i, nil
 		case attrTypeString:
 			return a.s, nil
-		case attrTypeFloats:
-			return append([]float32{}, a.floats...), nil
-		case attrTypeInts:
-			return append([]int64{}, a.ints...), nil
 		}
-		return append([]string{}, a.strings...), nil
+		fs, is, ss, err := a.lists()
+		switch a.typ {
+		case attrTypeFloats:
+			return fs, err
+		case attrTypeInts:
+			return is, err
+		}
+		return ss, err
 	case attrTypeTensor:
 		if a.t == nil {
 			return nil, errors.New("tensor attribute without a tensor")
@@ -212,11 +294,11 @@ func (d *decoder) attr(a scannedAttr, fromGo any, depth int, where string, n *gr
 		}
 		return ts, nil
 	case attrTypeGraph:
-		return d.graph(a.g, depth+1, subgraphName(where, n, a.name))
+		return d.graph(a.g, depth+1, &path{parent: where, op: n.Op, name: n.DisplayName(), attr: a.name, index: -1})
 	case attrTypeGraphs:
 		var gs []*graph.Graph
 		for i, gb := range a.graphs {
-			sub, err := d.graph(gb, depth+1, fmt.Sprintf("%s[%d]", subgraphName(where, n, a.name), i))
+			sub, err := d.graph(gb, depth+1, &path{parent: where, op: n.Op, name: n.DisplayName(), attr: a.name, index: i})
 			if err != nil {
 				return nil, err
 			}
@@ -231,17 +313,47 @@ func (d *decoder) attr(a scannedAttr, fromGo any, depth int, where string, n *gr
 	return nil, fmt.Errorf("attribute type %d is unknown or missing", a.typ)
 }
 
-func subgraphName(where string, n *graph.Node, attr string) string {
-	return fmt.Sprintf("%s%s %q.%s", prefix(where), n.Op, n.DisplayName(), attr)
+// label is graph.Node.Label with the names shortened.
+func label(n *graph.Node) string {
+	return fmt.Sprintf("node %s (%s)", quote(n.DisplayName()), quoteOp(n.Op))
 }
 
+// safeUnmarshal runs onnx-go, whose errors and panics become one-line
+// errors: its ErrNotImplemented would print the attribute's Go struct.
 func safeUnmarshal(m *onnxgo.Model, data []byte) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("corrupt model: %v", r)
+			err = fmt.Errorf("corrupt model: %s", panicText(r))
 		}
 	}()
-	return m.UnmarshalBinary(data)
+	err = m.UnmarshalBinary(data)
+	var ni *onnxgo.ErrNotImplemented
+	if errors.As(err, &ni) {
+		return fmt.Errorf("attribute %s: %s", quote(ni.AttributeName), oneLine(ni.Message))
+	}
+	if err != nil {
+		return errors.New(oneLine(err.Error()))
+	}
+	return nil
+}
+
+// checkDims refuses a graph input's or output's negative dimensions, and
+// fixed dimensions that hold more than maxElems elements together;
+// symbolic and unknown dimensions are fine.
+func checkDims(v scannedValue) error {
+	n := int64(1)
+	for i, d := range v.dims {
+		switch {
+		case d.param != "" || d.value == 0:
+		case d.value < 0:
+			return fmt.Errorf("dimension %d is negative (%d)", i, d.value)
+		case n > maxElems/d.value:
+			return fmt.Errorf("its dimensions exceed 2^31 elements")
+		default:
+			n *= d.value
+		}
+	}
+	return nil
 }
 
 func valueInfo(v scannedValue) graph.ValueInfo {
@@ -256,7 +368,6 @@ func valueInfo(v scannedValue) graph.ValueInfo {
 // weighted edge is kept in call order so repeated inputs survive.
 type backend struct {
 	nodes   []*bnode
-	byName  map[string]*bnode
 	pending map[int64][]*bedge // edges out of each output node, in call order
 	applied []applied
 }
@@ -266,8 +377,8 @@ type applied struct {
 	inputs []*bnode
 }
 
-func newBackend() *backend {
-	return &backend{byName: map[string]*bnode{}, pending: map[int64][]*bedge{}}
+func newBackend(nodes int) *backend {
+	return &backend{pending: make(map[int64][]*bedge, nodes), applied: make([]applied, 0, nodes), nodes: make([]*bnode, 0, 2*nodes)}
 }
 
 type bnode struct {
@@ -278,7 +389,7 @@ type bnode struct {
 }
 
 func (n *bnode) ID() int64                       { return n.id }
-func (n *bnode) SetName(s string)                { n.name = s; n.b.byName[s] = n }
+func (n *bnode) SetName(s string)                { n.name = s }
 func (n *bnode) GetName() string                 { return n.name }
 func (n *bnode) SetTensor(t tensor.Tensor) error { n.t = t; return nil }
 func (n *bnode) GetTensor() tensor.Tensor        { return n.t }
@@ -316,9 +427,9 @@ func (b *backend) ApplyOperation(op onnxgo.Operation, outs ...gonum.Node) error 
 	}
 	edges := b.pending[outs[0].ID()]
 	sort.SliceStable(edges, func(i, j int) bool { return edges[i].w < edges[j].w })
-	a := applied{op: op}
-	for _, e := range edges {
-		a.inputs = append(a.inputs, e.to)
+	a := applied{op: op, inputs: make([]*bnode, len(edges))}
+	for i, e := range edges {
+		a.inputs[i] = e.to
 	}
 	b.applied = append(b.applied, a)
 	return nil

@@ -3,6 +3,7 @@ package onnx
 import (
 	"errors"
 	"fmt"
+	"strconv"
 
 	"google.golang.org/protobuf/encoding/protowire"
 )
@@ -13,7 +14,10 @@ import (
 // type and both encodings: raw_data and the typed fields), graph-valued
 // attributes (If/Loop/Scan bodies, kept as raw bytes and decoded
 // recursively) and attributes whose type field is missing. Payloads are
-// sliced out of the file, not copied.
+// sliced out of the file, not copied; typed tensor payloads and list
+// attributes are counted and checked, and decoded later, once (see
+// scannedTensor). Before the scan allocates for a graph, tally counts what
+// it holds against the limits (limits.go).
 
 // ONNX protobuf field numbers (onnx.proto, IR version 3..10).
 const (
@@ -108,18 +112,17 @@ type scannedNode struct {
 
 // scannedAttr is one attribute, read field by field. typ is the declared
 // type, or the one inferred from the field that is set when the file
-// leaves it out.
+// leaves it out. List values (floats, ints, strings) are only counted:
+// onnx-go decodes them, and lists decodes them when it cannot.
 type scannedAttr struct {
 	name    string
 	typ     int64
+	raw     []byte // the AttributeProto, as in the file
 	f       float32
 	i       int64
 	s       string
 	t       *scannedTensor
 	g       []byte // a GraphProto, decoded later
-	floats  []float32
-	ints    []int64
-	strings []string
 	tensors []*scannedTensor
 	graphs  [][]byte
 	ref     string // ref_attr_name: only inside functions
@@ -137,22 +140,25 @@ type scannedDim struct {
 	param string
 }
 
-// scannedTensor is a TensorProto: its header and its payload, still in
-// wire form. Exactly one payload field is normally set.
+// scannedTensor is a TensorProto: its header, and its payload still in
+// wire form: raw_data sliced out of the file, the typed fields counted
+// (and checked on the wire) but decoded only once the count has been
+// checked against the shape, straight into the tensor.
 type scannedTensor struct {
 	name     string
 	dataType int64
 	dims     []int64
 	external bool
 	segment  bool
+	data     []byte // the TensorProto, to decode the typed fields from
 	raw      []byte
 	hasRaw   bool
-	floats   []uint32 // float_data, as bits
-	varints  []uint64 // int32_data (also int8..uint16, bool, float16, bfloat16)
-	int64s   []uint64 // int64_data
-	doubles  []uint64 // double_data, as bits
-	uint64s  []uint64 // uint64_data
-	strings  int      // count of string_data entries
+	nFloats  int // float_data values
+	nVarints int // int32_data values (also int8..uint16, bool, float16, bfloat16)
+	nInt64s  int // int64_data values
+	nDoubles int // double_data values
+	nUint64s int // uint64_data values
+	strings  int // string_data entries
 }
 
 // scannedGraph is one GraphProto.
@@ -169,7 +175,6 @@ type scan struct {
 	irVersion int64
 	producer  string
 	opsets    map[string]int64
-	rawOpsets [][]byte // the OperatorSetIdProto messages, to re-emit for subgraphs
 	graph     []byte
 	hasGraph  bool
 }
@@ -212,53 +217,72 @@ func fields(data []byte, fn func(num protowire.Number, typ protowire.Type, v uin
 	return nil
 }
 
-// varints appends a repeated varint field, packed (b) or not (v).
-func varints(dst []uint64, typ protowire.Type, v uint64, b []byte) ([]uint64, error) {
+// eachVarint walks one occurrence of a repeated varint field: a value (v)
+// or a packed run (b). It returns how many values it holds, calling fn
+// (when not nil) for each.
+func eachVarint(typ protowire.Type, v uint64, b []byte, fn func(uint64)) (int, error) {
 	if typ == protowire.VarintType {
-		return append(dst, v), nil
+		if fn != nil {
+			fn(v)
+		}
+		return 1, nil
 	}
 	if typ != protowire.BytesType {
-		return dst, errTruncated
+		return 0, errTruncated
 	}
+	n := 0
 	for len(b) > 0 {
-		x, n := protowire.ConsumeVarint(b)
-		if n < 0 {
-			return dst, errTruncated
+		x, k := protowire.ConsumeVarint(b)
+		if k < 0 {
+			return n, errTruncated
 		}
-		dst = append(dst, x)
-		b = b[n:]
+		if fn != nil {
+			fn(x)
+		}
+		n++
+		b = b[k:]
 	}
-	return dst, nil
+	return n, nil
 }
 
-// fixed32s appends a repeated fixed32 field, packed or not.
-func fixed32s(dst []uint32, typ protowire.Type, v uint64, b []byte) ([]uint32, error) {
+// eachFixed32 walks one occurrence of a repeated fixed32 field, packed or not.
+func eachFixed32(typ protowire.Type, v uint64, b []byte, fn func(uint32)) (int, error) {
 	if typ == protowire.Fixed32Type {
-		return append(dst, uint32(v)), nil
+		if fn != nil {
+			fn(uint32(v))
+		}
+		return 1, nil
 	}
 	if typ != protowire.BytesType || len(b)%4 != 0 {
-		return dst, errTruncated
+		return 0, errTruncated
 	}
-	for ; len(b) > 0; b = b[4:] {
-		x, _ := protowire.ConsumeFixed32(b)
-		dst = append(dst, x)
+	if fn != nil {
+		for i := 0; i < len(b); i += 4 {
+			x, _ := protowire.ConsumeFixed32(b[i:])
+			fn(x)
+		}
 	}
-	return dst, nil
+	return len(b) / 4, nil
 }
 
-// fixed64s appends a repeated fixed64 field, packed or not.
-func fixed64s(dst []uint64, typ protowire.Type, v uint64, b []byte) ([]uint64, error) {
+// eachFixed64 walks one occurrence of a repeated fixed64 field, packed or not.
+func eachFixed64(typ protowire.Type, v uint64, b []byte, fn func(uint64)) (int, error) {
 	if typ == protowire.Fixed64Type {
-		return append(dst, v), nil
+		if fn != nil {
+			fn(v)
+		}
+		return 1, nil
 	}
 	if typ != protowire.BytesType || len(b)%8 != 0 {
-		return dst, errTruncated
+		return 0, errTruncated
 	}
-	for ; len(b) > 0; b = b[8:] {
-		x, _ := protowire.ConsumeFixed64(b)
-		dst = append(dst, x)
+	if fn != nil {
+		for i := 0; i < len(b); i += 8 {
+			x, _ := protowire.ConsumeFixed64(b[i:])
+			fn(x)
+		}
 	}
-	return dst, nil
+	return len(b) / 8, nil
 }
 
 func scanModel(data []byte) (*scan, error) {
@@ -284,7 +308,9 @@ func scanModel(data []byte) (*scan, error) {
 				return err
 			}
 			s.opsets[domain] = version
-			s.rawOpsets = append(s.rawOpsets, b)
+			if len(s.opsets) > maxOpsets {
+				return fmt.Errorf("more than %d opset imports", maxOpsets)
+			}
 		case num == modelGraph && typ == protowire.BytesType:
 			s.hasGraph = true
 			s.graph = b
@@ -297,8 +323,14 @@ func scanModel(data []byte) (*scan, error) {
 	return s, nil
 }
 
-func scanGraph(data []byte) (*scannedGraph, error) {
-	g := &scannedGraph{}
+// scanGraph reads a GraphProto of (about) the given size.
+func scanGraph(data []byte, size graphSize) (*scannedGraph, error) {
+	g := &scannedGraph{
+		nodes:   withCap[scannedNode](size.nodes),
+		inputs:  withCap[scannedValue](size.inputs),
+		outputs: withCap[scannedValue](size.outputs),
+		inits:   withCap[*scannedTensor](size.inits),
+	}
 	err := fields(data, func(num protowire.Number, typ protowire.Type, v uint64, b []byte) error {
 		if typ != protowire.BytesType {
 			return nil
@@ -309,7 +341,7 @@ func scanGraph(data []byte) (*scannedGraph, error) {
 		case graphNode:
 			n, err := scanNode(b)
 			if err != nil {
-				return err
+				return fmt.Errorf("node %d: %w", len(g.nodes), err)
 			}
 			g.nodes = append(g.nodes, n)
 		case graphInput, graphOutput:
@@ -344,8 +376,10 @@ func scanNode(data []byte) (scannedNode, error) {
 		}
 		switch num {
 		case nodeInput:
+
 			n.inputs = append(n.inputs, string(b))
 		case nodeOutput:
+
 			n.outputs = append(n.outputs, string(b))
 		case nodeName:
 			n.name = string(b)
@@ -366,7 +400,7 @@ func scanNode(data []byte) (scannedNode, error) {
 }
 
 func scanAttr(data []byte) (scannedAttr, error) {
-	a := scannedAttr{typ: -1}
+	a := scannedAttr{typ: -1, raw: data}
 	inferred := int64(attrTypeUndefined)
 	err := fields(data, func(num protowire.Number, typ protowire.Type, v uint64, b []byte) error {
 		var err error
@@ -387,21 +421,13 @@ func scanAttr(data []byte) (scannedAttr, error) {
 		case attrG:
 			a.g, inferred = b, attrTypeGraph
 		case attrFloats:
-			var bits []uint32
-			bits, err = fixed32s(nil, typ, v, b)
-			for _, x := range bits {
-				a.floats = append(a.floats, float32frombits(x))
-			}
+			_, err = eachFixed32(typ, v, b, nil)
 			inferred = attrTypeFloats
 		case attrInts:
-			var xs []uint64
-			xs, err = varints(nil, typ, v, b)
-			for _, x := range xs {
-				a.ints = append(a.ints, int64(x))
-			}
+			_, err = eachVarint(typ, v, b, nil)
 			inferred = attrTypeInts
 		case attrStrings:
-			a.strings, inferred = append(a.strings, string(b)), attrTypeStrings
+			inferred = attrTypeStrings
 		case attrTensors:
 			var t *scannedTensor
 			t, err = scanTensor(b)
@@ -418,10 +444,155 @@ func scanAttr(data []byte) (scannedAttr, error) {
 	if a.typ < 0 {
 		a.typ = inferred
 	}
+	if err == nil && a.plain() && (a.t != nil || a.g != nil || len(a.tensors) > 0 || len(a.graphs) > 0) {
+		// Only a broken or hostile file does this: one that hides graphs
+		// (nested 100 000 deep) from a decoder that trusts the type.
+		err = fmt.Errorf("it is %s but holds a tensor or a graph", attrTypeNames[a.typ])
+	}
 	if err != nil {
-		return a, fmt.Errorf("attribute %q: %w", a.name, err)
+		return a, fmt.Errorf("attribute %s: %w", quote(a.name), err)
 	}
 	return a, nil
+}
+
+// tally counts what a GraphProto holds, without allocating, so that the
+// limits are checked before the scan allocates for it: nodes, and items
+// (see maxItems), and graph attributes. What a graph attribute holds is
+// counted when it is decoded. It stops at the first wire error, which the
+// scan then reports with its context.
+type tally struct{ nodes, items, graphs int }
+
+// graphSize is what one GraphProto holds, for the scan to allocate.
+type graphSize struct{ nodes, inputs, outputs, inits int }
+
+func (c *tally) graph(data []byte) graphSize {
+	var s graphSize
+	fields(data, func(num protowire.Number, typ protowire.Type, v uint64, b []byte) error {
+		if typ != protowire.BytesType {
+			return nil
+		}
+		switch num {
+		case graphNode, graphInput, graphOutput, graphInitializer:
+			c.items++
+		}
+		switch num {
+		case graphNode:
+			c.nodes++
+			s.nodes++
+			return c.node(b)
+		case graphInput:
+			s.inputs++
+			return c.value(b)
+		case graphOutput:
+			s.outputs++
+			return c.value(b)
+		case graphInitializer:
+			s.inits++
+			return c.tensor(b)
+		}
+		return nil
+	})
+	return s
+}
+
+func (c *tally) node(data []byte) error {
+	return fields(data, func(num protowire.Number, typ protowire.Type, v uint64, b []byte) error {
+		switch num {
+		case nodeInput, nodeOutput:
+			c.items++
+		case nodeAttribute:
+			c.items++
+			return c.attr(b)
+		}
+		return nil
+	})
+}
+
+func (c *tally) attr(data []byte) error {
+	return fields(data, func(num protowire.Number, typ protowire.Type, v uint64, b []byte) error {
+		var n int
+		var err error
+		switch num {
+		case attrFloats:
+			n, err = eachFixed32(typ, v, b, nil)
+		case attrInts:
+			n, err = eachVarint(typ, v, b, nil)
+		case attrStrings:
+			n = 1
+		case attrG:
+			c.graphs++
+		case attrGraphs:
+			n = 1
+			c.graphs++
+		case attrT:
+			err = c.tensor(b)
+		case attrTensors:
+			n, err = 1, c.tensor(b)
+		}
+		c.items += n
+		return err
+	})
+}
+
+func (c *tally) value(data []byte) error {
+	// ValueInfoProto.type → TypeProto.tensor_type → shape → dim
+	path := []protowire.Number{valueType, typeTensor, tensorTypeShape, shapeDim}
+	var walk func(data []byte, depth int) error
+	walk = func(data []byte, depth int) error {
+		return fields(data, func(num protowire.Number, typ protowire.Type, v uint64, b []byte) error {
+			if num != path[depth] || typ != protowire.BytesType {
+				return nil
+			}
+			if depth == len(path)-1 {
+				c.items++
+				return nil
+			}
+			return walk(b, depth+1)
+		})
+	}
+	return walk(data, 0)
+}
+
+func (c *tally) tensor(data []byte) error {
+	return fields(data, func(num protowire.Number, typ protowire.Type, v uint64, b []byte) error {
+		if num != tensorDims {
+			return nil
+		}
+		n, err := eachVarint(typ, v, b, nil)
+		c.items += n
+		return err
+	})
+}
+
+var attrTypeNames = map[int64]string{attrTypeFloat: "FLOAT", attrTypeInt: "INT", attrTypeString: "STRING",
+	attrTypeFloats: "FLOATS", attrTypeInts: "INTS", attrTypeStrings: "STRINGS"}
+
+// plain reports whether the attribute is a number, a string or a list of
+// them: what onnx-go decodes.
+func (a *scannedAttr) plain() bool {
+	switch a.typ {
+	case attrTypeFloat, attrTypeInt, attrTypeString, attrTypeFloats, attrTypeInts, attrTypeStrings:
+		return true
+	}
+	return false
+}
+
+// lists decodes the attribute's list fields, which the scan only counted.
+func (a *scannedAttr) lists() (fs []float32, is []int64, ss []string, err error) {
+	fs, is, ss = []float32{}, []int64{}, []string{}
+	err = fields(a.raw, func(num protowire.Number, typ protowire.Type, v uint64, b []byte) error {
+		var err error
+		switch num {
+		case attrFloats:
+			_, err = eachFixed32(typ, v, b, func(x uint32) { fs = append(fs, float32frombits(x)) })
+		case attrInts:
+			_, err = eachVarint(typ, v, b, func(x uint64) { is = append(is, int64(x)) })
+		case attrStrings:
+			ss = append(ss, string(b))
+		}
+		return err
+	})
+	return fs, is, ss, err
 }
 
 func scanValue(data []byte) (scannedValue, error) {
@@ -447,6 +618,9 @@ func scanValue(data []byte) (scannedValue, error) {
 						return fields(b, func(num protowire.Number, typ protowire.Type, v uint64, b []byte) error {
 							if num != shapeDim || typ != protowire.BytesType {
 								return nil
+							}
+							if len(val.dims) == maxRank {
+								return fmt.Errorf("%s has more than %d dimensions", quote(val.name), maxRank)
 							}
 							var d scannedDim
 							err := fields(b, func(num protowire.Number, typ protowire.Type, v uint64, b []byte) error {
@@ -475,9 +649,10 @@ func scanValue(data []byte) (scannedValue, error) {
 }
 
 func scanTensor(data []byte) (*scannedTensor, error) {
-	t := &scannedTensor{}
+	t := &scannedTensor{data: data}
 	err := fields(data, func(num protowire.Number, typ protowire.Type, v uint64, b []byte) error {
 		var err error
+		var n int
 		switch num {
 		case tensorName:
 			t.name = string(b)
@@ -488,77 +663,123 @@ func scanTensor(data []byte) (*scannedTensor, error) {
 		case tensorSegment:
 			t.segment = true
 		case tensorDims:
-			var ds []uint64
-			ds, err = varints(nil, typ, v, b)
-			for _, d := range ds {
-				t.dims = append(t.dims, int64(d))
+			if n, err = eachVarint(typ, v, b, nil); err != nil {
+				return err
 			}
+			if len(t.dims)+n > maxRank {
+				return fmt.Errorf("more than %d dimensions", maxRank)
+			}
+			_, err = eachVarint(typ, v, b, func(d uint64) { t.dims = append(t.dims, int64(d)) })
 		case tensorRawData:
 			t.raw, t.hasRaw = b, true
 		case tensorFloatData:
-			t.floats, err = fixed32s(t.floats, typ, v, b)
+			n, err = eachFixed32(typ, v, b, nil)
+			t.nFloats += n
 		case tensorInt32Data:
-			t.varints, err = varints(t.varints, typ, v, b)
+			n, err = eachVarint(typ, v, b, nil)
+			t.nVarints += n
 		case tensorInt64Data:
-			t.int64s, err = varints(t.int64s, typ, v, b)
+			n, err = eachVarint(typ, v, b, nil)
+			t.nInt64s += n
 		case tensorDoubleData:
-			t.doubles, err = fixed64s(t.doubles, typ, v, b)
+			n, err = eachFixed64(typ, v, b, nil)
+			t.nDoubles += n
 		case tensorUint64Data:
-			t.uint64s, err = varints(t.uint64s, typ, v, b)
+			n, err = eachVarint(typ, v, b, nil)
+			t.nUint64s += n
 		case tensorStringData:
 			t.strings++
 		}
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("tensor %q: %w", t.name, err)
+		return nil, fmt.Errorf("tensor %s: %w", quote(t.name), err)
 	}
 	return t, nil
 }
 
-// stripForOnnxGo rewrites a GraphProto into what onnx-go v0.5.0 can read:
-// the nodes with only their int, float, string and list attributes, and the
-// inputs and outputs by name alone. Initializers, tensor and graph
-// attributes and element types are read by the scan instead; leaving them
-// out also spares onnx-go from decoding the weights a second time.
-func stripForOnnxGo(graphBytes []byte, nodes []scannedNode, inputs, outputs []scannedValue) ([]byte, error) {
-	g := make([]byte, 0, 64*len(nodes))
-	k := -1
-	err := fields(graphBytes, func(num protowire.Number, typ protowire.Type, v uint64, b []byte) error {
-		if num != graphNode || typ != protowire.BytesType {
+// each calls fn for every value of the typed payload field num, in order.
+func (t *scannedTensor) each(num protowire.Number, fn func(uint64)) error {
+	return fields(t.data, func(n protowire.Number, typ protowire.Type, v uint64, b []byte) error {
+		if n != num {
 			return nil
 		}
-		k++
-		node := make([]byte, 0, len(b))
-		err := fields(b, func(num protowire.Number, typ protowire.Type, v uint64, b []byte) error {
-			if num == nodeAttribute && typ == protowire.BytesType {
-				a, err := scanAttr(b)
-				if err != nil {
-					return err
-				}
-				switch a.typ {
-				case attrTypeFloat, attrTypeInt, attrTypeString, attrTypeFloats, attrTypeInts, attrTypeStrings:
-				default:
-					return nil
-				}
-			}
-			node = appendField(node, num, typ, v, b)
-			return nil
-		})
-		g = protowire.AppendTag(g, graphNode, protowire.BytesType)
-		g = protowire.AppendBytes(g, node)
+		var err error
+		switch num {
+		case tensorFloatData:
+			_, err = eachFixed32(typ, v, b, func(x uint32) { fn(uint64(x)) })
+		case tensorDoubleData:
+			_, err = eachFixed64(typ, v, b, fn)
+		default:
+			_, err = eachVarint(typ, v, b, fn)
+		}
 		return err
 	})
-	if err != nil {
-		return nil, err
+}
+
+// stripForOnnxGo writes the GraphProto that onnx-go v0.5.0 reads: each node
+// with its inputs, its op type, only its int, float, string and list
+// attributes (and only their plain fields), and one output of its own, and
+// the graph's first output, which onnx-go requires. Initializers, tensor
+// and graph attributes, element types, shapes and graph inputs are read by
+// the scan instead; leaving them out also spares onnx-go from decoding the
+// weights (and nested graphs) a second time. A node's output is a name no
+// other node has: onnx-go links every input of a node to each of its
+// outputs (inputs × outputs edges), and merges the edges of nodes that
+// share an output name (an omitted optional output, ""); node outputs
+// come from the scan.
+func stripForOnnxGo(nodes []scannedNode, outputs []scannedValue) []byte {
+	var g, node, attr []byte
+	for k, n := range nodes {
+		node = node[:0]
+		for _, in := range n.inputs {
+			node = protowire.AppendTag(node, nodeInput, protowire.BytesType)
+			node = protowire.AppendString(node, in)
+		}
+		node = protowire.AppendTag(node, nodeOutput, protowire.BytesType)
+		node = protowire.AppendString(node, "\x00"+strconv.Itoa(k))
+		node = protowire.AppendTag(node, nodeOpType, protowire.BytesType)
+		node = protowire.AppendString(node, n.op)
+		for _, a := range n.attrs {
+			if a.plain() {
+				attr = plainAttr(attr[:0], a.raw)
+				node = protowire.AppendTag(node, nodeAttribute, protowire.BytesType)
+				node = protowire.AppendBytes(node, attr)
+			}
+		}
+		g = protowire.AppendTag(g, graphNode, protowire.BytesType)
+		g = protowire.AppendBytes(g, node)
 	}
-	for _, in := range inputs {
-		g = appendNamedValue(g, graphInput, in.name)
+	if len(outputs) > 0 { // onnx-go wants one; a branch without outputs is an error
+		g = appendNamedValue(g, graphOutput, outputs[0].name)
 	}
-	for _, out := range outputs {
-		g = appendNamedValue(g, graphOutput, out.name)
-	}
-	return g, nil
+	return g
+}
+
+// plainAttr appends an AttributeProto's name, type and plain values: a
+// file may declare an attribute an INT and give it a tensor or a graph
+// too (graphs nested 100 000 deep), which onnx-go would then decode.
+func plainAttr(out, raw []byte) []byte {
+	fields(raw, func(num protowire.Number, typ protowire.Type, v uint64, b []byte) error {
+		switch num {
+		case attrName, attrType, attrF, attrI, attrS, attrFloats, attrInts, attrStrings:
+			out = protowire.AppendTag(out, num, typ)
+			switch typ {
+			case protowire.VarintType:
+				out = protowire.AppendVarint(out, v)
+			case protowire.BytesType:
+				out = protowire.AppendBytes(out, b)
+			case protowire.Fixed32Type:
+				out = protowire.AppendFixed32(out, uint32(v))
+			case protowire.Fixed64Type:
+				out = protowire.AppendFixed64(out, v)
+			default: // a group, which the scan does not keep: drop the tag again
+				out = out[:len(out)-protowire.SizeTag(num)]
+			}
+		}
+		return nil
+	})
+	return out
 }
 
 func appendNamedValue(g []byte, num protowire.Number, name string) []byte {
@@ -569,32 +790,9 @@ func appendNamedValue(g []byte, num protowire.Number, name string) []byte {
 	return protowire.AppendBytes(g, v)
 }
 
-// wrapGraph makes a ModelProto around a GraphProto, with the given IR
-// version and opset imports.
-func wrapGraph(graphBytes []byte, irVersion int64, rawOpsets [][]byte) []byte {
-	var m []byte
-	m = protowire.AppendTag(m, modelIRVersion, protowire.VarintType)
-	m = protowire.AppendVarint(m, uint64(irVersion))
-	for _, o := range rawOpsets {
-		m = protowire.AppendTag(m, modelOpsetImport, protowire.BytesType)
-		m = protowire.AppendBytes(m, o)
-	}
-	m = protowire.AppendTag(m, modelGraph, protowire.BytesType)
+// wrapGraph makes a ModelProto around a GraphProto (onnx-go reads neither
+// the IR version nor the opset imports).
+func wrapGraph(graphBytes []byte) []byte {
+	m := protowire.AppendTag(nil, modelGraph, protowire.BytesType)
 	return protowire.AppendBytes(m, graphBytes)
-}
-
-// appendField re-encodes one field as fields() delivered it.
-func appendField(out []byte, num protowire.Number, typ protowire.Type, v uint64, b []byte) []byte {
-	out = protowire.AppendTag(out, num, typ)
-	switch typ {
-	case protowire.VarintType:
-		return protowire.AppendVarint(out, v)
-	case protowire.BytesType:
-		return protowire.AppendBytes(out, b)
-	case protowire.Fixed32Type:
-		return protowire.AppendFixed32(out, uint32(v))
-	case protowire.Fixed64Type:
-		return protowire.AppendFixed64(out, v)
-	}
-	return out
 }

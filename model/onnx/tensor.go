@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 
+	"google.golang.org/protobuf/encoding/protowire"
+
 	"github.com/glimpse/glimpse/model/graph"
 )
 
@@ -53,7 +55,7 @@ func elemSize(elem int64) int {
 }
 
 // numElems is the element count of dims, refusing negative dimensions and
-// counts that overflow.
+// counts over maxElems.
 func numElems(dims []int64) (int, error) {
 	// Each dimension is checked, whatever its neighbours: [0, 2^62] holds
 	// no elements but would still overflow stride arithmetic later.
@@ -66,7 +68,7 @@ func numElems(dims []int64) (int, error) {
 			empty = true
 			continue
 		}
-		if n > math.MaxInt32/d {
+		if n > maxElems/d {
 			return 0, fmt.Errorf("dimensions %v exceed 2^31 elements", dims)
 		}
 		n *= d
@@ -79,7 +81,8 @@ func numElems(dims []int64) (int, error) {
 
 // toTensor decodes a scanned TensorProto into the engine's tensor. Every
 // payload is checked against the element count of dims before anything is
-// allocated, so the allocation is never larger than the file.
+// allocated, so the allocation is never larger than the file (times the
+// widening to the engine's types: 8 bytes for a 1-byte int8).
 func (t *scannedTensor) toTensor() (*graph.Tensor, error) {
 	if t.external {
 		return nil, errors.New("its data is in an external file, which is not supported: save the model with its weights inside the .onnx file")
@@ -100,77 +103,63 @@ func (t *scannedTensor) toTensor() (*graph.Tensor, error) {
 		shape[i] = int(d)
 	}
 	out := &graph.Tensor{DType: dt, Shape: shape}
-	have := func(got int) error {
-		if got != n {
-			return fmt.Errorf("it holds %d %s values, its shape %v needs %d", got, elemName(t.dataType), shape, n)
-		}
-		return nil
-	}
 	if t.hasRaw {
 		size := elemSize(t.dataType)
-		if len(t.raw) != n*size {
+		if int64(len(t.raw)) != int64(n)*int64(size) {
 			return nil, fmt.Errorf("its raw data is %d bytes, its shape %v needs %d×%d", len(t.raw), shape, n, size)
 		}
 		return out, fillRaw(out, t.dataType, t.raw, n)
 	}
+	// The typed field that holds this element type, and its count.
+	var num protowire.Number
+	var got int
 	switch t.dataType {
 	case elemFloat:
-		if err := have(len(t.floats)); err != nil {
-			return nil, err
-		}
-		out.F = make([]float32, n)
-		for i, b := range t.floats {
-			out.F[i] = math.Float32frombits(b)
-		}
+		num, got = tensorFloatData, t.nFloats
 	case elemDouble:
-		if err := have(len(t.doubles)); err != nil {
-			return nil, err
-		}
-		out.F = make([]float32, n)
-		for i, b := range t.doubles {
-			out.F[i] = float32(math.Float64frombits(b))
-		}
+		num, got = tensorDoubleData, t.nDoubles
 	case elemInt64:
-		if err := have(len(t.int64s)); err != nil {
-			return nil, err
-		}
-		out.I = make([]int64, n)
-		for i, v := range t.int64s {
-			out.I[i] = int64(v)
-		}
+		num, got = tensorInt64Data, t.nInt64s
 	case elemUint32, elemUint64:
-		if err := have(len(t.uint64s)); err != nil {
-			return nil, err
-		}
-		out.I = make([]int64, n)
-		for i, v := range t.uint64s {
-			out.I[i] = int64(v)
-		}
+		num, got = tensorUint64Data, t.nUint64s
 	default: // int32_data carries every type narrower than 32 bits
-		if err := have(len(t.varints)); err != nil {
-			return nil, err
-		}
-		switch dt {
-		case graph.Float32:
-			out.F = make([]float32, n)
-			for i, v := range t.varints {
-				if t.dataType == elemBFloat16 {
-					out.F[i] = BFloat16(uint16(v))
-				} else {
-					out.F[i] = Float16(uint16(v))
-				}
-			}
-		case graph.Int64:
-			out.I = make([]int64, n)
-			for i, v := range t.varints {
-				out.I[i] = graph.WrapInt(t.dataType, int64(int32(v)))
-			}
-		case graph.Bool:
-			out.B = make([]bool, n)
-			for i, v := range t.varints {
-				out.B[i] = v != 0
-			}
-		}
+		num, got = tensorInt32Data, t.nVarints
+	}
+	if got != n {
+		return nil, fmt.Errorf("it holds %d %s values, its shape %v needs %d", got, elemName(t.dataType), shape, n)
+	}
+	i := 0
+	var put func(uint64)
+	switch {
+	case t.dataType == elemFloat:
+		out.F = make([]float32, n)
+		put = func(b uint64) { out.F[i] = math.Float32frombits(uint32(b)); i++ }
+	case t.dataType == elemDouble:
+		out.F = make([]float32, n)
+		put = func(b uint64) { out.F[i] = float32(math.Float64frombits(b)); i++ }
+	case t.dataType == elemInt64, t.dataType == elemUint32, t.dataType == elemUint64:
+		out.I = make([]int64, n)
+		put = func(v uint64) { out.I[i] = int64(v); i++ }
+	case dt == graph.Float32 && t.dataType == elemBFloat16:
+		out.F = make([]float32, n)
+		put = func(v uint64) { out.F[i] = BFloat16(uint16(v)); i++ }
+	case dt == graph.Float32:
+		out.F = make([]float32, n)
+		put = func(v uint64) { out.F[i] = Float16(uint16(v)); i++ }
+	case dt == graph.Int64:
+		out.I = make([]int64, n)
+		put = func(v uint64) { out.I[i] = graph.WrapInt(t.dataType, int64(int32(v))); i++ }
+	case dt == graph.Bool:
+		out.B = make([]bool, n)
+		put = func(v uint64) { out.B[i] = v != 0; i++ }
+	default:
+		return nil, fmt.Errorf("its element type %s has no typed field", elemName(t.dataType))
+	}
+	if n == 0 {
+		return out, nil
+	}
+	if err := t.each(num, put); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -232,13 +221,22 @@ func ElemTypeName(elem int64) string { return graph.ElemName(elem) }
 // test data, input_0.pb), returning the tensor, its ONNX element type and
 // its name.
 func DecodeTensor(data []byte) (t *graph.Tensor, elem int64, name string, err error) {
-	st, err := scanTensor(data)
+	var st *scannedTensor
+	defer func() {
+		if r := recover(); r != nil {
+			t, err = nil, fmt.Errorf("decode tensor: internal error: %s", panicText(r))
+			if st != nil {
+				err = fmt.Errorf("tensor %s: internal error: %s", quote(st.name), panicText(r))
+			}
+		}
+	}()
+	st, err = scanTensor(data)
 	if err != nil {
 		return nil, 0, "", err
 	}
 	t, err = st.toTensor()
 	if err != nil {
-		return nil, st.dataType, st.name, fmt.Errorf("tensor %q: %v", st.name, err)
+		return nil, st.dataType, st.name, fmt.Errorf("tensor %s: %v", quote(st.name), err)
 	}
 	return t, st.dataType, st.name, nil
 }

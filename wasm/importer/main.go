@@ -125,7 +125,7 @@ func promise(fn func() (any, error)) js.Value {
 			v, err := func() (v any, err error) {
 				defer func() {
 					if r := recover(); r != nil {
-						err = errCode{"internal", fmt.Errorf("internal error in the importer: %v", r)}
+						err = errCode{"internal", fmt.Errorf("internal error in the importer: %s", check.PanicText(r))}
 					}
 				}()
 				return fn()

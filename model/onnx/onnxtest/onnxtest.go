@@ -479,3 +479,73 @@ func (m Model) Bytes() []byte {
 func I64(v int64) *int64     { return &v }
 func F32(v float32) *float32 { return &v }
 func Str(v string) *string   { return &v }
+
+// Nest is a model whose main graph holds an If node (its input c, its
+// output y) whose then_branch holds another, Depth graph attributes deep;
+// the innermost graph passes x through. Real models nest two or three
+// levels; hostile ones nest hundreds of thousands. Nesting Graph values
+// would copy every level into its parent (quadratic in depth); Bytes
+// computes each level's length from the inside out and writes the file in
+// one pass, so 100 000 levels (4 MB) take milliseconds.
+type Nest struct {
+	Depth int
+	// AttrType is written as each attribute's type field: 0 is GRAPH, -1
+	// leaves the field out. A hostile file may declare a graph attribute
+	// an INT (2), so that a decoder that trusts the type hands the nested
+	// graphs to something else.
+	AttrType int64
+	// NodeName names every If node (none when empty): hostile files name
+	// nodes with megabytes, which messages about nested graphs repeat.
+	NodeName string
+}
+
+// Nested is Nest{Depth: depth}.Bytes().
+func Nested(depth int) []byte { return Nest{Depth: depth}.Bytes() }
+
+// Bytes serializes the model.
+func (n Nest) Bytes() []byte {
+	leaf := Graph{Name: "leaf", Outputs: []Value{{Name: "x", NoType: true}}}.Bytes()
+	headA := protowire.AppendTag(str(nil, 1, "then_branch"), 6, protowire.BytesType)
+	var tailA []byte
+	switch {
+	case n.AttrType == 0:
+		tailA = varint(nil, 20, 5) // GRAPH
+	case n.AttrType > 0:
+		tailA = varint(nil, 20, uint64(n.AttrType))
+	}
+	headN := str(str(nil, 1, "c"), 2, "y")
+	if n.NodeName != "" {
+		headN = str(headN, 3, n.NodeName)
+	}
+	headN = protowire.AppendTag(str(headN, 4, "If"), 5, protowire.BytesType)
+	headG := protowire.AppendTag(nil, 1, protowire.BytesType)
+	tailG := msg(nil, 12, value(Value{Name: "y", NoType: true}))
+	// lens[k] is the length of the GraphProto k levels above the leaf.
+	lens := make([]int, n.Depth+1)
+	lens[0] = len(leaf)
+	lenA := func(child int) int { return len(headA) + protowire.SizeVarint(uint64(child)) + child + len(tailA) }
+	lenN := func(child int) int { a := lenA(child); return len(headN) + protowire.SizeVarint(uint64(a)) + a }
+	for k := 1; k <= n.Depth; k++ {
+		nl := lenN(lens[k-1])
+		lens[k] = len(headG) + protowire.SizeVarint(uint64(nl)) + nl + len(tailG)
+	}
+	g := make([]byte, 0, lens[n.Depth])
+	for k := n.Depth; k >= 1; k-- {
+		g = append(g, headG...)
+		g = protowire.AppendVarint(g, uint64(lenN(lens[k-1])))
+		g = append(g, headN...)
+		g = protowire.AppendVarint(g, uint64(lenA(lens[k-1])))
+		g = append(g, headA...)
+		g = protowire.AppendVarint(g, uint64(lens[k-1]))
+	}
+	g = append(g, leaf...)
+	for k := 1; k <= n.Depth; k++ {
+		g = append(g, tailA...)
+		g = append(g, tailG...)
+	}
+	var b []byte
+	b = varint(b, 1, 8)
+	b = str(b, 2, "onnxtest")
+	b = msg(b, 7, g)
+	return msg(b, 8, varint(str(nil, 1, ""), 2, 13))
+}
