@@ -369,3 +369,44 @@ test('a saved model that stops the engine while it boots: one restart with the d
     assert.equal(await page.evaluate(() => glimpse.info().name), 'mine.glimpse');
   } finally { await b.close(); }
 });
+
+test('hostile models (huge shapes, 64-bit overflow, negative dims, deep nesting) are refused by loadModel, one line each, and the engine still answers', async () => {
+  const dir = path.join(fixtures, 'hostile');
+  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.onnx')).sort();
+  assert.ok(files.length >= 10, 'hostile fixtures: ' + files.join(', '));
+  const { b, page } = await open();
+  try {
+    const before = await page.evaluate(() => glimpse.info().name);
+    for (const f of files) {
+      const r = await page.evaluate(async ([data, name, photo]) => {
+        const t0 = performance.now();
+        let load;
+        try {
+          const info = await glimpse.loadModel(__blob(data), { name, persist: false });
+          load = { ok: true, name: info.name };
+        } catch (e) {
+          load = { ok: false, code: e.code, message: e.message };
+        }
+        const ms = performance.now() - t0;
+        // The engine still answers, with the model the page holds now.
+        const c = await glimpse.classify(__blob(photo));
+        return { load, ms, top: c.top.length, model: glimpse.info().name, memory: glimpse.info().memory };
+      }, [b64(path.join(dir, f)), f, photos['sunflower.bmp']]);
+      console.log(`${f}: ${r.load.ok ? 'loaded' : r.load.code + ': ' + r.load.message} (${r.ms.toFixed(0)} ms, engine ${(r.memory / 2 ** 20).toFixed(0)} MiB)`);
+      if (f.includes('.loads.')) {
+        assert.equal(r.load.ok, true, `${f} is heavy but valid: ${r.load.message}`);
+        await page.evaluate(() => glimpse.resetModel());
+        continue;
+      }
+      assert.equal(r.load.ok, false, `${f} loaded`);
+      assert.ok(['invalid-model', 'unsupported-model', 'invalid-card', 'model-compile'].includes(r.load.code), `${f}: code ${r.load.code}`);
+      assert.ok(!/\n/.test(r.load.message) && r.load.message.length < 500, `${f}: message ${r.load.message}`);
+      assert.ok(!/panic|goroutine|0x[0-9a-f]{6,}|&\{/.test(r.load.message), `${f}: ${r.load.message}`);
+      assert.ok(r.top > 0, `${f}: the engine did not answer after the refusal`);
+      assert.equal(r.model, before, `${f}: the previous model is no longer active`);
+      // Refusals allocate nothing near the declared sizes: the engine
+      // stays far below the 1 GiB budget.
+      assert.ok(r.memory < 512 * 2 ** 20, `${f}: engine memory ${r.memory}`);
+    }
+  } finally { await b.close(); }
+});
