@@ -84,6 +84,9 @@ type Step struct {
 	Alias bool
 	// Kernel runs the node on the CPU, for a backend that lacks it.
 	Kernel Kernel
+	// Params are the op's resolved parameters (params.go), the ones the
+	// CPU kernel uses, or nil.
+	Params any
 }
 
 // Plan lists every node that remains after folding and fusion, in order.
@@ -606,7 +609,7 @@ func (p *Program) plan(preps []*prepared, vals map[string]*Value, inputs []strin
 		if s.run != nil {
 			p.steps = append(p.steps, s)
 		}
-		p.plan_ = append(p.plan_, Step{Node: n, In: s.in, Out: s.out, Alias: preps[i].alias && s.run == nil, Kernel: s.run})
+		p.plan_ = append(p.plan_, Step{Node: n, In: s.in, Out: s.out, Alias: preps[i].alias && s.run == nil, Kernel: s.run, Params: preps[i].params})
 	}
 	p.consts = map[*graph.Tensor]bool{}
 	for name, t := range tensors {

@@ -77,6 +77,10 @@ func prepPool(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 		pr.outs = append(pr.outs, Value{DType: graph.Int64, Shape: copyShape(out)})
 	}
 	pr.flops = float64(graph.NumElems(out)) * float64(geo.k[0]) * float64(geo.k[1])
+	pr.params = PoolParams{Planes: planes, H: H, W: W, OH: OH, OW: OW,
+		KH: geo.k[0], KW: geo.k[1], SH: geo.s[0], SW: geo.s[1], DH: geo.d[0], DW: geo.d[1],
+		PT: geo.padBegin[0], PL: geo.padBegin[1], PB: geo.padEnd[0], PR: geo.padEnd[1],
+		Max: isMax, CountIncludePad: includePad}
 	pr.run = func(in, o []*graph.Tensor, _ []float32) error {
 		src, dst := in[0].F, o[0].F
 		for p := 0; p < planes; p++ {
@@ -319,7 +323,9 @@ func prepSoftmax(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 		outer, dim, inner = graph.NumElems(x.Shape[:axis]), x.Shape[axis], graph.NumElems(x.Shape[axis+1:])
 	}
 	logSm := n.Op == "LogSoftmax"
-	return one(graph.Float32, copyShape(x.Shape), func(in, o []*graph.Tensor, _ []float32) error {
+	pr := one(graph.Float32, copyShape(x.Shape), nil)
+	pr.params = SoftmaxParams{Outer: outer, Dim: dim, Inner: inner, Log: logSm}
+	pr.run = func(in, o []*graph.Tensor, _ []float32) error {
 		src, dst := in[0].F, o[0].F
 		for b := 0; b < outer; b++ {
 			for j := 0; j < inner; j++ {
@@ -350,7 +356,8 @@ func prepSoftmax(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 			}
 		}
 		return nil
-	}), nil
+	}
+	return pr, nil
 }
 
 func prepReduce(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
@@ -421,7 +428,9 @@ func prepReduce(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 	if op == "ReduceLogSumExp" {
 		mx = make([]float32, nout)
 	}
-	return one(x.DType, out, func(in, o []*graph.Tensor, _ []float32) error {
+	pr := one(x.DType, out, nil)
+	pr.params = ReduceParams{Axes: red}
+	pr.run = func(in, o []*graph.Tensor, _ []float32) error {
 		var cnt [16]int
 		if x.DType == graph.Int64 {
 			dst := o[0].I
@@ -522,7 +531,8 @@ func prepReduce(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 			}
 		}
 		return nil
-	}), nil
+	}
+	return pr, nil
 }
 
 // advance steps a row-major counter over shape and returns the next output

@@ -409,10 +409,12 @@ func prepSlice(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 			base = 0
 		}
 	}
-	return one(x.DType, out, func(in, o []*graph.Tensor, _ []float32) error {
+	pr := one(x.DType, out, func(in, o []*graph.Tensor, _ []float32) error {
 		gatherCopy(x.DType, o[0], in[0], out, sstr, base)
 		return nil
-	}), nil
+	})
+	pr.params = SliceParams{Base: base, Strides: sstr}
+	return pr, nil
 }
 
 func prepGather(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {

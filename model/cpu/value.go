@@ -79,6 +79,7 @@ type prepared struct {
 	run     Kernel
 	scratch int  // float32s of scratch the kernel needs
 	alias   bool // output 0 is input 0's data under a new shape (Reshape and friends)
+	params  any  // resolved parameters other backends read (params.go), or nil
 	// shapeOnly is set when the outputs depend on the inputs' shapes only
 	// (EyeLike): the node folds even when its inputs are not known.
 	shapeOnly bool

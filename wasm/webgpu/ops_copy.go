@@ -55,58 +55,14 @@ func (c *lowering) lowerTranspose(s cpu.Step) ([]call, error) {
 // lowerSlice recomputes the CPU's start and step per axis (the output shape
 // is already known).
 func (c *lowering) lowerSlice(s cpu.Step) ([]call, error) {
-	n := s.Node
-	x, y := s.In[0], s.Out[0]
-	rank := len(x.Shape)
-	// Only starts matter here: the output shape already reflects the ends.
-	var starts, axes, steps []int64
-	if c.opset() < 10 {
-		starts, axes = n.Ints("starts"), n.Ints("axes")
-	} else {
-		get := func(i int) ([]int64, bool) {
-			if i >= len(s.In) || s.In[i] == nil {
-				return nil, true
-			}
-			return c.constInts(s, i)
-		}
-		var ok [4]bool
-		starts, ok[0] = get(1)
-		_, ok[1] = get(2)
-		axes, ok[2] = get(3)
-		steps, ok[3] = get(4)
-		if !ok[0] || !ok[1] || !ok[2] || !ok[3] {
-			return nil, unsupported("bounds computed at run time")
-		}
+	// The compiler resolved the bounds, axes and steps (cpu.SliceParams):
+	// the same strided copy the CPU kernel makes.
+	sp, ok := s.Params.(cpu.SliceParams)
+	if !ok {
+		return nil, unsupported("no resolved slice")
 	}
-	st := rowMajor(x.Shape)
-	sstr := append([]int{}, st...)
-	base := 0
-	for i := range starts {
-		ax := i
-		if axes != nil {
-			ax = int(axes[i])
-			if ax < 0 {
-				ax += rank
-			}
-		}
-		step := int64(1)
-		if steps != nil {
-			step = steps[i]
-		}
-		dim := int64(x.Shape[ax])
-		b := starts[i]
-		if b < 0 {
-			b += dim
-		}
-		if step > 0 {
-			b = min(max(b, 0), dim)
-		} else {
-			b = min(max(b, -1), dim-1)
-		}
-		base += int(b) * st[ax]
-		sstr[ax] = st[ax] * int(step)
-	}
-	return c.copyCall(x, y, y.Shape, sstr, base, rowMajor(y.Shape), 0)
+	y := s.Out[0]
+	return c.copyCall(s.In[0], y, y.Shape, sp.Strides, sp.Base, rowMajor(y.Shape), 0)
 }
 
 func axisOf(n *graph.Node, rank int) int {

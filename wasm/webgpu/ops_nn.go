@@ -1,8 +1,6 @@
 package webgpu
 
 import (
-	"fmt"
-
 	"github.com/glimpse/glimpse/model/cpu"
 	"github.com/glimpse/glimpse/model/graph"
 )
@@ -12,51 +10,26 @@ import (
 // auto_pad); the output size, which ceil_mode decides, is the one the CPU
 // computed.
 func (c *lowering) lowerPool(s cpu.Step) ([]call, error) {
-	n := s.Node
-	x, y := s.In[0], s.Out[0]
-	if r := len(x.Shape); r != 3 && r != 4 {
-		return nil, unsupported("%d-D pooling", r-2)
+	// The compiler resolved the window, strides, pads (auto_pad, ceil_mode)
+	// and count_include_pad (cpu.PoolParams); 3-D pools and dilated
+	// average pools have none and run on the CPU.
+	pp, ok := s.Params.(cpu.PoolParams)
+	if !ok {
+		return nil, unsupported("no resolved 1-D or 2-D pool")
 	}
-	if n.Op == "AveragePool" {
-		for _, d := range n.Ints("dilations") {
-			if d != 1 {
-				return nil, unsupported("dilated average pooling")
-			}
-		}
-	}
-	ks := n.Ints("kernel_shape")
-	if len(ks) != len(x.Shape)-2 {
-		return nil, fmt.Errorf("kernel_shape %v for input %v", ks, x.Shape)
-	}
-	w := []int{x.Shape[1], x.Shape[1]}
-	for _, k := range ks {
-		w = append(w, int(k))
-	}
-	stand := &graph.Node{Name: n.Name, Op: "Conv", Attrs: map[string]any{}}
-	for _, a := range []string{"strides", "pads", "dilations", "auto_pad"} {
-		if v, ok := n.Attrs[a]; ok {
-			stand.Attrs[a] = v
-		}
-	}
-	cp, _, err := cpu.ConvGeometry(stand, x.Shape, w)
-	if err != nil {
-		return nil, err
-	}
-	OH, OW := 1, y.Shape[len(y.Shape)-1]
-	if len(y.Shape) == 4 {
-		OH = y.Shape[2]
-	}
-	planes := x.Shape[0] * x.Shape[1]
-	total := planes * OH * OW
-	isMax := 0
-	if n.Op == "MaxPool" {
-		isMax = 1
-	}
+	total := pp.Planes * pp.OH * pp.OW
 	var p params
-	p.u(cp.H, cp.W, OH, OW, cp.KH, cp.KW, cp.SH, cp.SW, cp.PT, cp.PL, cp.PB, cp.PR, cp.DH, cp.DW,
-		isMax, int(n.Int("count_include_pad", 0)), total, 0, 0, 0)
-	return []call{{kernel: "pool", entry: "main", params: p, binds: []bind{{t: x}, {t: y}},
+	p.u(pp.H, pp.W, pp.OH, pp.OW, pp.KH, pp.KW, pp.SH, pp.SW, pp.PT, pp.PL, pp.PB, pp.PR, pp.DH, pp.DW,
+		b2i(pp.Max), b2i(pp.CountIncludePad), total, 0, 0, 0)
+	return []call{{kernel: "pool", entry: "main", params: p, binds: []bind{{t: s.In[0]}, {t: s.Out[0]}},
 		groups: c.groups1D(ceilDiv(total, 64))}}, nil
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 var reduceOps = map[string]int{
@@ -78,38 +51,13 @@ func (c *lowering) lowerGlobalPool(s cpu.Step) ([]call, error) {
 }
 
 func (c *lowering) lowerReduce(s cpu.Step) ([]call, error) {
-	n := s.Node
-	x := s.In[0]
-	minOpset := int64(18)
-	if n.Op == "ReduceSum" {
-		minOpset = 13
+	// The compiler resolved the axes (input or attribute by opset,
+	// negative axes, empty axes with noop_with_empty_axes): cpu.ReduceParams.
+	rp, ok := s.Params.(cpu.ReduceParams)
+	if !ok {
+		return nil, unsupported("no resolved reduction")
 	}
-	var axes []int64
-	if c.opset() < minOpset || n.Has("axes") {
-		axes = n.Ints("axes")
-	} else if len(s.In) > 1 && s.In[1] != nil {
-		var ok bool
-		if axes, ok = c.constInts(s, 1); !ok {
-			return nil, unsupported("axes computed at run time")
-		}
-	}
-	rank := len(x.Shape)
-	red := make([]bool, rank)
-	if len(axes) == 0 {
-		for i := range red {
-			red[i] = true
-		}
-	}
-	for _, a := range axes {
-		if a < 0 {
-			a += int64(rank)
-		}
-		if a < 0 || a >= int64(rank) {
-			return nil, fmt.Errorf("axis %d out of range", a)
-		}
-		red[a] = true
-	}
-	return c.reduceCall(x, s.Out[0], red, reduceOps[n.Op])
+	return c.reduceCall(s.In[0], s.Out[0], rp.Axes, reduceOps[s.Node.Op])
 }
 
 // reduceCall reduces x over the axes marked in red: the kept axes number
@@ -250,34 +198,16 @@ func (c *lowering) lowerMatMul(s cpu.Step) ([]call, error) {
 
 // lowerSoftmax views the input as [outer, dim, inner] per the opset, as the CPU.
 func (c *lowering) lowerSoftmax(s cpu.Step) ([]call, error) {
-	n := s.Node
-	x := s.In[0]
-	rank := len(x.Shape)
-	def := int64(-1)
-	if c.opset() < 13 {
-		def = 1
+	// The compiler resolved the axis and the opset's 2-D coercion
+	// (cpu.SoftmaxParams).
+	sp, ok := s.Params.(cpu.SoftmaxParams)
+	if !ok {
+		return nil, unsupported("no resolved softmax")
 	}
-	axis := n.Int("axis", def)
-	if axis < 0 {
-		axis += int64(rank)
-	}
-	if axis < 0 || axis >= int64(max(rank, 1)) {
-		return nil, fmt.Errorf("axis %d out of range", n.Int("axis", def))
-	}
-	var outer, dim, inner int
-	if c.opset() < 13 {
-		outer, dim, inner = graph.NumElems(x.Shape[:axis]), graph.NumElems(x.Shape[axis:]), 1
-	} else {
-		outer, dim, inner = graph.NumElems(x.Shape[:axis]), x.Shape[axis], graph.NumElems(x.Shape[axis+1:])
-	}
-	logSm := 0
-	if n.Op == "LogSoftmax" {
-		logSm = 1
-	}
-	rows := outer * inner
+	rows := sp.Outer * sp.Inner
 	var p params
-	p.u(rows, dim, inner, logSm)
-	return []call{{kernel: "softmax", entry: "main", params: p, binds: []bind{{t: x}, {t: s.Out[0]}},
+	p.u(rows, sp.Dim, sp.Inner, b2i(sp.Log))
+	return []call{{kernel: "softmax", entry: "main", params: p, binds: []bind{{t: s.In[0]}, {t: s.Out[0]}},
 		groups: c.groups1D(rows)}}, nil
 }
 

@@ -309,6 +309,11 @@ func TestReduce(t *testing.T) {
 		red("logsumexp 130", "ReduceLogSumExp", []int{2, 130, 3}, 13, ints("axes", 1)),
 		{name: "logsum", m: tiny([]int{3, 4, 5}, 13, nil, n1("ReduceLogSum", []string{"x"}, "y", ints("axes", 1))), lo: 0.1, hi: 2, atol: 1e-4, rtol: 1e-4},
 		{name: "sum axes input opset 13", m: tiny([]int{2, 7, 5}, 13, nil, constInts("ax", 1), n1("ReduceSum", []string{"x", "ax"}, "y", i64("keepdims", 0))), atol: 2e-5, rtol: 2e-5},
+		// No axes with noop_with_empty_axes: nothing is reduced, |x| still
+		// applies (the lowering once reduced everything here; it now reads
+		// the compiler's resolved axes).
+		red("l1 no axes, noop (opset 18)", "ReduceL1", []int{3, 4, 5}, 18, i64("noop_with_empty_axes", 1)),
+		red("sum square no axes (opset 18): all", "ReduceSumSquare", []int{3, 4, 5}, 18),
 	}
 	runCases(t, cases)
 }
