@@ -15,7 +15,13 @@ func (c *lowering) lowerPool(s cpu.Step) ([]call, error) {
 	// average pools have none and run on the CPU.
 	pp, ok := s.Params.(cpu.PoolParams)
 	if !ok {
-		return nil, unsupported("no resolved 1-D or 2-D pool")
+		if r := len(s.In[0].Shape); r != 3 && r != 4 {
+			return nil, unsupported("%d-D pooling", r-2)
+		}
+		if s.Node.Op == "AveragePool" {
+			return nil, unsupported("dilated average pooling")
+		}
+		return nil, unsupported("no resolved pool")
 	}
 	total := pp.Planes * pp.OH * pp.OW
 	var p params
