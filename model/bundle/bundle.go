@@ -31,6 +31,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/glimpse/glimpse/model/internal/oneline"
 	"hash/crc32"
 	"math"
 	"slices"
@@ -485,7 +486,7 @@ func Decode(data []byte) (g *graph.Graph, meta Meta, err error) {
 	d := &decoder{}
 	defer func() {
 		if r := recover(); r != nil {
-			g, meta, err = nil, Meta{}, corrupt("internal error%s: %s", d.at(), panicText(r))
+			g, meta, err = nil, Meta{}, corrupt("internal error%s: %s", d.at(), oneline.Panic(r))
 		}
 	}()
 	if !IsBundle(data) {
@@ -514,7 +515,7 @@ func Decode(data []byte) (g *graph.Graph, meta Meta, err error) {
 	}
 	var h header
 	if err := json.Unmarshal(hdr, &h); err != nil {
-		return nil, Meta{}, corrupt("its header: %s", oneLine(err.Error()))
+		return nil, Meta{}, corrupt("its header: %s", oneline.Clean(err.Error(), 200))
 	}
 	d.data = body[16+hlen:]
 	if h.Data != int64(len(d.data)) {
@@ -539,9 +540,9 @@ type decoder struct {
 func (d *decoder) at() string {
 	switch {
 	case d.atInit != "":
-		return " in initializer " + quote(d.atInit)
+		return " in initializer " + oneline.Quote(d.atInit)
 	case d.atNode != nil:
-		return fmt.Sprintf(" in node %s (%s) attribute %s", quote(d.atNode.DisplayName()), quoteOp(d.atNode.Op), quote(d.atAttr))
+		return fmt.Sprintf(" in node %s (%s) attribute %s", oneline.Quote(d.atNode.DisplayName()), oneline.QuoteOp(d.atNode.Op), oneline.Quote(d.atAttr))
 	}
 	return ""
 }
@@ -564,14 +565,14 @@ func (d *decoder) graph(jg *jsonGraph, depth int) (*graph.Graph, error) {
 	for _, v := range jg.Inputs {
 		vi, err := valueInfo(v)
 		if err != nil {
-			return nil, fmt.Errorf("input %s: %v", quote(v.Name), err)
+			return nil, fmt.Errorf("input %s: %v", oneline.Quote(v.Name), err)
 		}
 		g.Inputs = append(g.Inputs, vi)
 	}
 	for _, v := range jg.Outputs {
 		vi, err := valueInfo(v)
 		if err != nil {
-			return nil, fmt.Errorf("output %s: %v", quote(v.Name), err)
+			return nil, fmt.Errorf("output %s: %v", oneline.Quote(v.Name), err)
 		}
 		g.Outputs = append(g.Outputs, vi)
 	}
@@ -579,7 +580,7 @@ func (d *decoder) graph(jg *jsonGraph, depth int) (*graph.Graph, error) {
 		d.atInit = name
 		t, err := d.tensor(jt)
 		if err != nil {
-			return nil, fmt.Errorf("initializer %s: %v", quote(name), err)
+			return nil, fmt.Errorf("initializer %s: %v", oneline.Quote(name), err)
 		}
 		g.Initializers[name] = t
 	}
@@ -599,7 +600,7 @@ func (d *decoder) graph(jg *jsonGraph, depth int) (*graph.Graph, error) {
 			d.atNode, d.atAttr = n, k
 			v, err := d.attr(a, depth)
 			if err != nil {
-				return nil, fmt.Errorf("node %s (%s): attribute %s: %v", quote(n.DisplayName()), quoteOp(n.Op), quote(k), err)
+				return nil, fmt.Errorf("node %s (%s): attribute %s: %v", oneline.Quote(n.DisplayName()), oneline.QuoteOp(n.Op), oneline.Quote(k), err)
 			}
 			n.Attrs[k] = v
 		}

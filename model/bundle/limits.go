@@ -2,7 +2,6 @@ package bundle
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/glimpse/glimpse/model/graph"
 )
@@ -76,68 +75,4 @@ func checkJSON(b []byte) error {
 		}
 	}
 	return nil
-}
-
-// quoteOp prints an op type, shortened like quote, unquoted when it is a
-// plain identifier (as real op types are).
-func quoteOp(s string) string {
-	for _, r := range s {
-		if !(r == '_' || r == '.' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
-			return quote(s)
-		}
-	}
-	if len(s) > 64 {
-		return s[:64] + "…"
-	}
-	return s
-}
-
-// quote is %q of a name from the file, shortened: a hostile bundle may name
-// a node with megabytes.
-func quote(s string) string {
-	const most = 64
-	if len(s) > most {
-		return fmt.Sprintf("%q…", strings.ToValidUTF8(s[:most], ""))
-	}
-	return fmt.Sprintf("%q", s)
-}
-
-// oneLine makes a message from elsewhere (a panic, encoding/json) fit an
-// error of ours: its first line, at most 200 bytes, without pointer
-// addresses (0x and 4 or more hex digits).
-func oneLine(s string) string {
-	s, _, _ = strings.Cut(s, "\n")
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '0' && i+1 < len(s) && s[i+1] == 'x' {
-			j := i + 2
-			for j < len(s) && (s[j] >= '0' && s[j] <= '9' || s[j] >= 'a' && s[j] <= 'f' || s[j] >= 'A' && s[j] <= 'F') {
-				j++
-			}
-			if j-i-2 >= 4 {
-				b.WriteString("0x…")
-				i = j - 1
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	s = b.String()
-	if len(s) > 200 {
-		s = strings.ToValidUTF8(s[:200], "") + "…"
-	}
-	return s
-}
-
-// panicText describes a recovered panic without printing its value when
-// that is not an error or a string (a struct would print its fields,
-// pointers included).
-func panicText(r any) string {
-	switch v := r.(type) {
-	case error:
-		return oneLine(v.Error())
-	case string:
-		return oneLine(v)
-	}
-	return fmt.Sprintf("a panic of type %T", r)
 }

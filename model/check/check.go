@@ -11,6 +11,7 @@ package check
 import (
 	"errors"
 	"fmt"
+	"github.com/glimpse/glimpse/model/internal/oneline"
 	"math"
 	"math/rand/v2"
 	"sort"
@@ -630,22 +631,7 @@ func median(n int, run func() error, yield func()) (float64, error) {
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
-// PanicText is a recovered panic value as one short line for a user: an
-// error's or a string's first line, or only the type of any other value,
-// never a dump of a Go value with its pointers.
-func PanicText(x any) string {
-	var s string
-	switch v := x.(type) {
-	case error:
-		s = v.Error()
-	case string:
-		s = v
-	default:
-		return fmt.Sprintf("a panic with a %T", x)
-	}
-	s, _, _ = strings.Cut(s, "\n")
-	if len(s) > 200 {
-		s = s[:200] + "…"
-	}
-	return s
-}
+// PanicText is a recovered panic value as one short line for a user
+// (oneline.Panic): an error's or a string's first line, or only the type
+// of any other value, never a dump of a Go value with its pointers.
+func PanicText(x any) string { return oneline.Panic(x) }

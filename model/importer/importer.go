@@ -9,8 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"strings"
+	"github.com/glimpse/glimpse/model/internal/oneline"
 
 	"github.com/glimpse/glimpse/model"
 	"github.com/glimpse/glimpse/model/bundle"
@@ -46,7 +45,7 @@ func Compile(f model.Files, w bundle.Weights, verify *check.Options) (b []byte, 
 	if verify != nil {
 		if _, err := cl.Verify(*verify); err != nil {
 			// The check's reason may quote a panic it recovered.
-			return nil, nil, &model.LoadError{Kind: model.KindCompile, Name: cl.Name, Err: errors.New(oneLine(err.Error(), 1000))}
+			return nil, nil, &model.LoadError{Kind: model.KindCompile, Name: cl.Name, Err: errors.New(oneline.Clean(err.Error(), 1000))}
 		}
 	}
 	cardJSON, err := json.Marshal(cl.Card)
@@ -79,40 +78,5 @@ func internalError(name string, r any) error {
 	if name == "" {
 		name = "model"
 	}
-	var msg string
-	switch v := r.(type) {
-	case error:
-		msg = oneLine(v.Error(), 200)
-	case string:
-		msg = oneLine(v, 200)
-	default:
-		msg = fmt.Sprintf("a panic of type %T", r)
-	}
-	return &model.LoadError{Kind: model.KindCompile, Name: name, Err: errors.New("internal error while compiling: " + msg)}
-}
-
-// oneLine is the first line of s, at most most bytes, without pointer
-// addresses (0x and 4 or more hex digits).
-func oneLine(s string, most int) string {
-	s, _, _ = strings.Cut(s, "\n")
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '0' && i+1 < len(s) && s[i+1] == 'x' {
-			j := i + 2
-			for j < len(s) && (s[j] >= '0' && s[j] <= '9' || s[j] >= 'a' && s[j] <= 'f' || s[j] >= 'A' && s[j] <= 'F') {
-				j++
-			}
-			if j-i-2 >= 4 {
-				b.WriteString("0x…")
-				i = j - 1
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	s = b.String()
-	if len(s) > most {
-		s = strings.ToValidUTF8(s[:most], "") + "…"
-	}
-	return s
+	return &model.LoadError{Kind: model.KindCompile, Name: name, Err: errors.New("internal error while compiling: " + oneline.Panic(r))}
 }

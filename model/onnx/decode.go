@@ -11,6 +11,7 @@ package onnx
 import (
 	"errors"
 	"fmt"
+	"github.com/glimpse/glimpse/model/internal/oneline"
 	"maps"
 	"slices"
 	"sort"
@@ -31,7 +32,7 @@ func Decode(data []byte) (g *graph.Graph, err error) {
 	d := &decoder{}
 	defer func() {
 		if r := recover(); r != nil {
-			g, err = nil, fmt.Errorf("decode ONNX: internal error%s: %s", d.at(), panicText(r))
+			g, err = nil, fmt.Errorf("decode ONNX: internal error%s: %s", d.at(), oneline.Panic(r))
 		}
 	}()
 	if len(data) == 0 {
@@ -78,9 +79,9 @@ func (d *decoder) at() string {
 	s := d.where.prefix()
 	switch {
 	case d.atInit != "":
-		s += "initializer " + quote(d.atInit)
+		s += "initializer " + oneline.Quote(d.atInit)
 	case d.atNode != nil:
-		s += label(d.atNode) + " attribute " + quoteOp(d.atAttr)
+		s += label(d.atNode) + " attribute " + oneline.QuoteOp(d.atAttr)
 	}
 	if s == "" {
 		return ""
@@ -104,7 +105,7 @@ func (p *path) String() string {
 	}
 	var levels []string // innermost first
 	for q := p; q != nil; q = q.parent {
-		s := fmt.Sprintf("%s %s.%s", quoteOp(q.op), quote(q.name), quoteOp(q.attr))
+		s := fmt.Sprintf("%s %s.%s", oneline.QuoteOp(q.op), oneline.Quote(q.name), oneline.QuoteOp(q.attr))
 		if q.index >= 0 {
 			s += fmt.Sprintf("[%d]", q.index)
 		}
@@ -170,7 +171,7 @@ func (d *decoder) graph(data []byte, depth int, where *path) (*graph.Graph, erro
 		d.atInit = in.name
 		t, err := in.toTensor()
 		if err != nil {
-			return nil, fmt.Errorf("%sinitializer %s: %v", prefix(where), quote(in.name), err)
+			return nil, fmt.Errorf("%sinitializer %s: %v", prefix(where), oneline.Quote(in.name), err)
 		}
 		g.Initializers[in.name] = t
 		if in.dataType != elemFloat && in.dataType != elemInt64 && in.dataType != elemBool {
@@ -180,7 +181,7 @@ func (d *decoder) graph(data []byte, depth int, where *path) (*graph.Graph, erro
 	d.atInit = ""
 	for _, v := range sg.inputs {
 		if err := checkDims(v); err != nil {
-			return nil, fmt.Errorf("%sinput %s: %v", prefix(where), quote(v.name), err)
+			return nil, fmt.Errorf("%sinput %s: %v", prefix(where), oneline.Quote(v.name), err)
 		}
 		if _, isInit := g.Initializers[v.name]; isInit {
 			continue // IR < 4 lists initializers among the inputs
@@ -189,7 +190,7 @@ func (d *decoder) graph(data []byte, depth int, where *path) (*graph.Graph, erro
 	}
 	for _, v := range sg.outputs {
 		if err := checkDims(v); err != nil {
-			return nil, fmt.Errorf("%soutput %s: %v", prefix(where), quote(v.name), err)
+			return nil, fmt.Errorf("%soutput %s: %v", prefix(where), oneline.Quote(v.name), err)
 		}
 		g.Outputs = append(g.Outputs, valueInfo(v))
 	}
@@ -210,7 +211,7 @@ func (d *decoder) graph(data []byte, depth int, where *path) (*graph.Graph, erro
 	for k, sn := range sg.nodes {
 		ap := b.applied[k]
 		if ap.op.Name != sn.op {
-			return nil, fmt.Errorf("decode ONNX: %snode %d is %s in the file but %s in the decoder", prefix(where), k, quoteOp(sn.op), quoteOp(ap.op.Name))
+			return nil, fmt.Errorf("decode ONNX: %snode %d is %s in the file but %s in the decoder", prefix(where), k, oneline.QuoteOp(sn.op), oneline.QuoteOp(ap.op.Name))
 		}
 		n := &graph.Node{Name: sn.name, Op: sn.op, Outputs: sn.outputs, Attrs: map[string]any{}}
 		if sn.domain != "" && sn.domain != "ai.onnx" {
@@ -229,7 +230,7 @@ func (d *decoder) graph(data []byte, depth int, where *path) (*graph.Graph, erro
 				return nil, err // it already names the path to the graph
 			}
 			if err != nil {
-				return nil, fmt.Errorf("%s%s: attribute %s: %v", prefix(where), label(n), quoteOp(a.name), err)
+				return nil, fmt.Errorf("%s%s: attribute %s: %v", prefix(where), label(n), oneline.QuoteOp(a.name), err)
 			}
 			n.Attrs[a.name] = v
 		}
@@ -254,7 +255,7 @@ func prefix(where *path) string { return where.prefix() }
 // graphs from the scan.
 func (d *decoder) attr(a scannedAttr, fromGo any, depth int, where *path, n *graph.Node) (any, error) {
 	if a.ref != "" {
-		return nil, fmt.Errorf("refers to function attribute %s; model-local functions are not supported", quote(a.ref))
+		return nil, fmt.Errorf("refers to function attribute %s; model-local functions are not supported", oneline.Quote(a.ref))
 	}
 	switch a.typ {
 	case attrTypeFloat, attrTypeInt, attrTypeString, attrTypeFloats, attrTypeInts, attrTypeStrings:
@@ -315,7 +316,7 @@ func (d *decoder) attr(a scannedAttr, fromGo any, depth int, where *path, n *gra
 
 // label is graph.Node.Label with the names shortened.
 func label(n *graph.Node) string {
-	return fmt.Sprintf("node %s (%s)", quote(n.DisplayName()), quoteOp(n.Op))
+	return fmt.Sprintf("node %s (%s)", oneline.Quote(n.DisplayName()), oneline.QuoteOp(n.Op))
 }
 
 // safeUnmarshal runs onnx-go, whose errors and panics become one-line
@@ -323,16 +324,16 @@ func label(n *graph.Node) string {
 func safeUnmarshal(m *onnxgo.Model, data []byte) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("corrupt model: %s", panicText(r))
+			err = fmt.Errorf("corrupt model: %s", oneline.Panic(r))
 		}
 	}()
 	err = m.UnmarshalBinary(data)
 	var ni *onnxgo.ErrNotImplemented
 	if errors.As(err, &ni) {
-		return fmt.Errorf("attribute %s: %s", quote(ni.AttributeName), oneLine(ni.Message))
+		return fmt.Errorf("attribute %s: %s", oneline.Quote(ni.AttributeName), oneline.Clean(ni.Message, 200))
 	}
 	if err != nil {
-		return errors.New(oneLine(err.Error()))
+		return errors.New(oneline.Clean(err.Error(), 200))
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package onnx
 import (
 	"errors"
 	"fmt"
+	"github.com/glimpse/glimpse/model/internal/oneline"
 	"runtime"
 	"strings"
 	"testing"
@@ -391,14 +392,14 @@ func TestPanicMessage(t *testing.T) {
 		{secret{&x, "key"}, "a panic of type onnx.secret"},
 		{strings.Repeat("x", 1000), strings.Repeat("x", 200) + "…"},
 	} {
-		if got := panicText(c.r); got != c.want {
-			t.Errorf("panicText(%T) = %q, want %q", c.r, got, c.want)
+		if got := oneline.Panic(c.r); got != c.want {
+			t.Errorf("oneline.Panic(%T) = %q, want %q", c.r, got, c.want)
 		}
 	}
 	d := &decoder{where: &path{op: "If", name: strings.Repeat("n", 1000), attr: "then_branch", index: -1}}
 	d.atNode = nil
 	d.atInit = "w\n"
-	if got, want := d.at(), ` in If "`+strings.Repeat("n", maxName)+`"….then_branch: initializer "w\n"`; got != want {
+	if got, want := d.at(), ` in If "`+strings.Repeat("n", 64)+`"….then_branch: initializer "w\n"`; got != want {
 		t.Errorf("at() = %q, want %q", got, want)
 	}
 }

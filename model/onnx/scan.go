@@ -3,6 +3,7 @@ package onnx
 import (
 	"errors"
 	"fmt"
+	"github.com/glimpse/glimpse/model/internal/oneline"
 	"strconv"
 
 	"google.golang.org/protobuf/encoding/protowire"
@@ -450,7 +451,7 @@ func scanAttr(data []byte) (scannedAttr, error) {
 		err = fmt.Errorf("it is %s but holds a tensor or a graph", attrTypeNames[a.typ])
 	}
 	if err != nil {
-		return a, fmt.Errorf("attribute %s: %w", quote(a.name), err)
+		return a, fmt.Errorf("attribute %s: %w", oneline.Quote(a.name), err)
 	}
 	return a, nil
 }
@@ -620,7 +621,7 @@ func scanValue(data []byte) (scannedValue, error) {
 								return nil
 							}
 							if len(val.dims) == maxRank {
-								return fmt.Errorf("%s has more than %d dimensions", quote(val.name), maxRank)
+								return fmt.Errorf("%s has more than %d dimensions", oneline.Quote(val.name), maxRank)
 							}
 							var d scannedDim
 							err := fields(b, func(num protowire.Number, typ protowire.Type, v uint64, b []byte) error {
@@ -693,7 +694,7 @@ func scanTensor(data []byte) (*scannedTensor, error) {
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("tensor %s: %w", quote(t.name), err)
+		return nil, fmt.Errorf("tensor %s: %w", oneline.Quote(t.name), err)
 	}
 	return t, nil
 }

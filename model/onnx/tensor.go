@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/glimpse/glimpse/model/internal/oneline"
 	"math"
 
 	"google.golang.org/protobuf/encoding/protowire"
@@ -224,9 +225,9 @@ func DecodeTensor(data []byte) (t *graph.Tensor, elem int64, name string, err er
 	var st *scannedTensor
 	defer func() {
 		if r := recover(); r != nil {
-			t, err = nil, fmt.Errorf("decode tensor: internal error: %s", panicText(r))
+			t, err = nil, fmt.Errorf("decode tensor: internal error: %s", oneline.Panic(r))
 			if st != nil {
-				err = fmt.Errorf("tensor %s: internal error: %s", quote(st.name), panicText(r))
+				err = fmt.Errorf("tensor %s: internal error: %s", oneline.Quote(st.name), oneline.Panic(r))
 			}
 		}
 	}()
@@ -236,7 +237,7 @@ func DecodeTensor(data []byte) (t *graph.Tensor, elem int64, name string, err er
 	}
 	t, err = st.toTensor()
 	if err != nil {
-		return nil, st.dataType, st.name, fmt.Errorf("tensor %s: %v", quote(st.name), err)
+		return nil, st.dataType, st.name, fmt.Errorf("tensor %s: %v", oneline.Quote(st.name), err)
 	}
 	return t, st.dataType, st.name, nil
 }
