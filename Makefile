@@ -7,11 +7,12 @@ DEFAULT_MODEL := mobilenet_v2_1.0_224
 FUZZTIME ?= 10s
 # Debian packages the tests need (installed by `deps` when missing): ONNX's
 # backend test data, Node.js for the wasm tests and the browser tests,
-# Chromium for the browser tests, and torch/torchvision/onnx for the corpus.
+# Chromium for the browser tests, torch/torchvision/onnx for the corpus and
+# scikit-learn, the reference for training (model/train/testdata/probe.py).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # The differential corpus (testdata/corpus): torchvision models exported by
 # Debian's torch, references from onnxruntime-node, in .cache/corpus.
-CORPUS_PKGS := python3-torch python3-torchvision python3-onnx
+CORPUS_PKGS := python3-torch python3-torchvision python3-onnx python3-sklearn
 CORPUS_PY := /usr/bin/python3
 
 .PHONY: all deps deps-run models build run static classify test test-native test-wasm test-e2e bench bench-smoke fuzz vet bench-cpu clean corpus corpus-full test-corpus opsets-golden

@@ -72,6 +72,10 @@ func runCLI(args []string, stdout, stderr io.Writer) (code int) {
 		err = checkModel(args[1:], stdout, stderr)
 	case "compile":
 		err = compileModel(args[1:], stdout, stderr)
+	case "train":
+		err = trainModel(args[1:], stdout, stderr)
+	case "embed":
+		err = embedPhotos(args[1:], stdout, stderr)
 	case "serve", "static":
 		cmd, ok := nativeCommands[args[0]]
 		if !ok {
@@ -110,6 +114,8 @@ func usage(w io.Writer) {
   glimpse infer -model FILE.onnx -input IN.bin -output OUT.bin [-runs N] [-profile] [-input-shape NAME=D1,D2,...]
   glimpse tag [-model …] [-labels …] [-card …] [-json|-csv] [-threshold P] [-top K] [-map FILE.json] [-prev FILE] DIR|PHOTO...
   glimpse eval [-model …] [-labels …] [-card …] [-json] [-map FILE.json] DIR
+  glimpse train [-model BACKBONE.onnx] [-multi] [-val 0.2] [-augment N] [-epochs N] [-seed N] [-mode auto|linear|mlp|ncm] -out DIR TRAINDIR
+  glimpse embed [-model …] [-feature NAME] [-json] [-raw] PHOTO...
   glimpse serve [-addr 127.0.0.1:8000]   serve the web app (built app.wasm in web/)
   glimpse static [-out static]           write the deployable static site
 
@@ -132,6 +138,16 @@ labels into your own words ({"tabby": "cat"}); -prev skips photos already in an
 earlier -json or -csv output.
 eval scores the model on DIR, one sub-folder of photos per class, named after
 a label or one of its synonyms; -map names the others ({"folder": "label"}).
+train teaches a backbone your classes: TRAINDIR holds one sub-folder of photos
+per class, or photos and one CSV (a photo and its labels on each row; several
+labels make it multi-label). It extracts the features the backbone's
+classifier reads, adds -augment random variants of each training photo, fits
+a head (softmax, or sigmoid with a threshold per class; a nearest-class-mean
+head under 6 photos a class) with class weights and early stopping on the
+-val photos, prints the validation report and writes DIR/model.onnx (runs in
+ONNX Runtime), labels.txt, card.json and model.glimpse. Score it on other
+photos with: glimpse eval -model DIR/model.onnx TESTDIR.
+embed prints each photo's L2-normalised feature vector.
 tag writes each photo as soon as it is done, so a run that stops keeps the
 photos before it, and -prev reads what it left.
 A model's NaN or infinite scores never stop a run: text shows them as such,

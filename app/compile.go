@@ -3,6 +3,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -26,7 +27,7 @@ func compileModel(args []string, stdout, stderr io.Writer) error {
 	weights := fs.String("weights", "auto", "how to store float weights: auto (8-bit palettes where exact, else float32), fp32, fp16 or int8 (lossy)")
 	verify := fs.Bool("verify", true, "check the optimised program against the reference first (and store the unoptimised one if they differ)")
 	maxMemory := fs.String("max-memory", "", "refuse a model whose program needs more memory than this (e.g. 512MB, 2GB; default 1GB)")
-	if err := parse(fs, reorder(args)); err != nil {
+	if err := parse(fs, reorder(fs, args)); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
@@ -76,15 +77,27 @@ func compileModel(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// reorder puts flags before the model path, so that both
-// `compile MODEL -o OUT` and `compile -o OUT MODEL` work.
-func reorder(args []string) []string {
+// reorder puts flags before the other arguments, so that both
+// `compile MODEL -o OUT` and `compile -o OUT MODEL` work. A flag of fs
+// that is boolean takes no value after it.
+func reorder(fs *flag.FlagSet, args []string) []string {
 	var flags, rest []string
 	for i := 0; i < len(args); i++ {
 		a := args[i]
+		if a == "--" {
+			rest = append(rest, args[i+1:]...)
+			break
+		}
 		if strings.HasPrefix(a, "-") && len(a) > 1 {
 			flags = append(flags, a)
-			if !strings.Contains(a, "=") && a != "-verify" && a != "--verify" && i+1 < len(args) {
+			name := strings.TrimLeft(a, "-")
+			boolean := false
+			if f := fs.Lookup(name); f != nil {
+				if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+					boolean = true
+				}
+			}
+			if !strings.Contains(a, "=") && !boolean && i+1 < len(args) {
 				i++
 				flags = append(flags, args[i])
 			}

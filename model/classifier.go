@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"math"
+	"slices"
 	"time"
 
 	"github.com/glimpse/glimpse/model/bundle"
@@ -17,6 +19,7 @@ import (
 	"github.com/glimpse/glimpse/model/check"
 	"github.com/glimpse/glimpse/model/cpu"
 	"github.com/glimpse/glimpse/model/graph"
+	"github.com/glimpse/glimpse/model/train"
 	"github.com/glimpse/glimpse/model/vision"
 )
 
@@ -39,6 +42,11 @@ type Classifier struct {
 	// Fallback says why Program is the unoptimised program; empty while
 	// the optimised one runs.
 	Fallback string
+	// Feature is the tensor a feature extractor stops at (Files.Feature),
+	// or "" for a classifier; Pooled says it is a feature map that the
+	// program averages over its positions (train.Pool).
+	Feature string
+	Pooled  bool
 
 	probs []float32
 }
@@ -55,6 +63,11 @@ type Files struct {
 	// one when they disagree. It costs the reference interpretation, a compile
 	// of the unoptimised program and three runs, untimed.
 	Verify bool
+	// Feature, when set, makes the classifier a feature extractor: the
+	// program stops at this tensor (train.Auto: the backbone's penultimate
+	// one, found by train.FindFeature) and its output is the features;
+	// labels are not read.
+	Feature string
 	// MaxMemory is the memory budget for the compiled program in bytes (0:
 	// cpu.DefaultMaxMemory, 1 GiB): a model that needs more is refused
 	// before anything that size is allocated.
@@ -130,6 +143,19 @@ func Load(f Files) (*Classifier, error) {
 	if err := c.Validate(); err != nil {
 		return nil, loadErr(KindCard, name, err) // card errors say "card: ..."
 	}
+	feature, pooled := "", false
+	if f.Feature != "" {
+		feature = f.Feature
+		if feature == train.Auto {
+			if feature, err = train.FindFeature(g); err != nil {
+				return nil, loadErr(KindCompile, name, err)
+			}
+		}
+		if g, err = train.Truncate(g, feature); err != nil {
+			return nil, loadErr(KindCompile, name, err)
+		}
+		f.Labels = nil
+	}
 	shape := []int{1, 3, c.Input.Height, c.Input.Width}
 	if c.Input.Layout == "NHWC" {
 		shape = []int{1, c.Input.Height, c.Input.Width, 3}
@@ -150,11 +176,22 @@ func Load(f Files) (*Classifier, error) {
 	if err != nil {
 		return nil, loadErr(KindCompile, name, err)
 	}
+	if sh := p.Outputs[0].Shape; feature != "" && len(sh) == 4 && sh[2]*sh[3] > 1 {
+		// A feature map: average it over its positions.
+		g = train.Pool(g, feature)
+		if p, err = cpu.Compile(g, cpu.Options{InputShapes: map[string][]int{in.Name: shape}, MaxMemory: f.MaxMemory}); err != nil {
+			return nil, loadErr(KindCompile, name, err)
+		}
+		pooled = true
+	}
 	if len(p.Outputs) == 0 || p.Outputs[0].DType != graph.Float32 {
 		return nil, loadErrf(KindCompile, name, "the first output is not a float tensor")
 	}
-	cl := &Classifier{Name: name, Card: c, Graph: g, Program: p, Bytes: len(f.Model), Ops: len(g.Nodes), Bundle: meta}
+	cl := &Classifier{Name: name, Card: c, Graph: g, Program: p, Bytes: len(f.Model), Ops: len(g.Nodes), Bundle: meta, Feature: feature, Pooled: pooled}
 	classes := p.Outputs[0].Len()
+	if n := len(c.Output.Thresholds); n > 0 && n != classes && feature == "" {
+		return nil, loadErrf(KindCard, name, "card: output.thresholds has %d values, the model has %d classes", n, classes)
+	}
 	if len(f.Labels) > 0 {
 		labels, err := vision.ParseLabels(f.Labels)
 		if err != nil {
@@ -336,6 +373,51 @@ func (c *Classifier) classifyInput(k int) ([]vision.Result, error) {
 		return nil, err
 	}
 	return c.TopK(c.Program.Outputs[0].F, k), nil
+}
+
+// Features preprocesses img and returns the raw output of a feature
+// extractor (Files.Feature): a new slice the caller keeps.
+func (c *Classifier) Features(img image.Image) ([]float32, error) {
+	if err := vision.Preprocess(img, c.Card.Spec(), c.Input()); err != nil {
+		return nil, err
+	}
+	return c.runFeatures()
+}
+
+// FeaturesRGBA does the same for raw RGBA pixels.
+func (c *Classifier) FeaturesRGBA(pix []uint8, w, h, stride int) ([]float32, error) {
+	if err := vision.PreprocessRGBA(pix, w, h, stride, c.Card.Spec(), c.Input()); err != nil {
+		return nil, err
+	}
+	return c.runFeatures()
+}
+
+func (c *Classifier) runFeatures() ([]float32, error) {
+	if err := c.Program.Execute(); err != nil {
+		return nil, err
+	}
+	out := c.Program.Outputs[0].F
+	for _, v := range out {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return nil, errors.New("the model's features are not finite numbers")
+		}
+	}
+	return slices.Clone(out), nil
+}
+
+// Normalize scales v to unit L2 length in place (an embedding) and returns it.
+func Normalize(v []float32) []float32 {
+	s := 0.0
+	for _, x := range v {
+		s += float64(x) * float64(x)
+	}
+	if s > 0 {
+		inv := 1 / math.Sqrt(s)
+		for i, x := range v {
+			v[i] = float32(float64(x) * inv)
+		}
+	}
+	return v
 }
 
 // Probabilities maps raw outputs to probabilities as the card says.

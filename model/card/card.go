@@ -29,6 +29,65 @@ type Card struct {
 	Labels  string `json:"labels,omitempty"`  // labels file name, relative to the card/model
 	License string `json:"license,omitempty"` // short credit line shown in UI
 	Source  string `json:"source,omitempty"`
+	// Training records how a model trained by Glimpse was made (nil for
+	// any other model).
+	Training *Training `json:"training,omitempty"`
+}
+
+// Training is what `glimpse train` and the Train view record in the card
+// of a model they make: the classes with their photo counts, the backbone,
+// the head, the augmentation, the validation metrics and the date.
+type Training struct {
+	Date     string          `json:"date"` // RFC 3339
+	Backbone string          `json:"backbone"`
+	Feature  string          `json:"feature"` // the backbone tensor the head reads
+	Classes  []TrainingClass `json:"classes"`
+	Head     TrainingHead    `json:"head"`
+	Augment  *Augmentation   `json:"augment,omitempty"`
+	Split    TrainingSplit   `json:"split"`
+	// Validation holds the metrics on the held-out photos (absent without
+	// a validation split): accuracy, macro_f1, loss; multi-label adds
+	// sample_f1.
+	Validation map[string]float64 `json:"validation,omitempty"`
+	Seed       uint64             `json:"seed"`
+}
+
+// TrainingClass is one class and how many photos it had.
+type TrainingClass struct {
+	Name       string `json:"name"`
+	Photos     int    `json:"photos"`
+	Validation int    `json:"validation"` // of which held out
+}
+
+// TrainingHead describes the trained head.
+type TrainingHead struct {
+	Mode        string  `json:"mode"` // linear, mlp or ncm
+	Hidden      int     `json:"hidden,omitempty"`
+	Optimizer   string  `json:"optimizer"`
+	WeightDecay float64 `json:"weight_decay"`
+	Epochs      int     `json:"epochs"`       // iterations run
+	BestEpoch   int     `json:"best_epoch"`   // the one kept (early stopping)
+	ClassWeight bool    `json:"class_weight"` // balanced class weights
+}
+
+// Augmentation records the augmented variants made of each training photo.
+type Augmentation struct {
+	Variants   int        `json:"variants"`
+	Scale      [2]float64 `json:"scale"`
+	Ratio      [2]float64 `json:"ratio"`
+	Flip       bool       `json:"flip"`
+	Rotate     float64    `json:"rotate"`
+	Brightness float64    `json:"brightness"`
+	Contrast   float64    `json:"contrast"`
+	Saturation float64    `json:"saturation"`
+}
+
+// TrainingSplit is how the photos were divided.
+type TrainingSplit struct {
+	Train      int     `json:"train"`
+	Validation int     `json:"validation"`
+	Fraction   float64 `json:"fraction"`
+	Rows       int     `json:"rows"` // training feature rows, augmented variants included
 }
 
 // Input describes the model's image input tensor.
@@ -48,6 +107,9 @@ type Output struct {
 	Activation string  `json:"activation"`          // softmax | sigmoid | none (already probabilities)
 	Threshold  float32 `json:"threshold,omitempty"` // multi-label decision threshold, default 0.5
 	MultiLabel bool    `json:"multi_label,omitempty"`
+	// Thresholds, when present, holds each class's own multi-label
+	// threshold (tuned on validation photos), in class order.
+	Thresholds []float32 `json:"thresholds,omitempty"`
 }
 
 // Allowed values.
@@ -157,12 +219,13 @@ func (v *Vec3) UnmarshalJSON(b []byte) error {
 // and leaves the derived value alone. The JSON shape is the same as Card's,
 // so a complete card is also a valid override file.
 type Overrides struct {
-	Name    *string          `json:"name"`
-	Input   *InputOverrides  `json:"input"`
-	Output  *OutputOverrides `json:"output"`
-	Labels  *string          `json:"labels"`
-	License *string          `json:"license"`
-	Source  *string          `json:"source"`
+	Name     *string          `json:"name"`
+	Input    *InputOverrides  `json:"input"`
+	Output   *OutputOverrides `json:"output"`
+	Labels   *string          `json:"labels"`
+	License  *string          `json:"license"`
+	Source   *string          `json:"source"`
+	Training *Training        `json:"training"`
 }
 
 // InputOverrides overrides fields of Input.
@@ -179,9 +242,10 @@ type InputOverrides struct {
 
 // OutputOverrides overrides fields of Output.
 type OutputOverrides struct {
-	Activation *string  `json:"activation"`
-	Threshold  *float32 `json:"threshold"`
-	MultiLabel *bool    `json:"multi_label"`
+	Activation *string   `json:"activation"`
+	Threshold  *float32  `json:"threshold"`
+	MultiLabel *bool     `json:"multi_label"`
+	Thresholds []float32 `json:"thresholds"`
 }
 
 // Parse parses an override file. Unknown fields (typos), a malformed value
@@ -218,6 +282,9 @@ func (c Card) Apply(o Overrides) Card {
 	set(&c.Labels, o.Labels)
 	set(&c.License, o.License)
 	set(&c.Source, o.Source)
+	if o.Training != nil {
+		c.Training = o.Training
+	}
 	if in := o.Input; in != nil {
 		if in.Width != nil {
 			c.Input.Width = *in.Width
@@ -242,6 +309,9 @@ func (c Card) Apply(o Overrides) Card {
 		set(&c.Output.Activation, out.Activation)
 		if out.Threshold != nil {
 			c.Output.Threshold = *out.Threshold
+		}
+		if out.Thresholds != nil {
+			c.Output.Thresholds = out.Thresholds
 		}
 		if out.MultiLabel != nil {
 			c.Output.MultiLabel = *out.MultiLabel
@@ -306,6 +376,12 @@ func (c Card) Validate() error {
 		bad("output.threshold %v out of range [0,1)", th)
 	} else if c.Output.MultiLabel && th == 0 {
 		bad("output.threshold must be in (0,1) for a multi-label model")
+	}
+	for i, th := range c.Output.Thresholds {
+		if !(th > 0 && th < 1) {
+			bad("output.thresholds[%d] %v out of range (0,1)", i, th)
+			break
+		}
 	}
 	if len(errs) == 0 {
 		return nil

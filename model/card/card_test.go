@@ -137,7 +137,7 @@ func TestApply(t *testing.T) {
 	// Absent fields keep non-default derived values.
 	sig, _ := Derive([]int{1, 3, 224, 224}, "Sigmoid")
 	o, _ = Parse([]byte(`{"input":{"crop":0.9}}`))
-	if got := sig.Apply(o); got.Output != sig.Output || got.Input.Crop != 0.9 {
+	if got := sig.Apply(o); !reflect.DeepEqual(got.Output, sig.Output) || got.Input.Crop != 0.9 {
 		t.Errorf("sigmoid card after crop override: %+v", got)
 	}
 }
@@ -367,5 +367,38 @@ func TestSpecPreprocess(t *testing.T) {
 		if err := vision.PreprocessRGBA(make([]uint8, 4*10*10), 10, 10, 40, s, dst); err != nil {
 			t.Errorf("%v: %v", shape, err)
 		}
+	}
+}
+
+// TestTrainedCard: a card written by glimpse train (per-class thresholds,
+// the training record) reads back as it was written, and a threshold out
+// of range is refused.
+func TestTrainedCard(t *testing.T) {
+	c := Default()
+	c.Output = Output{Activation: ActivationNone, MultiLabel: true, Threshold: 0.5, Thresholds: []float32{0.3, 0.7}}
+	c.Training = &Training{Date: "2026-11-30T12:00:00Z", Backbone: "b", Feature: "f", Seed: 3,
+		Classes:    []TrainingClass{{Name: "a", Photos: 10, Validation: 2}, {Name: "b", Photos: 4, Validation: 1}},
+		Head:       TrainingHead{Mode: "linear", Optimizer: "L-BFGS", WeightDecay: 0.01, Epochs: 40, BestEpoch: 30, ClassWeight: true},
+		Augment:    &Augmentation{Variants: 4, Scale: [2]float64{0.6, 1}, Ratio: [2]float64{0.75, 4.0 / 3}, Flip: true, Rotate: 15},
+		Split:      TrainingSplit{Train: 11, Validation: 3, Fraction: 0.2, Rows: 55},
+		Validation: map[string]float64{"accuracy": 1, "loss": 0.1}}
+	data, err := json.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := Default().Apply(o)
+	if err := got.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, c) {
+		t.Errorf("read back %+v\nwrote %+v", got, c)
+	}
+	got.Output.Thresholds = []float32{0.3, 1}
+	if err := got.Validate(); err == nil || !strings.Contains(err.Error(), "output.thresholds[1] 1 out of range (0,1)") {
+		t.Errorf("threshold 1: %v", err)
 	}
 }

@@ -55,7 +55,14 @@ func ForCard(out card.Output) Options {
 		if th == 0 {
 			th = card.DefaultThreshold
 		}
-		return Options{MultiLabel: true, Threshold: th}
+		o := Options{MultiLabel: true, Threshold: th}
+		if len(out.Thresholds) > 0 {
+			o.ClassThresholds = map[int]float32{}
+			for i, t := range out.Thresholds {
+				o.ClassThresholds[i] = t
+			}
+		}
+		return o
 	}
 	return Options{Top: DefaultTop, Threshold: DefaultThreshold}
 }
