@@ -1,3 +1,5 @@
+//go:build !(js && wasm) || nodecli
+
 package main
 
 import (
