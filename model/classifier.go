@@ -19,7 +19,6 @@ import (
 	"github.com/glimpse/glimpse/model/check"
 	"github.com/glimpse/glimpse/model/cpu"
 	"github.com/glimpse/glimpse/model/graph"
-	"github.com/glimpse/glimpse/model/train"
 	"github.com/glimpse/glimpse/model/vision"
 )
 
@@ -143,18 +142,8 @@ func Load(f Files) (*Classifier, error) {
 	if err := c.Validate(); err != nil {
 		return nil, loadErr(KindCard, name, err) // card errors say "card: ..."
 	}
-	feature, pooled := "", false
 	if f.Feature != "" {
-		feature = f.Feature
-		if feature == train.Auto {
-			if feature, err = train.FindFeature(g); err != nil {
-				return nil, loadErr(KindCompile, name, err)
-			}
-		}
-		if g, err = train.Truncate(g, feature); err != nil {
-			return nil, loadErr(KindCompile, name, err)
-		}
-		f.Labels = nil
+		f.Labels = nil // a feature extractor has no classes
 	}
 	shape := []int{1, 3, c.Input.Height, c.Input.Width}
 	if c.Input.Layout == "NHWC" {
@@ -172,17 +161,16 @@ func Load(f Files) (*Classifier, error) {
 	if len(in.Dims) != 4 {
 		return nil, loadErrf(KindCompile, name, "input %q has shape %v; an image input has 4 dimensions", in.Name, dims(in))
 	}
-	p, err := cpu.Compile(g, cpu.Options{InputShapes: map[string][]int{in.Name: shape}, MaxMemory: f.MaxMemory})
+	opts := cpu.Options{InputShapes: map[string][]int{in.Name: shape}, MaxMemory: f.MaxMemory}
+	var p *cpu.Program
+	feature, pooled := "", false
+	if f.Feature != "" {
+		g, p, feature, pooled, err = compileFeature(g, f.Feature, opts)
+	} else {
+		p, err = cpu.Compile(g, opts)
+	}
 	if err != nil {
 		return nil, loadErr(KindCompile, name, err)
-	}
-	if sh := p.Outputs[0].Shape; feature != "" && len(sh) == 4 && sh[2]*sh[3] > 1 {
-		// A feature map: average it over its positions.
-		g = train.Pool(g, feature)
-		if p, err = cpu.Compile(g, cpu.Options{InputShapes: map[string][]int{in.Name: shape}, MaxMemory: f.MaxMemory}); err != nil {
-			return nil, loadErr(KindCompile, name, err)
-		}
-		pooled = true
 	}
 	if len(p.Outputs) == 0 || p.Outputs[0].DType != graph.Float32 {
 		return nil, loadErrf(KindCompile, name, "the first output is not a float tensor")

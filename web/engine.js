@@ -269,6 +269,11 @@
           if (px.thumb) r.thumb = px.thumb;
           return r;
         }
+        case 'features': { // (source, variants, seed, normalize, maxSide[, slot])
+          const [source, variants, seed, normalize, side, slot] = args;
+          const px = await pixels(source, side || await g.maxSide(slot));
+          return g.featuresRGBA(px.data, px.width, px.height, variants || 0, seed || 0, !!normalize, slot);
+        }
         case 'loadModel': { // (bundle, labels, card, name, slot, persist, source, maxMemory)
           const [bytes, labels, card, name, slot, persist, source, maxMemory] = args;
           const keep = !!persist && !slot && keeps; // an embed keeps nothing
@@ -303,6 +308,7 @@
       try {
         const ok = await run(msg.op, msg.args || []);
         if (ok && ok.output && ok.output.buffer) transfer.push(ok.output.buffer);
+        if (ok && ok.features && ok.features.buffer) transfer.push(ok.features.buffer);
         reply = { id: msg.id, ok };
       } catch (e) {
         reply = { id: msg.id, err: errorOf(e) };

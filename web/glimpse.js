@@ -15,6 +15,9 @@
   // that the engine finds its files wherever the page itself lives.
   const script = document.currentScript && document.currentScript.src;
   const base = script ? new URL('..', script).href : new URL('/', location.href).href;
+  // The shipped default model's bundle (web/engine.js has the same path;
+  // wasm/bridge's paths_test keeps them equal).
+  const DEFAULT_MODEL = 'web/models/mobilenet_v2_1.0_224/model.glimpse';
 
   let resolveReady, rejectReady;
   const ready = new Promise((res, rej) => { resolveReady = res; rejectReady = rej; });
@@ -80,7 +83,8 @@
   // Engine is one engine instance: a worker (or the page) running
   // engine.wasm, and the calls in flight to it. role is 'main' (the page's
   // model, slots, the camera), 'pool' (extra engines for batch work) or
-  // 'importer' (importer.wasm: ONNX files into bundles, on demand).
+  // 'importer' (importer.wasm: ONNX files into bundles, on demand) or
+  // 'trainer' (trainer.wasm: fits a head on features, when someone trains).
   // restore (main only) is the page's model to load again once the engine
   // is up, when it is not the one the engine boots (see pageModel).
   class Engine {
@@ -94,8 +98,9 @@
       this.dead = false;
       this.bootDone = false;    // the engine said it is ready (for pool engines, up says it joined the pool)
       this.bootingSaved = '';   // the saved model it was loading at boot ("boot" event)
-      this.usesSaved = savedOK && role !== 'importer'; // boots the saved model, if any
-      this.keeps = onAppPage && role !== 'importer';    // may open the store: read, save, replace or clear it
+      const helper = role === 'importer' || role === 'trainer'; // no model of its own
+      this.usesSaved = savedOK && !helper; // boots the saved model, if any
+      this.keeps = onAppPage && !helper;   // may open the store: read, save, replace or clear it
       let bootOK, bootFail;
       this.booted = new Promise((res, rej) => { bootOK = res; bootFail = rej; });
       this.booted.catch(() => {});
@@ -103,6 +108,7 @@
       const onMessage = (m) => this._receive(m);
       const cfg = { base, wasm: engineWasm, pref: role === 'main' ? loadPref() : 'cpu', useSaved: this.usesSaved, store: this.keeps };
       if (role === 'importer') Object.assign(cfg, { wasm: 'web/importer.wasm', global: 'glimpseImporter' });
+      if (role === 'trainer') Object.assign(cfg, { wasm: 'web/trainer.wasm', global: 'glimpseTrainer' });
       if (workers) {
         this.worker = new Worker(workerURL(), { name: 'glimpse-engine-' + role });
         this.worker.onmessage = (ev) => onMessage(ev.data);
@@ -113,7 +119,7 @@
         this.send = localTransport(onMessage);
         this.send.catch((e) => this.lost(e.message));
       }
-      this.call('start', [cfg]).then((r) => { this.started = r; if (role === 'importer') bootOK(this); },
+      this.call('start', [cfg]).then((r) => { this.started = r; if (helper) bootOK(this); },
         (e) => { bootFail(e); if (role === 'main') failReady(e); });
     }
     get busy() { return this.calls.size; }
@@ -155,6 +161,7 @@
       this._bootFail(err);
       pool = pool.filter((e) => e !== this);
       if (importer === this) importer = null;
+      if (trainer === this) trainer = null;
       if (this.role === 'main' && main === this) {
         main = null;
         slots.clear();
@@ -290,8 +297,8 @@
       case 'model':
         setInfo(e, detail).then(() => { if (e === main) emit('model', publicInfo()); });
         return;
-      default: // progress, notice, check
-        if (e === main) emit(name, detail);
+      default: // progress, notice, check; train from the trainer
+        if (e === main || (name === 'train' && e.role === 'trainer')) emit(name, detail);
     }
   }
 
@@ -313,6 +320,28 @@
     } finally {
       importerTimer = setTimeout(() => { if (importer === imp && !imp.busy) { imp.terminate(); importer = null; } }, 60000);
     }
+  }
+
+  // The trainer (trainer.wasm) is fetched when someone trains a head; it
+  // stays while the page lives, since it holds the last head fitted.
+  let trainer = null;
+  async function trainerCall(op, args, transfer) {
+    if (!trainer || trainer.dead) trainer = new Engine('trainer');
+    const t = trainer;
+    await t.booted;
+    return t.call(op, args, transfer);
+  }
+
+  // modelBytes is the page model's bundle, for the trainer to build on:
+  // the user's unsaved model, the saved one, or the shipped default.
+  async function modelBytes() {
+    const e = await engine();
+    if (pageModel && pageModel.blob) return new Uint8Array(await pageModel.blob.arrayBuffer());
+    if (e.info && e.info.saved && !e.info.isDefault) {
+      const rec = await e.call('savedModel');
+      if (rec && rec.model) return rec.model instanceof Uint8Array ? rec.model : new Uint8Array(rec.model);
+    }
+    return fetchBytes(base + DEFAULT_MODEL);
   }
 
   // toBundle compiles ONNX bytes into a bundle (with labels and card inside);
@@ -754,6 +783,69 @@
     async infer(input) {
       await ready;
       return (await engine()).call('infer', [input]);
+    },
+    // embed(source[, {batch}]) → Float32Array: the page model's feature
+    // vector of the image (the tensor its classifier layer reads),
+    // L2-normalised, for similarity search.
+    async embed(source, opts) {
+      return (await api.features(source, Object.assign({}, opts, { normalize: true, variants: 0 }))).features;
+    },
+    // features(source, {variants, seed, normalize, batch}) → {dim, rows,
+    // features: Float32Array (rows×dim), feature}: the image's features and
+    // those of `variants` augmented versions of it (random crop, flip,
+    // rotation, colour jitter; seeded), for training a head.
+    async features(source, opts) {
+      opts = opts || {};
+      await ready;
+      const e = opts.batch ? await batchEngine() : await engine();
+      const side = (e.info && e.info.maxSide) || info.maxSide || 0;
+      const [src, transfer] = await portable(source, side || 448);
+      return e.call('features', [src, opts.variants || 0, opts.seed || 0, !!opts.normalize, side], transfer);
+    },
+    // trainHead(features, dim, photos, config[, onProgress]) → the fitted
+    // head's report ({mode, activation, history, val, valProbs, ...}):
+    // features holds every photo's rows (the photo, then its variants) one
+    // after another, photos says [{rows, classes}] in the same order, config
+    // is {classes, multi, mode, val, epochs, seed, ...} (model/train's
+    // Config). onProgress gets {phase, epoch, trainLoss, valLoss, trainAcc,
+    // valAcc} as it goes. It runs in a worker of its own (trainer.wasm,
+    // fetched the first time), which keeps the head for useTrained.
+    async trainHead(features, dim, photos, config, onProgress) {
+      const listener = (ev) => { if (onProgress) onProgress(ev.detail); };
+      window.addEventListener('glimpse:train', listener);
+      try {
+        return await trainerCall('fitHead', [features, dim, JSON.stringify(photos), JSON.stringify(config)]);
+      } finally {
+        window.removeEventListener('glimpse:train', listener);
+      }
+    },
+    // trainedBundle(labels, card, {feature, pooled}) → the page's model cut
+    // at its features with the last head trained, as bundle bytes; feature
+    // and pooled are what features() said.
+    async trainedBundle(labels, card, opts) {
+      opts = opts || {};
+      const text = Array.isArray(labels) ? labels.join('\n') + '\n' : String(labels);
+      const cardText = typeof card === 'string' ? card : JSON.stringify(card);
+      return trainerCall('headBundle', [await modelBytes(), opts.feature || '', !!opts.pooled, text, cardText]);
+    },
+    // useTrained(labels, card, {feature, pooled, name}) makes that model the
+    // page's model, kept for the next visit → info().
+    async useTrained(labels, card, opts) {
+      const b = await api.trainedBundle(labels, card, opts);
+      return api.loadModel(b, { name: (opts && opts.name) || 'trained.glimpse', persist: true });
+    },
+    // trainedONNX(backbone, {feature, pooled}) → the last trained model as
+    // an ONNX file: the backbone's ONNX file (a URL, Blob or bytes) with the
+    // new head, written by the importer (fetched for this).
+    async trainedONNX(backbone, opts) {
+      opts = opts || {};
+      const head = await trainerCall('trainedHead');
+      head.feature = opts.feature || '';
+      head.pool = !!opts.pooled;
+      const bytes = await toBytes(backbone);
+      if (!bytes || !bytes.length) throw coded('The backbone file is empty', 'invalid-model');
+      if (isBundle(bytes)) throw coded('The ONNX export needs the backbone as an ONNX file, not a bundle', 'bad-argument');
+      return importerCall('replaceHead', [bytes, head]);
     },
     // Test hooks: _go.NAME(...) calls the engine's function NAME (e.g.
     // injectFault); _killEngine() ends the engine as a crash would.

@@ -465,3 +465,45 @@ func ParseCard(data []byte) (Card, error) {
 	c := Card{}.Apply(o)
 	return c, c.Validate()
 }
+
+// Merge lays the card file over's fields on base's (a model's own card):
+// objects are merged field by field one level down ("input", "output"),
+// other fields replaced. Both must be card files (Parse), and so is the
+// result. A model trained on a backbone gets the backbone's card (its
+// input) with its own output and training record this way.
+func Merge(base, over []byte) ([]byte, error) {
+	if _, err := Parse(over); err != nil {
+		return nil, err
+	}
+	m := map[string]any{}
+	if len(bytes.TrimSpace(base)) > 0 {
+		if _, err := Parse(base); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal(base, &m); err != nil {
+			return nil, err
+		}
+	}
+	var o map[string]any
+	if err := json.Unmarshal(over, &o); err != nil {
+		return nil, err
+	}
+	for k, v := range o {
+		sub, ok := v.(map[string]any)
+		if dst, isMap := m[k].(map[string]any); ok && isMap {
+			for sk, sv := range sub {
+				dst[sk] = sv
+			}
+			continue
+		}
+		m[k] = v
+	}
+	out, err := json.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := Parse(out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}

@@ -402,3 +402,27 @@ func TestTrainedCard(t *testing.T) {
 		t.Errorf("threshold 1: %v", err)
 	}
 }
+
+// TestMerge: a trained model's card keeps its backbone's input and takes
+// the new output and training record; a bad card on either side is refused.
+func TestMerge(t *testing.T) {
+	base := DefaultJSON()
+	out, err := Merge(base, []byte(`{"name":"birds","output":{"activation":"none","multi_label":true,"thresholds":[0.3,0.6]},"training":{"date":"d","backbone":"b","feature":"f","classes":[],"head":{"mode":"linear","optimizer":"L-BFGS","weight_decay":0.1,"epochs":3,"best_epoch":3,"class_weight":true},"split":{"train":1,"validation":1,"fraction":0.2,"rows":1},"seed":1}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := Parse(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := Default().Apply(o)
+	if c.Name != "birds" || c.Input != Default().Input || !c.Output.MultiLabel || len(c.Output.Thresholds) != 2 || c.Training == nil || c.Training.Head.Mode != "linear" {
+		t.Errorf("merged card %+v", c)
+	}
+	if _, err := Merge(base, []byte(`{"outptu":{}}`)); err == nil {
+		t.Error("a typo in the new card was accepted")
+	}
+	if _, err := Merge([]byte(`{"input":{"crpo":1}}`), []byte(`{}`)); err == nil {
+		t.Error("a bad base card was accepted")
+	}
+}

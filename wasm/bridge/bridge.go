@@ -98,6 +98,7 @@ func register() js.Value {
 		"injectFault":    injectFault,
 		"check":          checkModel,
 		"injectMismatch": injectMismatch,
+		"featuresRGBA":   featuresRGBA,
 	} {
 		f := js.FuncOf(func(this js.Value, args []js.Value) any {
 			a := append([]js.Value(nil), args...)
@@ -393,17 +394,7 @@ func infer(args []js.Value) (any, error) {
 	}
 	ms := float64(time.Since(t0).Microseconds()) / 1000
 	out := st.cl.Program.Outputs[0].F
-	return map[string]any{"backend": "cpu", "ms": ms, "output": float32Array(out)}, nil
-}
-
-func float32Array(out []float32) js.Value {
-	ob := make([]byte, 4*len(out))
-	for i, v := range out {
-		binary.LittleEndian.PutUint32(ob[4*i:], math.Float32bits(v))
-	}
-	u8 := js.Global().Get("Uint8Array").New(len(ob))
-	js.CopyBytesToJS(u8, ob)
-	return js.Global().Get("Float32Array").New(u8.Get("buffer"))
+	return map[string]any{"backend": "cpu", "ms": ms, "output": jsval.Float32Array(out)}, nil
 }
 
 // maxSide([slot]) is the longest side worth drawing the source at: twice

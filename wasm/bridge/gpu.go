@@ -5,6 +5,7 @@ package bridge
 import (
 	"context"
 	"fmt"
+	"github.com/glimpse/glimpse/wasm/jsval"
 	"strings"
 	"syscall/js"
 	"time"
@@ -176,7 +177,7 @@ func runGPU(cl *model.Classifier, k int, t0 time.Time, raw bool) (any, error) {
 	}
 	ms := float64(time.Since(t0).Microseconds()) / 1000
 	if raw {
-		return map[string]any{"backend": backend, "ms": ms, "output": float32Array(out)}, nil
+		return map[string]any{"backend": backend, "ms": ms, "output": jsval.Float32Array(out)}, nil
 	}
 	return map[string]any{"backend": backend, "ms": ms, "top": results(cl.TopK(out, k))}, nil
 }

@@ -10,6 +10,8 @@
 //
 //	compile(bytes, labels, card, name, weights) → Promise of the bundle (Uint8Array)
 //	check(bytes, card) → Promise of the model check's report (model/check), as JSON text
+//	replaceHead(bytes, head) → Promise of the ONNX file with a trained head (model/onnx.ReplaceHead);
+//	  head is {feature, pool, activation, layers: [{in, out, w: Float32Array, b: Float32Array}]}
 //
 // Failures reject with an Error whose code is a model.LoadError kind
 // (invalid-model, unsupported-model, invalid-card, invalid-labels,
@@ -17,9 +19,11 @@
 package main
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"syscall/js"
 	"time"
@@ -28,6 +32,7 @@ import (
 	"github.com/glimpse/glimpse/model/bundle"
 	"github.com/glimpse/glimpse/model/check"
 	"github.com/glimpse/glimpse/model/importer"
+	"github.com/glimpse/glimpse/model/onnx"
 	"github.com/glimpse/glimpse/wasm/jsval"
 	"github.com/glimpse/glimpse/wasm/simd"
 	"github.com/glimpse/glimpse/wasm/webgpu"
@@ -48,6 +53,10 @@ func main() {
 	obj.Set("check", js.FuncOf(func(this js.Value, args []js.Value) any {
 		a := append([]js.Value(nil), args...)
 		return promise(func() (any, error) { return checkModel(a) })
+	}))
+	obj.Set("replaceHead", js.FuncOf(func(this js.Value, args []js.Value) any {
+		a := append([]js.Value(nil), args...)
+		return promise(func() (any, error) { return replaceHead(a) })
 	}))
 	host.Set("_go", obj)
 	select {}
@@ -93,6 +102,35 @@ func checkModel(args []js.Value) (any, error) {
 		return nil, errCode{"internal", err}
 	}
 	return string(b), nil
+}
+
+// replaceHead(bytes, head) → the ONNX file's bytes with the trained head.
+func replaceHead(args []js.Value) (any, error) {
+	if len(args) < 2 || args[1].Type() != js.TypeObject {
+		return nil, errCode{"bad-argument", errors.New("replaceHead needs the backbone's ONNX file and the head")}
+	}
+	hv := args[1]
+	h := onnx.Head{Feature: jsval.Text(hv.Get("feature")), Pool: hv.Get("pool").Truthy(), Activation: jsval.Text(hv.Get("activation")), Output: "probs"}
+	floats := func(v js.Value) []float32 {
+		b := jsval.Bytes(js.Global().Get("Uint8Array").New(v.Get("buffer"), v.Get("byteOffset"), v.Get("byteLength")))
+		out := make([]float32, len(b)/4)
+		for i := range out {
+			out[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+		}
+		return out
+	}
+	ls := hv.Get("layers")
+	for i := 0; i < ls.Length(); i++ {
+		l := ls.Index(i)
+		h.Layers = append(h.Layers, onnx.Dense{In: l.Get("in").Int(), Out: l.Get("out").Int(), W: floats(l.Get("w")), B: floats(l.Get("b"))})
+	}
+	b, err := onnx.ReplaceHead(jsval.Bytes(args[0]), h)
+	if err != nil {
+		return nil, errCode{"train", err}
+	}
+	u8 := js.Global().Get("Uint8Array").New(len(b))
+	js.CopyBytesToJS(u8, b)
+	return u8, nil
 }
 
 type errCode struct {

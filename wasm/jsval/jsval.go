@@ -1,11 +1,16 @@
 //go:build js && wasm
 
-// Package jsval reads the plain values the engine's and the importer's JS
-// callers hand to Go: text, and bytes from a Uint8Array, ArrayBuffer or
-// any typed array.
+// Package jsval reads the plain values the engine's, the importer's and the
+// trainer's JS callers hand to Go: text, bytes from a Uint8Array,
+// ArrayBuffer or any typed array, and float32 values; and it makes
+// Float32Arrays from Go.
 package jsval
 
-import "syscall/js"
+import (
+	"encoding/binary"
+	"math"
+	"syscall/js"
+)
 
 // Text is v as a string, "" for anything else (undefined, null, numbers).
 func Text(v js.Value) string {
@@ -27,4 +32,29 @@ func Bytes(v js.Value) []byte {
 	b := make([]byte, v.Get("length").Int())
 	js.CopyBytesToGo(b, v)
 	return b
+}
+
+// Float32s copies a Float32Array's values into Go; nil for anything else.
+func Float32s(v js.Value) []float32 {
+	if v.Type() != js.TypeObject || v.Get("constructor").Get("name").String() != "Float32Array" {
+		return nil
+	}
+	b := make([]byte, v.Get("byteLength").Int())
+	js.CopyBytesToGo(b, js.Global().Get("Uint8Array").New(v.Get("buffer"), v.Get("byteOffset"), len(b)))
+	out := make([]float32, len(b)/4)
+	for i := range out {
+		out[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+	}
+	return out
+}
+
+// Float32Array makes a new Float32Array holding fs.
+func Float32Array(fs []float32) js.Value {
+	b := make([]byte, 4*len(fs))
+	for i, v := range fs {
+		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(v))
+	}
+	u8 := js.Global().Get("Uint8Array").New(len(b))
+	js.CopyBytesToJS(u8, b)
+	return js.Global().Get("Float32Array").New(u8.Get("buffer"))
 }
