@@ -35,6 +35,7 @@ var cacheable = []string{
 	"/web/glimpse.css",
 	"/web/glimpse.js",
 	"/web/tagging.js",
+	"/web/training.js",
 	"/web/engine.js",
 	"/" + bridge.DefaultModel,
 	"/web/icons/icon.svg", // the header's logo; go-app caches only the PNG icons
@@ -44,7 +45,7 @@ var cacheable = []string{
 // rebuild with changes prompts an update and a restart without changes does not.
 func version() (string, error) {
 	h := sha256.New()
-	for _, f := range []string{"app.wasm", "engine.wasm", "importer.wasm", "trainer.wasm", "engine.js", "glimpse.js", "tagging.js", "glimpse.css", strings.TrimPrefix(bridge.DefaultModel, webDir+"/")} {
+	for _, f := range []string{"app.wasm", "engine.wasm", "importer.wasm", "trainer.wasm", "engine.js", "glimpse.js", "tagging.js", "training.js", "glimpse.css", strings.TrimPrefix(bridge.DefaultModel, webDir+"/")} {
 		data, err := os.ReadFile(filepath.Join(webDir, f))
 		if err != nil {
 			return "", fmt.Errorf("%v: run 'make build' first", err)
@@ -80,7 +81,7 @@ func handler() (*app.Handler, error) {
 			SVG:      "/web/icons/icon.svg",
 		},
 		Styles:             []string{"/web/glimpse.css"},
-		Scripts:            []string{"/web/glimpse.js", "/web/tagging.js"},
+		Scripts:            []string{"/web/glimpse.js", "/web/tagging.js", "/web/training.js"},
 		CacheableResources: cacheable[3:], // styles and scripts are cached already
 		Version:            v,
 		WasmContentLength:  wasmLength(),

@@ -145,7 +145,7 @@ func (p *page) listen(ctx app.Context, target app.Value, event string, fn func(c
 func (p *page) OnMount(ctx app.Context) {
 	p.pageCtx = ctx
 	switch h := app.Window().Get("location").Get("hash").String(); h {
-	case "#tag", "#eval":
+	case "#tag", "#eval", "#train":
 		p.tab = h[1:]
 	}
 	g := glimpse()

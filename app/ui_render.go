@@ -40,6 +40,7 @@ func (p *page) Render() app.UI {
 			p.tabButton("classify", "Classify"),
 			p.tabButton("tag", "Tag photos"),
 			p.tabButton("eval", "Evaluate"),
+			p.tabButton("train", "Train"),
 		),
 		app.Main().Hidden(p.view() != "classify").Body(
 			p.renderLoading(),
@@ -57,6 +58,10 @@ func (p *page) Render() app.UI {
 		app.Div().Class("view").ID("view-eval").Hidden(p.view() != "eval").Body(
 			app.If(!p.ready, func() app.UI { return p.renderLoading() }),
 			&evalView{},
+		),
+		app.Div().Class("view").ID("view-train").Hidden(p.view() != "train").Body(
+			app.If(!p.ready, func() app.UI { return p.renderLoading() }),
+			&trainView{},
 		),
 		app.Footer().Body(
 			app.P().Text("Private by design: photos and camera frames are processed in this page and never sent anywhere. Once loaded, Glimpse works offline."),
