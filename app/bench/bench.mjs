@@ -22,7 +22,8 @@ const args = process.argv.slice(2);
 const flag = (n) => args.includes(n);
 const opt = (n, d) => { const i = args.indexOf(n); return i >= 0 ? args[i + 1] : d; };
 const smoke = flag('--smoke');
-// --only load: just the load section (first visit, repeat, phone, embed).
+// --only load: just the load section (first visit, repeat, phone, embed);
+// --only main: the main thread and the pool; --only train: training.
 const only = opt('--only', '');
 const runs = Number(opt('--runs', smoke ? 2 : 20));
 // WebGPU here is SwiftShader (seconds per run): fewer runs, reported as such.
@@ -342,6 +343,67 @@ if (!only || only === "main") {
   }
 }
 
+// Training in the browser: 10 classes × 20 photos drawn in the page
+// (shapes and patterns in random colours), features on the pool with 0, 2
+// and 4 augmented copies of each, then the head fitted in the trainer's
+// worker; seconds from the first photo to the fitted head. Reported only.
+if (!only || only === 'train') {
+  const c = await browser();
+  try {
+    const page = c.ctx.pages()[0] || (await c.ctx.newPage());
+    await page.goto(`${base}/`);
+    await page.evaluate(() => glimpse.ready);
+    results.train = await page.evaluate(async (smoke) => {
+      const kinds = 10, per = smoke ? 4 : 20;
+      const draw = (k, seed) => {
+        let s = seed >>> 0;
+        const rnd = () => { s = (s * 1664525 + 1013904223) >>> 0; return s / 4294967296; };
+        const cv = new OffscreenCanvas(320, 240);
+        const g = cv.getContext('2d');
+        g.fillStyle = `hsl(${360 * rnd()},40%,${30 + 40 * rnd()}%)`;
+        g.fillRect(0, 0, 320, 240);
+        g.fillStyle = `hsl(${360 * rnd()},85%,${rnd() < 0.5 ? 20 : 85}%)`;
+        const r = 40 + 40 * rnd(), x = r + (320 - 2 * r) * rnd(), y = r + (240 - 2 * r) * rnd();
+        g.translate(x, y); g.rotate(rnd() * Math.PI);
+        const n = 3 + k; // a polygon with k+3 corners, or stripes for the last classes
+        g.beginPath();
+        for (let i = 0; i < n; i++) g.lineTo(r * Math.cos(2 * Math.PI * i / n), r * Math.sin(2 * Math.PI * i / n));
+        g.fill();
+        return cv.transferToImageBitmap();
+      };
+      await glimpse.warmPool();
+      for (let t = 0; t < 100 && glimpse.info().pool.running < glimpse.poolSize(); t++) await new Promise((r) => setTimeout(r, 100));
+      const out = [];
+      for (const variants of [0, 2, 4]) {
+        const t0 = performance.now();
+        const jobs = [];
+        for (let k = 0; k < kinds; k++) for (let i = 0; i < per; i++) jobs.push({ k, seed: 1 + k * 1000 + i });
+        const feats = new Array(jobs.length);
+        let next = 0;
+        const lane = async () => {
+          while (next < jobs.length) {
+            const j = next++;
+            feats[j] = await glimpse.features(draw(jobs[j].k, jobs[j].seed), { variants, seed: j, batch: true });
+          }
+        };
+        await Promise.all(Array.from({ length: glimpse.poolSize() }, lane));
+        const t1 = performance.now();
+        const dim = feats[0].dim;
+        const all = new Float32Array(feats.reduce((n, f) => n + f.features.length, 0));
+        let at = 0;
+        for (const f of feats) { all.set(f.features, at); at += f.features.length; }
+        const fit = await glimpse.trainHead(all, dim, jobs.map((j, i) => ({ rows: feats[i].rows, classes: [j.k] })), { classes: kinds, seed: 1 });
+        const t2 = performance.now();
+        const last = fit.history[fit.bestEpoch - 1];
+        out.push({ variants, photos: jobs.length, features: (t1 - t0) / 1000, fit: (t2 - t1) / 1000, total: (t2 - t0) / 1000, valAcc: last.valAcc, mode: fit.mode, engines: glimpse.info().pool.running });
+      }
+      return out;
+    }, smoke);
+  } finally {
+    await c.close();
+  }
+}
+
 const size = (f) => {
   const wasm = fs.readFileSync(path.join(staticDir, f));
   return {
@@ -403,6 +465,9 @@ for (const r of results.mainThread || []) {
     const p = r.pool;
     console.log(`pool: tagging ${p.photos} photos on ${p.cores} cores: 1 engine ${(p.photos / p.one).toFixed(1)}/s, ${p.lanes} engines ${(p.photos / p.all).toFixed(1)}/s; ratio ${(p.one / p.all).toFixed(2)}; memory per engine ${p.memory.map((m) => (m / 2 ** 20).toFixed(0) + ' MiB').join(', ')}`);
   }
+}
+for (const t of results.train || []) {
+  console.log(`train ${t.photos} photos of 10 classes, ${t.variants} augmented copies each, ${t.engines} engines: features ${t.features.toFixed(1)} s + fit ${t.fit.toFixed(1)} s = ${t.total.toFixed(1)} s (${t.mode} head, validation accuracy ${(100 * t.valAcc).toFixed(0)}%)`);
 }
 const outDir = path.join(root, 'bench-results');
 fs.mkdirSync(outDir, { recursive: true });

@@ -20,9 +20,27 @@
 // the limits in limits.go and the data section before allocating.
 //
 // Tensors are stored as float32, float16, an 8-bit palette (at most 256
-// distinct values and one byte per element: exact, and what a model
-// converted from 8-bit TFLite weights has), int8 per output channel with a
-// scale (lossy), int64 or bool; Encode's Weights option picks.
+// distinct values: exact, and what a model converted from 8-bit TFLite
+// weights has), int8 per output channel with a scale (lossy), int64 or
+// bool; Encode's Weights option picks. A tensor's directory entry names its
+// encoding ("enc"); its payload is, little-endian:
+//
+//	f32     float32 × elements
+//	f16     float16 × elements (lossy)
+//	pal8    palette float32 × n, then an index byte × elements
+//	pal8r   palette float32 × n, then the indices entropy-coded (version 2; rans.go):
+//	        frequency uint16 × n (each ≥ 1, summing to 1<<14), the two
+//	        interleaved rANS states (uint32 × 2) and their stream (uint16 words)
+//	q8      scale float32 × n (the axis-0 channels), then an int8 × elements (lossy)
+//	i64     int64 × elements
+//	bool    a byte × elements, 0 or 1
+//
+// Encode writes a palettable float tensor as pal8r where that is smaller
+// than pal8. Static hosts gzip a bundle, but deflate leaves pal8's indices
+// above their entropy (the default model's: 2.79 MB by gzip -9, 2.72 of
+// entropy), and pal8r, tables included, comes within 0.7% of it: that
+// model's bundle is 62 KB smaller gzipped (20% smaller raw). Version 1
+// bundles (pal8, no pal8r) still load.
 package bundle
 
 import (
@@ -40,8 +58,12 @@ import (
 	"github.com/glimpse/glimpse/model/graph"
 )
 
-// Version is the format version this build writes and reads.
-const Version = 1
+// Version is the format version this build writes. Decode reads it and
+// every version back to minVersion: version 2 added the pal8r encoding.
+const Version = 2
+
+// minVersion is the oldest format version Decode reads.
+const minVersion = 1
 
 const magic = "GLIMPSEB"
 
@@ -181,11 +203,11 @@ type jsonAttr struct {
 type jsonTensor struct {
 	DType uint8  `json:"dtype"`
 	Shape []int  `json:"shape"`
-	Enc   string `json:"enc"` // f32 f16 pal8 q8 i64 bool
+	Enc   string `json:"enc"` // f32 f16 pal8 pal8r q8 i64 bool
 	Off   int64  `json:"off"`
 	Len   int64  `json:"len"`
-	// pal8: the palette's size (its float32 values come first in the
-	// payload); q8: the axis-0 channel count (scales come first).
+	// pal8, pal8r: the palette's size (its float32 values come first in
+	// the payload); q8: the axis-0 channel count (scales come first).
 	N int `json:"n,omitempty"`
 }
 
@@ -195,15 +217,22 @@ type encoder struct {
 	data    bytes.Buffer
 	weights Weights
 	maxErr  float64
+	version int // the format version written: 1 has no pal8r
 }
 
 // Encode writes g (the optimised graph and its constants, as
 // cpu.Program.Export gives it) and meta as a bundle.
 func Encode(g *graph.Graph, meta Meta, w Weights) ([]byte, error) {
+	return encode(g, meta, w, Version)
+}
+
+// encode writes a bundle of the given format version (Version, or 1 for
+// the tests that check older bundles still load).
+func encode(g *graph.Graph, meta Meta, w Weights, version int) ([]byte, error) {
 	if w == "" {
 		w = Auto
 	}
-	e := &encoder{weights: w}
+	e := &encoder{weights: w, version: version}
 	jg, err := e.graph(g, 0)
 	if err != nil {
 		return nil, err
@@ -216,7 +245,7 @@ func Encode(g *graph.Graph, meta Meta, w Weights) ([]byte, error) {
 	}
 	var out bytes.Buffer
 	out.WriteString(magic)
-	binary.Write(&out, binary.LittleEndian, uint32(Version))
+	binary.Write(&out, binary.LittleEndian, uint32(version))
 	binary.Write(&out, binary.LittleEndian, uint32(len(hdr)))
 	out.Write(hdr)
 	out.Write(e.data.Bytes())
@@ -406,7 +435,14 @@ func (e *encoder) floats(fs []float32, shape []int, weight bool, jt *jsonTensor)
 		return f32bytes(fs)
 	}
 	if pal, idx, ok := palette(fs); ok {
-		jt.Enc, jt.N = "pal8", len(pal)
+		jt.N = len(pal)
+		if e.version >= 2 {
+			if r, ok := pal8r(idx, len(pal)); ok && len(r) < len(idx) {
+				jt.Enc = "pal8r"
+				return append(f32bytes(pal), r...)
+			}
+		}
+		jt.Enc = "pal8"
 		return append(f32bytes(pal), idx...)
 	}
 	switch e.weights {
@@ -495,9 +531,11 @@ func Decode(data []byte) (g *graph.Graph, meta Meta, err error) {
 	if len(data) < len(magic)+8+sumSize {
 		return nil, Meta{}, corrupt("the file is truncated (%d bytes)", len(data))
 	}
-	if v := binary.LittleEndian.Uint32(data[8:]); v != Version {
-		return nil, Meta{}, &Error{Kind: "version", Err: fmt.Errorf("the bundle is format version %d; this build reads version %d: compile the model again", v, Version)}
+	v := binary.LittleEndian.Uint32(data[8:])
+	if v < minVersion || v > Version {
+		return nil, Meta{}, &Error{Kind: "version", Err: fmt.Errorf("the bundle is format version %d; this build reads versions %d to %d: compile the model again", v, minVersion, Version)}
 	}
+	d.version = int(v)
 	body := data[:len(data)-sumSize]
 	if Checksum(body) != binary.LittleEndian.Uint32(data[len(body):]) {
 		return nil, Meta{}, &Error{Kind: "hash", Err: errors.New("the bundle's checksum does not match its content: the file is damaged, truncated or was edited")}
@@ -530,7 +568,9 @@ func Decode(data []byte) (g *graph.Graph, meta Meta, err error) {
 
 type decoder struct {
 	data          []byte
-	graphs, nodes int // graph attributes and nodes decoded so far
+	version       int        // the bundle's format version
+	rans          *ransTable // pal8r's slot table, made for the first pal8r tensor
+	graphs, nodes int        // graph attributes and nodes decoded so far
 	// Where the decoder is, for the message of a panic.
 	atInit, atAttr string
 	atNode         *graph.Node
@@ -734,7 +774,10 @@ func (d *decoder) tensor(jt jsonTensor) (*graph.Tensor, error) {
 	}
 	f32 := func(b []byte) float32 { return math.Float32frombits(binary.LittleEndian.Uint32(b)) }
 	switch jt.Enc {
-	case "f32", "f16", "pal8", "q8":
+	case "f32", "f16", "pal8", "pal8r", "q8":
+		if jt.Enc == "pal8r" && d.version < 2 {
+			return nil, fmt.Errorf("pal8r payload in a version %d bundle", d.version)
+		}
 		if t.DType != graph.Float32 {
 			return nil, fmt.Errorf("%s payload for a %v tensor", jt.Enc, t.DType)
 		}
@@ -784,6 +827,27 @@ func (d *decoder) tensor(jt jsonTensor) (*graph.Tensor, error) {
 				return nil, fmt.Errorf("palette index %d of %d", k, jt.N)
 			}
 			t.F[i] = pal[k]
+		}
+	case "pal8r":
+		if jt.N < 1 || jt.N > 256 {
+			return nil, fmt.Errorf("a palette of %d values", jt.N)
+		}
+		if jt.Len < 6*int64(jt.N)+8 {
+			return nil, fmt.Errorf("pal8r payload of %d bytes for a palette of %d values, want at least %d", jt.Len, jt.N, 6*jt.N+8)
+		}
+		if int64(n) > ransMaxElemsPerByte*jt.Len {
+			return nil, fmt.Errorf("pal8r payload of %d bytes for shape %v: more than %d elements a byte", jt.Len, jt.Shape, ransMaxElemsPerByte)
+		}
+		pal := make([]float32, jt.N)
+		for i := range pal {
+			pal[i] = f32(p[4*i:])
+		}
+		if d.rans == nil {
+			d.rans = new(ransTable)
+		}
+		t.F = make([]float32, n)
+		if err := ransDecode(t.F, pal, p[4*jt.N:], d.rans); err != nil {
+			return nil, err
 		}
 	case "q8":
 		if len(t.Shape) < 2 || jt.N != t.Shape[0] || jt.N == 0 {

@@ -157,8 +157,11 @@ func TestDamaged(t *testing.T) {
 		b[i] ^= 0x40
 		return b
 	}
-	version := append([]byte{}, good...)
-	version[8] = 99
+	version := func(v uint32) []byte {
+		b := append([]byte{}, good...)
+		binary.LittleEndian.PutUint32(b[8:], v)
+		return b
+	}
 	for _, c := range []struct {
 		name, kind, msg string
 		data            []byte
@@ -170,7 +173,9 @@ func TestDamaged(t *testing.T) {
 		{"one byte short", "hash", "checksum", good[:len(good)-1]},
 		{"bit flip in the data", "hash", "checksum", flip(len(good) - 100)},
 		{"bit flip in the header", "hash", "checksum", flip(40)},
-		{"version", "version", "format version 99", version},
+		{"version", "version", "format version 99", version(99)},
+		{"version 0", "version", "format version 0; this build reads versions 1 to 2", version(0)},
+		{"version 3", "version", "format version 3", version(3)},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, _, err := bundle.Decode(c.data)
@@ -221,6 +226,11 @@ func FuzzDecode(f *testing.F) {
 	}
 	hlen := binary.LittleEndian.Uint32(good[12:])
 	f.Add(good[16:16+hlen], good[16+hlen:len(good)-4])
+	// A pal8r tensor.
+	r, n := pal8rTensor()
+	b := pal8rGraph("[3000]", r, n)
+	hlen = binary.LittleEndian.Uint32(b[12:])
+	f.Add(b[16:16+hlen], b[16+hlen:len(b)-4])
 	// Hostile directories, nesting and counts (hostile_test.go), the small ones.
 	for _, c := range hostileBundles() {
 		b := c.data()

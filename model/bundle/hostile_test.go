@@ -2,14 +2,18 @@ package bundle_test
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/glimpse/glimpse/model/bundle"
+	"github.com/glimpse/glimpse/model/graph"
 )
 
 // A forged bundle's parts, as JSON text: forgeGraph wraps a graph (JSON)
@@ -45,6 +49,69 @@ func graphsGraph(n int) string {
 func nodesGraph(n int) string {
 	nodes := strings.TrimSuffix(strings.Repeat(`{"op":"Neg"},`, n), ",")
 	return `{"opset":13,"outputs":[{"name":"y","dtype":1,"dims":[]}],"nodes":[` + nodes + `]}`
+}
+
+// pal8rTensor is a pal8r payload as Encode writes it (3000 elements of
+// three values, the first the most common) and its palette's size.
+func pal8rTensor() (payload []byte, n int) {
+	f := make([]float32, 3000)
+	for i := range f {
+		switch {
+		case i%3 == 0:
+			f[i] = -0.25
+		case i%5 == 1:
+			f[i] = 2
+		default:
+			f[i] = 0.5
+		}
+	}
+	g := &graph.Graph{Opset: 13, Initializers: map[string]*graph.Tensor{"w": {DType: graph.Float32, Shape: []int{3000}, F: f}}}
+	b, err := bundle.Encode(g, bundle.Meta{Name: "m"}, bundle.Auto)
+	if err != nil {
+		panic(err)
+	}
+	hlen := binary.LittleEndian.Uint32(b[12:])
+	var h struct {
+		Graph struct {
+			Inits map[string]struct {
+				Enc      string
+				N        int
+				Off, Len int64
+			}
+		}
+	}
+	if err := json.Unmarshal(b[16:16+hlen], &h); err != nil {
+		panic(err)
+	}
+	w := h.Graph.Inits["w"]
+	if w.Enc != "pal8r" || w.N != 3 {
+		panic(fmt.Sprintf("Encode wrote %s with %d values", w.Enc, w.N))
+	}
+	return slices.Clone(b[16+hlen:][w.Off : w.Off+w.Len]), w.N
+}
+
+// pal8rGraph is addGraph with a pal8r tensor of the given shape, payload
+// and palette size, the payload the whole data section.
+func pal8rGraph(shape string, p []byte, n int) []byte {
+	return forgeGraph(addGraph("[2]", fmt.Sprintf(`{"dtype":1,"shape":%s,"enc":"pal8r","off":0,"len":%d,"n":%d}`, shape, len(p), n)), p)
+}
+
+// pal8rEdit is the pal8rTensor payload changed by edit, in a bundle.
+func pal8rEdit(edit func(p []byte) []byte) func() []byte {
+	return func() []byte {
+		p, n := pal8rTensor()
+		return pal8rGraph("[3000]", edit(p), n)
+	}
+}
+
+// constPal8r is a pal8r payload of one value (frequency 1<<14, which
+// leaves the states where they are) with the given states: valid when
+// both are 1<<16.
+func constPal8r(x0, x1 uint32) []byte {
+	p := binary.LittleEndian.AppendUint32(nil, math.Float32bits(1.5))
+	p = binary.LittleEndian.AppendUint16(p, 1<<14)
+	p = binary.LittleEndian.AppendUint32(p, x0)
+	return binary.LittleEndian.AppendUint32(p, x1)
 }
 
 type hostileBundle struct {
@@ -87,6 +154,47 @@ func hostileBundles() []hostileBundle {
 		{"palette of 100 000", func() []byte {
 			return forgeGraph(addGraph("[2]", `{"dtype":1,"shape":[2],"enc":"pal8","off":0,"len":1000,"n":100000}`), data)
 		}, "a palette of 100000 values", 0},
+
+		// pal8r payloads (the palette's 3 values take 12 bytes; then the
+		// frequencies, 6; then the states, 8; then the stream).
+		{"pal8r frequencies summing to 16383", pal8rEdit(func(p []byte) []byte { p[12]--; return p }), "frequencies sum to 16383, not 16384", 0},
+		{"pal8r frequencies summing past 16384", pal8rEdit(func(p []byte) []byte { p[12]++; return p }), "frequencies sum to more than 16384", 0},
+		{"pal8r frequency 0 for a symbol the stream uses", pal8rEdit(func(p []byte) []byte {
+			f0, f1 := binary.LittleEndian.Uint16(p[12:]), binary.LittleEndian.Uint16(p[14:])
+			binary.LittleEndian.PutUint16(p[12:], f0+f1)
+			binary.LittleEndian.PutUint16(p[14:], 0)
+			return p
+		}), "frequency 0 for palette entry 1", 0},
+		// Symbols index the frequency table, n entries: a stream cannot
+		// name one past the palette. The nearest mistake, a table longer
+		// than the directory's palette, misreads the table.
+		{"pal8r table for more symbols than the palette", func() []byte {
+			p, _ := pal8rTensor()
+			return pal8rGraph("[3000]", slices.Delete(p, 8, 12), 2)
+		}, "frequencies sum to", 0},
+		{"pal8r stream a byte short", pal8rEdit(func(p []byte) []byte { return p[:len(p)-1] }), "pal8r stream ends at element", 0},
+		{"pal8r stream a word short", pal8rEdit(func(p []byte) []byte { return p[:len(p)-2] }), "pal8r stream ends at element", 0},
+		{"pal8r stream cut by a quarter", pal8rEdit(func(p []byte) []byte { return p[:len(p)*3/4] }), "pal8r stream ends at element", 0},
+		{"pal8r stream with garbage after it", pal8rEdit(func(p []byte) []byte { return append(p, 0xaa, 0x55) }), "pal8r stream goes on for 2 bytes after its last element", 0},
+		{"pal8r stream with a word changed", pal8rEdit(func(p []byte) []byte { p[len(p)/2] ^= 0x21; return p }), "pal8r stream", 0},
+		{"pal8r state changed", pal8rEdit(func(p []byte) []byte { p[20]++; return p }), "pal8r stream", 0},
+		{"pal8r states not back at the start", func() []byte { return pal8rGraph("[64]", constPal8r(1<<16, 1<<16+1), 1) },
+			"pal8r stream ends in states 0x10000 and 0x10001, not 0x10000", 0},
+		{"pal8r state below its range", func() []byte { return pal8rGraph("[64]", constPal8r(1<<16, 1<<16-1), 1) }, "want at least 0x10000", 0},
+		{"pal8r payload without its states", func() []byte { return pal8rGraph("[64]", constPal8r(1<<16, 1<<16)[:10], 1) }, "want at least 14", 0},
+		{"pal8r 1 GB declared in 14 bytes", func() []byte { return pal8rGraph("[1073741824]", constPal8r(1<<16, 1<<16), 1) }, "more than 8 elements a byte", 0},
+		{"pal8r palette of 0", func() []byte { return pal8rGraph("[64]", constPal8r(1<<16, 1<<16), 0) }, "a palette of 0 values", 0},
+		{"pal8r palette of 300", func() []byte { return pal8rGraph("[2]", make([]byte, 2000), 300) }, "a palette of 300 values", 0},
+		{"pal8r for an int64 tensor", func() []byte {
+			return forgeGraph(addGraph("[2]", `{"dtype":2,"shape":[64],"enc":"pal8r","off":0,"len":14,"n":1}`), constPal8r(1<<16, 1<<16))
+		}, "pal8r payload for a int64 tensor", 0},
+		{"pal8r in a version 1 bundle", func() []byte {
+			p, n := pal8rTensor()
+			b := pal8rGraph("[3000]", p, n)
+			binary.LittleEndian.PutUint32(b[8:], 1)
+			binary.LittleEndian.PutUint32(b[len(b)-4:], bundle.Checksum(b[:len(b)-4]))
+			return b
+		}, "pal8r payload in a version 1 bundle", 0},
 		{"int8 scales for the wrong channels", func() []byte {
 			return forgeGraph(addGraph("[2]", `{"dtype":1,"shape":[2,2],"enc":"q8","off":0,"len":12,"n":3}`), data)
 		}, "int8 scales for 3 channels", 0},
@@ -171,5 +279,32 @@ func TestDecodeHostile(t *testing.T) {
 				t.Logf("%d KB refused in %v with %d KB allocated: %.100s", len(data)>>10, took, alloc>>10, msg)
 			}
 		})
+	}
+}
+
+// The forged pal8r payloads TestDecodeHostile edits load unedited: what
+// it refuses is the edit.
+func TestPal8rForged(t *testing.T) {
+	p, n := pal8rTensor()
+	g, _, err := bundle.Decode(pal8rGraph("[3000]", p, n))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := g.Initializers["w"].F
+	for i, v := range w {
+		want := float32(0.5)
+		switch {
+		case i%3 == 0:
+			want = -0.25
+		case i%5 == 1:
+			want = 2
+		}
+		if v != want {
+			t.Fatalf("element %d is %g, want %g", i, v, want)
+		}
+	}
+	g, _, err = bundle.Decode(pal8rGraph("[64]", constPal8r(1<<16, 1<<16), 1))
+	if err != nil || !slices.Equal(g.Initializers["w"].F, slices.Repeat([]float32{1.5}, 64)) {
+		t.Fatalf("one value: %v", err)
 	}
 }

@@ -34,11 +34,7 @@ func (n net) forward(theta []float64, x []float64, acts [][]float64) {
 		in, out := n[l], n[l+1]
 		a, z := acts[l], acts[l+1]
 		for o := 0; o < out; o++ {
-			s := b[o]
-			row := w[o*in : (o+1)*in]
-			for i, v := range row {
-				s += v * a[i]
-			}
+			s := b[o] + dot(w[o*in:(o+1)*in], a)
 			if l+2 < len(n) && s < 0 {
 				s = 0 // Relu
 			}
@@ -155,10 +151,7 @@ func (p *problem) loss(theta []float64, rows []int, grad []float64, reg bool) fl
 					continue
 				}
 				gb[o] += g
-				row := gw[o*in : (o+1)*in]
-				for i, v := range a {
-					row[i] += g * v
-				}
+				axpy(g, a, gw[o*in:(o+1)*in])
 			}
 			if l == 0 {
 				break
@@ -170,10 +163,7 @@ func (p *problem) loss(theta []float64, rows []int, grad []float64, reg bool) fl
 				if g == 0 {
 					continue
 				}
-				row := w[o*in : (o+1)*in]
-				for i, v := range row {
-					prev[i] += g * v
-				}
+				axpy(g, w[o*in:(o+1)*in], prev)
 			}
 			for i, v := range a { // Relu
 				if v <= 0 {
@@ -214,4 +204,24 @@ func sigmoid(z float64) float64 {
 	}
 	e := math.Exp(z)
 	return e / (1 + e)
+}
+
+// penalty is the weight decay term of the objective.
+func (p *problem) penalty(theta []float64) float64 {
+	if p.lambda <= 0 {
+		return 0
+	}
+	s := 0.0
+	for l := 0; l+1 < len(p.net); l++ {
+		w, _ := p.net.layer(theta, l)
+		for _, v := range w {
+			s += v * v
+		}
+	}
+	return 0.5 * p.lambda * s
+}
+
+// evaluate returns the data loss and the accuracy over rows in one pass.
+func (p *problem) evaluate(theta []float64, rows []int) (loss, acc float64) {
+	return p.loss(theta, rows, nil, false), p.accuracy(theta, rows)
 }

@@ -536,7 +536,7 @@ func fitLayers(h *Head, p *problem, trainRows, valRows []int, cfg Config, rng *r
 	case cfg.Mode == MLP:
 		lambdas = []float64{1e-4}
 	default:
-		lambdas = []float64{1e-4, 1e-3, 1e-2, 1e-1}
+		lambdas = []float64{1e-1, 1e-2, 1e-3, 1e-4}
 	}
 	init := initTheta(p.net, rng)
 	bestVal := math.Inf(1)
@@ -547,6 +547,9 @@ func fitLayers(h *Head, p *problem, trainRows, valRows []int, cfg Config, rng *r
 			phase = fmt.Sprintf("weight decay %g", lambda)
 		}
 		theta, hist, bestEpoch := fitOnce(p, slices.Clone(init), trainRows, valRows, cfg, rng, phase, progress)
+		if len(p.net) == 2 {
+			init = slices.Clone(theta) // the next, smaller decay starts from here (a regularisation path)
+		}
 		v := hist[bestEpoch-1].ValLoss
 		if len(valRows) == 0 {
 			v = hist[bestEpoch-1].TrainLoss
@@ -581,13 +584,19 @@ func fitOnce(p *problem, theta []float64, trainRows, valRows []int, cfg Config, 
 	adam := cfg.Mode == MLP || cfg.Adam
 	best := slices.Clone(theta)
 	bestLoss, bestEpoch := math.Inf(1), 0
-	step := func(epoch int, _ float64) bool {
-		pr := Progress{Phase: phase, Epoch: epoch,
-			TrainLoss: p.loss(theta, trainRows, nil, false), TrainAcc: p.accuracy(theta, trainRows),
+	trainAcc := math.NaN()
+	step := func(epoch int, objective float64) bool {
+		// The optimiser's objective less the weight decay is the training
+		// loss (Adam's: the mean over the epoch's batches); the training
+		// accuracy, a pass over every row, is measured every tenth step.
+		if epoch == 1 || epoch%10 == 0 || math.IsNaN(trainAcc) {
+			trainAcc = p.accuracy(theta, trainRows)
+		}
+		pr := Progress{Phase: phase, Epoch: epoch, TrainLoss: objective - p.penalty(theta), TrainAcc: trainAcc,
 			ValLoss: math.NaN(), ValAcc: math.NaN()}
 		score := pr.TrainLoss
 		if len(valRows) > 0 {
-			pr.ValLoss, pr.ValAcc = p.loss(theta, valRows, nil, false), p.accuracy(theta, valRows)
+			pr.ValLoss, pr.ValAcc = p.evaluate(theta, valRows)
 			score = pr.ValLoss
 		}
 		if bestEpoch == 0 || score < bestLoss-1e-9*math.Abs(bestLoss) || len(valRows) == 0 || !adam {
@@ -616,7 +625,7 @@ func fitOnce(p *problem, theta []float64, trainRows, valRows []int, cfg Config, 
 		lbfgs(func(th, grad []float64) float64 { return p.loss(th, trainRows, grad, true) }, theta, cfg.Epochs, step)
 	}
 	if bestEpoch == 0 { // stopped before the first step: the start is all there is
-		step(1, 0)
+		step(1, p.loss(theta, trainRows, nil, true))
 		copy(best, theta)
 		bestEpoch = len(hist)
 	}

@@ -98,7 +98,8 @@ func featuresRGBA(args []js.Value) (any, error) {
 		rng := rand.New(rand.NewPCG(uint64(num(4)), 0x617567))
 		aug := train.DefaultAugment()
 		for range variants {
-			v, err := ext.Features(aug.Apply(img, ext.Card.Input.Width, ext.Card.Input.Height, rng))
+			a := aug.Apply(img, ext.Card.Input.Width, ext.Card.Input.Height, rng)
+			v, err := ext.FeaturesRGBA(a.Pix, a.Rect.Dx(), a.Rect.Dy(), a.Stride)
 			if err != nil {
 				return nil, &Error{Code: CodeClassify, Err: err}
 			}
