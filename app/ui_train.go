@@ -49,7 +49,7 @@ type trainShot struct {
 }
 
 type trainPoint struct {
-	Phase                              string
+	Phase                                string
 	TrainLoss, ValLoss, TrainAcc, ValAcc float64
 }
 
@@ -178,7 +178,9 @@ func (v *trainView) train(ctx app.Context, e app.Event) {
 	v.err, v.msg, v.phase, v.done, v.total, v.curve, v.report, v.result, v.used = "", "", "features", 0, 0, nil, nil, app.Undefined(), false
 	fn := func(f func(ctx app.Context, args []app.Value)) app.Func { return dispatchFunc(ctx, &v.funcs, f) }
 	on := map[string]any{
-		"features": fn(func(ctx app.Context, a []app.Value) { v.done, v.total = a[0].Get("done").Int(), a[0].Get("total").Int() }),
+		"features": fn(func(ctx app.Context, a []app.Value) {
+			v.done, v.total = a[0].Get("done").Int(), a[0].Get("total").Int()
+		}),
 		"fit": fn(func(ctx app.Context, a []app.Value) {
 			v.phase = "fit"
 			p := a[0]
