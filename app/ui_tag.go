@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"path"
 	"sort"
 	"strconv"
 	"strings"
@@ -42,6 +43,15 @@ type tagView struct {
 	queue     app.Value
 	funcs     []app.Func
 	pending   []app.Value // records that arrived since the last render
+	// similar photos to the selected one: hashes with their similarity
+	similarTo  string
+	similarRes []similarHit
+	similarMsg string
+}
+
+type similarHit struct {
+	Hash  string
+	Score float64
 }
 
 type tagRec struct {
@@ -616,7 +626,51 @@ func (v *tagView) renderDetail(r *tagRec) app.UI {
 				app.If(r.Edited, func() app.UI { return app.P().Class("muted").Text("Tags edited by hand.") }),
 				app.H3().Text("All scores"),
 				renderPreds(predsOf(r.Scores), "preds"),
+				app.Button().ID("tag-similar").Text("Similar photos").Disabled(v.similarTo == r.Hash && v.similarMsg != "" && v.similarRes == nil).
+					OnClick(func(ctx app.Context, e app.Event) { v.findSimilar(ctx, r.Hash) }),
 			),
+		),
+		app.If(v.similarTo == r.Hash, func() app.UI { return v.renderSimilar() }),
+	)
+}
+
+// findSimilar ranks the stored photos by how close their embeddings are to
+// this one's (computed on the pool for photos that have none yet).
+func (v *tagView) findSimilar(ctx app.Context, hash string) {
+	v.similarTo, v.similarRes, v.similarMsg = hash, nil, "Comparing photos…"
+	on := map[string]any{"progress": dispatchFunc(ctx, &v.funcs, func(ctx app.Context, a []app.Value) {
+		v.similarMsg = fmt.Sprintf("Reading photos for comparison: %d / %d", a[0].Get("done").Int(), a[0].Get("total").Int())
+	})}
+	await(ctx, tagging().Call("similar", hash, 12, on), func(ctx app.Context, r app.Value) {
+		v.similarRes = []similarHit{}
+		for i := 0; i < r.Length(); i++ {
+			v.similarRes = append(v.similarRes, similarHit{Hash: r.Index(i).Get("hash").String(), Score: r.Index(i).Get("score").Float()})
+		}
+		v.similarMsg = ""
+		if len(v.similarRes) == 0 {
+			v.similarMsg = "No other photo to compare with yet."
+		}
+	}, func(ctx app.Context, msg string) { v.similarMsg = msg })
+}
+
+func (v *tagView) renderSimilar() app.UI {
+	return app.Div().Class("similar").ID("tag-similar-results").Body(
+		app.H3().Text("Similar photos"),
+		app.If(v.similarMsg != "", func() app.UI { return app.P().Class("muted").Aria("live", "polite").Text(v.similarMsg) }),
+		app.Div().Class("gallery").Body(
+			app.Range(v.similarRes).Slice(func(i int) app.UI {
+				h := v.similarRes[i]
+				rec := v.byHash[h.Hash]
+				if rec == nil {
+					return app.Span()
+				}
+				return app.Button().Class("photo").DataSet("hash", h.Hash).Title(rec.File).OnClick(func(ctx app.Context, e app.Event) { v.selected = h.Hash }).Body(
+					app.If(rec.Thumb != "", func() app.UI { return app.Img().Src(rec.Thumb).Alt(rec.File) }).
+						Else(func() app.UI { return app.Div().Class("nothumb").Text("no preview") }),
+					app.Span().Class("file").Text(path.Base(rec.File)),
+					app.Span().Class("muted").Text(fmt.Sprintf("%.0f%% similar", 100*max(0, h.Score))),
+				)
+			}),
 		),
 	)
 }

@@ -2,8 +2,9 @@
 // folders (picker, drag and drop, File System Access), content hashes, a
 // queue that decodes the next photos while the engine classifies the
 // current one, small thumbnails, and IndexedDB storage of results keyed by
-// content hash so that a reload or a crash loses nothing. The page (Go)
-// decides tags from the stored scores; nothing here leaves the device.
+// content hash so that a reload or a crash loses nothing, with embeddings
+// for finding similar photos. The page (Go) decides tags from the stored
+// scores; nothing here leaves the device.
 (function () {
   'use strict';
   const IMAGE = /\.(jpe?g|png|gif|bmp|webp|tiff?|avif|heic)$/i;
@@ -244,5 +245,50 @@
     await store.put(Object.assign({}, old || {}, rec, { thumb: old && old.thumb }));
   }
 
-  window.glimpseTagging = { filesFromDrop, filesFromInput, filesFromDirectoryPicker, images, hash, thumbnail, store, Queue, download, setTags, importRecord };
+  // ---- similar photos ---------------------------------------------------------------
+
+  // Each record keeps the page model's embedding of its thumbnail
+  // (glimpse.embed: the features its classifier reads, unit length) beside
+  // its tags, with the model it came from; embedAll fills in the missing
+  // ones on the engine pool, on.progress({done, total}).
+  const modelKey = () => { const i = glimpse.info(); return i.name + ':' + i.fileBytes; };
+  async function embedAll(on) {
+    const key = modelKey();
+    const todo = (await store.all()).filter((r) => r.thumb && r.embedModel !== key);
+    let done = 0, next = 0;
+    const lane = async () => {
+      while (next < todo.length) {
+        const r = todo[next++];
+        try {
+          const e = await glimpse.embed(r.thumb, { batch: true });
+          const fresh = await store.get(r.hash);
+          if (fresh) await store.put(Object.assign(fresh, { embedding: e, embedModel: key }));
+        } catch (err) { /* a thumbnail the engine cannot read is left out */ }
+        done++;
+        if (on && on.progress) on.progress({ done, total: todo.length });
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, glimpse.poolSize()) }, lane));
+  }
+
+  // similar → the k stored photos nearest to the photo with this content
+  // hash (cosine similarity of embeddings), best first: [{hash, score}].
+  async function similar(hash, k, on) {
+    await embedAll(on);
+    const key = modelKey();
+    const recs = (await store.all()).filter((r) => r.embedModel === key && r.embedding);
+    const me = recs.find((r) => r.hash === hash);
+    if (!me) throw new Error('This photo has no thumbnail to compare with the others.');
+    const out = [];
+    for (const r of recs) {
+      if (r.hash === hash) continue;
+      let s = 0;
+      for (let i = 0; i < me.embedding.length; i++) s += me.embedding[i] * r.embedding[i];
+      out.push({ hash: r.hash, score: s });
+    }
+    out.sort((a, b) => b.score - a.score);
+    return out.slice(0, k);
+  }
+
+  window.glimpseTagging = { filesFromDrop, filesFromInput, filesFromDirectoryPicker, images, hash, thumbnail, store, Queue, download, setTags, importRecord, embedAll, similar };
 })();

@@ -79,6 +79,22 @@ test('tagging the 14 photos gives each its expected top-1 as a tag, and the prog
   await page.click('#tag-detail-close');
 });
 
+test('similar photos: the nearest photo to one cat is the other cat, from embeddings kept beside the tags', async () => {
+  await page.click('#gallery .photo[data-file$="cat.bmp"]');
+  await page.waitForSelector('#tag-detail');
+  await page.click('#tag-similar');
+  await page.waitForSelector('#tag-similar-results .photo', { timeout: 120000 });
+  const hits = await page.$$eval('#tag-similar-results .photo', (els) => els.map((e) => [e.title.split('/').pop(), e.textContent]));
+  console.log(JSON.stringify(hits.slice(0, 4)));
+  assert.equal(hits.length, 12);
+  assert.equal(hits[0][0], 'chelsea.png');
+  await screenshot(page, 'tag-similar-desktop.png');
+  // The embeddings are stored with the records: asking again computes none.
+  const stored = await page.evaluate(async () => (await glimpseTagging.store.all()).filter((r) => r.embedding && r.embedding.length === 1280).length);
+  assert.equal(stored, 14);
+  await page.click('#tag-detail-close');
+});
+
 test('a tag corrected by hand, the export and the import round-trip; a re-run skips done photos', async () => {
   // Correct parrot.jpg: add "parrot".
   await page.click('#gallery .photo[data-file$="parrot.jpg"]');
