@@ -56,7 +56,7 @@ type trainPoint struct {
 func training() app.Value { return app.Window().Get("glimpseTraining") }
 
 func (v *trainView) OnMount(ctx app.Context) {
-	v.recording, v.augment = -1, 4
+	v.recording, v.augment = -1, -1 // auto: training.js picks by the number of photos
 	if !training().Truthy() {
 		v.err = "training.js did not load."
 		return
@@ -311,6 +311,7 @@ func (v *trainView) Render() app.UI {
 			app.Div().Class("controls").Body(
 				app.Button().ID("train-add-class").Class("primary").Text("Add a class").Disabled(v.busy && v.phase != "").
 					OnClick(func(ctx app.Context, e app.Event) { v.call(ctx, training().Call("addClass", ""), "") }),
+				app.Button().ID("train-choose-folder").Text("Add a folder of classes…").Title("A folder with one sub-folder of photos per class").OnClick(pick("train-folder")),
 				app.Button().ID("train-camera").Text(map[bool]string{true: "Stop camera", false: "Start camera"}[v.camOn]).OnClick(v.toggleCamera),
 				app.If(photos > 0, func() app.UI {
 					return app.Button().ID("train-clear").Text("Delete all training photos").OnClick(func(ctx app.Context, e app.Event) {
@@ -320,6 +321,12 @@ func (v *trainView) Render() app.UI {
 					})
 				}),
 			),
+			app.Input().Type("file").ID("train-folder").Class("visually-hidden").Attr("webkitdirectory", true).Multiple(true).TabIndex(-1).
+				Aria("label", "A folder with one sub-folder of photos per class").OnChange(func(ctx app.Context, e app.Event) {
+				t := e.Get("target")
+				v.call(ctx, training().Call("addFolder", tagging().Call("filesFromInput", t)), "")
+				t.Set("value", "")
+			}),
 			app.Video().ID("train-video").Class("train-video").Hidden(!v.camOn).Attr("playsinline", true).Attr("muted", true),
 		),
 		app.If(v.err != "", func() app.UI { return app.P().Class("error").ID("train-error").Aria("live", "assertive").Text(v.err) }),
@@ -334,9 +341,13 @@ func (v *trainView) Render() app.UI {
 				app.Select().ID("train-augment").OnChange(func(ctx app.Context, e app.Event) {
 					fmt.Sscan(e.Get("target").Get("value").String(), &v.augment)
 				}).Body(
-					app.Range([]int{0, 2, 4, 8}).Slice(func(k int) app.UI {
-						a := []int{0, 2, 4, 8}[k]
-						return app.Option().Value(fmt.Sprint(a)).Selected(a == v.augment).Text(fmt.Sprint(a))
+					app.Range([]int{-1, 0, 1, 2, 4, 8}).Slice(func(k int) app.UI {
+						a := []int{-1, 0, 1, 2, 4, 8}[k]
+						text := fmt.Sprint(a)
+						if a < 0 {
+							text = "Auto (fewer for more photos)"
+						}
+						return app.Option().Value(fmt.Sprint(a)).Selected(a == v.augment).Text(text)
 					}),
 				),
 				app.Button().ID("train-start").Class("primary").Disabled(n == 0 || v.busy).Text(fmt.Sprintf("Train on %d photos", photos)).OnClick(v.train),

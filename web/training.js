@@ -133,6 +133,30 @@
     return { classes: snapshot(), skipped };
   }
 
+  // addFolder adds a folder of sub-folders, one per class (items are
+  // glimpseTagging's {file, path}): each sub-folder's photos go to the class
+  // of that name, made if there is none.
+  async function addFolder(items) {
+    await load();
+    let skipped = 0;
+    const groups = new Map();
+    for (const it of items) {
+      const parts = it.path.split('/');
+      if (parts.length < 2) { skipped++; continue; }
+      const name = parts[parts.length - 2];
+      if (!groups.has(name)) groups.set(name, []);
+      groups.get(name).push(it.file);
+    }
+    if (!groups.size) throw new Error('That folder has no sub-folders: put each class\'s photos in a folder named after it.');
+    for (const [name, files] of groups) {
+      let i = classes.findIndex((c) => c.name === name);
+      if (i < 0) { classes.push({ name, photos: [] }); i = classes.length - 1; }
+      const r = await addFiles(i, files);
+      skipped += r.skipped;
+    }
+    return { classes: snapshot(), skipped };
+  }
+
   // capture stores the video's current frame in class i.
   async function capture(i, video) {
     await load();
@@ -169,6 +193,9 @@
     if (few) throw new Error('"' + few.name + '" has one photo; every class needs at least two.');
     const jobs = [];
     used.forEach((c, k) => c.photos.forEach((p) => jobs.push({ k, p })));
+    // Auto (augment < 0): more copies for fewer photos, about 300 rows in
+    // all and at most 4 copies each, so a big set still trains in seconds.
+    if (!(opts.augment >= 0)) opts = Object.assign({}, opts, { augment: Math.max(0, Math.min(4, Math.round(300 / jobs.length) - 1)) });
     const out = new Array(jobs.length);
     let done = 0, next = 0, dim = 0, feature = '', pooled = false;
     const t0 = performance.now();
@@ -248,5 +275,5 @@
     return { onnx };
   }
 
-  window.glimpseTraining = { load, addClass, renameClass, removeClass, addFiles, capture, removePhoto, clear, train, use, exportFiles, card };
+  window.glimpseTraining = { load, addClass, renameClass, removeClass, addFiles, addFolder, capture, removePhoto, clear, train, use, exportFiles, card };
 })();

@@ -6,6 +6,8 @@
 // backgrounds), so the model has never seen them.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { serve, launch, waitReady, staticDir, screenshot } from './harness.mjs';
 
 let server;
@@ -62,6 +64,10 @@ test('a head trained in the browser becomes the page model, is kept, embeds, and
       const fit = await glimpse.trainHead(all, dim, photos, { classes: 3, seed: 1, val: 0.2 }, (p) => events.push(p));
       const card = { name: 'shapes', output: { activation: 'none' }, training: { date: new Date().toISOString(), backbone: glimpse.info().name, feature, classes: kinds.map((n) => ({ name: n, photos: 10, validation: 2 })), head: { mode: fit.mode, optimizer: 'L-BFGS', weight_decay: fit.weightDecay, epochs: fit.history.length, best_epoch: fit.bestEpoch, class_weight: true }, split: { train: fit.train, validation: fit.val.length, fraction: 0.2, rows: fit.rows }, seed: 1 } };
       const info = await glimpse.useTrained(kinds, card, { feature, pooled, name: 'shapes.glimpse' });
+      const bundle = await glimpse.trainedBundle(kinds, card, { feature, pooled });
+      let bin = '';
+      for (const v of bundle) bin += String.fromCharCode(v);
+      window.__bundle64 = btoa(bin);
       let right = 0;
       const tops = [];
       for (let i = 0; i < 12; i++) {
@@ -100,6 +106,21 @@ test('a head trained in the browser becomes the page model, is kept, embeds, and
     assert.ok(r.onnxBytes > 1e6);
     assert.deepEqual(r.viaONNX.map((t) => t.label), r.viaBundle.map((t) => t.label));
     for (let i = 0; i < 3; i++) assert.ok(Math.abs(r.viaONNX[i].prob - r.viaBundle[i].prob) < 1e-5, 'the ONNX export gives what the bundle gives');
+
+    // The bundle on a site, as an embedded widget loads it by URL (a slot
+    // beside the page's model).
+    const hosted = path.join(staticDir, 'trained-e2e.glimpse');
+    fs.writeFileSync(hosted, Buffer.from(await page.evaluate(() => window.__bundle64), 'base64'));
+    try {
+      const viaURL = await page.evaluate(async () => {
+        const out = [];
+        for (const [k, seed] of [['circle', 31337], ['stripes', 31338], ['square', 31339]]) out.push([k, (await glimpse.classify(__draw(k, seed), { model: 'trained-e2e.glimpse', top: 1 })).top[0].label]);
+        return out;
+      });
+      for (const [want, got] of viaURL) assert.equal(got, want, 'the trained bundle loaded by URL');
+    } finally {
+      fs.rmSync(hosted, { force: true });
+    }
 
     // The trained model is kept for the next visit (it was used, not the ONNX one).
     await page.reload();

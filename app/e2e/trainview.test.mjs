@@ -6,6 +6,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
+import fs from 'node:fs';
+import os from 'node:os';
 import { serve, launch, waitReady, staticDir, fixtures, screenshot } from './harness.mjs';
 
 let server;
@@ -59,6 +61,16 @@ test('the Train view: classes of photos and camera frames, kept, trained with cu
     await page.setInputFiles('#train-files-1', await shapes(page, 'square', 8, 2));
     await page.waitForFunction(() => document.querySelectorAll('.train-class')[1].querySelectorAll('.train-thumb').length === 8);
 
+    // A folder of class folders: its "circle" photos join the circle class.
+    const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'glimpse-train-'));
+    fs.mkdirSync(path.join(folder, 'circle'));
+    for (const f of await shapes(page, 'circle', 3, 9)) fs.writeFileSync(path.join(folder, 'circle', f.name), f.buffer);
+    fs.writeFileSync(path.join(folder, 'circle', 'notes.txt'), 'not a photo');
+    await page.setInputFiles('#train-folder', folder);
+    await page.waitForFunction(() => document.querySelector('.train-class[data-class="circle"] .muted').textContent === '11 photos');
+    assert.match(await page.textContent('#train-error'), /1 file\(s\) were not photos and were skipped/);
+    fs.rmSync(folder, { recursive: true, force: true });
+
     // Camera frames while "Hold to record" is held.
     await page.click('#train-camera');
     await page.waitForFunction(() => { const v = document.getElementById('train-video'); return v && v.readyState >= 2; });
@@ -80,7 +92,7 @@ test('the Train view: classes of photos and camera frames, kept, trained with cu
     assert.deepEqual(again.map((x) => x[1]), counts);
 
     // Train.
-    await page.selectOption('#train-augment', '2');
+    await page.selectOption("#train-augment", "2");
     await page.click('#train-start');
     await page.waitForSelector('#train-report', { timeout: 300000 });
     await page.waitForSelector('#train-curves svg');
