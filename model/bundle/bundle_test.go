@@ -226,11 +226,15 @@ func FuzzDecode(f *testing.F) {
 	}
 	hlen := binary.LittleEndian.Uint32(good[12:])
 	f.Add(good[16:16+hlen], good[16+hlen:len(good)-4])
-	// A pal8r tensor.
+	// A tensor of each compact encoding: pal8r, pal8rs, pal8s, i16s.
 	r, n := pal8rTensor()
-	b := pal8rGraph("[3000]", r, n)
-	hlen = binary.LittleEndian.Uint32(b[12:])
-	f.Add(b[16:16+hlen], b[16+hlen:len(b)-4])
+	rs, rsn := pal8rsTensor()
+	ps, psn := pal8sTensor()
+	for _, b := range [][]byte{pal8rGraph("[3000]", r, n), encGraph("pal8rs", "[3000]", rs, rsn), encGraph("pal8s", "[1024]", ps, psn),
+		encGraph("i16s", "[300]", i16sTensor(), 0), pal8sGood()} {
+		hlen := binary.LittleEndian.Uint32(b[12:])
+		f.Add(b[16:16+hlen], b[16+hlen:len(b)-4])
+	}
 	// Hostile directories, nesting and counts (hostile_test.go), the small ones.
 	for _, c := range hostileBundles() {
 		b := c.data()

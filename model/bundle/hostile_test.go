@@ -52,7 +52,8 @@ func nodesGraph(n int) string {
 }
 
 // pal8rTensor is a pal8r payload as Encode writes it (3000 elements of
-// three values, the first the most common) and its palette's size.
+// three values, the first the most common; π makes the palette one no
+// scale fits) and its palette's size.
 func pal8rTensor() (payload []byte, n int) {
 	f := make([]float32, 3000)
 	for i := range f {
@@ -62,10 +63,16 @@ func pal8rTensor() (payload []byte, n int) {
 		case i%5 == 1:
 			f[i] = 2
 		default:
-			f[i] = 0.5
+			f[i] = math.Pi
 		}
 	}
-	g := &graph.Graph{Opset: 13, Initializers: map[string]*graph.Tensor{"w": {DType: graph.Float32, Shape: []int{3000}, F: f}}}
+	return encoded(f, "pal8r")
+}
+
+// encoded is the payload and palette size Encode writes for a tensor of
+// values f, which must be in encoding enc.
+func encoded(f []float32, enc string) (payload []byte, n int) {
+	g := &graph.Graph{Opset: 13, Initializers: map[string]*graph.Tensor{"w": {DType: graph.Float32, Shape: []int{len(f)}, F: f}}}
 	b, err := bundle.Encode(g, bundle.Meta{Name: "m"}, bundle.Auto)
 	if err != nil {
 		panic(err)
@@ -84,8 +91,8 @@ func pal8rTensor() (payload []byte, n int) {
 		panic(err)
 	}
 	w := h.Graph.Inits["w"]
-	if w.Enc != "pal8r" || w.N != 3 {
-		panic(fmt.Sprintf("Encode wrote %s with %d values", w.Enc, w.N))
+	if w.Enc != enc {
+		panic(fmt.Sprintf("Encode wrote %s with %d values, not %s", w.Enc, w.N, enc))
 	}
 	return slices.Clone(b[16+hlen:][w.Off : w.Off+w.Len]), w.N
 }
@@ -93,7 +100,191 @@ func pal8rTensor() (payload []byte, n int) {
 // pal8rGraph is addGraph with a pal8r tensor of the given shape, payload
 // and palette size, the payload the whole data section.
 func pal8rGraph(shape string, p []byte, n int) []byte {
-	return forgeGraph(addGraph("[2]", fmt.Sprintf(`{"dtype":1,"shape":%s,"enc":"pal8r","off":0,"len":%d,"n":%d}`, shape, len(p), n)), p)
+	return encGraph("pal8r", shape, p, n)
+}
+
+// encGraph is addGraph with a float tensor in encoding enc, of the given
+// shape, payload and palette size, the payload the whole data section.
+func encGraph(enc, shape string, p []byte, n int) []byte {
+	return forgeGraph(addGraph("[2]", fmt.Sprintf(`{"dtype":1,"shape":%s,"enc":%q,"off":0,"len":%d,"n":%d}`, shape, enc, len(p), n)), p)
+}
+
+// version1 makes a forged bundle a version 1 one.
+func version1(b []byte) []byte {
+	binary.LittleEndian.PutUint32(b[8:], 1)
+	binary.LittleEndian.PutUint32(b[len(b)-4:], bundle.Checksum(b[:len(b)-4]))
+	return b
+}
+
+// The scaled encodings' test tensors: values float32(k)·s, as Encode
+// writes them.
+//
+// pal8rsTensor: 3000 elements of -0.25, 2 and 0.5 (s = 0.25, k = -1, 8,
+// 2; the palette is then 8 bytes: the scale, -1, and the gaps 2 and 5 as
+// a byte each);
+func pal8rsTensor() (payload []byte, n int) { return encoded(pal8rsValues(), "pal8rs") }
+
+func pal8rsValues() []float32 {
+	f := make([]float32, 3000)
+	for i := range f {
+		switch {
+		case i%3 == 0:
+			f[i] = -0.25
+		case i%5 == 1:
+			f[i] = 2
+		default:
+			f[i] = 0.5
+		}
+	}
+	return f
+}
+
+// pal8sTensor: 1024 elements of k/8 for k = -128..127, uniform (rANS
+// cannot make it smaller);
+func pal8sTensor() (payload []byte, n int) { return encoded(pal8sValues(), "pal8s") }
+
+func pal8sValues() []float32 {
+	f := make([]float32, 1024)
+	for i := range f {
+		f[i] = float32(i%256-128) / 8
+	}
+	return f
+}
+
+// i16sTensor: 300 distinct multiples of 0.001 up to ±30.
+func i16sTensor() []byte {
+	p, _ := encoded(i16sValues(), "i16s")
+	return p
+}
+
+func i16sValues() []float32 {
+	f := make([]float32, 300)
+	for i := range f {
+		f[i] = float32(i*7919%60001-30000) * 0.001
+	}
+	return f
+}
+
+// i16sPayload is an i16s payload by hand.
+func i16sPayload(scale float32, ks ...int16) []byte {
+	p := binary.LittleEndian.AppendUint32(nil, math.Float32bits(scale))
+	for _, k := range ks {
+		p = binary.LittleEndian.AppendUint16(p, uint16(k))
+	}
+	return p
+}
+
+// pal8sPayload is a pal8s payload by hand: the scale, the least k, the
+// gaps' bytes (uvarints), then the indices.
+func pal8sPayload(scale float32, k0 int16, gaps []byte, idx ...byte) []byte {
+	p := binary.LittleEndian.AppendUint32(nil, math.Float32bits(scale))
+	p = binary.LittleEndian.AppendUint16(p, uint16(k0))
+	return append(append(p, gaps...), idx...)
+}
+
+// pal8sGood is a valid pal8s tensor by hand: -0.25, 0.5 and 2 (k = -1, 2,
+// 8 at 0.25) and five indices.
+func pal8sGood() []byte {
+	return encGraph("pal8s", "[5]", pal8sPayload(0.25, -1, []byte{2, 5}, 2, 0, 1, 1, 0), 3)
+}
+
+// scaledEdit is a tensor of encoding enc from payload, changed by edit.
+func scaledEdit(enc, shape string, payload func() ([]byte, int), edit func(p []byte) []byte) func() []byte {
+	return func() []byte {
+		p, n := payload()
+		return encGraph(enc, shape, edit(p), n)
+	}
+}
+
+// setScale sets a payload's first float32, its scale.
+func setScale(bits uint32) func(p []byte) []byte {
+	return func(p []byte) []byte { binary.LittleEndian.PutUint32(p, bits); return p }
+}
+
+// badScales are scales a decoder refuses, and how it names them.
+var badScales = []struct {
+	bits uint32
+	name string
+}{{0x7fc00000, "NaN"}, {0x7f800000, "+Inf"}, {0xff800000, "-Inf"}, {0, "0 (bits 0x00000000)"}, {1 << 31, "-0 (bits 0x80000000)"},
+	{math.Float32bits(-0.5), "-0.5"}}
+
+// scaledHostile are the forged bundles of the scaled encodings.
+func scaledHostile() []hostileBundle {
+	var hs []hostileBundle
+	i16s := func() ([]byte, int) { return i16sPayload(0.5, 1, -2, 3, -4), 0 }
+	pal8s := func() ([]byte, int) { return pal8sPayload(0.25, -1, []byte{2, 5}, 2, 0, 1, 1, 0), 3 }
+	for _, sc := range badScales {
+		hs = append(hs,
+			hostileBundle{"i16s scale " + sc.name, scaledEdit("i16s", "[4]", i16s, setScale(sc.bits)), "i16s scale " + sc.name, 0},
+			hostileBundle{"pal8s scale " + sc.name, scaledEdit("pal8s", "[5]", pal8s, setScale(sc.bits)), "pal8s scale " + sc.name, 0},
+			hostileBundle{"pal8rs scale " + sc.name, scaledEdit("pal8rs", "[3000]", pal8rsTensor, setScale(sc.bits)), "pal8rs scale " + sc.name, 0})
+	}
+	return append(hs, []hostileBundle{
+		// i16s: the scale, then an int16 an element.
+		{"i16s payload a byte short", scaledEdit("i16s", "[4]", i16s, func(p []byte) []byte { return p[:len(p)-1] }),
+			"i16s payload of 11 bytes for shape [4], want 12", 0},
+		{"i16s payload a value long", scaledEdit("i16s", "[4]", i16s, func(p []byte) []byte { return append(p, 5, 0) }),
+			"i16s payload of 14 bytes for shape [4], want 12", 0},
+		{"i16s without its scale", func() []byte { return encGraph("i16s", "[0]", nil, 0) }, "i16s payload of 0 bytes for shape [0], want 4", 0},
+		{"i16s 1 GB declared in 12 bytes", scaledEdit("i16s", "[1073741824]", i16s, func(p []byte) []byte { return p }),
+			"i16s payload of 12 bytes for shape [1073741824], want 2147483652", 0},
+		{"i16s for an int64 tensor", func() []byte {
+			return forgeGraph(addGraph("[2]", `{"dtype":2,"shape":[4],"enc":"i16s","off":0,"len":12}`), i16sPayload(0.5, 1, 2, 3, 4))
+		}, "i16s payload for a int64 tensor", 0},
+		{"i16s in a version 1 bundle", func() []byte { return version1(encGraph("i16s", "[4]", i16sPayload(0.5, 1, 2, 3, 4), 0)) },
+			"i16s payload in a version 1 bundle", 0},
+
+		// pal8s: the scale, the least k, the gaps, an index byte an element.
+		{"pal8s index past the palette", scaledEdit("pal8s", "[5]", pal8s, func(p []byte) []byte { p[len(p)-2] = 3; return p }),
+			"palette index 3 of 3", 0},
+		{"pal8s an index short", scaledEdit("pal8s", "[5]", pal8s, func(p []byte) []byte { return p[:len(p)-1] }),
+			"4 index bytes after the palette, want 5", 0},
+		{"pal8s an index long", scaledEdit("pal8s", "[5]", pal8s, func(p []byte) []byte { return append(p, 0) }),
+			"6 index bytes after the palette, want 5", 0},
+		{"pal8s 1 GB declared", scaledEdit("pal8s", "[1073741824]", pal8s, func(p []byte) []byte { return p }),
+			"5 index bytes after the palette, want 1073741824", 0},
+		{"pal8s payload shorter than its palette", func() []byte { return encGraph("pal8s", "[0]", pal8sPayload(0.25, -1, []byte{2}), 3) },
+			"pal8s payload of 7 bytes for a scaled palette of 3 values, want at least 8", 0},
+		{"pal8s palette cut in a gap", func() []byte { return encGraph("pal8s", "[0]", pal8sPayload(0.25, -1, []byte{2, 0x80}), 3) },
+			"pal8s palette ends at value 2 of 3", 0},
+		{"pal8s palette past 32767", func() []byte { return encGraph("pal8s", "[0]", pal8sPayload(0.25, 32767, []byte{0}), 2) },
+			"pal8s palette value 1 of 2 is past 32767", 0},
+		{"pal8s gap past 32767", func() []byte {
+			return encGraph("pal8s", "[0]", pal8sPayload(0.25, -32768, binary.AppendUvarint(nil, 65535)), 2)
+		}, "pal8s palette value 1 of 2 is past 32767", 0},
+		{"pal8s gap overflowing 64 bits", func() []byte {
+			return encGraph("pal8s", "[0]", pal8sPayload(0.25, 0, append(slices.Repeat([]byte{0xff}, 10), 1)), 2)
+		}, "pal8s palette value 1 of 2 is past 32767", 0},
+		{"pal8s palette of 0", func() []byte { return encGraph("pal8s", "[0]", pal8sPayload(0.25, 0, nil), 0) }, "a palette of 0 values", 0},
+		{"pal8s palette of 257", func() []byte { return encGraph("pal8s", "[0]", pal8sPayload(0.25, 0, make([]byte, 256)), 257) },
+			"a palette of 257 values", 0},
+		{"pal8s for an int64 tensor", func() []byte {
+			p, _ := pal8s()
+			return forgeGraph(addGraph("[2]", fmt.Sprintf(`{"dtype":2,"shape":[5],"enc":"pal8s","off":0,"len":%d,"n":3}`, len(p))), p)
+		}, "pal8s payload for a int64 tensor", 0},
+		{"pal8s in a version 1 bundle", func() []byte { return version1(pal8sGood()) }, "pal8s payload in a version 1 bundle", 0},
+
+		// pal8rs: the scaled palette (8 bytes here), then pal8r's
+		// frequencies (6), states (8) and stream.
+		{"pal8rs frequencies summing to 16383", scaledEdit("pal8rs", "[3000]", pal8rsTensor, func(p []byte) []byte { p[8]--; return p }),
+			"frequencies sum to 16383, not 16384", 0},
+		{"pal8rs stream a word short", scaledEdit("pal8rs", "[3000]", pal8rsTensor, func(p []byte) []byte { return p[:len(p)-2] }),
+			"pal8r stream ends at element", 0},
+		{"pal8rs stream with garbage after it", scaledEdit("pal8rs", "[3000]", pal8rsTensor, func(p []byte) []byte { return append(p, 1, 2) }),
+			"pal8r stream goes on for 2 bytes after its last element", 0},
+		{"pal8rs palette of 2 for a table of 3", scaledEdit("pal8rs", "[3000]", func() ([]byte, int) { p, _ := pal8rsTensor(); return p, 2 },
+			func(p []byte) []byte { return p }), "frequencies sum to", 0},
+		{"pal8rs without its rANS part", scaledEdit("pal8rs", "[16]", pal8rsTensor, func(p []byte) []byte { return p[:8] }),
+			"pal8r payload of 0 bytes after a palette of 3 values, want at least 14", 0},
+		{"pal8rs payload shorter than its palette", scaledEdit("pal8rs", "[16]", pal8rsTensor, func(p []byte) []byte { return p[:7] }),
+			"pal8rs payload of 7 bytes for a scaled palette of 3 values, want at least 8", 0},
+		{"pal8rs 1 GB declared", scaledEdit("pal8rs", "[1073741824]", pal8rsTensor, func(p []byte) []byte { return p }),
+			"more than 8 elements a byte", 0},
+		{"pal8rs in a version 1 bundle", func() []byte {
+			p, n := pal8rsTensor()
+			return version1(encGraph("pal8rs", "[3000]", p, n))
+		}, "pal8rs payload in a version 1 bundle", 0},
+	}...)
 }
 
 // pal8rEdit is the pal8rTensor payload changed by edit, in a bundle.
@@ -129,7 +320,7 @@ func hostileBundles() []hostileBundle {
 		return fmt.Sprintf(`{"dtype":1,"shape":%s,"enc":"f32","off":%d,"len":%d}`, shape, off, n)
 	}
 	data := make([]byte, 1024)
-	return []hostileBundle{
+	return append(scaledHostile(), []hostileBundle{
 		// The tensor directory.
 		{"shape [2^62,4]", func() []byte { return forgeGraph(addGraph("[2]", f32("[4611686018427387904,4]", 0, 0)), data) }, "too large", 0},
 		{"shape [2^32,2^32,3]", func() []byte { return forgeGraph(addGraph("[2]", f32("[4294967296,4294967296,3]", 0, 0)), data) }, "too large", 0},
@@ -190,10 +381,7 @@ func hostileBundles() []hostileBundle {
 		}, "pal8r payload for a int64 tensor", 0},
 		{"pal8r in a version 1 bundle", func() []byte {
 			p, n := pal8rTensor()
-			b := pal8rGraph("[3000]", p, n)
-			binary.LittleEndian.PutUint32(b[8:], 1)
-			binary.LittleEndian.PutUint32(b[len(b)-4:], bundle.Checksum(b[:len(b)-4]))
-			return b
+			return version1(pal8rGraph("[3000]", p, n))
 		}, "pal8r payload in a version 1 bundle", 0},
 		{"int8 scales for the wrong channels", func() []byte {
 			return forgeGraph(addGraph("[2]", `{"dtype":1,"shape":[2,2],"enc":"q8","off":0,"len":12,"n":3}`), data)
@@ -240,7 +428,7 @@ func hostileBundles() []hostileBundle {
 		{"attribute without its value", func() []byte {
 			return forgeGraph(`{"opset":13,"nodes":[{"op":"If","attrs":{"then_branch":{"k":"g"}}}]}`, nil)
 		}, `kind "g" without its value`, 0},
-	}
+	}...)
 }
 
 // Forged bundles (a valid checksum around any header) are refused with a
@@ -292,7 +480,7 @@ func TestPal8rForged(t *testing.T) {
 	}
 	w := g.Initializers["w"].F
 	for i, v := range w {
-		want := float32(0.5)
+		want := float32(math.Pi)
 		switch {
 		case i%3 == 0:
 			want = -0.25
@@ -306,5 +494,45 @@ func TestPal8rForged(t *testing.T) {
 	g, _, err = bundle.Decode(pal8rGraph("[64]", constPal8r(1<<16, 1<<16), 1))
 	if err != nil || !slices.Equal(g.Initializers["w"].F, slices.Repeat([]float32{1.5}, 64)) {
 		t.Fatalf("one value: %v", err)
+	}
+}
+
+// The forged scaled payloads TestDecodeHostile edits load unedited, bit
+// for bit; so do the extremes of the k's range.
+func TestScaledForged(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		data []byte
+		want []float32
+	}{
+		{"pal8s", pal8sGood(), []float32{2, -0.25, 0.5, 0.5, -0.25}},
+		{"i16s", encGraph("i16s", "[4]", i16sPayload(0.5, 1, -2, 3, -4), 0), []float32{0.5, -1, 1.5, -2}},
+		{"i16s of 0 elements", encGraph("i16s", "[0]", i16sPayload(0.5), 0), []float32{}},
+		{"i16s, k 0 is +0, extremes", encGraph("i16s", "[3]", i16sPayload(0.5, 0, -32768, 32767), 0), []float32{0, -16384, 16383.5}},
+		{"i16s, a denormal scale", encGraph("i16s", "[2]", i16sPayload(math.Float32frombits(1), 3, -1), 0),
+			[]float32{math.Float32frombits(3), -math.Float32frombits(1)}},
+		{"pal8s from -32768 to 32767", encGraph("pal8s", "[3]", pal8sPayload(1, -32768, binary.AppendUvarint(nil, 65534), 1, 0, 1), 2),
+			[]float32{32767, -32768, 32767}},
+		{"pal8s of one value", encGraph("pal8s", "[2]", pal8sPayload(1, 0, nil, 0, 0), 1), []float32{0, 0}},
+	} {
+		g, _, err := bundle.Decode(c.data)
+		if err != nil {
+			t.Errorf("%s: %v", c.name, err)
+			continue
+		}
+		got := g.Initializers["w"].F
+		if !slices.EqualFunc(got, c.want, func(a, b float32) bool { return math.Float32bits(a) == math.Float32bits(b) }) {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		}
+	}
+	for _, c := range []struct {
+		enc    string
+		values []float32
+	}{{"pal8rs", pal8rsValues()}, {"pal8s", pal8sValues()}, {"i16s", i16sValues()}} {
+		p, n := encoded(c.values, c.enc)
+		g, _, err := bundle.Decode(encGraph(c.enc, fmt.Sprint([]int{len(c.values)}), p, n))
+		if err != nil || !slices.Equal(g.Initializers["w"].F, c.values) {
+			t.Errorf("%s: %v", c.enc, err)
+		}
 	}
 }

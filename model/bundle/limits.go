@@ -39,11 +39,11 @@ const (
 	// maxElems bounds the elements of one tensor, as the engine does; its
 	// payload must also be in the file.
 	maxElems = graph.MaxElems
-	// ransMaxElemsPerByte bounds a pal8r tensor's elements by its payload
-	// (an element a bit or more): decoding allocates 4 bytes an element,
-	// and rANS could otherwise code a constant tensor of any size in a few
-	// bytes. The default model's densest pal8r tensor has 1.8 elements a
-	// byte.
+	// ransMaxElemsPerByte bounds a pal8r or pal8rs tensor's elements by
+	// its payload (an element a bit or more): decoding allocates 4 bytes
+	// an element, and rANS could otherwise code a constant tensor of any
+	// size in a few bytes. The default model's densest pal8r tensor has
+	// 1.8 elements a byte.
 	ransMaxElemsPerByte = 8
 )
 

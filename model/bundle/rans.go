@@ -26,8 +26,10 @@ import (
 // long stream, a state out of range or not back at ransLow) is corrupt.
 //
 // A payload holds at most ransMaxElemsPerByte elements a byte (limits.go);
-// the encoder writes pal8 for a tensor that would be over it (a constant
-// one: gzip shrinks its pal8 indices as well).
+// the encoder writes pal8 (or pal8s) for a tensor that would be over it (a
+// constant one: gzip shrinks its indices as well). pal8rs is pal8r with
+// a scaled palette (scaled.go) instead of float32s; what follows the
+// palette is the same, and so are the errors about it (they say pal8r).
 const (
 	ransBits  = 14 // the frequencies' scale: 12 bits cost the default model 6 KB more
 	ransScale = 1 << ransBits
@@ -114,10 +116,11 @@ func ransEncode(dst, idx []byte, freq []uint16) []byte {
 	return dst
 }
 
-// pal8r returns the pal8r payload that follows the palette, for idx, the
-// indices into a palette of n values, each of which it uses; ok is false
-// when pal8r cannot hold them (they are over ransMaxElemsPerByte).
-func pal8r(idx []byte, n int) (payload []byte, ok bool) {
+// pal8r returns the pal8r (or pal8rs) payload that follows the palette,
+// for idx, the indices into a palette of n values, each of which it uses,
+// stored in head bytes; ok is false when pal8r cannot hold them (they are
+// over ransMaxElemsPerByte).
+func pal8r(idx []byte, n, head int) (payload []byte, ok bool) {
 	counts := make([]int, n)
 	for _, k := range idx {
 		counts[k]++
@@ -128,7 +131,7 @@ func pal8r(idx []byte, n int) (payload []byte, ok bool) {
 		payload = binary.LittleEndian.AppendUint16(payload, f)
 	}
 	payload = ransEncode(payload, idx, freq)
-	if len(idx) > ransMaxElemsPerByte*(4*n+len(payload)) {
+	if len(idx) > ransMaxElemsPerByte*(head+len(payload)) {
 		return nil, false
 	}
 	return payload, true
