@@ -76,6 +76,8 @@ func runCLI(args []string, stdout, stderr io.Writer) (code int) {
 		err = trainModel(args[1:], stdout, stderr)
 	case "embed":
 		err = embedPhotos(args[1:], stdout, stderr)
+	case "explain":
+		err = explainPhotos(args[1:], stdout, stderr)
 	case "serve", "static":
 		cmd, ok := nativeCommands[args[0]]
 		if !ok {
@@ -116,6 +118,7 @@ func usage(w io.Writer) {
   glimpse eval [-model …] [-labels …] [-card …] [-json] [-map FILE.json] DIR
   glimpse train [-model BACKBONE.onnx] [-multi] [-val 0.2] [-augment N] [-epochs N] [-seed N] [-mode auto|linear|mlp|ncm] -out DIR TRAINDIR
   glimpse embed [-model …] [-feature NAME] [-json] [-raw] PHOTO...
+  glimpse explain [-model …] [-labels …] [-card …] [-method occlusion] [-class K] [-patch N] [-stride N] [-baseline mean|blur] [-json] [-o OUT.png] PHOTO...
   glimpse serve [-addr 127.0.0.1:8000]   serve the web app (built app.wasm in web/)
   glimpse static [-out static]           write the deployable static site
 
@@ -148,6 +151,12 @@ head under 6 photos a class) with class weights and early stopping on the
 ONNX Runtime), labels.txt, card.json and model.glimpse. Score it on other
 photos with: glimpse eval -model DIR/model.onnx TESTDIR.
 embed prints each photo's L2-normalised feature vector.
+explain shows which parts of each photo the top class (or -class K) rests on:
+occlusion hides one patch of the model's input at a time (-patch, -stride, in
+input pixels) and maps how much the probability drops; about 170 runs of the
+model a photo. -json gives the grid of drops over the photo's region; -o
+writes the photo with the map over it as PNG (OUT-1.png, OUT-2.png, ... for
+several photos).
 tag writes each photo as soon as it is done, so a run that stops keeps the
 photos before it, and -prev reads what it left.
 A model's NaN or infinite scores never stop a run: text shows them as such,

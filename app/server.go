@@ -216,9 +216,12 @@ func writeStatic(args []string, stdout io.Writer) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
-		if strings.HasSuffix(path, ".md") || strings.HasSuffix(path, ".onnx") {
-			return nil // the site ships the default model compiled (model.glimpse)
+		if strings.HasSuffix(path, ".md") {
+			return nil
 		}
+		// The app loads the default model compiled (model.glimpse); its ONNX
+		// file ships too, fetched only when someone exports a model trained
+		// on it as ONNX (the Train view), never cached ahead.
 		dst := filepath.Join(*out, path)
 		if rel, err := filepath.Rel(rootDir, path); err == nil && !strings.HasPrefix(rel, "..") {
 			dst = filepath.Join(*out, rel) // root files go to the site's root

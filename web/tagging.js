@@ -75,28 +75,32 @@
 
   // ---- storage ------------------------------------------------------------------
 
-  function db() {
-    return new Promise((res, rej) => {
-      const r = indexedDB.open('glimpse-tags', 1);
-      r.onupgradeneeded = () => r.result.createObjectStore('photos', { keyPath: 'hash' });
+  // idbStore opens one object store of one database per transaction:
+  // op(mode, fn) runs fn(store) and resolves to its request's result. The
+  // Train view's storage (training.js) uses it too.
+  function idbStore(name, storeName, opts) {
+    const open = () => new Promise((res, rej) => {
+      const r = indexedDB.open(name, 1);
+      r.onupgradeneeded = () => r.result.createObjectStore(storeName, opts);
       r.onsuccess = () => res(r.result);
       r.onerror = () => rej(r.error);
     });
+    return async function op(mode, fn) {
+      const d = await open();
+      try {
+        return await new Promise((res, rej) => {
+          const t = d.transaction(storeName, mode);
+          const req = fn(t.objectStore(storeName));
+          t.oncomplete = () => res(req && req.result);
+          t.onerror = () => rej(t.error);
+          t.onabort = () => rej(t.error || new Error('storage aborted (is the disk full?)'));
+        });
+      } finally {
+        d.close();
+      }
+    };
   }
-  async function tx(mode, fn) {
-    const d = await db();
-    try {
-      return await new Promise((res, rej) => {
-        const t = d.transaction('photos', mode);
-        const req = fn(t.objectStore('photos'));
-        t.oncomplete = () => res(req && req.result);
-        t.onerror = () => rej(t.error);
-        t.onabort = () => rej(t.error || new Error('storage aborted (quota?)'));
-      });
-    } finally {
-      d.close();
-    }
-  }
+  const tx = idbStore('glimpse-tags', 'photos', { keyPath: 'hash' });
   const store = {
     all: () => tx('readonly', (s) => s.getAll()),
     get: (h) => tx('readonly', (s) => s.get(h)),
@@ -290,5 +294,5 @@
     return out.slice(0, k);
   }
 
-  window.glimpseTagging = { filesFromDrop, filesFromInput, filesFromDirectoryPicker, images, hash, thumbnail, store, Queue, download, setTags, importRecord, embedAll, similar };
+  window.glimpseTagging = { idbStore, filesFromDrop, filesFromInput, filesFromDirectoryPicker, images, hash, thumbnail, store, Queue, download, setTags, importRecord, embedAll, similar };
 })();

@@ -9,28 +9,7 @@
   const DB = 'glimpse-training', STORE = 'set', KEY = 'classes';
   const SIDE = 448; // stored photos: longer side at most twice the model's input
 
-  function idb() {
-    return new Promise((res, rej) => {
-      const r = indexedDB.open(DB, 1);
-      r.onupgradeneeded = () => r.result.createObjectStore(STORE);
-      r.onsuccess = () => res(r.result);
-      r.onerror = () => rej(r.error);
-    });
-  }
-  async function op(mode, fn) {
-    const db = await idb();
-    try {
-      return await new Promise((res, rej) => {
-        const tx = db.transaction(STORE, mode);
-        const req = fn(tx.objectStore(STORE));
-        tx.oncomplete = () => res(req && req.result);
-        tx.onerror = () => rej(tx.error);
-        tx.onabort = () => rej(tx.error || new Error('storage aborted (is the disk full?)'));
-      });
-    } finally {
-      db.close();
-    }
-  }
+  const op = window.glimpseTagging.idbStore(DB, STORE);
 
   // The set: [{name, photos: [{id, blob}]}]; urls maps photo ids to object URLs.
   let classes = null;

@@ -60,8 +60,8 @@ test('the first visit explains what is happening, then becomes ready', async () 
   assert.equal(info.width, 224);
   assert.equal(info.backend, 'cpu');
   assert.equal(info.isDefault, true);
-  // The default model ships compiled: a bundle of 8-bit palettes, exact.
-  assert.ok(info.params > 3e6 && info.fileBytes > 3e6 && info.fileBytes < 4e6 && info.ops === 101 && info.opsRun === 56, JSON.stringify(info));
+  // The default model ships compiled: a bundle of entropy-coded 8-bit palettes, exact.
+  assert.ok(info.params > 3e6 && info.fileBytes > 2.5e6 && info.fileBytes < 3.2e6 && info.ops === 101 && info.opsRun === 56, JSON.stringify(info));
   assert.match(await page.textContent('#model-panel'), /Apache-2\.0/);
 });
 

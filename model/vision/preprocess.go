@@ -96,6 +96,13 @@ func (t *tensor) init(s Spec, dst []float32) error {
 	return nil
 }
 
+// CropRect is the part of an image with bounds b that Preprocess reads for
+// a model input of w x h pixels and the centre-crop fraction crop
+// (Spec.Crop; outside (0,1] means 1). b must not be empty.
+func CropRect(b image.Rectangle, w, h int, crop float32) image.Rectangle {
+	return cropRect(b, w, h, crop)
+}
+
 // cropRect returns the centred crop of b used for a model input of w x h.
 func cropRect(b image.Rectangle, w, h int, crop float32) image.Rectangle {
 	if crop <= 0 || crop > 1 {

@@ -333,27 +333,14 @@ func classifyRGBA(args []js.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if args[0].Type() != js.TypeObject || args[1].Type() != js.TypeNumber || args[2].Type() != js.TypeNumber || args[3].Type() != js.TypeNumber {
+	if args[3].Type() != js.TypeNumber {
 		return nil, coded(CodeBadArgument, "classifyRGBA needs RGBA pixels and numbers for width, height and top")
 	}
-	w, h, k := args[1].Int(), args[2].Int(), args[3].Int()
-	n := args[0].Get("length").Int()
-	if n != 4*w*h || w <= 0 || h <= 0 {
-		return nil, coded(CodeBadArgument, "%d bytes of pixels for a %dx%d image", n, w, h)
+	pix, w, h, err := pixelsArg(args, "classifyRGBA", &st.pix)
+	if err != nil {
+		return nil, err
 	}
-	if cap(st.pix) < n {
-		st.pix = make([]byte, n)
-	}
-	pix := st.pix[:n]
-	src := args[0]
-	switch src.Get("constructor").Get("name").String() {
-	case "Uint8Array":
-	case "Uint8ClampedArray":
-		src = js.Global().Get("Uint8Array").New(src.Get("buffer"), src.Get("byteOffset"), n)
-	default:
-		return nil, coded(CodeBadArgument, "pixels must be a Uint8Array or Uint8ClampedArray of RGBA bytes")
-	}
-	js.CopyBytesToGo(pix, src)
+	k := args[3].Int()
 	if cl == st.cl && st.gpu.active(cl) {
 		t0 := time.Now()
 		if err := vision.PreprocessRGBA(pix, w, h, 4*w, cl.Card.Spec(), cl.Input()); err != nil {

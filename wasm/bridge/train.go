@@ -35,8 +35,9 @@ func extractor(cl *model.Classifier) (*model.Classifier, error) {
 	return e, nil
 }
 
-// pixelsArg copies RGBA pixels (args[0], w = args[1], h = args[2]) into Go.
-func pixelsArg(args []js.Value, what string) ([]byte, int, int, error) {
+// pixelsArg copies RGBA pixels (args[0], w = args[1], h = args[2]) into
+// Go, into *buf (grown as needed) when buf is not nil.
+func pixelsArg(args []js.Value, what string, buf *[]byte) ([]byte, int, int, error) {
 	if len(args) < 3 || args[0].Type() != js.TypeObject || args[1].Type() != js.TypeNumber || args[2].Type() != js.TypeNumber {
 		return nil, 0, 0, coded(CodeBadArgument, "%s needs RGBA pixels, a width and a height", what)
 	}
@@ -53,7 +54,15 @@ func pixelsArg(args []js.Value, what string) ([]byte, int, int, error) {
 	default:
 		return nil, 0, 0, coded(CodeBadArgument, "pixels must be a Uint8Array or Uint8ClampedArray of RGBA bytes")
 	}
-	pix := make([]byte, n)
+	var pix []byte
+	if buf != nil {
+		if cap(*buf) < n {
+			*buf = make([]byte, n)
+		}
+		pix = (*buf)[:n]
+	} else {
+		pix = make([]byte, n)
+	}
 	js.CopyBytesToGo(pix, src)
 	return pix, w, h, nil
 }
@@ -64,7 +73,7 @@ func pixelsArg(args []js.Value, what string) ([]byte, int, int, error) {
 // of it (train.DefaultAugment, seeded); normalize makes each row unit
 // length (an embedding).
 func featuresRGBA(args []js.Value) (any, error) {
-	pix, w, h, err := pixelsArg(args, "featuresRGBA")
+	pix, w, h, err := pixelsArg(args, "featuresRGBA", nil)
 	if err != nil {
 		return nil, err
 	}

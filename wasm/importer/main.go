@@ -24,7 +24,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"strings"
 	"syscall/js"
 	"time"
 
@@ -152,31 +151,10 @@ func codeOf(err error) string {
 	return "internal"
 }
 
-// promise runs fn on a goroutine (never blocking the JS callback) and
-// settles a Promise with its result, or an Error with a code.
+// promise settles a Promise with fn's result (jsval.Promise), an Error
+// coded by codeOf on failure.
 func promise(fn func() (any, error)) js.Value {
-	var exec js.Func
-	exec = js.FuncOf(func(this js.Value, args []js.Value) any {
-		exec.Release()
-		resolve, reject := args[0], args[1]
-		go func() {
-			v, err := func() (v any, err error) {
-				defer func() {
-					if r := recover(); r != nil {
-						err = errCode{"internal", fmt.Errorf("internal error in the importer: %s", check.PanicText(r))}
-					}
-				}()
-				return fn()
-			}()
-			if err != nil {
-				e := js.Global().Get("Error").New(strings.Join(strings.Fields(err.Error()), " "))
-				e.Set("code", codeOf(err))
-				reject.Invoke(e)
-				return
-			}
-			resolve.Invoke(v)
-		}()
-		return nil
+	return jsval.Promise(fn, codeOf, func(r any) error {
+		return errCode{"internal", fmt.Errorf("internal error in the importer: %s", check.PanicText(r))}
 	})
-	return js.Global().Get("Promise").New(exec)
 }

@@ -9,6 +9,7 @@ package jsval
 import (
 	"encoding/binary"
 	"math"
+	"strings"
 	"syscall/js"
 )
 
@@ -57,4 +58,35 @@ func Float32Array(fs []float32) js.Value {
 	u8 := js.Global().Get("Uint8Array").New(len(b))
 	js.CopyBytesToJS(u8, b)
 	return js.Global().Get("Float32Array").New(u8.Get("buffer"))
+}
+
+// Promise runs fn on a goroutine (never blocking the JS callback that
+// calls it) and settles a Promise with its result, or rejects it with an
+// Error whose message is err's on one line and whose code is code(err). A
+// panic in fn becomes an error made by onPanic.
+func Promise(fn func() (any, error), code func(error) string, onPanic func(any) error) js.Value {
+	var exec js.Func
+	exec = js.FuncOf(func(this js.Value, args []js.Value) any {
+		exec.Release()
+		resolve, reject := args[0], args[1]
+		go func() {
+			v, err := func() (v any, err error) {
+				defer func() {
+					if r := recover(); r != nil {
+						err = onPanic(r)
+					}
+				}()
+				return fn()
+			}()
+			if err != nil {
+				e := js.Global().Get("Error").New(strings.Join(strings.Fields(err.Error()), " "))
+				e.Set("code", code(err))
+				reject.Invoke(e)
+				return
+			}
+			resolve.Invoke(v)
+		}()
+		return nil
+	})
+	return js.Global().Get("Promise").New(exec)
 }

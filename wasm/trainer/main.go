@@ -208,36 +208,16 @@ func trainedHead(args []js.Value) (any, error) {
 	return map[string]any{"activation": h.Activation(), "layers": layers}, nil
 }
 
-// promise runs fn on a goroutine (never blocking the JS callback) and
-// settles a Promise with its result, or an Error with a code.
+// promise settles a Promise with fn's result (jsval.Promise), an Error
+// with the code of a coded error on failure ("internal" otherwise).
 func promise(fn func() (any, error)) js.Value {
-	var exec js.Func
-	exec = js.FuncOf(func(this js.Value, args []js.Value) any {
-		exec.Release()
-		resolve, reject := args[0], args[1]
-		go func() {
-			v, err := func() (v any, err error) {
-				defer func() {
-					if r := recover(); r != nil {
-						err = coded{"internal", fmt.Errorf("internal error in the trainer: %.200s", strings.SplitN(fmt.Sprint(r), "\n", 2)[0])}
-					}
-				}()
-				return fn()
-			}()
-			if err != nil {
-				code := "internal"
-				var c coded
-				if errors.As(err, &c) {
-					code = c.code
-				}
-				e := js.Global().Get("Error").New(strings.Join(strings.Fields(err.Error()), " "))
-				e.Set("code", code)
-				reject.Invoke(e)
-				return
-			}
-			resolve.Invoke(v)
-		}()
-		return nil
+	return jsval.Promise(fn, func(err error) string {
+		var c coded
+		if errors.As(err, &c) {
+			return c.code
+		}
+		return "internal"
+	}, func(r any) error {
+		return coded{"internal", fmt.Errorf("internal error in the trainer: %.200s", strings.SplitN(fmt.Sprint(r), "\n", 2)[0])}
 	})
-	return js.Global().Get("Promise").New(exec)
 }
