@@ -248,18 +248,7 @@ func TestEncodePal8r(t *testing.T) {
 		if e := encs["bell"]; e.Len >= 4*int64(e.N)+40_000*7/8 {
 			t.Errorf("%s: a bell of 150 values takes %d bytes", w, e.Len)
 		}
-		dg, _, err := Decode(b)
-		if err != nil {
-			t.Fatalf("%s: %v", w, err)
-		}
-		for name, f := range inits {
-			if name == "dense" && w != Auto && w != FP32 {
-				continue // lossy
-			}
-			if !sameBits(dg.Initializers[name].F, f) {
-				t.Errorf("%s: %q differs", w, name)
-			}
-		}
+		decodesTo(t, w, b, inits)
 	}
 }
 
@@ -406,5 +395,23 @@ func BenchmarkDecodeDefault(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// decodesTo decodes a bundle written with weights w and checks that every
+// tensor in inits comes back bit for bit ("dense" only where w is exact).
+func decodesTo(t *testing.T, w Weights, b []byte, inits map[string][]float32) {
+	t.Helper()
+	dg, _, err := Decode(b)
+	if err != nil {
+		t.Fatalf("%s: %v", w, err)
+	}
+	for name, f := range inits {
+		if name == "dense" && w != Auto && w != FP32 {
+			continue // lossy
+		}
+		if !sameBits(dg.Initializers[name].F, f) {
+			t.Errorf("%s: %q differs", w, name)
+		}
 	}
 }

@@ -233,18 +233,7 @@ func TestEncodeScaled(t *testing.T) {
 		if e := encs["uniform"]; e.Len > 4096+6+int64(e.N) {
 			t.Errorf("%s: the uniform palette takes %d bytes", w, e.Len-4096)
 		}
-		dg, _, err := Decode(b)
-		if err != nil {
-			t.Fatalf("%s: %v", w, err)
-		}
-		for name, f := range inits {
-			if name == "dense" && w != Auto && w != FP32 {
-				continue // lossy
-			}
-			if !sameBits(dg.Initializers[name].F, f) {
-				t.Errorf("%s: %q differs", w, name)
-			}
-		}
+		decodesTo(t, w, b, inits)
 	}
 }
 
