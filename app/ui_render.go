@@ -149,15 +149,26 @@ func (p *page) renderResults() app.UI {
 			app.Button().Class("link").ID("clear-results").Text("Clear").OnClick(p.clearResults),
 		),
 		app.Div().Class("results").ID("results").Aria("live", "polite").Body(
-			app.Range(p.results).Slice(func(i int) app.UI { return renderResult(p.results[i]) }),
+			app.Range(p.results).Slice(func(i int) app.UI { return p.renderResult(p.results[i]) }),
 		),
 	)
 }
 
-func renderResult(r *result) app.UI {
+func (p *page) renderResult(r *result) app.UI {
 	card := app.Article().Class("result "+r.State).DataSet("state", r.State).DataSet("name", r.Name)
 	var body []app.UI
-	body = append(body, app.Img().Src(r.Preview).Alt(r.Name).Class("preview"))
+	preview := []app.UI{app.Img().Src(r.Preview).Alt(r.Name).Class("preview")}
+	if h := r.Heat; h != nil && r.HeatOn {
+		preview = append(preview, app.Img().Class("heat").Src(h.URL).Alt("").Aria("hidden", true).
+			Style("left", fmt.Sprintf("%.2f%%", 100*h.Region[0])).Style("top", fmt.Sprintf("%.2f%%", 100*h.Region[1])).
+			Style("width", fmt.Sprintf("%.2f%%", 100*(h.Region[2]-h.Region[0]))).Style("height", fmt.Sprintf("%.2f%%", 100*(h.Region[3]-h.Region[1]))).
+			Style("opacity", fmt.Sprintf("%.2f", r.Opacity)))
+	}
+	wrap := "preview-wrap"
+	if r.Heat != nil && r.HeatOn {
+		wrap += " explained" // the photo at its own aspect, so the heat lies where it belongs
+	}
+	body = append(body, app.Div().Class(wrap).Body(preview...))
 	switch r.State {
 	case "pending":
 		card = card.Aria("busy", true).Aria("label", r.Name+": classifying")
@@ -175,19 +186,67 @@ func renderResult(r *result) app.UI {
 				app.Strong().Class("name").Text(r.Name),
 				app.Span().Class("muted").Text(fmt.Sprintf("%.0f ms · %s", r.Ms, r.Backend)),
 			),
-			renderPreds(r.Top, "preds"),
+			renderPredsClick(r.Top, "preds", func(i int) app.EventHandler {
+				return func(ctx app.Context, e app.Event) { p.explain(ctx, r, r.Top[i].Index) }
+			}),
+			p.renderExplain(r),
 		)
 	}
 	return card.Body(body...)
 }
 
-func renderPreds(top []pred, cls string) app.UI {
+// renderExplain is a result's explanation controls: explain the top class
+// (or click a label for another), then show or hide the heat, its opacity,
+// and save the photo with it as PNG.
+func (p *page) renderExplain(r *result) app.UI {
+	if r.Explaining >= 0 {
+		return app.P().Class("muted explain").Aria("live", "polite").Text("Looking where the model looked… (the model runs once for each hidden patch)")
+	}
+	var ui []app.UI
+	if r.ExplainErr != "" {
+		ui = append(ui, app.P().Class("error").Text(r.ExplainErr))
+	}
+	if r.Heat == nil {
+		ui = append(ui, app.Button().Class("link explain-btn").Text("Where did it look?").Title("Click a label to explain that class instead").
+			OnClick(func(ctx app.Context, e app.Event) { p.explain(ctx, r, -1) }))
+		return app.Div().Class("explain").Body(ui...)
+	}
+	ui = append(ui,
+		app.P().Class("muted").Text(fmt.Sprintf("Heat: where hiding the photo lowers %q most. Click a label to explain it instead.", labels.DisplayName(r.Heat.Label))),
+		app.Div().Class("controls").Body(
+			app.Label().Class("check").Body(
+				app.Input().Type("checkbox").Checked(r.HeatOn).OnChange(func(ctx app.Context, e app.Event) { r.HeatOn = e.Get("target").Get("checked").Bool() }),
+				app.Text(" Heat map"),
+			),
+			app.Input().Type("range").Min(0.1).Max(1).Step(0.05).Value(fmt.Sprint(r.Opacity)).Aria("label", "Heat map opacity").
+				OnInput(func(ctx app.Context, e app.Event) { fmt.Sscan(e.Get("target").Get("value").String(), &r.Opacity) }),
+			app.Button().Class("link").Text("Save PNG").OnClick(func(ctx app.Context, e app.Event) { p.saveHeat(ctx, r) }),
+		),
+	)
+	return app.Div().Class("explain").Body(ui...)
+}
+
+func renderPreds(top []pred, cls string) app.UI { return renderPredsClick(top, cls, nil) }
+
+// renderPredsClick is renderPreds whose labels, when click is not nil, are
+// buttons (explain that class).
+func renderPredsClick(top []pred, cls string, click func(i int) app.EventHandler) app.UI {
 	return app.Ol().Class(cls).Body(
 		app.Range(top).Slice(func(i int) app.UI {
 			t := top[i]
 			pct := 100 * t.Prob
 			name := labels.DisplayName(t.Label)
-			return app.Li().Title(t.Label).Aria("label", fmt.Sprintf("%s %.1f%%", name, pct)).DataSet("index", t.Index).Body(
+			li := app.Li()
+			if click != nil {
+				li = li.Class("clickable").TabIndex(0).OnClick(click(i)).
+					On("keydown", func(ctx app.Context, e app.Event) {
+						if k := e.Get("key").String(); k == "Enter" || k == " " {
+							e.PreventDefault()
+							click(i)(ctx, e)
+						}
+					})
+			}
+			return li.Title(t.Label).Aria("label", fmt.Sprintf("%s %.1f%%", name, pct)).DataSet("index", t.Index).Body(
 				app.Div().Class("row").Body(
 					app.Span().Class("label").Text(name),
 					app.Span().Class("pct").Text(fmt.Sprintf("%.1f%%", pct)),

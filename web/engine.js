@@ -274,6 +274,11 @@
           const px = await pixels(source, side || await g.maxSide(slot));
           return g.featuresRGBA(px.data, px.width, px.height, variants || 0, seed || 0, !!normalize, slot);
         }
+        case 'explain': { // (source, class, patch, stride, maxSide[, slot])
+          const [source, cls, patch, stride, side, slot] = args;
+          const px = await pixels(source, side || await g.maxSide(slot));
+          return g.explainRGBA(px.data, px.width, px.height, cls == null ? -1 : cls, patch || 0, stride || 0, slot);
+        }
         case 'loadModel': { // (bundle, labels, card, name, slot, persist, source, maxMemory)
           const [bytes, labels, card, name, slot, persist, source, maxMemory] = args;
           const keep = !!persist && !slot && keeps; // an embed keeps nothing
@@ -309,6 +314,7 @@
         const ok = await run(msg.op, msg.args || []);
         if (ok && ok.output && ok.output.buffer) transfer.push(ok.output.buffer);
         if (ok && ok.features && ok.features.buffer) transfer.push(ok.features.buffer);
+        if (ok && ok.heat && ok.heat.buffer) transfer.push(ok.heat.buffer);
         reply = { id: msg.id, ok };
       } catch (e) {
         reply = { id: msg.id, err: errorOf(e) };

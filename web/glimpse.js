@@ -802,6 +802,54 @@
       const [src, transfer] = await portable(source, side || 448);
       return e.call('features', [src, opts.variants || 0, opts.seed || 0, !!opts.normalize, side], transfer);
     },
+    // explain(source, {class, patch, stride}) → {class, label, prob, method,
+    // rows, cols, heat: Float32Array (rows×cols, non-negative), region:
+    // [x0, y0, x1, y1] (the part of the image the grid covers, as fractions
+    // of its width and height), ms}: where the page's model looked for that
+    // class (default: its top one), by occlusion — the model runs once per
+    // hidden patch (about 170 times with the defaults), in the worker.
+    async explain(source, opts) {
+      opts = opts || {};
+      await ready;
+      const e = await engine();
+      const side = (e.info && e.info.maxSide) || info.maxSide || 0;
+      const [src, transfer] = await portable(source, side || 448);
+      return e.call('explain', [src, opts.class == null ? -1 : opts.class, opts.patch || 0, opts.stride || 0, side], transfer);
+    },
+    // heatImage(explanation, opacity) → a canvas of rows×cols pixels: the
+    // heat in viridis colours, each cell's alpha growing with its heat, to
+    // stretch over the explanation's region of the image.
+    heatImage(x, opacity) {
+      const c = document.createElement('canvas');
+      c.width = x.cols; c.height = x.rows;
+      const g = c.getContext('2d');
+      const img = g.createImageData(x.cols, x.rows);
+      let top = 0;
+      for (const v of x.heat) top = Math.max(top, v);
+      const stops = [[68, 1, 84], [72, 40, 120], [62, 74, 137], [49, 104, 142], [38, 130, 142], [31, 158, 137], [53, 183, 121], [109, 205, 89], [180, 222, 44], [253, 231, 37]];
+      for (let i = 0; i < x.heat.length; i++) {
+        const t = top > 0 ? x.heat[i] / top : 0;
+        const f = t * (stops.length - 1), k = Math.min(stops.length - 2, Math.floor(f)), u = f - k;
+        for (let ch = 0; ch < 3; ch++) img.data[4 * i + ch] = stops[k][ch] * (1 - u) + stops[k + 1][ch] * u;
+        img.data[4 * i + 3] = 255 * (opacity == null ? 0.7 : opacity) * (0.4 + 0.6 * t);
+      }
+      g.putImageData(img, 0, 0);
+      return c;
+    },
+    // heatPNG(source, explanation, opacity) → a PNG Blob of the image with
+    // the heat drawn over its region.
+    async heatPNG(source, x, opacity) {
+      const bmp = await createImageBitmap(source, source instanceof Blob ? { imageOrientation: 'from-image' } : {});
+      const c = document.createElement('canvas');
+      c.width = bmp.width; c.height = bmp.height;
+      const g = c.getContext('2d');
+      g.drawImage(bmp, 0, 0);
+      bmp.close();
+      const [x0, y0, x1, y1] = x.region;
+      g.imageSmoothingEnabled = true;
+      g.drawImage(api.heatImage(x, opacity), x0 * c.width, y0 * c.height, (x1 - x0) * c.width, (y1 - y0) * c.height);
+      return new Promise((res, rej) => c.toBlob((b) => (b ? res(b) : rej(new Error('the image could not be encoded'))), 'image/png'));
+    },
     // trainHead(features, dim, photos, config[, onProgress]) → the fitted
     // head's report ({mode, activation, history, val, valProbs, ...}):
     // features holds every photo's rows (the photo, then its variants) one

@@ -99,6 +99,7 @@ func register() js.Value {
 		"check":          checkModel,
 		"injectMismatch": injectMismatch,
 		"featuresRGBA":   featuresRGBA,
+		"explainRGBA":    explainRGBA,
 	} {
 		f := js.FuncOf(func(this js.Value, args []js.Value) any {
 			a := append([]js.Value(nil), args...)
