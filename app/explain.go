@@ -4,6 +4,7 @@ package main
 
 import (
 	"encoding/json"
+	"flag"
 	"fmt"
 	"image"
 	"image/png"
@@ -40,7 +41,9 @@ const overlayAlpha = 0.5
 func explainPhotos(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("explain")
 	mf := addModelFlags(fs)
-	method := fs.String("method", explain.MethodOcclusion, "how to explain: "+strings.Join(explain.Methods, ", "))
+	method := fs.String("method", "", "how to explain: "+strings.Join(explain.Methods, ", ")+
+		" (default: gradcam when the class score depends on a spatial feature map through ops it can differentiate and no occlusion flag is given, else occlusion)")
+	layer := fs.String("layer", "", "gradcam, gradcam++: the feature map to weight, by tensor name (default: the last spatial one the class score depends on)")
 	class := fs.Int("class", -1, "the class to explain (default: each photo's top class)")
 	patch := fs.Int("patch", 0, "the side of the hidden patch in model-input pixels (default: a seventh of the input)")
 	stride := fs.Int("stride", 0, "the step between patches in model-input pixels (default: half the patch)")
@@ -53,8 +56,11 @@ func explainPhotos(args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() == 0 {
 		return usageError{"explain: no photos given"}
 	}
-	if !slices.Contains(explain.Methods, *method) {
+	if *method != "" && !slices.Contains(explain.Methods, *method) {
 		return usageError{fmt.Sprintf("explain: -method %q: the methods are %s", *method, strings.Join(explain.Methods, ", "))}
+	}
+	if *layer != "" && *method == explain.MethodOcclusion {
+		return usageError{"explain: -layer is for -method gradcam and gradcam++"}
 	}
 	if *class < -1 {
 		return usageError{fmt.Sprintf("explain: -class %d: want a class number (0 and up)", *class)}
@@ -69,7 +75,25 @@ func explainPhotos(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	o := explain.Options{Class: *class, Patch: *patch, Stride: *stride, Baseline: *baseline}
+	o := explain.Options{Class: *class, Patch: *patch, Stride: *stride, Baseline: *baseline, Layer: *layer}
+	occlusionFlags := false // -patch, -stride or -baseline given: the user means occlusion
+	fs.Visit(func(f *flag.Flag) {
+		occlusionFlags = occlusionFlags || f.Name == "patch" || f.Name == "stride" || f.Name == "baseline"
+	})
+	switch {
+	case *method == "" && *layer == "":
+		*method = explain.MethodOcclusion
+		if !occlusionFlags && explain.GradCAMSupported(c, "") == nil {
+			*method = explain.MethodGradCAM
+		}
+	case *method == "" || *method == explain.MethodGradCAM || *method == explain.MethodGradCAMPlusPlus: // -layer alone asks for gradcam
+		if *method == "" {
+			*method = explain.MethodGradCAM
+		}
+		if err := explain.GradCAMSupported(c, *layer); err != nil {
+			return fmt.Errorf("%v; -method occlusion explains any model", err)
+		}
+	}
 	if err := explain.CheckOptions(c, o); err != nil {
 		// A class, patch or stride that does not fit this model: name the flag.
 		msg := err.Error()
@@ -82,7 +106,7 @@ func explainPhotos(args []string, stdout, stderr io.Writer) error {
 	enc := json.NewEncoder(stdout)
 	for i, photo := range fs.Args() {
 		t0 := time.Now()
-		img, h, err := explainFile(c, photo, o)
+		img, h, err := explainFile(c, photo, *method, o)
 		if err == nil && *out != "" {
 			err = writeOverlay(outName(*out, i+1, fs.NArg()), img, h)
 		}
@@ -121,7 +145,7 @@ func explainPhotos(args []string, stdout, stderr io.Writer) error {
 }
 
 // explainFile reads, decodes (EXIF orientation applied) and explains one photo.
-func explainFile(c *model.Classifier, path string, o explain.Options) (image.Image, *explain.Heat, error) {
+func explainFile(c *model.Classifier, path, method string, o explain.Options) (image.Image, *explain.Heat, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, nil, unwrapPath(err)
@@ -130,7 +154,14 @@ func explainFile(c *model.Classifier, path string, o explain.Options) (image.Ima
 	if err != nil {
 		return nil, nil, err
 	}
-	h, err := explain.Occlusion(c, img, o)
+	explainer := explain.Occlusion
+	switch method {
+	case explain.MethodGradCAM:
+		explainer = explain.GradCAM
+	case explain.MethodGradCAMPlusPlus:
+		explainer = explain.GradCAMPlusPlus
+	}
+	h, err := explainer(c, img, o)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -168,6 +199,9 @@ func writeOverlay(path string, img image.Image, h *explain.Heat) error {
 func hottest(h *explain.Heat, photo image.Rectangle) string {
 	total := h.Total()
 	if total <= 0 {
+		if h.Method != explain.MethodOcclusion {
+			return "no part of the photo counts for the class"
+		}
 		return "hiding no part of the photo lowers the probability"
 	}
 	var zone [3][3]float64
@@ -195,6 +229,10 @@ func hottest(h *explain.Heat, photo image.Rectangle) string {
 		part = "part the model reads"
 	}
 	cell := h.CellRect(bestR, bestC).Sub(photo.Min)
+	if h.Method != explain.MethodOcclusion {
+		return fmt.Sprintf("hottest: the %s of the %s (%.0f%% of the heat); the hottest cell is x %d-%d, y %d-%d of %dx%d",
+			names[zr][zc], part, 100*zone[zr][zc]/total, cell.Min.X, cell.Max.X, cell.Min.Y, cell.Max.Y, photo.Dx(), photo.Dy())
+	}
 	return fmt.Sprintf("hottest: the %s of the %s (%.0f%% of the heat); the hottest cell is x %d-%d, y %d-%d of %dx%d (hidden, the probability drops by %.3g)",
 		names[zr][zc], part, 100*zone[zr][zc]/total, cell.Min.X, cell.Max.X, cell.Min.Y, cell.Max.Y, photo.Dx(), photo.Dy(), best)
 }

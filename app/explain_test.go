@@ -93,7 +93,7 @@ func readExplain(t *testing.T, stdout string) []explainLine {
 		if total <= 0 {
 			t.Errorf("%s: no heat", e.Photo)
 		}
-		if e.Method != "occlusion" || !(e.Prob > 0 && e.Prob <= 1) || len(e.Region) != 4 {
+		if (e.Method != "occlusion" && e.Method != "gradcam" && e.Method != "gradcam++") || !(e.Prob > 0 && e.Prob <= 1) || len(e.Region) != 4 {
 			t.Errorf("%s: method %q prob %v region %v", e.Photo, e.Method, e.Prob, e.Region)
 		}
 		out = append(out, e)
@@ -106,18 +106,39 @@ func readExplain(t *testing.T, stdout string) []explainLine {
 // centred square: the card's crop is 1, parrot.jpg is 512x929, coffee.png
 // 600x400); -o writes OUT-1.png and
 // OUT-2.png, the photos with the heat over them, of the photos' sizes.
+// The small model's class score depends on its last 4x4 feature map
+// through ops with gradients, so the default method is gradcam (on that
+// grid, its hottest cell 1); -method occlusion and -method gradcam say so.
 func TestExplainJSON(t *testing.T) {
+	for _, m := range []struct{ flag, method string }{{"", "gradcam"}, {"gradcam", "gradcam"}, {"gradcam++", "gradcam++"}, {"occlusion", "occlusion"}} {
+		t.Run(m.method+"/"+m.flag, func(t *testing.T) { testExplainJSON(t, m.flag, m.method) })
+	}
+}
+
+func testExplainJSON(t *testing.T, flag, method string) {
 	model := explainModel(t)
 	dir := t.TempDir()
 	out := filepath.Join(dir, "heat.png")
 	photos := []string{filepath.Join(shared, "photos", "parrot.jpg"), filepath.Join(shared, "photos", "coffee.png")}
-	code, stdout, stderr := run(append(append([]string{"explain", "-json", "-o", out}, model...), photos...)...)
+	args := []string{"explain", "-json", "-o", out}
+	if flag != "" {
+		args = append(args, "-method", flag)
+	}
+	code, stdout, stderr := run(append(append(args, model...), photos...)...)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	lines := readExplain(t, stdout)
 	if len(lines) != 2 {
 		t.Fatalf("%d lines: %q", len(lines), stdout)
+	}
+	for _, e := range lines {
+		if e.Method != method {
+			t.Errorf("%s: method %q, want %q", e.Photo, e.Method, method)
+		}
+		if method != "occlusion" && (e.Rows != 4 || e.Cols != 4 || slices.Max(e.Heat) != 1) {
+			t.Errorf("%s: %dx%d cells, hottest %v; want 4x4, 1", e.Photo, e.Rows, e.Cols, slices.Max(e.Heat))
+		}
 	}
 	for i, want := range []struct {
 		label  string
@@ -175,6 +196,25 @@ func TestExplainText(t *testing.T) {
 	}
 }
 
+// Without occlusion's flags the small model is explained with Grad-CAM:
+// its 4x4 grid, and where the heat is, without occlusion's probability drop.
+func TestExplainTextGradCAM(t *testing.T) {
+	model := explainModel(t)
+	photo := filepath.Join(shared, "photos", "coffee.png")
+	code, stdout, stderr := run(append(append([]string{"explain"}, model...), photo)...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{photo + ": espresso", "class 967; gradcam, 4x4 cells", "hottest: the ", "of the part the model reads", "of 600x400"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("no %q in\n%s", want, stdout)
+		}
+	}
+	if strings.Contains(stdout, "probability drops") {
+		t.Errorf("occlusion's wording for a gradcam heat:\n%s", stdout)
+	}
+}
+
 // Bad use is one line on stderr and exit status 2; a photo that cannot be
 // explained is one line and status 1.
 func TestExplainErrors(t *testing.T) {
@@ -187,7 +227,10 @@ func TestExplainErrors(t *testing.T) {
 		code int
 		want string
 	}{
-		{"unknown method", []string{"-method", "gradcam", photo}, 2, `-method "gradcam": the methods are occlusion`},
+		{"unknown method", []string{"-method", "lime", photo}, 2, `-method "lime": the methods are occlusion, gradcam`},
+		{"layer with occlusion", []string{"-method", "occlusion", "-layer", "x", photo}, 2, "-layer is for -method gradcam"},
+		{"unknown layer", []string{"-layer", "nope", photo}, 1, `gradcam: the model has no tensor "nope"`},
+		{"layer not spatial", []string{"-method", "gradcam", "-layer", "MobilenetV1/Logits/SpatialSqueeze1", photo}, 1, "not a spatial feature map"},
 		{"class past the model's", []string{"-class", "1000", photo}, 2, "-class 1000 out of range: the model has 1000 classes"},
 		{"negative class", []string{"-class", "-2", photo}, 2, "-class -2"},
 		{"patch past the input", []string{"-patch", "129", photo}, 2, "-patch 129 out of range: the model's input is 128x128"},

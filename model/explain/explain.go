@@ -30,21 +30,23 @@ const (
 )
 
 // Methods lists the explanation methods there are.
-var Methods = []string{MethodOcclusion}
+var Methods = []string{MethodOcclusion, MethodGradCAM, MethodGradCAMPlusPlus}
 
 // Heat is an explanation: a Rows×Cols grid of non-negative weights over the
 // model's input crop.
 type Heat struct {
 	Class  int
 	Prob   float32 // the class's probability on the unchanged image
-	Method string  // "occlusion"
+	Method string  // "occlusion", "gradcam" or "gradcam++"
 	// Baseline is what hidden pixels were replaced with ("mean" or
 	// "blur"); Deletion hides cells with the same.
 	Baseline   string
 	Rows, Cols int
 	// Values are row-major and non-negative: for occlusion, the drop of
 	// the class's probability when a patch covering the cell is hidden
-	// (clamped at 0), averaged over the patches covering it.
+	// (clamped at 0), averaged over the patches covering it; for
+	// gradcam and gradcam++, the class activation map on the feature
+	// map's grid, scaled to a maximum of 1.
 	Values []float32
 	// Region is the part of the photo the grid covers, in the photo's
 	// pixels (the crop vision.Preprocess takes); cell (r, c) covers its
@@ -52,7 +54,7 @@ type Heat struct {
 	Region image.Rectangle
 }
 
-// Options tune Occlusion.
+// Options tune Occlusion and GradCAM.
 type Options struct {
 	// Class is the class to explain; -1 means the top class (so the zero
 	// Options explain class 0).
@@ -65,6 +67,10 @@ type Options struct {
 	// Baseline is what hidden pixels become: "mean" (the default, when
 	// empty: the photo's mean colour) or "blur" (the photo blurred).
 	Baseline string
+	// Layer names the feature map GradCAM uses (a tensor of shape
+	// [1, C, H, W]); empty: the last spatial one the class score depends
+	// on. Occlusion ignores it.
+	Layer string
 }
 
 // At returns the weight of cell (r, c).
