@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/glimpse/glimpse/model/graph"
+	"github.com/glimpse/glimpse/model/graph/graphtest"
 )
 
 // node builds a node for op tests: attrs alternate name, value.
@@ -19,22 +20,7 @@ func node(op string, nin, nout int, attrs ...any) *graph.Node {
 	for i := 0; i < nout; i++ {
 		n.Outputs = append(n.Outputs, string(rune('y'-i)))
 	}
-	for i := 0; i+1 < len(attrs); i += 2 {
-		v := attrs[i+1]
-		switch x := v.(type) {
-		case int:
-			v = int64(x)
-		case []int:
-			s := make([]int64, len(x))
-			for j := range x {
-				s[j] = int64(x[j])
-			}
-			v = s
-		case float64:
-			v = float32(x)
-		}
-		n.Attrs[attrs[i].(string)] = v
-	}
+	n.Attrs = graphtest.Attrs(attrs...)
 	return n
 }
 

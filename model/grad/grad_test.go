@@ -10,28 +10,14 @@ import (
 	"github.com/glimpse/glimpse/model/cpu"
 	"github.com/glimpse/glimpse/model/grad"
 	"github.com/glimpse/glimpse/model/graph"
+	"github.com/glimpse/glimpse/model/graph/graphtest"
 )
 
 // nd builds a node: attrs alternate name, value (ints become int64s, int
 // slices []int64, float64s float32s).
 func nd(op string, ins, outs []string, attrs ...any) *graph.Node {
 	n := &graph.Node{Name: op + "_" + outs[0], Op: op, Inputs: ins, Outputs: outs, Attrs: map[string]any{}}
-	for i := 0; i+1 < len(attrs); i += 2 {
-		v := attrs[i+1]
-		switch x := v.(type) {
-		case int:
-			v = int64(x)
-		case []int:
-			s := make([]int64, len(x))
-			for j := range x {
-				s[j] = int64(x[j])
-			}
-			v = s
-		case float64:
-			v = float32(x)
-		}
-		n.Attrs[attrs[i].(string)] = v
-	}
+	n.Attrs = graphtest.Attrs(attrs...)
 	return n
 }
 
