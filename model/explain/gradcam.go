@@ -117,21 +117,7 @@ func newGradCAM(c *model.Classifier, layer string) (*gradCAM, error) {
 		break
 	}
 	// What the score depends on.
-	needed := map[*graph.Tensor]bool{cam.seed: true}
-	for i := len(steps) - 1; i >= 0; i-- {
-		s := steps[i]
-		hit := false
-		for _, o := range s.Out {
-			hit = hit || needed[o]
-		}
-		if hit {
-			for _, in := range s.In {
-				if in != nil && !p.IsConst(in) {
-					needed[in] = true
-				}
-			}
-		}
-	}
+	needed := grad.Needs(p, cam.seed)
 	spatial := func(t *graph.Tensor) bool {
 		return t != nil && t.DType == graph.Float32 && len(t.Shape) == 4 && t.Shape[0] == 1 && t.Shape[2]*t.Shape[3] > 1
 	}

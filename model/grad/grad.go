@@ -100,24 +100,7 @@ func New(p *cpu.Program, seeds, wrt []*graph.Tensor) (*Plan, error) {
 	isFloat := func(t *graph.Tensor) bool { return t != nil && t.DType == graph.Float32 && !p.IsConst(t) }
 	// needed: the seeds and what they depend on; reached: wrt and what
 	// depends on it.
-	needed := map[*graph.Tensor]bool{}
-	for _, t := range seeds {
-		needed[t] = true
-	}
-	for i := len(plan) - 1; i >= 0; i-- {
-		s := plan[i]
-		hit := false
-		for _, o := range s.Out {
-			hit = hit || needed[o]
-		}
-		if hit {
-			for _, in := range s.In {
-				if isFloat(in) {
-					needed[in] = true
-				}
-			}
-		}
-	}
+	needed := Needs(p, seeds...)
 	reached := map[*graph.Tensor]bool{}
 	for _, t := range wrt {
 		reached[t] = true
@@ -863,4 +846,29 @@ func concatBack(s cpu.Step, dy []float32, dx [][]float32) (func(), []*graph.Tens
 			}
 		}
 	}, nil, nil
+}
+
+// Needs returns the seeds and the run-time float tensors they depend on
+// through the program's steps: what a gradient can flow back to.
+func Needs(p *cpu.Program, seeds ...*graph.Tensor) map[*graph.Tensor]bool {
+	plan := p.Plan()
+	needed := map[*graph.Tensor]bool{}
+	for _, t := range seeds {
+		needed[t] = true
+	}
+	for i := len(plan) - 1; i >= 0; i-- {
+		s := plan[i]
+		hit := false
+		for _, o := range s.Out {
+			hit = hit || needed[o]
+		}
+		if hit {
+			for _, in := range s.In {
+				if in != nil && in.DType == graph.Float32 && !p.IsConst(in) {
+					needed[in] = true
+				}
+			}
+		}
+	}
+	return needed
 }
