@@ -17,13 +17,24 @@
 // forward before each Backward.
 //
 // Gradients flow through Conv and FusedConv (groups, strides, pads,
-// dilations; the fused bias, residual and activation), Gemm and 2-D
-// MatMul, broadcasting Add/Sub/Mul/Div, Relu, LeakyRelu, Clip, Sigmoid,
-// HardSigmoid, HardSwish, GlobalAveragePool, 2-D AveragePool and MaxPool,
-// Softmax and LogSoftmax, Concat, and the aliases (Reshape, Flatten,
-// Squeeze, Unsqueeze, Identity). Any other op between wrt and the seeds is
-// an *UnsupportedError naming it. Weights get no gradient: constants are
-// not differentiated.
+// dilations; the fused bias, residual and every kern activation), Gemm
+// and MatMul (any rank, broadcast batch dimensions, 1-D operands),
+// broadcasting Add/Sub/Mul/Div, Pow with a constant exponent (to the base
+// only), the elementwise Relu, LeakyRelu, Clip, Sigmoid, HardSigmoid,
+// HardSwish, Tanh, Erf, Gelu (exact and tanh), Sqrt, Exp, Log, Neg, Abs,
+// Reciprocal, Sin, Cos, Softplus, Softsign, Elu, Selu, Celu, Mish and
+// ThresholdedRelu, GlobalAveragePool, 2-D AveragePool and MaxPool,
+// Softmax and LogSoftmax, ReduceMean, ReduceSum, ReduceSumSquare,
+// ReduceL1, ReduceL2, ReduceLogSumExp, ReduceMax and ReduceMin (to the
+// first extreme element), LayerNormalization, inference-mode
+// BatchNormalization and InstanceNormalization (to X only: scale, bias,
+// mean and variance get none), the shape ops Concat, Split (a gradient
+// through any of its outputs), Slice (any axes and steps), Transpose,
+// Gather (constant or run-time indices, repeated or negative) and Expand,
+// and the aliases (Reshape, Flatten, Squeeze, Unsqueeze, Identity). Other
+// multi-output ops take a gradient through their first output only. Any
+// other op between wrt and the seeds is an *UnsupportedError naming it.
+// Weights get no gradient: constants are not differentiated.
 //
 // The package is pure Go and does no I/O.
 package grad
@@ -140,20 +151,23 @@ func New(p *cpu.Program, seeds, wrt []*graph.Tensor) (*Plan, error) {
 	var savedAt []int
 	for i := len(plan) - 1; i >= 0; i-- {
 		s := plan[i]
-		if len(s.Out) == 0 || !on(s.Out[0]) {
-			for _, o := range s.Out {
-				if on(o) {
-					return nil, &UnsupportedError{Op: s.Node.Op, Node: s.Node.DisplayName(), Why: "a gradient through an output other than the first"}
+		// dys[k] is the gradient buffer of output k, or nil where no
+		// gradient flows back through it.
+		var dys [][]float32
+		for k, o := range s.Out {
+			if on(o) {
+				if dys == nil {
+					dys = make([][]float32, len(s.Out))
 				}
+				dys[k] = buf(o)
 			}
+		}
+		if dys == nil {
 			continue
 		}
-		for _, o := range s.Out[1:] {
-			if on(o) {
-				return nil, &UnsupportedError{Op: s.Node.Op, Node: s.Node.DisplayName(), Why: "a gradient through an output other than the first"}
-			}
+		if !multiOutput(s) && (dys[0] == nil || countNonNil(dys) > 1) {
+			return nil, &UnsupportedError{Op: s.Node.Op, Node: s.Node.DisplayName(), Why: "a gradient through an output other than the first"}
 		}
-		dy := buf(s.Out[0])
 		dx := make([][]float32, len(s.In))
 		anyIn := false
 		for j, in := range s.In {
@@ -165,7 +179,14 @@ func New(p *cpu.Program, seeds, wrt []*graph.Tensor) (*Plan, error) {
 		if !anyIn {
 			continue
 		}
-		f, reads, err := backward(s, dy, dx)
+		var f func()
+		var reads []*graph.Tensor
+		var err error
+		if multiOutput(s) {
+			f, reads, err = backwardMulti(s, dys, dx)
+		} else {
+			f, reads, err = backward(s, dys[0], dx)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -183,10 +204,11 @@ func New(p *cpu.Program, seeds, wrt []*graph.Tensor) (*Plan, error) {
 }
 
 // checkReuse fails when a later step writes over an activation the
-// backward pass of step at reads.
+// backward pass of step at reads (float activations, and the int64 ones
+// such as run-time Gather indices).
 func checkReuse(p *cpu.Program, plan []cpu.Step, saved []*graph.Tensor, at []int) error {
 	for k, t := range saved {
-		if t == nil || p.IsConst(t) || len(t.F) == 0 {
+		if t == nil || p.IsConst(t) || len(t.F) == 0 && len(t.I) == 0 {
 			continue
 		}
 		for j := at[k]; j < len(plan); j++ {
@@ -195,13 +217,14 @@ func checkReuse(p *cpu.Program, plan []cpu.Step, saved []*graph.Tensor, at []int
 				continue
 			}
 			for oi, o := range s.Out {
-				if o == nil || o == t || len(o.F) == 0 || o.DType != graph.Float32 {
+				if o == nil || o == t || o.DType != t.DType {
 					continue
 				}
 				if j == at[k] && oi == 0 {
 					continue // the step's own output is read as it was written
 				}
-				if overlap(t.F, o.F) {
+				if t.DType == graph.Float32 && len(o.F) > 0 && overlap(t.F, o.F) ||
+					t.DType == graph.Int64 && len(o.I) > 0 && overlapI(t.I, o.I) {
 					return fmt.Errorf("grad: %s writes over an activation its backward pass needs; compile the program with cpu.Options{NoReuse: true}", s.Node.Label())
 				}
 			}
@@ -215,6 +238,23 @@ func overlap(a, b []float32) bool {
 	b0 := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
 	a1, b1 := a0+4*uintptr(len(a)), b0+4*uintptr(len(b))
 	return a0 < b1 && b0 < a1
+}
+
+func overlapI(a, b []int64) bool {
+	a0 := uintptr(unsafe.Pointer(unsafe.SliceData(a)))
+	b0 := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	a1, b1 := a0+8*uintptr(len(a)), b0+8*uintptr(len(b))
+	return a0 < b1 && b0 < a1
+}
+
+func countNonNil(v [][]float32) int {
+	n := 0
+	for _, x := range v {
+		if x != nil {
+			n++
+		}
+	}
+	return n
 }
 
 // Backward runs the plan: seed gives the gradient of each seed tensor
@@ -256,7 +296,8 @@ func Backward(p *cpu.Program, seed map[*graph.Tensor][]float32, wrt ...*graph.Te
 
 // backward returns the vector-Jacobian product of step s: it adds to the
 // dx[j] that are not nil the gradient of input j, given dy, the gradient
-// of the first output; reads are the activations it reads.
+// of the first output; reads are the activations it reads (see
+// backwardMulti for the ops that take the gradient of every output).
 func backward(s cpu.Step, dy []float32, dx [][]float32) (func(), []*graph.Tensor, error) {
 	n := s.Node
 	unsupported := func(why string) (func(), []*graph.Tensor, error) {
@@ -280,15 +321,38 @@ func backward(s cpu.Step, dy []float32, dx [][]float32) (func(), []*graph.Tensor
 		return aliasBack(dy, dx[0]), nil, nil
 	case "Conv", "FusedConv":
 		return convBack(s, dy, dx)
-	case "Gemm", "MatMul":
+	case "Gemm":
 		return gemmBack(s, dy, dx)
+	case "MatMul":
+		return matmulBack(s, dy, dx)
+	case "Pow":
+		return powBack(s, dy, dx)
+	case "Transpose":
+		return transposeBack(s, dy, dx)
+	case "Slice":
+		return sliceBack(s, dy, dx)
+	case "Gather":
+		return gatherBack(s, dy, dx)
+	case "Expand":
+		return expandBack(s, dy, dx)
+	case "ReduceMean", "ReduceSum", "ReduceSumSquare", "ReduceL1", "ReduceL2", "ReduceLogSumExp", "ReduceMax", "ReduceMin":
+		return reduceBack(s, dy, dx)
+	case "LayerNormalization":
+		return layerNormBack(s, dy, dx)
+	case "BatchNormalization", "InstanceNormalization":
+		return batchNormBack(s, dy, dx)
 	case "Add", "Sub", "Mul", "Div":
 		if len(s.In) != 2 || in(0) == nil || in(1) == nil || in(0).DType != graph.Float32 || in(1).DType != graph.Float32 {
 			return unsupported("not two float inputs")
 		}
 		return binaryBack(n.Op, in(0), in(1), y, dy, dx)
-	case "Relu", "LeakyRelu", "Clip", "Sigmoid", "HardSigmoid", "HardSwish":
+	case "Relu", "LeakyRelu", "Clip", "Sigmoid", "HardSigmoid", "HardSwish",
+		"Tanh", "Erf", "Gelu", "Sqrt", "Exp", "Log", "Neg", "Abs", "Reciprocal", "Sin", "Cos",
+		"Softplus", "Softsign", "Elu", "Selu", "Celu", "Mish", "ThresholdedRelu":
 		x := in(0)
+		if x == nil || x.DType != graph.Float32 {
+			return unsupported("not a float input")
+		}
 		d := dx[0]
 		if d == nil {
 			return func() {}, nil, nil
@@ -384,6 +448,9 @@ func unaryDeriv(s cpu.Step) (func(x, y float32) float32, error) {
 			}
 		}
 		return func(x, _ float32) float32 { return step(x > lo && x < hi) }, nil
+	}
+	if d := smoothDeriv(n); d != nil {
+		return d, nil
 	}
 	return nil, errors.New("no derivative")
 }

@@ -35,8 +35,10 @@ type vjpCase struct {
 	ints   map[string][]int64
 	fconst map[string][]float32
 	nodes  []*graph.Node
-	fuse   bool   // compile with fusion (else NoFusion)
-	wantOp string // an op the compiled plan must contain
+	fuse   bool             // compile with fusion (else NoFusion)
+	wantOp string           // an op the compiled plan must contain
+	opset  int64            // the graph's opset; 0 is 13
+	iscal  map[string]int64 // int64 scalar (rank-0) constants, by name
 }
 
 func conv(ins []string, out string, attrs ...any) *graph.Node {
@@ -153,7 +155,11 @@ func vjpCases() []vjpCase {
 
 func build(t *testing.T, c vjpCase, r *rand.Rand, reuse bool) (*cpu.Program, map[string]*graph.Tensor) {
 	t.Helper()
-	g := &graph.Graph{Opset: 13, Initializers: map[string]*graph.Tensor{}, Nodes: c.nodes, Outputs: []graph.ValueInfo{{Name: "y", DType: graph.Float32}}}
+	opset := c.opset
+	if opset == 0 {
+		opset = 13
+	}
+	g := &graph.Graph{Opset: opset, Initializers: map[string]*graph.Tensor{}, Nodes: c.nodes, Outputs: []graph.ValueInfo{{Name: "y", DType: graph.Float32}}}
 	for name, shape := range c.consts {
 		w := graph.New(graph.Float32, shape)
 		for i := range w.F {
@@ -164,8 +170,15 @@ func build(t *testing.T, c vjpCase, r *rand.Rand, reuse bool) (*cpu.Program, map
 	for name, v := range c.ints {
 		g.Initializers[name] = graph.Ints([]int{len(v)}, v)
 	}
+	for name, v := range c.iscal {
+		g.Initializers[name] = graph.Ints([]int{}, []int64{v})
+	}
 	for name, v := range c.fconst {
-		g.Initializers[name] = graph.Floats(nil, v)
+		var shape []int // one value is a scalar, more a vector
+		if len(v) > 1 {
+			shape = []int{len(v)}
+		}
+		g.Initializers[name] = graph.Floats(shape, v)
 	}
 	shapes := map[string][]int{}
 	for _, x := range c.inputs {
@@ -203,7 +216,7 @@ func build(t *testing.T, c vjpCase, r *rand.Rand, reuse bool) (*cpu.Program, map
 // Clip, max) lies within h of the point give different differences at h
 // h/2 and h/4 and are skipped; at most 10% of a case may be.
 func TestVJP(t *testing.T) {
-	for ci, c := range vjpCases() {
+	for ci, c := range append(vjpCases(), moreVJPCases()...) {
 		t.Run(c.name, func(t *testing.T) {
 			r := rand.New(rand.NewPCG(uint64(ci), 7))
 			p, _ := build(t, c, r, false)
@@ -297,13 +310,13 @@ func TestVJP(t *testing.T) {
 func TestUnsupported(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	c := vjpCase{inputs: []in{{"x", []int{2, 3}, 0}, {"z", []int{2, 3}, 0}},
-		nodes: []*graph.Node{nd("Tanh", []string{"x"}, []string{"t"}), nd("Tanh", []string{"z"}, []string{"tz"}),
+		nodes: []*graph.Node{nd("Atan", []string{"x"}, []string{"t"}), nd("Tanh", []string{"z"}, []string{"tz"}),
 			nd("Relu", []string{"t"}, []string{"u"}), nd("Add", []string{"u", "tz"}, []string{"y"})}}
 	p, _ := build(t, c, r, false)
 	_, err := grad.New(p, []*graph.Tensor{p.Outputs[0]}, []*graph.Tensor{p.Inputs[0]})
 	var ue *grad.UnsupportedError
-	if !errors.As(err, &ue) || ue.Op != "Tanh" || !strings.Contains(err.Error(), "Tanh") {
-		t.Fatalf("got %v, want an UnsupportedError for Tanh", err)
+	if !errors.As(err, &ue) || ue.Op != "Atan" || !strings.Contains(err.Error(), "Atan") {
+		t.Fatalf("got %v, want an UnsupportedError for Atan", err)
 	}
 	// From the output back to u, only Add lies on the way.
 	var u *graph.Tensor
