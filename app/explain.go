@@ -4,6 +4,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"image"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/glimpse/glimpse/model"
 	"github.com/glimpse/glimpse/model/explain"
+	"github.com/glimpse/glimpse/model/grad"
 	"github.com/glimpse/glimpse/model/vision/imagefile"
 )
 
@@ -42,12 +44,15 @@ func explainPhotos(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("explain")
 	mf := addModelFlags(fs)
 	method := fs.String("method", "", "how to explain: "+strings.Join(explain.Methods, ", ")+
-		" (default: gradcam when the class score depends on a spatial feature map through ops it can differentiate and no occlusion flag is given, else occlusion)")
+		" (default: rollout for a model with attention (a ViT); gradcam when the class score depends on a spatial feature map through ops it can differentiate; else occlusion."+
+		" -patch, -stride or -baseline alone mean occlusion, -layer gradcam, -steps ig, -samples smoothgrad)")
 	layer := fs.String("layer", "", "gradcam, gradcam++: the feature map to weight, by tensor name (default: the last spatial one the class score depends on)")
 	class := fs.Int("class", -1, "the class to explain (default: each photo's top class)")
-	patch := fs.Int("patch", 0, "the side of the hidden patch in model-input pixels (default: a seventh of the input)")
-	stride := fs.Int("stride", 0, "the step between patches in model-input pixels (default: half the patch)")
-	baseline := fs.String("baseline", explain.BaselineMean, "what hidden pixels become: mean (the photo's mean colour) or blur")
+	patch := fs.Int("patch", 0, "occlusion: the side of the hidden patch in model-input pixels (default: a seventh of the input)")
+	stride := fs.Int("stride", 0, "occlusion: the step between patches in model-input pixels (default: half the patch)")
+	baseline := fs.String("baseline", explain.BaselineMean, "occlusion: what hidden pixels become: mean (the photo's mean colour) or blur")
+	steps := fs.Int("steps", 0, fmt.Sprintf("ig: the steps from the baseline (the photo's mean colour) to the photo, one forward and backward pass each (default %d)", explain.DefaultSteps))
+	samples := fs.Int("samples", 0, fmt.Sprintf("smoothgrad: the noisy copies of the photo to average the gradient over, one forward and backward pass each (default %d)", explain.DefaultSamples))
 	asJSON := fs.Bool("json", false, "print one JSON object per photo")
 	out := fs.String("o", "", "write the photo with the heat over it as PNG to this file (several photos: OUT-1.png, OUT-2.png, ...)")
 	if err := parse(fs, reorder(fs, args)); err != nil {
@@ -59,14 +64,44 @@ func explainPhotos(args []string, stdout, stderr io.Writer) error {
 	if *method != "" && !slices.Contains(explain.Methods, *method) {
 		return usageError{fmt.Sprintf("explain: -method %q: the methods are %s", *method, strings.Join(explain.Methods, ", "))}
 	}
-	if *layer != "" && *method == explain.MethodOcclusion {
+	// The flags given that are one method's, and the method they imply.
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	occlusionFlags := given["patch"] || given["stride"] || given["baseline"] // the user means occlusion
+	gradCAMFamily := *method == "" || *method == explain.MethodGradCAM || *method == explain.MethodGradCAMPlusPlus
+	if *layer != "" && !gradCAMFamily {
 		return usageError{"explain: -layer is for -method gradcam and gradcam++"}
+	}
+	for _, f := range []struct{ flag, method string }{{"steps", explain.MethodIG}, {"samples", explain.MethodSmoothGrad}} {
+		if given[f.flag] && *method != "" && *method != f.method {
+			return usageError{fmt.Sprintf("explain: -%s is for -method %s", f.flag, f.method)}
+		}
+	}
+	if *method == "" {
+		var implied []string
+		for _, f := range []struct {
+			given  bool
+			method string
+		}{{occlusionFlags, explain.MethodOcclusion}, {*layer != "", explain.MethodGradCAM}, {given["steps"], explain.MethodIG}, {given["samples"], explain.MethodSmoothGrad}} {
+			if f.given {
+				implied = append(implied, f.method)
+			}
+		}
+		if len(implied) > 1 {
+			return usageError{fmt.Sprintf("explain: the flags given are for different methods (%s): choose one with -method", strings.Join(implied, ", "))}
+		}
+		if len(implied) == 1 {
+			*method = implied[0]
+		}
 	}
 	if *class < -1 {
 		return usageError{fmt.Sprintf("explain: -class %d: want a class number (0 and up)", *class)}
 	}
 	if *patch < 0 || *stride < 0 {
 		return usageError{"explain: -patch and -stride must be positive"}
+	}
+	if *steps < 0 || *samples < 0 || (given["steps"] && *steps == 0) || (given["samples"] && *samples == 0) {
+		return usageError{"explain: -steps and -samples must be positive"}
 	}
 	if *baseline != explain.BaselineMean && *baseline != explain.BaselineBlur {
 		return usageError{fmt.Sprintf("explain: -baseline %q: want mean or blur", *baseline)}
@@ -75,21 +110,12 @@ func explainPhotos(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	o := explain.Options{Class: *class, Patch: *patch, Stride: *stride, Baseline: *baseline, Layer: *layer}
-	occlusionFlags := false // -patch, -stride or -baseline given: the user means occlusion
-	fs.Visit(func(f *flag.Flag) {
-		occlusionFlags = occlusionFlags || f.Name == "patch" || f.Name == "stride" || f.Name == "baseline"
-	})
-	switch {
-	case *method == "" && *layer == "":
-		*method = explain.MethodOcclusion
-		if !occlusionFlags && explain.GradCAMSupported(c, "") == nil {
-			*method = explain.MethodGradCAM
-		}
-	case *method == "" || *method == explain.MethodGradCAM || *method == explain.MethodGradCAMPlusPlus: // -layer alone asks for gradcam
-		if *method == "" {
-			*method = explain.MethodGradCAM
-		}
+	o := explain.Options{Class: *class, Patch: *patch, Stride: *stride, Baseline: *baseline, Layer: *layer, Steps: *steps, Samples: *samples}
+	if *method == "" {
+		*method = explain.DefaultMethod(c)
+	}
+	switch *method {
+	case explain.MethodGradCAM, explain.MethodGradCAMPlusPlus:
 		if err := explain.GradCAMSupported(c, *layer); err != nil {
 			return fmt.Errorf("%v; -method occlusion explains any model", err)
 		}
@@ -97,7 +123,7 @@ func explainPhotos(args []string, stdout, stderr io.Writer) error {
 	if err := explain.CheckOptions(c, o); err != nil {
 		// A class, patch or stride that does not fit this model: name the flag.
 		msg := err.Error()
-		for _, f := range []string{"class", "patch", "stride"} {
+		for _, f := range []string{"class", "patch", "stride", "steps", "samples"} {
 			msg = strings.Replace(msg, "explain: "+f+" ", "explain: -"+f+" ", 1)
 		}
 		return usageError{msg}
@@ -111,6 +137,9 @@ func explainPhotos(args []string, stdout, stderr io.Writer) error {
 			err = writeOverlay(outName(*out, i+1, fs.NArg()), img, h)
 		}
 		if err != nil {
+			if errors.As(err, new(*grad.UnsupportedError)) {
+				err = fmt.Errorf("%v; -method occlusion explains any model", err)
+			}
 			fmt.Fprintf(stderr, "glimpse: %s: %v\n", termSafe(photo), oneLine(err))
 			failed++
 			continue
@@ -154,14 +183,7 @@ func explainFile(c *model.Classifier, path, method string, o explain.Options) (i
 	if err != nil {
 		return nil, nil, err
 	}
-	explainer := explain.Occlusion
-	switch method {
-	case explain.MethodGradCAM:
-		explainer = explain.GradCAM
-	case explain.MethodGradCAMPlusPlus:
-		explainer = explain.GradCAMPlusPlus
-	}
-	h, err := explainer(c, img, o)
+	h, err := explain.Explain(c, img, method, o)
 	if err != nil {
 		return nil, nil, err
 	}

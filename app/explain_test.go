@@ -18,6 +18,7 @@ import (
 
 	"golang.org/x/image/draw"
 
+	"github.com/glimpse/glimpse/model/explain"
 	"github.com/glimpse/glimpse/model/vision/imagefile"
 )
 
@@ -93,7 +94,7 @@ func readExplain(t *testing.T, stdout string) []explainLine {
 		if total <= 0 {
 			t.Errorf("%s: no heat", e.Photo)
 		}
-		if (e.Method != "occlusion" && e.Method != "gradcam" && e.Method != "gradcam++") || !(e.Prob > 0 && e.Prob <= 1) || len(e.Region) != 4 {
+		if !slices.Contains(explain.Methods, e.Method) || !(e.Prob > 0 && e.Prob <= 1) || len(e.Region) != 4 {
 			t.Errorf("%s: method %q prob %v region %v", e.Photo, e.Method, e.Prob, e.Region)
 		}
 		out = append(out, e)
@@ -109,8 +110,10 @@ func readExplain(t *testing.T, stdout string) []explainLine {
 // The small model's class score depends on its last 4x4 feature map
 // through ops with gradients, so the default method is gradcam (on that
 // grid, its hottest cell 1); -method occlusion and -method gradcam say so.
+// The input-gradient methods give one cell a model-input pixel (128x128).
 func TestExplainJSON(t *testing.T) {
-	for _, m := range []struct{ flag, method string }{{"", "gradcam"}, {"gradcam", "gradcam"}, {"gradcam++", "gradcam++"}, {"occlusion", "occlusion"}} {
+	for _, m := range []struct{ flag, method string }{{"", "gradcam"}, {"gradcam", "gradcam"}, {"gradcam++", "gradcam++"}, {"occlusion", "occlusion"},
+		{"gradinput", "gradinput"}, {"ig", "ig"}, {"smoothgrad", "smoothgrad"}} {
 		t.Run(m.method+"/"+m.flag, func(t *testing.T) { testExplainJSON(t, m.flag, m.method) })
 	}
 }
@@ -136,8 +139,12 @@ func testExplainJSON(t *testing.T, flag, method string) {
 		if e.Method != method {
 			t.Errorf("%s: method %q, want %q", e.Photo, e.Method, method)
 		}
-		if method != "occlusion" && (e.Rows != 4 || e.Cols != 4 || slices.Max(e.Heat) != 1) {
-			t.Errorf("%s: %dx%d cells, hottest %v; want 4x4, 1", e.Photo, e.Rows, e.Cols, slices.Max(e.Heat))
+		grid := 4
+		if method == "gradinput" || method == "ig" || method == "smoothgrad" {
+			grid = 128
+		}
+		if method != "occlusion" && (e.Rows != grid || e.Cols != grid || slices.Max(e.Heat) != 1) {
+			t.Errorf("%s: %dx%d cells, hottest %v; want %dx%[5]d, 1", e.Photo, e.Rows, e.Cols, slices.Max(e.Heat), grid)
 		}
 	}
 	for i, want := range []struct {
@@ -229,6 +236,13 @@ func TestExplainErrors(t *testing.T) {
 	}{
 		{"unknown method", []string{"-method", "lime", photo}, 2, `-method "lime": the methods are occlusion, gradcam`},
 		{"layer with occlusion", []string{"-method", "occlusion", "-layer", "x", photo}, 2, "-layer is for -method gradcam"},
+		{"layer with ig", []string{"-method", "ig", "-layer", "x", photo}, 2, "-layer is for -method gradcam"},
+		{"steps with gradcam", []string{"-method", "gradcam", "-steps", "4", photo}, 2, "-steps is for -method ig"},
+		{"samples with ig", []string{"-method", "ig", "-samples", "4", photo}, 2, "-samples is for -method smoothgrad"},
+		{"steps and patch", []string{"-steps", "4", "-patch", "8", photo}, 2, "the flags given are for different methods (occlusion, ig): choose one with -method"},
+		{"zero steps", []string{"-steps", "0", photo}, 2, "-steps and -samples must be positive"},
+		{"negative samples", []string{"-samples", "-1", photo}, 2, "-steps and -samples must be positive"},
+		{"rollout of a CNN", []string{"-method", "rollout", photo}, 1, "rollout: the model has no attention"},
 		{"unknown layer", []string{"-layer", "nope", photo}, 1, `gradcam: the model has no tensor "nope"`},
 		{"layer not spatial", []string{"-method", "gradcam", "-layer", "MobilenetV1/Logits/SpatialSqueeze1", photo}, 1, "not a spatial feature map"},
 		{"class past the model's", []string{"-class", "1000", photo}, 2, "-class 1000 out of range: the model has 1000 classes"},
@@ -311,5 +325,64 @@ func TestExplainQuadrants(t *testing.T) {
 		if in/total <= 0.5 {
 			t.Errorf("q%d: %.0f%% of the heat in the cat's quadrant, want more than half", q, 100*in/total)
 		}
+	}
+}
+
+// -steps alone means integrated gradients, -samples alone SmoothGrad,
+// each on the model input's grid; the text output names the method.
+func TestExplainGradientFlags(t *testing.T) {
+	model := explainModel(t)
+	photo := filepath.Join(shared, "photos", "coffee.png")
+	for _, tc := range []struct {
+		flags []string
+		want  string
+	}{{[]string{"-steps", "4"}, "class 967; ig, 128x128 cells"}, {[]string{"-samples", "2"}, "class 967; smoothgrad, 128x128 cells"},
+		{[]string{"-method", "gradinput"}, "class 967; gradinput, 128x128 cells"}} {
+		code, stdout, stderr := run(append(append(append([]string{"explain"}, tc.flags...), model...), photo)...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", tc.flags, code, stderr)
+		}
+		for _, want := range []string{photo + ": espresso", tc.want, "hottest: the "} {
+			if !strings.Contains(stdout, want) {
+				t.Errorf("%v: no %q in\n%s", tc.flags, want, stdout)
+			}
+		}
+	}
+}
+
+// A ViT (the zoo's, random weights, its card derived) is explained with
+// attention rollout by default: a 14x14 heat on its patch grid. An
+// input-gradient method on it either works (once model/grad has every
+// op the ViT uses) or fails with one line that names the op and points to
+// occlusion.
+func TestExplainRollout(t *testing.T) {
+	needShared(t)
+	vit := filepath.Join(shared, "zoo", "vit_tiny_p16_opset17", "model.onnx")
+	if _, err := os.Stat(vit); err != nil {
+		t.Skip("shared zoo not available")
+	}
+	photo := filepath.Join(shared, "photos", "parrot.jpg")
+	for _, flags := range [][]string{nil, {"-method", "rollout"}} {
+		code, stdout, stderr := run(append(append([]string{"explain", "-json", "-model", vit}, flags...), photo)...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", flags, code, stderr)
+		}
+		lines := readExplain(t, stdout)
+		if len(lines) != 1 || lines[0].Method != "rollout" || lines[0].Rows != 14 || lines[0].Cols != 14 || slices.Max(lines[0].Heat) != 1 {
+			t.Errorf("%v: %+v: want one rollout heat of 14x14, hottest 1", flags, lines)
+		}
+	}
+	code, stdout, stderr := run("explain", "-json", "-model", vit, "-method", "gradinput", photo)
+	switch code {
+	case 0:
+		if lines := readExplain(t, stdout); len(lines) != 1 || lines[0].Rows != 224 {
+			t.Errorf("gradinput: %q", stdout)
+		}
+	case 1:
+		if strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "grad: no gradient for op") || !strings.Contains(stderr, "-method occlusion explains any model") {
+			t.Errorf("gradinput: stderr %q", stderr)
+		}
+	default:
+		t.Errorf("gradinput: exit %d: %s", code, stderr)
 	}
 }

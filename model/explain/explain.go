@@ -6,6 +6,14 @@
 // photo, and Deletion measures it: hiding the hottest cells first should
 // lower the probability faster than hiding cells in any other order.
 //
+// The other methods read the model rather than probe it: Grad-CAM and
+// Grad-CAM++ weight the last spatial feature map by the class score's
+// gradient (gradcam.go); gradient × input, integrated gradients and
+// SmoothGrad attribute the score to the input's pixels (saliency.go);
+// attention rollout follows a ViT's attention from the class token back
+// to the patches (rollout.go). Explain runs any of them by name, and
+// DefaultMethod picks one that suits a model.
+//
 // The package is pure Go (no I/O, no cgo, no syscall/js): it builds for
 // GOOS=js GOARCH=wasm as well as natively.
 package explain
@@ -30,23 +38,26 @@ const (
 )
 
 // Methods lists the explanation methods there are.
-var Methods = []string{MethodOcclusion, MethodGradCAM, MethodGradCAMPlusPlus}
+var Methods = []string{MethodOcclusion, MethodGradCAM, MethodGradCAMPlusPlus, MethodGradInput, MethodIG, MethodSmoothGrad, MethodRollout}
 
 // Heat is an explanation: a Rows×Cols grid of non-negative weights over the
 // model's input crop.
 type Heat struct {
 	Class  int
 	Prob   float32 // the class's probability on the unchanged image
-	Method string  // "occlusion", "gradcam" or "gradcam++"
+	Method string  // one of Methods
 	// Baseline is what hidden pixels were replaced with ("mean" or
-	// "blur"); Deletion hides cells with the same.
+	// "blur"; "mean" or empty for the methods that hide nothing);
+	// Deletion hides cells with the same.
 	Baseline   string
 	Rows, Cols int
 	// Values are row-major and non-negative: for occlusion, the drop of
 	// the class's probability when a patch covering the cell is hidden
 	// (clamped at 0), averaged over the patches covering it; for
 	// gradcam and gradcam++, the class activation map on the feature
-	// map's grid, scaled to a maximum of 1.
+	// map's grid, scaled to a maximum of 1; for gradinput, ig and
+	// smoothgrad, one cell per model-input pixel, scaled to a maximum of
+	// 1; for rollout, the patch grid, scaled to a maximum of 1.
 	Values []float32
 	// Region is the part of the photo the grid covers, in the photo's
 	// pixels (the crop vision.Preprocess takes); cell (r, c) covers its
@@ -54,7 +65,7 @@ type Heat struct {
 	Region image.Rectangle
 }
 
-// Options tune Occlusion and GradCAM.
+// Options tune the methods; each reads the fields it names.
 type Options struct {
 	// Class is the class to explain; -1 means the top class (so the zero
 	// Options explain class 0).
@@ -71,6 +82,14 @@ type Options struct {
 	// [1, C, H, W]); empty: the last spatial one the class score depends
 	// on. Occlusion ignores it.
 	Layer string
+	// Steps is the number of intervals integrated gradients splits the
+	// path from its baseline to the input into (Steps+1 passes); 0 means
+	// DefaultSteps.
+	Steps int
+	// Samples is the number of noisy copies SmoothGrad averages over; 0
+	// means DefaultSamples. Seed seeds the noise.
+	Samples int
+	Seed    uint64
 }
 
 // At returns the weight of cell (r, c).
@@ -272,9 +291,9 @@ func positions(n, patch, stride int) []int {
 	return ps
 }
 
-// CheckOptions says whether o suits c's input (the class, patch, stride and
-// baseline), without running anything: Occlusion's errors for bad options
-// come sooner.
+// CheckOptions says whether o suits c's input (the class, patch, stride,
+// baseline, steps and samples), without running anything: the methods'
+// errors for bad options come sooner.
 func CheckOptions(c *model.Classifier, o Options) error {
 	if _, err := checkBaseline(o.Baseline); err != nil {
 		return err
@@ -283,8 +302,10 @@ func CheckOptions(c *model.Classifier, o Options) error {
 	if err != nil {
 		return err
 	}
-	_, _, err = resolve(in, o)
-	return err
+	if _, _, err = resolve(in, o); err != nil {
+		return err
+	}
+	return checkGradOptions(o, in.classes)
 }
 
 // resolve checks o's class, patch and stride against in and fills in the

@@ -5,10 +5,8 @@ import (
 	"fmt"
 	"image"
 	"math"
-	"sync"
 
 	"github.com/glimpse/glimpse/model"
-	"github.com/glimpse/glimpse/model/cpu"
 	"github.com/glimpse/glimpse/model/grad"
 	"github.com/glimpse/glimpse/model/graph"
 	"github.com/glimpse/glimpse/model/vision"
@@ -27,116 +25,53 @@ const MethodGradCAM = "gradcam"
 // of a class that appears more than once, not just the strongest.
 const MethodGradCAMPlusPlus = "gradcam++"
 
-// gradCAM is what Grad-CAM needs of a classifier, built once: a copy of
-// its program compiled with its own buffer for every tensor (the backward
-// pass reads activations the shared arena would have overwritten), the
-// feature map, the tensor whose gradient seeds the pass, and the backward
-// plan between them. The copy holds all of a run's activations — 1.9 MB
-// against the shared arena's 0.7 MB for MobileNet v1 0.25 at 128, 27 MB
-// against 7.4 MB for v2 1.0 at 224 — and its own packed weights: in all
-// 5.8 MB and 55 MB (cpu.Program.MemoryBytes), on top of the classifier's.
+// gradCAM is what Grad-CAM needs on top of the engine: the feature map
+// and the backward plan from the score to it.
 type gradCAM struct {
-	prog        *cpu.Program
-	feature     *graph.Tensor
-	name        string // the feature map's tensor name
-	seed, out   *graph.Tensor
-	plan        *grad.Plan
-	seedGrad    []float32
-	logitBefore bool // seed is the logits before the model's Softmax
-}
-
-// One Grad-CAM engine is cached: the last classifier program and layer
-// asked for. Compiling costs far more than a run.
-var camCache struct {
-	sync.Mutex
-	prog  *cpu.Program
-	layer string
-	cam   *gradCAM
-	err   error
+	*engine
+	feature *graph.Tensor
+	name    string // the feature map's tensor name
+	plan    *grad.Plan
 }
 
 // gradCAMFor returns the (cached) Grad-CAM engine for c and the feature
 // map layer ("" to find it).
 func gradCAMFor(c *model.Classifier, layer string) (*gradCAM, error) {
-	camCache.Lock()
-	defer camCache.Unlock()
-	if camCache.prog == c.Program && camCache.layer == layer && (camCache.cam != nil || camCache.err != nil) {
-		return camCache.cam, camCache.err
+	engineCache.Lock()
+	defer engineCache.Unlock()
+	e, err := engineFor(c)
+	if err != nil {
+		return nil, err
 	}
-	cam, err := newGradCAM(c, layer)
-	camCache.prog, camCache.layer, camCache.cam, camCache.err = c.Program, layer, cam, err
+	if r, ok := e.cams[layer]; ok {
+		return r.cam, r.err
+	}
+	cam, err := newGradCAM(e, layer)
+	e.cams[layer] = camResult{cam, err}
 	return cam, err
 }
 
-func newGradCAM(c *model.Classifier, layer string) (*gradCAM, error) {
-	if c == nil || c.Program == nil || c.Graph == nil || len(c.Program.Inputs) == 0 || len(c.Program.Outputs) == 0 {
-		return nil, errors.New("explain: no classifier")
-	}
-	if c.Feature != "" {
-		return nil, errors.New("explain: the model is a feature extractor, it has no classes to explain")
-	}
-	shapes := map[string][]int{}
-	for i, t := range c.Program.Inputs {
-		shapes[c.Program.Names.Inputs[i]] = t.Shape
-	}
-	// The unoptimised program when the classifier fell back to it.
-	p, err := cpu.Compile(c.Graph, cpu.Options{InputShapes: shapes, NoReuse: true, NoFusion: c.Fallback != ""})
-	if err != nil {
-		return nil, fmt.Errorf("explain: gradcam: %w", err)
-	}
-	cam := &gradCAM{prog: p, out: p.Outputs[0]}
-	steps := p.Plan()
-	producer := map[*graph.Tensor]int{}
-	names := map[*graph.Tensor]string{}
-	byName := map[string]*graph.Tensor{}
-	for i, s := range steps {
-		for j, o := range s.Out {
-			if o != nil {
-				producer[o] = i
-				names[o] = s.Node.Outputs[j]
-				byName[s.Node.Outputs[j]] = o
-			}
-		}
-	}
-	// The score: the logits when the output is a Softmax's (through
-	// aliases), else the output itself.
-	cam.seed = cam.out
-	for t := cam.out; ; {
-		i, ok := producer[t]
-		if !ok {
-			break
-		}
-		s := steps[i]
-		if s.Alias {
-			t = s.In[0]
-			continue
-		}
-		if sp, ok := s.Params.(cpu.SoftmaxParams); ok && s.Node.Op == "Softmax" && sp.Inner == 1 && s.In[0].Len() == cam.out.Len() {
-			cam.seed, cam.logitBefore = s.In[0], true
-		}
-		break
-	}
-	// What the score depends on.
-	needed := grad.Needs(p, cam.seed)
+func newGradCAM(e *engine, layer string) (*gradCAM, error) {
+	cam := &gradCAM{engine: e}
 	spatial := func(t *graph.Tensor) bool {
 		return t != nil && t.DType == graph.Float32 && len(t.Shape) == 4 && t.Shape[0] == 1 && t.Shape[2]*t.Shape[3] > 1
 	}
 	if layer != "" {
-		t := byName[layer]
+		t := e.byName[layer]
 		switch {
 		case t == nil:
 			return nil, fmt.Errorf("explain: gradcam: the model has no tensor %q that a node computes", layer)
 		case !spatial(t):
 			return nil, fmt.Errorf("explain: gradcam: tensor %q has shape %v, not a spatial feature map [1, C, H, W]", layer, t.Shape)
-		case !needed[t]:
+		case !e.needed[t]:
 			return nil, fmt.Errorf("explain: gradcam: the class score does not depend on tensor %q", layer)
 		}
 		cam.feature, cam.name = t, layer
 	} else {
-		for _, s := range steps {
+		for _, s := range e.steps {
 			for _, o := range s.Out {
-				if spatial(o) && needed[o] {
-					cam.feature, cam.name = o, names[o]
+				if spatial(o) && e.needed[o] {
+					cam.feature, cam.name = o, e.names[o]
 				}
 			}
 		}
@@ -144,11 +79,11 @@ func newGradCAM(c *model.Classifier, layer string) (*gradCAM, error) {
 			return nil, errors.New("explain: gradcam: the class score depends on no spatial feature map (a 4-D tensor with more than one position)")
 		}
 	}
-	cam.plan, err = grad.New(p, []*graph.Tensor{cam.seed}, []*graph.Tensor{cam.feature})
+	var err error
+	cam.plan, err = grad.New(e.prog, []*graph.Tensor{e.seed}, []*graph.Tensor{cam.feature})
 	if err != nil {
 		return nil, fmt.Errorf("explain: gradcam: %w", err)
 	}
-	cam.seedGrad = make([]float32, cam.seed.Len())
 	return cam, nil
 }
 
@@ -181,9 +116,9 @@ func GradCAMLayer(c *model.Classifier, layer string) (string, error) {
 // the top one); Patch, Stride and Baseline are not used (Deletion hides
 // cells of a Grad-CAM heat with the mean colour). It runs a copy of c's
 // program compiled without buffer reuse (built on the first call for c
-// and kept until Grad-CAM is asked about another program: one at a
-// time), so c's own buffers are left alone. Like the Classifier, it is not
-// safe for concurrent use.
+// and kept until another program is explained: one at a time, shared
+// with the other gradient methods and rollout), so c's own buffers are
+// left alone. Like the Classifier, it is not safe for concurrent use.
 func GradCAM(c *model.Classifier, img image.Image, o Options) (*Heat, error) {
 	return gradCAMHeat(c, img, o, false)
 }
@@ -200,39 +135,27 @@ func gradCAMHeat(c *model.Classifier, img image.Image, o Options, plus bool) (*H
 	if err != nil {
 		return nil, err
 	}
-	if o.Class < -1 || o.Class >= in.classes {
-		return nil, fmt.Errorf("explain: class %d out of range: the model has %d classes (0..%d, or -1 for the top one)", o.Class, in.classes, in.classes-1)
+	if err := checkClass(o.Class, in.classes); err != nil {
+		return nil, err
 	}
 	cam, err := gradCAMFor(c, o.Layer)
 	if err != nil {
 		return nil, err
 	}
-	p := cam.prog
-	if err := vision.Preprocess(img, c.Card.Spec(), p.Inputs[0].F); err != nil {
+	if err := vision.Preprocess(img, c.Card.Spec(), cam.prog.Inputs[0].F); err != nil {
 		return nil, fmt.Errorf("explain: %w", err)
 	}
-	if err := p.Execute(); err != nil {
-		return nil, fmt.Errorf("explain: %w", err)
-	}
-	probs := c.Probabilities(cam.out.F)
-	class := o.Class
-	if class == -1 {
-		class = 0
-		for i, v := range probs {
-			if v > probs[class] || math.IsNaN(float64(probs[class])) {
-				class = i
-			}
-		}
-	}
-	prob := probs[class]
-	if math.IsNaN(float64(prob)) || math.IsInf(float64(prob), 0) {
-		return nil, fmt.Errorf("explain: the model's score for class %d is %v, not a number it can explain", class, prob)
-	}
-	clear(cam.seedGrad)
-	cam.seedGrad[class] = 1
-	gs, err := cam.plan.Backward(map[*graph.Tensor][]float32{cam.seed: cam.seedGrad})
+	probs, err := cam.forward(nil)
 	if err != nil {
-		return nil, fmt.Errorf("explain: %w", err)
+		return nil, err
+	}
+	class, prob, err := pick(probs, o.Class)
+	if err != nil {
+		return nil, err
+	}
+	gs, err := cam.backward(cam.plan, class)
+	if err != nil {
+		return nil, err
 	}
 	g := gs[cam.feature]
 	A := cam.feature.F

@@ -135,6 +135,38 @@ func TestGradCAMLayer(t *testing.T) {
 	}
 }
 
+// shuffled is c (the small model, with its card) with every weight
+// tensor's values shuffled, the same shuffle every time.
+func shuffled(t *testing.T, c *model.Classifier) *model.Classifier {
+	t.Helper()
+	g := c.Program.Export()
+	r := rand.New(rand.NewPCG(4, 2))
+	inits := map[string]*graph.Tensor{}
+	for _, name := range slices.Sorted(maps.Keys(g.Initializers)) { // the same shuffle every time
+		w := g.Initializers[name]
+		if w.DType == graph.Float32 && len(w.Shape) >= 1 && w.Len() > 1 {
+			cp := graph.Floats(w.Shape, slices.Clone(w.F))
+			r.Shuffle(len(cp.F), func(i, j int) { cp.F[i], cp.F[j] = cp.F[j], cp.F[i] })
+			w = cp
+		}
+		inits[name] = w
+	}
+	g.Initializers = inits
+	data, err := bundle.Encode(g, bundle.Meta{Name: "shuffled"}, bundle.FP32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cardJSON, err := os.ReadFile("../../testdata/cards/" + v1 + ".json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := model.Load(model.Files{Name: "shuffled", Model: data, Card: cardJSON})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rc
+}
+
 // spearman is the rank correlation of a and b (ties share their mean rank);
 // 0 when either is constant.
 func spearman(a, b []float32) float64 {
@@ -188,31 +220,7 @@ func spearman(a, b []float32) float64 {
 // contrast, are compared with themselves shifted.
 func TestGradCAMRandomisedModel(t *testing.T) {
 	c := load(t, v1, "")
-	g := c.Program.Export()
-	r := rand.New(rand.NewPCG(4, 2))
-	inits := map[string]*graph.Tensor{}
-	for _, name := range slices.Sorted(maps.Keys(g.Initializers)) { // the same shuffle every time
-		w := g.Initializers[name]
-		if w.DType == graph.Float32 && len(w.Shape) >= 1 && w.Len() > 1 {
-			cp := graph.Floats(w.Shape, slices.Clone(w.F))
-			r.Shuffle(len(cp.F), func(i, j int) { cp.F[i], cp.F[j] = cp.F[j], cp.F[i] })
-			w = cp
-		}
-		inits[name] = w
-	}
-	g.Initializers = inits
-	data, err := bundle.Encode(g, bundle.Meta{Name: "shuffled"}, bundle.FP32)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cardJSON, err := os.ReadFile("../../testdata/cards/" + v1 + ".json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rc, err := model.Load(model.Files{Name: "shuffled", Model: data, Card: cardJSON})
-	if err != nil {
-		t.Fatal(err)
-	}
+	rc := shuffled(t, c)
 	sum, n := 0.0, 0
 	for _, name := range []string{"parrot.jpg", "chelsea.png", "dog.jpg", "coffee.png"} {
 		img := photo(t, name)
@@ -272,7 +280,11 @@ func TestGradCAMCost(t *testing.T) {
 	fwd := median(c.Program.Execute)
 	gc := median(func() error { _, err := GradCAM(c, img, Options{Class: -1}); return err })
 	t0 := time.Now()
-	if _, err := newGradCAM(c, ""); err != nil {
+	e, err := newEngine(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := newGradCAM(e, ""); err != nil {
 		t.Fatal(err)
 	}
 	build := time.Since(t0)
