@@ -51,14 +51,17 @@ PORT ?= 8000
 # The server/CLI binary, the browser's UI (app.wasm), its engine
 # (engine.wasm, the runtime that loads bundles, run in a Web Worker by
 # web/engine.js), the importer (importer.wasm: ONNX into bundles, fetched
-# only when someone brings an ONNX file) and the trainer (trainer.wasm: fits
-# a head on features, fetched only when someone trains).
+# only when someone brings an ONNX file), the trainer (trainer.wasm: fits
+# a head on features, fetched only when someone trains) and the explainer
+# (explainer.wasm: the engine with the gradient methods of model/explain,
+# fetched the first time someone asks where the model looked).
 build:
 	$(GO) build -o bin/glimpse ./app
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags=-s -o web/app.wasm ./app
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags=-s -o web/engine.wasm ./wasm/engine
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags=-s -o web/importer.wasm ./wasm/importer
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags=-s -o web/trainer.wasm ./wasm/trainer
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags=-s -tags gradients -o web/explainer.wasm ./wasm/engine
 
 # Serves the app with the default model on 127.0.0.1:$(PORT).
 run: deps-run models build

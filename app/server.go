@@ -45,7 +45,7 @@ var cacheable = []string{
 // rebuild with changes prompts an update and a restart without changes does not.
 func version() (string, error) {
 	h := sha256.New()
-	for _, f := range []string{"app.wasm", "engine.wasm", "importer.wasm", "trainer.wasm", "engine.js", "glimpse.js", "tagging.js", "training.js", "glimpse.css", strings.TrimPrefix(bridge.DefaultModel, webDir+"/")} {
+	for _, f := range []string{"app.wasm", "engine.wasm", "importer.wasm", "trainer.wasm", "explainer.wasm", "engine.js", "glimpse.js", "tagging.js", "training.js", "glimpse.css", strings.TrimPrefix(bridge.DefaultModel, webDir+"/")} {
 		data, err := os.ReadFile(filepath.Join(webDir, f))
 		if err != nil {
 			return "", fmt.Errorf("%v: run 'make build' first", err)
@@ -150,7 +150,7 @@ func wasmLength() string {
 // of their own response). Nothing inline runs: go-app's index.html loads
 // its scripts and styles from files, and so do the root pages. What the
 // app needs beyond 'self':
-//   - 'wasm-unsafe-eval': compiling app.wasm, engine.wasm, importer.wasm, trainer.wasm and
+//   - 'wasm-unsafe-eval': compiling app.wasm, engine.wasm, importer.wasm, trainer.wasm, explainer.wasm and
 //     the SIMD kernels' module (nothing else is evaluated);
 //   - style-src-attr 'unsafe-inline': go-app sets the progress bars' widths
 //     with style attributes (inline <style> elements stay forbidden);

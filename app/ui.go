@@ -1,7 +1,6 @@
 package main
 
 import (
-	"path"
 	"strings"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
@@ -25,22 +24,8 @@ type result struct {
 	Ms      float64
 	Backend string
 	Err     string
-	File    app.Value // the photo, for explanations
-	// Explanation: where the model looked (glimpse.explain), shown over the preview.
-	Heat       *explained
-	HeatOn     bool
-	Opacity    float64
-	Explaining int // the class being explained, or -1
-	ExplainErr string
-}
-
-type explained struct {
-	Class  int
-	Label  string
-	Prob   float64
-	URL    string     // the heat grid as an image (data URL), stretched over Region
-	Region [4]float64 // x0, y0, x1, y1 as fractions of the photo
-	JS     app.Value  // the explanation, for the PNG export
+	// Where the model looked (glimpse.explain), over the preview.
+	heatView
 }
 
 type modelInfo struct {
@@ -110,6 +95,12 @@ type queued struct {
 func glimpse() app.Value { return app.Window().Get("glimpse") }
 
 // await settles a JS promise into Go callbacks on the UI goroutine.
+// targetNum is the number an input or select event's element holds (JS
+// Number(value): fmt.Sscan would carry fmt's whole scanner into app.wasm).
+func targetNum(e app.Event) float64 {
+	return app.Window().Get("Number").Invoke(e.Get("target").Get("value")).Float()
+}
+
 func await(ctx app.Context, p app.Value, ok func(ctx app.Context, v app.Value), fail func(ctx app.Context, msg string)) {
 	var onOK, onErr app.Func
 	onOK = app.FuncOf(func(this app.Value, args []app.Value) any {
@@ -296,7 +287,7 @@ func (p *page) addFiles(ctx app.Context, files app.Value) {
 	for i := 0; i < n; i++ {
 		f := files.Index(i)
 		p.nextID++
-		r := &result{ID: p.nextID, Name: f.Get("name").String(), State: "pending", File: f, Opacity: 0.7, Explaining: -1}
+		r := &result{ID: p.nextID, Name: f.Get("name").String(), State: "pending", heatView: newHeatView(f, f.Get("name").String())}
 		r.Preview = app.Window().Get("URL").Call("createObjectURL", f).String()
 		p.results = append([]*result{r}, p.results...)
 		p.queue = append(p.queue, queued{res: r, file: f})
@@ -525,38 +516,4 @@ func dispatchFunc(ctx app.Context, keep *[]app.Func, f func(ctx app.Context, arg
 	})
 	*keep = append(*keep, g)
 	return g
-}
-
-// explain asks the engine where the model looked for class (-1: the top
-// one) in r's photo, and shows it over the preview.
-func (p *page) explain(ctx app.Context, r *result, class int) {
-	if r.Explaining >= 0 || !r.File.Truthy() {
-		return
-	}
-	r.Explaining, r.ExplainErr = max(class, 0), ""
-	// The page's context: the button clicked is gone once this starts.
-	ctx = p.pageCtx
-	opts := map[string]any{}
-	if class >= 0 {
-		opts["class"] = class
-	}
-	await(ctx, glimpse().Call("explain", r.File, opts), func(ctx app.Context, x app.Value) {
-		r.Explaining = -1
-		reg := x.Get("region")
-		h := &explained{Class: x.Get("class").Int(), Label: x.Get("label").String(), Prob: x.Get("prob").Float(), JS: x,
-			URL: glimpse().Call("heatImage", x, 1).Call("toDataURL").String()}
-		for i := range h.Region {
-			h.Region[i] = reg.Index(i).Float()
-		}
-		r.Heat, r.HeatOn = h, true
-	}, func(ctx app.Context, msg string) {
-		r.Explaining, r.ExplainErr = -1, "Could not explain: "+msg
-	})
-}
-
-// saveHeat downloads the photo with the heat over it as PNG.
-func (p *page) saveHeat(ctx app.Context, r *result) {
-	await(p.pageCtx, glimpse().Call("heatPNG", r.File, r.Heat.JS, r.Opacity), func(ctx app.Context, b app.Value) {
-		tagging().Call("download", strings.TrimSuffix(r.Name, path.Ext(r.Name))+"-heat.png", b, "image/png")
-	}, func(ctx app.Context, msg string) { r.ExplainErr = "Could not save: " + msg })
 }

@@ -28,7 +28,11 @@ type evalView struct {
 	counts   map[string]int
 	match    map[string]int // folder → class index
 	problem  map[string]string
-	thumbs   map[string]string // path → object URL
+	thumbs   map[string]string    // path → object URL
+	files    map[string]app.Value // path → File, for explanations
+	missSel  string               // the misclassified photo shown with its explanation
+	heat     heatView
+	ctx      app.Context
 	running  bool
 	done     int
 	total    int
@@ -38,6 +42,8 @@ type evalView struct {
 	msg, err string
 	funcs    []app.Func
 }
+
+func (v *evalView) OnMount(ctx app.Context) { v.ctx = ctx }
 
 func (v *evalView) OnDismount() {
 	for _, f := range v.funcs {
@@ -67,7 +73,7 @@ func (v *evalView) load(items app.Value, csvLabels map[string]string) {
 	}
 	imgs := tagging().Call("images", items)
 	v.items = imgs
-	v.classOf, v.counts, v.thumbs = map[string]string{}, map[string]int{}, map[string]string{}
+	v.classOf, v.counts, v.thumbs, v.files, v.missSel = map[string]string{}, map[string]int{}, map[string]string{}, map[string]app.Value{}, ""
 	for i := 0; i < imgs.Length(); i++ {
 		p := imgs.Index(i).Get("path").String()
 		var class string
@@ -209,6 +215,7 @@ func (v *evalView) run(ctx app.Context, e app.Event) {
 			v.samples = append(v.samples, s)
 			if v.thumbs[p] == "" {
 				v.thumbs[p] = app.Window().Get("URL").Call("createObjectURL", item.Get("file")).String()
+				v.files[p] = item.Get("file")
 			}
 		}),
 		"error": fn(func(ctx app.Context, a []app.Value) {
@@ -339,15 +346,44 @@ func (v *evalView) renderReport() app.UI {
 			app.Div().Class("gallery").ID("eval-misses").Body(
 				app.Range(r.Misclassified).Slice(func(i int) app.UI {
 					m := r.Misclassified[i]
-					return app.Div().Class("photo static").DataSet("file", m.File).Body(
+					return app.Button().Class("photo static").DataSet("file", m.File).Aria("label", path.Base(m.File)+": explain").
+						OnClick(func(app.Context, app.Event) {
+							if v.missSel != m.File {
+								v.missSel, v.heat = m.File, newHeatView(v.files[m.File], m.File)
+								v.heat.explain(v.ctx, m.Pred)
+							}
+						}).Body(
 						app.Img().Src(v.thumbs[m.File]).Alt(m.File),
 						app.Span().Class("file").Text(path.Base(m.File)),
 						app.Span().Class("muted").Text(fmt.Sprintf("%s → %s (%.0f%%)", labels.DisplayName(m.TrueLabel), labels.DisplayName(m.PredLabel), 100*m.Confidence)),
 					)
 				}),
 			),
+			v.renderMiss(),
 		),
 	)
+}
+
+// renderMiss is the chosen misclassified photo with where the model
+// looked: for the class it predicted, or (click) for the true one.
+func (v *evalView) renderMiss() app.UI {
+	for _, m := range v.report.Misclassified {
+		if m.File != v.missSel {
+			continue
+		}
+		ps := []pred{{Index: m.Pred, Label: m.PredLabel, Prob: m.Confidence}, {Index: m.True, Label: m.TrueLabel, Prob: m.TrueScore}}
+		return app.Div().Class("detail-body").ID("eval-miss").Body(
+			app.Div().Body(v.heat.photo(v.thumbs[m.File], m.File, "detail-img"), v.heat.controls(v.ctx)),
+			app.Div().Body(
+				app.H3().Text(path.Base(m.File)),
+				app.P().Class("muted").Text("Predicted, then true: click one to see where the model looked for it."),
+				renderPredsClick(ps, "preds", func(i int) app.EventHandler {
+					return func(app.Context, app.Event) { v.heat.explain(v.ctx, ps[i].Index) }
+				}),
+			),
+		)
+	}
+	return nil
 }
 
 func (v *evalView) renderCurves() app.UI {
@@ -363,7 +399,7 @@ func (v *evalView) renderCurves() app.UI {
 	return app.Section().Class("panel").ID("eval-curves").Body(
 		app.H3().Text("ROC and precision-recall, one class against the rest"),
 		app.Select().ID("eval-roc-class").Aria("label", "Class").OnChange(func(ctx app.Context, e app.Event) {
-			fmt.Sscan(e.Get("target").Get("value").String(), &v.rocClass)
+			v.rocClass = int(targetNum(e))
 		}).Body(
 			app.Range(r.ROC).Slice(func(k int) app.UI {
 				return app.Option().Value(fmt.Sprint(k)).Selected(k == i).Text(labels.DisplayName(r.ROC[k].Label))

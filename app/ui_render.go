@@ -156,19 +156,7 @@ func (p *page) renderResults() app.UI {
 
 func (p *page) renderResult(r *result) app.UI {
 	card := app.Article().Class("result "+r.State).DataSet("state", r.State).DataSet("name", r.Name)
-	var body []app.UI
-	preview := []app.UI{app.Img().Src(r.Preview).Alt(r.Name).Class("preview")}
-	if h := r.Heat; h != nil && r.HeatOn {
-		preview = append(preview, app.Img().Class("heat").Src(h.URL).Alt("").Aria("hidden", true).
-			Style("left", fmt.Sprintf("%.2f%%", 100*h.Region[0])).Style("top", fmt.Sprintf("%.2f%%", 100*h.Region[1])).
-			Style("width", fmt.Sprintf("%.2f%%", 100*(h.Region[2]-h.Region[0]))).Style("height", fmt.Sprintf("%.2f%%", 100*(h.Region[3]-h.Region[1]))).
-			Style("opacity", fmt.Sprintf("%.2f", r.Opacity)))
-	}
-	wrap := "preview-wrap"
-	if r.Heat != nil && r.HeatOn {
-		wrap += " explained" // the photo at its own aspect, so the heat lies where it belongs
-	}
-	body = append(body, app.Div().Class(wrap).Body(preview...))
+	body := []app.UI{r.photo(r.Preview, r.Name, "preview")}
 	switch r.State {
 	case "pending":
 		card = card.Aria("busy", true).Aria("label", r.Name+": classifying")
@@ -187,43 +175,12 @@ func (p *page) renderResult(r *result) app.UI {
 				app.Span().Class("muted").Text(fmt.Sprintf("%.0f ms · %s", r.Ms, r.Backend)),
 			),
 			renderPredsClick(r.Top, "preds", func(i int) app.EventHandler {
-				return func(ctx app.Context, e app.Event) { p.explain(ctx, r, r.Top[i].Index) }
+				return func(app.Context, app.Event) { r.explain(p.pageCtx, r.Top[i].Index) }
 			}),
-			p.renderExplain(r),
+			r.controls(p.pageCtx),
 		)
 	}
 	return card.Body(body...)
-}
-
-// renderExplain is a result's explanation controls: explain the top class
-// (or click a label for another), then show or hide the heat, its opacity,
-// and save the photo with it as PNG.
-func (p *page) renderExplain(r *result) app.UI {
-	if r.Explaining >= 0 {
-		return app.P().Class("muted explain").Aria("live", "polite").Text("Looking where the model looked… (the model runs once for each hidden patch)")
-	}
-	var ui []app.UI
-	if r.ExplainErr != "" {
-		ui = append(ui, app.P().Class("error").Text(r.ExplainErr))
-	}
-	if r.Heat == nil {
-		ui = append(ui, app.Button().Class("link explain-btn").Text("Where did it look?").Title("Click a label to explain that class instead").
-			OnClick(func(ctx app.Context, e app.Event) { p.explain(ctx, r, -1) }))
-		return app.Div().Class("explain").Body(ui...)
-	}
-	ui = append(ui,
-		app.P().Class("muted").Text(fmt.Sprintf("Heat: where hiding the photo lowers %q most. Click a label to explain it instead.", labels.DisplayName(r.Heat.Label))),
-		app.Div().Class("controls").Body(
-			app.Label().Class("check").Body(
-				app.Input().Type("checkbox").Checked(r.HeatOn).OnChange(func(ctx app.Context, e app.Event) { r.HeatOn = e.Get("target").Get("checked").Bool() }),
-				app.Text(" Heat map"),
-			),
-			app.Input().Type("range").Min(0.1).Max(1).Step(0.05).Value(fmt.Sprint(r.Opacity)).Aria("label", "Heat map opacity").
-				OnInput(func(ctx app.Context, e app.Event) { fmt.Sscan(e.Get("target").Get("value").String(), &r.Opacity) }),
-			app.Button().Class("link").Text("Save PNG").OnClick(func(ctx app.Context, e app.Event) { p.saveHeat(ctx, r) }),
-		),
-	)
-	return app.Div().Class("explain").Body(ui...)
 }
 
 func renderPreds(top []pred, cls string) app.UI { return renderPredsClick(top, cls, nil) }

@@ -47,6 +47,10 @@ type tagView struct {
 	similarTo  string
 	similarRes []similarHit
 	similarMsg string
+	// where the model looked in the selected photo's thumbnail
+	heat    heatView
+	heatFor string // the hash heat is for
+	ctx     app.Context
 }
 
 type similarHit struct {
@@ -65,6 +69,7 @@ type tagRec struct {
 func tagging() app.Value { return app.Window().Get("glimpseTagging") }
 
 func (v *tagView) OnMount(ctx app.Context) {
+	v.ctx = ctx
 	v.top, v.threshold = 3, tag.DefaultThreshold
 	v.byHash = map[string]*tagRec{}
 	ls := app.Window().Get("localStorage")
@@ -607,7 +612,15 @@ func (v *tagView) renderDetail(r *tagRec) app.UI {
 			app.Button().Class("link").ID("tag-detail-close").Text("Close").OnClick(func(ctx app.Context, e app.Event) { v.selected = "" }),
 		),
 		app.Div().Class("detail-body").Body(
-			app.If(r.Thumb != "", func() app.UI { return app.Img().Src(r.Thumb).Alt(r.File).Class("detail-img") }),
+			app.If(r.Thumb != "", func() app.UI {
+				if v.heatFor != r.Hash {
+					// The thumbnail kept with the tags: the photo itself is not.
+					img := app.Window().Get("Image").New()
+					img.Set("src", r.Thumb)
+					v.heat, v.heatFor = newHeatView(img, r.File), r.Hash
+				}
+				return app.Div().Body(v.heat.photo(r.Thumb, r.File, "detail-img"), v.heat.controls(v.ctx))
+			}),
 			app.Div().Body(
 				app.H3().Text("Tags"),
 				app.Ul().Class("chips").ID("detail-tags").Body(
@@ -625,7 +638,9 @@ func (v *tagView) renderDetail(r *tagRec) app.UI {
 				),
 				app.If(r.Edited, func() app.UI { return app.P().Class("muted").Text("Tags edited by hand.") }),
 				app.H3().Text("All scores"),
-				renderPreds(predsOf(r.Scores), "preds"),
+				renderPredsClick(predsOf(r.Scores), "preds", func(i int) app.EventHandler {
+					return func(app.Context, app.Event) { v.heat.explain(v.ctx, r.Scores[i].Index) }
+				}),
 				app.Button().ID("tag-similar").Text("Similar photos").Disabled(v.similarTo == r.Hash && v.similarMsg != "" && v.similarRes == nil).
 					OnClick(func(ctx app.Context, e app.Event) { v.findSimilar(ctx, r.Hash) }),
 			),

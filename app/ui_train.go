@@ -339,7 +339,7 @@ func (v *trainView) Render() app.UI {
 			app.Div().Class("controls").Body(
 				app.Label().For("train-augment").Text("Augmented copies of each photo"),
 				app.Select().ID("train-augment").OnChange(func(ctx app.Context, e app.Event) {
-					fmt.Sscan(e.Get("target").Get("value").String(), &v.augment)
+					v.augment = int(targetNum(e))
 				}).Body(
 					app.Range([]int{-1, 0, 1, 2, 4, 8}).Slice(func(k int) app.UI {
 						a := []int{-1, 0, 1, 2, 4, 8}[k]
@@ -451,7 +451,7 @@ func (v *trainView) renderResult() app.UI {
 			return app.Section().Class("panel").Body(
 				app.H3().Text("ROC, one class against the rest"),
 				app.Select().Aria("label", "Class").OnChange(func(ctx app.Context, e app.Event) {
-					fmt.Sscan(e.Get("target").Get("value").String(), &v.rocClass)
+					v.rocClass = int(targetNum(e))
 				}).Body(app.Range(r.ROC).Slice(func(k int) app.UI {
 					return app.Option().Value(fmt.Sprint(k)).Selected(k == i).Text(labels.DisplayName(r.ROC[k].Label))
 				})),

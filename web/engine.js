@@ -274,10 +274,10 @@
           const px = await pixels(source, side || await g.maxSide(slot));
           return g.featuresRGBA(px.data, px.width, px.height, variants || 0, seed || 0, !!normalize, slot);
         }
-        case 'explain': { // (source, class, patch, stride, maxSide[, slot])
-          const [source, cls, patch, stride, side, slot] = args;
+        case 'explain': { // (source, class, patch, stride, maxSide[, slot[, method]])
+          const [source, cls, patch, stride, side, slot, method] = args;
           const px = await pixels(source, side || await g.maxSide(slot));
-          return g.explainRGBA(px.data, px.width, px.height, cls == null ? -1 : cls, patch || 0, stride || 0, slot);
+          return g.explainRGBA(px.data, px.width, px.height, cls == null ? -1 : cls, patch || 0, stride || 0, slot, method || '');
         }
         case 'loadModel': { // (bundle, labels, card, name, slot, persist, source, maxMemory)
           const [bytes, labels, card, name, slot, persist, source, maxMemory] = args;

@@ -109,6 +109,7 @@
       const cfg = { base, wasm: engineWasm, pref: role === 'main' ? loadPref() : 'cpu', useSaved: this.usesSaved, store: this.keeps };
       if (role === 'importer') Object.assign(cfg, { wasm: 'web/importer.wasm', global: 'glimpseImporter' });
       if (role === 'trainer') Object.assign(cfg, { wasm: 'web/trainer.wasm', global: 'glimpseTrainer' });
+      if (role === 'explainer') cfg.wasm = 'web/explainer.wasm';
       if (workers) {
         this.worker = new Worker(workerURL(), { name: 'glimpse-engine-' + role });
         this.worker.onmessage = (ev) => onMessage(ev.data);
@@ -162,6 +163,7 @@
       pool = pool.filter((e) => e !== this);
       if (importer === this) importer = null;
       if (trainer === this) trainer = null;
+      if (explainer === this) explainer = null;
       if (this.role === 'main' && main === this) {
         main = null;
         slots.clear();
@@ -330,6 +332,43 @@
     const t = trainer;
     await t.booted;
     return t.call(op, args, transfer);
+  }
+
+  // The explainer (explainer.wasm: the engine with model/explain's gradient
+  // methods — Grad-CAM, integrated gradients, attention rollout) is
+  // fetched the first time someone asks where a model looked, so the first
+  // visit does not carry model/grad. It runs on the CPU in a worker of its
+  // own and boots the page's model as saved, like a pool engine; the
+  // page's unsaved model, or a widget's, is loaded into it when asked
+  // about. It holds a copy of every activation of a run, so it stops after
+  // two minutes without work. Pages without workers explain by occlusion
+  // on their engine.
+  let explainer = null, explainerTimer = null;
+  async function explainerFor(slot) {
+    if (!workers) return null;
+    if (!explainer || explainer.dead) { explainer = new Engine('explainer'); explainer.slots = new Set(); }
+    clearTimeout(explainerTimer);
+    const x = explainer;
+    await x.booted;
+    if (slot) {
+      if (!x.slots.has(slot.id)) {
+        await x.call('loadModel', [slot.bundle, slot.labels, slot.card, slot.name, slot.id, false]);
+        x.slots.add(slot.id);
+      }
+    } else {
+      const m = await engine();
+      const same = (a, b) => a && b && a.name === b.name && a.fileBytes === b.fileBytes && a.isDefault === b.isDefault;
+      if (!same(x.info, m.info)) {
+        const r = await x.call('loadModel', [await modelBytes(), '', '', info.name, undefined, false]);
+        x.info = Object.assign({}, r, { name: m.info.name, fileBytes: m.info.fileBytes, isDefault: m.info.isDefault });
+      }
+    }
+    return x;
+  }
+  function idleExplainer() {
+    clearTimeout(explainerTimer);
+    const x = explainer;
+    explainerTimer = setTimeout(() => { if (x && explainer === x && !x.busy) { x.terminate(); explainer = null; } }, 120000);
   }
 
   // modelBytes is the page model's bundle, for the trainer to build on:
@@ -565,6 +604,7 @@
       if (!s.done) continue; // still loading: its caller is about to use it
       slots.delete(s.key);
       if (s.engine && !s.engine.dead) s.engine.call('dropSlot', [s.id]).catch(() => {});
+      if (explainer && explainer.slots.delete(s.id)) explainer.call('dropSlot', [s.id]).catch(() => {});
     }
   }
   function loadSlot(opts) {
@@ -593,6 +633,8 @@
       s.engine = e;
       const r = await e.call('loadModel', [b, isBundle(bytes) ? labels : '', isBundle(bytes) ? card : '', name, s.id, false]);
       s.done = true;
+      // What the explainer needs to load the same model (explainerFor).
+      Object.assign(s, { bundle: b, labels: isBundle(bytes) ? labels : '', card: isBundle(bytes) ? card : '', name });
       return { slot: s.id, side: r.maxSide, engine: e, entry: s };
     })();
     s.p.catch(() => forgetSlot(s)); // a failed load may be retried
@@ -802,19 +844,51 @@
       const [src, transfer] = await portable(source, side || 448);
       return e.call('features', [src, opts.variants || 0, opts.seed || 0, !!opts.normalize, side], transfer);
     },
-    // explain(source, {class, patch, stride}) → {class, label, prob, method,
-    // rows, cols, heat: Float32Array (rows×cols, non-negative), region:
-    // [x0, y0, x1, y1] (the part of the image the grid covers, as fractions
-    // of its width and height), ms}: where the page's model looked for that
-    // class (default: its top one), by occlusion — the model runs once per
-    // hidden patch (about 170 times with the defaults), in the worker.
+    // explain(source, {class, method, patch, stride}) → {class, label,
+    // prob, method, rows, cols, heat: Float32Array (rows×cols,
+    // non-negative), region: [x0, y0, x1, y1] (the part of the image the
+    // grid covers, as fractions of its width and height), ms}: where the
+    // page's model (or opts.model's, as classify takes it) looked for that
+    // class (default: its top one). method: 'gradcam', 'gradcam++', 'ig',
+    // 'gradinput', 'smoothgrad', 'rollout' or 'occlusion'; by default
+    // Grad-CAM for a CNN, attention rollout for a ViT, else occlusion. Every
+    // method but occlusion runs in the explainer's worker (fetched the first
+    // time); occlusion runs the model once per hidden patch (about 170
+    // times with the defaults) on the page's engine. Where the explainer
+    // cannot start (no workers, offline before it was ever fetched), the
+    // default falls back to occlusion.
     async explain(source, opts) {
       opts = opts || {};
       await ready;
-      const e = await engine();
+      const method = opts.method && opts.method !== 'auto' ? opts.method : '';
+      let e, slot = null;
+      if (opts.model) {
+        const s = await loadSlot(opts);
+        e = s.engine;
+        slot = s.entry;
+      } else {
+        e = await engine();
+      }
       const side = (e.info && e.info.maxSide) || info.maxSide || 0;
+      if (method !== 'occlusion') {
+        let x = null;
+        try {
+          x = await explainerFor(slot);
+        } catch (err) {
+          if (method || err.code !== 'engine-load') throw err;
+        }
+        if (x) {
+          const [src, transfer] = await portable(source, side || 448);
+          try {
+            return await x.call('explain', [src, opts.class == null ? -1 : opts.class, opts.patch || 0, opts.stride || 0, side, slot ? slot.id : undefined, method], transfer);
+          } finally {
+            idleExplainer();
+          }
+        }
+        if (method) throw coded('This page cannot run the explainer (it needs Web Workers); method occlusion works here', 'bad-argument');
+      }
       const [src, transfer] = await portable(source, side || 448);
-      return e.call('explain', [src, opts.class == null ? -1 : opts.class, opts.patch || 0, opts.stride || 0, side], transfer);
+      return e.call('explain', [src, opts.class == null ? -1 : opts.class, opts.patch || 0, opts.stride || 0, side, slot ? slot.id : undefined, 'occlusion'], transfer);
     },
     // heatImage(explanation, opacity) → a canvas of rows×cols pixels: the
     // heat in viridis colours, each cell's alpha growing with its heat, to

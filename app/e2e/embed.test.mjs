@@ -371,6 +371,59 @@ test("embeds never boot the visitor's saved model: the iframe and the element, o
   assert.equal(reply.data.top[0].label, all[exp['parrot.jpg'].index]);
 });
 
+test('the explain attribute draws where the model looked over each photo; the iframe explains on request', async () => {
+  const G = glimpseSrv.url, H = new URL(hostSrv.url).origin;
+  fs.writeFileSync(path.join(hostDir, 'explain.html'), `<!doctype html>
+<html><head><meta charset="utf-8"><title>explain</title>
+<style>body { font-family: sans-serif; } .row { display: flex; flex-wrap: wrap; gap: 16px; align-items: flex-start; } glimpse-classifier { width: 320px; }</style>
+<script src="${G}glimpse-embed.js"></script></head>
+<body>
+<div class="row">
+  <glimpse-classifier id="e" top="3" explain></glimpse-classifier>
+  <glimpse-classifier id="v" top="3" model="/v1.glimpse" explain="occlusion"></glimpse-classifier>
+</div>
+<iframe id="fx" src="${G}embed/?origins=${encodeURIComponent(H)}&explain"></iframe>
+<script>
+  window.__events = [];
+  for (const el of document.querySelectorAll('glimpse-classifier')) {
+    for (const t of ['glimpse-ready', 'glimpse-result', 'glimpse-explain', 'glimpse-error']) {
+      el.addEventListener(t, (e) => window.__events.push({ id: el.id, type: t, detail: t === 'glimpse-explain' ? { method: e.detail.method, label: e.detail.label, class: e.detail.class, rows: e.detail.rows } : e.detail }));
+    }
+  }
+  window.__frames = [];
+  window.addEventListener('message', (e) => window.__frames.push({ origin: e.origin, data: e.data }));
+</script>
+</body></html>`);
+  await page.goto(hostSrv.url + 'explain.html');
+  await page.waitForFunction(() => window.__events.filter((e) => e.type === 'glimpse-ready').length >= 2, null, { timeout: 180000 });
+  const explained = (id) => page.waitForFunction((id) => window.__events.find((e) => e.id === id && e.type === 'glimpse-explain')?.detail, id, { timeout: 180000 }).then((h) => h.jsonValue());
+  const [e, v] = await Promise.all([explained('e'), explained('v'), classifyIn('e', 'parrot.jpg'), classifyIn('v', 'parrot.jpg')]);
+  console.log(JSON.stringify({ e, v }));
+  assert.deepEqual([e.method, e.label, e.rows], ['gradcam', 'macaw', 7], 'the default model by Grad-CAM, in the explainer');
+  assert.deepEqual([v.method, v.class], ['occlusion', v1['parrot.jpg'].index], "the widget's own model, by the attribute's method");
+  for (const id of ['e', 'v']) assert.equal(await page.locator(`#${id} canvas`).count(), 1, `${id} draws the heat`);
+  // explain() on the element: another method, on the widget's model.
+  const g = await page.evaluate(async () => { const x = await document.getElementById('v').explain({ method: 'gradcam' }); return [x.method, x.rows, x.cols]; });
+  assert.deepEqual(g, ['gradcam', 4, 4], 'MobileNet v1 at 128: a 4×4 last feature map');
+  await screenshot(page, 'embed-explain-desktop.png');
+  await page.setViewportSize({ width: 390, height: 844 });
+  await screenshot(page, 'embed-explain-phone.png');
+  await page.setViewportSize({ width: 1280, height: 900 });
+  // The iframe: classify, then ask where it looked.
+  const r = await frameCall('fx', 'x1', 'parrot.jpg');
+  assert.equal(r.data.type, 'glimpse:result');
+  const x = await page.evaluate(async (G) => {
+    document.getElementById('fx').contentWindow.postMessage({ type: 'glimpse:explain', id: 'x2', class: 88 }, G);
+    for (let t = 0; t < 1800; t++) {
+      const m = window.__frames.find((m) => m.data && m.data.id === 'x2');
+      if (m) return { type: m.data.type, method: m.data.method, class: m.data.class, n: m.data.heat && m.data.heat.length, rows: m.data.rows, cols: m.data.cols };
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return null;
+  }, new URL(G).origin);
+  assert.deepEqual(x, { type: 'glimpse:explanation', method: 'gradcam', class: 88, n: 49, rows: 7, cols: 7 });
+});
+
 test('no Content-Security-Policy violation on the Glimpse site', () => {
   assert.deepEqual(violations, []);
 });

@@ -1,6 +1,7 @@
 // Where the model looked, in the browser: glimpse.explain on a composite
 // (a photo pasted into one quadrant of a grey canvas) puts most of the
-// heat in that quadrant; in the app, a result's "Where did it look?" shows
+// heat in that quadrant, by occlusion on the page's engine and by
+// Grad-CAM and Grad-CAM++ in the explainer's worker; in the app, a result's "Where did it look?" shows
 // the heat over the photo, a label explains its class, and Save PNG
 // downloads the photo with the heat.
 import { test, before, after } from 'node:test';
@@ -24,25 +25,29 @@ test('explanations: the heat lies where the object is, and the app shows it over
       const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
       const photo = await createImageBitmap(new Blob([bytes]));
       const out = [];
-      for (const [qx, qy] of [[0, 0], [1, 1]]) {
+      for (const [qx, qy, opts] of [[0, 0, { method: 'occlusion', patch: 32, stride: 32 }], [1, 1, { method: 'occlusion', patch: 32, stride: 32 }], [1, 0, {}], [0, 1, { method: 'gradcam++' }]]) {
         const c = document.createElement('canvas');
         c.width = c.height = 448;
         const g = c.getContext('2d');
         g.fillStyle = '#808080';
         g.fillRect(0, 0, 448, 448);
         g.drawImage(photo, qx * 224, qy * 224, 224, 224);
-        const x = await glimpse.explain(c, { patch: 32, stride: 32 });
+        const x = await glimpse.explain(c, opts);
         let total = 0, inside = 0;
         for (let r = 0; r < x.rows; r++) for (let k = 0; k < x.cols; k++) {
           const v = x.heat[r * x.cols + k];
           total += v;
           if ((r < x.rows / 2) === (qy === 0) && (k < x.cols / 2) === (qx === 0)) inside += v;
         }
-        out.push({ q: [qx, qy], label: x.label, rows: x.rows, cols: x.cols, share: inside / total, region: x.region, ms: x.ms });
+        out.push({ q: [qx, qy], method: x.method, label: x.label, rows: x.rows, cols: x.cols, share: inside / total, region: x.region, ms: x.ms });
       }
       return out;
     }, parrot);
     console.log(JSON.stringify(shares));
+    // The default is Grad-CAM (in the explainer's worker) on MobileNetV2's
+    // last 7×7 feature map.
+    assert.deepEqual(shares.map((s) => s.method), ['occlusion', 'occlusion', 'gradcam', 'gradcam++']);
+    assert.deepEqual([shares[2].rows, shares[2].cols], [7, 7]);
     for (const s of shares) {
       assert.equal(s.label, 'macaw');
       assert.ok(s.share > 0.5, `heat in the quadrant with the parrot: ${s.share}`);

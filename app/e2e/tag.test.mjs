@@ -72,6 +72,11 @@ test('tagging the 14 photos gives each its expected top-1 as a tag, and the prog
   await page.click('#gallery .photo[data-file$="parrot.jpg"]');
   await page.waitForSelector('#tag-detail');
   assert.match(await page.textContent('#tag-detail'), /macaw/);
+  // Where the model looked, on the thumbnail kept with the tags (Grad-CAM
+  // in the explainer's worker); a score's label explains that class.
+  await page.click('#tag-detail .explain-btn');
+  await page.waitForSelector('#tag-detail img.heat', { timeout: 180000 });
+  assert.match(await page.textContent('#tag-detail .explain'), /macaw.*Grad-CAM/);
   await screenshot(page, 'tag-detail-desktop.png');
   await page.setViewportSize({ width: 390, height: 844 });
   await screenshot(page, 'tag-phone.png');
@@ -153,7 +158,7 @@ test('tagging 50 images sends nothing anywhere; throughput beside single-image c
   // files (app.wasm on the app's page) and the model, from the page's
   // origin. No photo goes anywhere.
   const origin = new URL(page.url()).origin;
-  const startup = /^\/(web\/(engine|app)\.(js|wasm)|wasm_exec\.js|web\/models\/mobilenet_v2_1\.0_224\/model\.glimpse)$/;
+  const startup = /^\/(web\/(engine|app|explainer)\.(js|wasm)|wasm_exec\.js|web\/models\/mobilenet_v2_1\.0_224\/model\.glimpse)$/;
   assert.deepEqual(t.seen.filter((u) => /^https?:/.test(u) && !(new URL(u).origin === origin && startup.test(new URL(u).pathname))), [], 'tagging made network requests');
   console.log(`tagging: ${t.seen.filter((u) => /^https?:/.test(u)).length} same-origin requests from a pool engine starting`);
   const rate = Number((await page.textContent('#tag-rate')).match(/([\d.]+) photos\/s/)[1]);
@@ -180,6 +185,19 @@ test('evaluating a labelled folder shows the right accuracy and a confusion matr
   const classes = new Set(photoFiles.map((f) => display(exp[f].label))).size + 0;
   assert.ok(rows >= classes, `confusion matrix has ${rows} rows for ${classes} classes`);
   assert.match(await page.textContent('#eval-misses'), /hot_dog\.jpg/);
+  // A misclassified photo shows where the model looked for what it
+  // predicted; its true class is a click away.
+  await page.click('#eval-misses .photo[data-file$="hot_dog.jpg"]');
+  await page.waitForSelector('#eval-miss img.heat', { timeout: 180000 });
+  const box = await page.evaluate(() => {
+    const h = document.querySelector('#eval-miss img.heat').getBoundingClientRect();
+    const p = document.querySelector('#eval-miss img.detail-img').getBoundingClientRect();
+    return { h: [h.left, h.top, h.right, h.bottom], p: [p.left, p.top, p.right, p.bottom] };
+  });
+  assert.ok(box.h[0] >= box.p[0] - 1 && box.h[1] >= box.p[1] - 1 && box.h[2] <= box.p[2] + 1 && box.h[3] <= box.p[3] + 1, 'the heat lies on the photo: ' + JSON.stringify(box));
+  assert.match(await page.textContent('#eval-miss .explain'), /hotdog/);
+  await page.click('#eval-miss .preds li:nth-child(2)');
+  await page.waitForFunction(() => /macaw/.test(document.querySelector('#eval-miss .explain')?.textContent || ''), null, { timeout: 120000 });
   const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#eval-export-json')]);
   const file = path.join(tmp, 'report.json');
   await dl.saveAs(file);

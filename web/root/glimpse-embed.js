@@ -48,9 +48,12 @@
     button.alt { background: transparent; color: var(--glimpse-accent, #0f8f74); }
     button:focus-visible { outline: 3px solid var(--glimpse-accent, #0f8f74); outline-offset: 2px; }
     input[type=file] { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
-    img, video { display: block; width: 100%; max-height: 260px; object-fit: contain; border-radius: 8px; margin-top: 10px; background: #0001; }
-    video { display: none; } video.on { display: block; }
-    img:not([src]) { display: none; }
+    video { display: none; width: 100%; max-height: 260px; object-fit: contain; border-radius: 8px; margin-top: 10px; background: #0001; } video.on { display: block; }
+    .pv { position: relative; width: fit-content; margin: 10px auto 0; }
+    .pv img { display: block; max-width: 100%; max-height: 260px; border-radius: 8px; }
+    .pv canvas { position: absolute; pointer-events: none; image-rendering: auto; }
+    img:not([src]), .pv:has(img:not([src])) { display: none; }
+    li.x { cursor: pointer; border-radius: 6px; } li.x:focus-visible { outline: 3px solid var(--glimpse-accent, #0f8f74); }
     ol { list-style: none; margin: 10px 0 0; padding: 0; }
     li { margin: 6px 0; }
     .row { display: flex; justify-content: space-between; gap: 8px; }
@@ -80,7 +83,7 @@
   }
 
   class GlimpseClassifier extends HTMLElement {
-    static get observedAttributes() { return ['theme', 'camera']; }
+    static get observedAttributes() { return ['theme', 'camera', 'explain']; }
 
     constructor() {
       super();
@@ -93,7 +96,7 @@
             <button type="button" part="button camera-button" class="alt cam" hidden>Use camera</button>
             <input type="file" accept="image/*" tabindex="-1" aria-label="Choose a photo to classify">
           </label>
-          <img part="preview" alt="">
+          <div class="pv"><img part="preview" alt=""></div>
           <video part="camera" muted playsinline aria-label="Camera preview"></video>
           <ol part="results" aria-live="polite"></ol>
           <div class="status" part="status" role="status"></div>
@@ -132,6 +135,7 @@
       w.classList.toggle('dark', theme === 'dark');
       w.classList.toggle('auto', theme === 'auto');
       this._$('.cam').hidden = !this.hasAttribute('camera');
+      if (!this.hasAttribute('explain')) this._clearHeat();
     }
 
     // _opts: what glimpse.classify needs for this element. model, labels
@@ -175,16 +179,21 @@
     // the result. opts.top, for this call only, overrides the attribute.
     async classify(source, opts) {
       this._status('Classifying…');
+      this._clearHeat();
       if (source instanceof Blob) {
         const img = this._$('img');
         if (img.src) URL.revokeObjectURL(img.src);
         img.src = URL.createObjectURL(source);
+        this._photo = source;
       }
       try {
         const g = await this._engine();
         const r = await g.classify(source, this._opts(opts && opts.top));
         this._show(r);
         this.dispatchEvent(new CustomEvent('glimpse-result', { bubbles: true, composed: true, detail: { top: r.top, ms: r.ms, backend: r.backend } }));
+        // With the explain attribute, a photo (not camera frames) is
+        // explained at once for its top class.
+        if (source instanceof Blob && this.hasAttribute('explain')) this.explain().catch(() => {});
         return r;
       } catch (e) {
         const detail = { message: e.message || String(e), code: e.code || 'error' };
@@ -192,6 +201,46 @@
         this.dispatchEvent(new CustomEvent('glimpse-error', { bubbles: true, composed: true, detail }));
         throw e;
       }
+    }
+
+    // explain([{class, method}]) → Promise of glimpse.explain's result for
+    // the last photo classified: where the model looked for that class
+    // (default: the top one), by the method asked for (default: the
+    // explain attribute's value, else the model's default: Grad-CAM for a
+    // CNN). The heat is drawn over the photo and a glimpse-explain event
+    // carries {class, label, prob, method, rows, cols, heat, region}.
+    async explain(opts) {
+      if (!this._photo) throw Object.assign(new Error('Classify a photo first'), { code: 'bad-argument' });
+      const photo = this._photo;
+      const o = Object.assign(this._opts(), opts || {});
+      if (!o.method && this.getAttribute('explain')) o.method = this.getAttribute('explain');
+      this._status('Looking where the model looked…');
+      try {
+        const g = await this._engine();
+        const x = await g.explain(photo, o);
+        if (this._photo !== photo) return x; // another photo came meanwhile
+        this._clearHeat();
+        const c = g.heatImage(x, 0.75);
+        const [x0, y0, x1, y1] = x.region;
+        Object.assign(c.style, { left: 100 * x0 + '%', top: 100 * y0 + '%', width: 100 * (x1 - x0) + '%', height: 100 * (y1 - y0) + '%' });
+        c.setAttribute('part', 'heat');
+        c.setAttribute('aria-hidden', 'true');
+        this._$('.pv').appendChild(c);
+        const name = x.label.split(',')[0] || 'class ' + x.class;
+        this._status(`Heat: where the model looked for ${name} (${x.method}, ${Math.round(x.ms)} ms) · click a label for another`);
+        this.dispatchEvent(new CustomEvent('glimpse-explain', { bubbles: true, composed: true, detail: x }));
+        return x;
+      } catch (e) {
+        const detail = { message: e.message || String(e), code: e.code || 'error' };
+        this._status('Could not explain: ' + detail.message, true);
+        this.dispatchEvent(new CustomEvent('glimpse-error', { bubbles: true, composed: true, detail }));
+        throw e;
+      }
+    }
+
+    _clearHeat() {
+      const c = this._$('.pv canvas');
+      if (c) c.remove();
     }
 
     _show(r) {
@@ -210,6 +259,14 @@
         li.querySelector('span').textContent = name;
         li.querySelector('.pct').textContent = pct;
         li.querySelector('.bar > div').style.width = pct;
+        if (this.hasAttribute('explain') && this._photo && !this._camOn) {
+          // A label explains that class: by click, Enter or Space.
+          li.className = 'x';
+          li.tabIndex = 0;
+          const go = () => this.explain({ class: t.index }).catch(() => {});
+          li.addEventListener('click', go);
+          li.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); go(); } });
+        }
         ol.appendChild(li);
       }
       this._status(`${Math.round(r.ms)} ms · ${r.backend} · on this device`);
@@ -229,6 +286,8 @@
       this._camOn = true;
       video.classList.add('on');
       this._$('img').removeAttribute('src');
+      this._photo = null;
+      this._clearHeat();
       this._$('.cam').textContent = 'Stop camera';
       const tick = async () => {
         if (!this._camOn) return;
