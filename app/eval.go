@@ -24,8 +24,12 @@ func evaluate(args []string, stdout, stderr io.Writer) error {
 	mf := addModelFlags(fs)
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	mapPath := fs.String("map", "", `JSON object mapping folder names to labels or class indices: {"folder": "label"}`)
+	workers := workersFlag(fs)
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if *workers < 1 {
+		return usageError{"eval: -workers must be at least 1"}
 	}
 	if fs.NArg() != 1 {
 		return usageError{"eval: give one folder (one sub-folder of photos per class)"}
@@ -51,30 +55,51 @@ func evaluate(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	n := classes(c)
-	var samples []eval.Sample
-	broken := 0 // photos the model scored NaN or ±Inf: left out, and the exit status is 1
+	type photo struct{ path, folder string }
+	var photos []photo
 	for _, f := range folders {
 		for _, p := range findPhotos([]string{filepath.Join(dir, f)}, stderr) {
-			_, res, warning, err := classifyPhoto(c, p, n)
-			if err != nil {
-				warn(stderr, p, err)
-				continue
-			}
-			scores := make([]float32, n)
-			for _, r := range res {
-				scores[r.Index] = r.Prob
-			}
-			s := eval.Sample{File: p, True: truth[f], Scores: scores, Top: res[:min(5, len(res))]}
-			if warning != "" || !s.Finite() {
-				if warning == "" {
-					warning = "the model produced scores that are not finite numbers"
-				}
-				warn(stderr, p, errors.New(warning))
-				broken++
-				continue
-			}
-			samples = append(samples, s)
+			photos = append(photos, photo{p, f})
 		}
+	}
+	cls, err := copies(c, min(*workers, len(photos)))
+	if err != nil {
+		return err
+	}
+	type result struct {
+		res     []vision.Result
+		warning string
+		err     error
+	}
+	var samples []eval.Sample
+	broken := 0 // photos the model scored NaN or ±Inf: left out, and the exit status is 1
+	err = inOrder(len(photos), len(cls), func(w, i int) result {
+		_, res, warning, err := classifyPhoto(cls[w], photos[i].path, n)
+		return result{res, warning, err}
+	}, func(i int, x result) error {
+		p := photos[i].path
+		if x.err != nil {
+			warn(stderr, p, x.err)
+			return nil
+		}
+		scores := make([]float32, n)
+		for _, r := range x.res {
+			scores[r.Index] = r.Prob
+		}
+		s := eval.Sample{File: p, True: truth[photos[i].folder], Scores: scores, Top: x.res[:min(5, len(x.res))]}
+		if x.warning != "" || !s.Finite() {
+			if x.warning == "" {
+				x.warning = "the model produced scores that are not finite numbers"
+			}
+			warn(stderr, p, errors.New(x.warning))
+			broken++
+			return nil
+		}
+		samples = append(samples, s)
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if len(samples) == 0 {
 		return fmt.Errorf("eval: no photos could be classified in %s", dir)

@@ -5,12 +5,15 @@ package main
 import (
 	"bytes"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/glimpse/glimpse/model"
 	"github.com/glimpse/glimpse/model/tag"
@@ -159,3 +162,101 @@ func scoreWarning(c *model.Classifier) string {
 
 // classes is the number of classes the model outputs.
 func classes(c *model.Classifier) int { return c.Program.Outputs[0].Len() }
+
+// inOrder runs job(w, i) for every i in [0, n) on workers goroutines (w,
+// the worker's number, picks its own classifier) and calls done(i, r) on
+// the calling goroutine for each i in order, as soon as results 0..i are
+// in, so output streams in input order. A panic in a job is raised again
+// on the calling goroutine when its turn comes, after every earlier result
+// has been delivered. done's error stops the run: jobs not started are
+// dropped, and inOrder returns it once running jobs end.
+func inOrder[T any](n, workers int, job func(w, i int) T, done func(i int, r T) error) error {
+	type out struct {
+		i     int
+		r     T
+		panic any
+		ok    bool // the job returned (a panic of nil still counts as one)
+	}
+	workers = max(1, min(workers, n))
+	jobs := make(chan int)
+	results := make(chan out, workers)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				o := out{i: i}
+				func() {
+					defer func() {
+						if !o.ok {
+							o.panic = recover()
+						}
+					}()
+					o.r = job(w, i)
+					o.ok = true
+				}()
+				results <- o
+			}
+		}()
+	}
+	go func() {
+		defer close(jobs)
+		for i := range n {
+			select {
+			case jobs <- i:
+			case <-stop:
+				return
+			}
+		}
+	}()
+	go func() { wg.Wait(); close(results) }()
+	pending := map[int]out{}
+	next := 0
+	var err error
+	for o := range results {
+		if err != nil {
+			continue // drain
+		}
+		pending[o.i] = o
+		for {
+			p, ok := pending[next]
+			if !ok {
+				break
+			}
+			delete(pending, next)
+			next++
+			if !p.ok {
+				close(stop)
+				for range results {
+				}
+				panic(p.panic)
+			}
+			if err = done(p.i, p.r); err != nil {
+				close(stop)
+				break
+			}
+		}
+	}
+	return err
+}
+
+// workersFlag is -workers: how many photos are classified at once, each
+// on its own copy of the model (default: one per core).
+func workersFlag(f *flag.FlagSet) *int {
+	return f.Int("workers", runtime.NumCPU(), "how many photos to classify at once, each on its own copy of the model (default: one per core)")
+}
+
+// copies returns n classifiers of c's model: c and n-1 copies.
+func copies(c *model.Classifier, n int) ([]*model.Classifier, error) {
+	cs := []*model.Classifier{c}
+	for len(cs) < n {
+		cp, err := c.Copy()
+		if err != nil {
+			return nil, err
+		}
+		cs = append(cs, cp)
+	}
+	return cs, nil
+}

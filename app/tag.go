@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/glimpse/glimpse/model/tag"
@@ -26,8 +27,22 @@ func tagPhotos(args []string, stdout, stderr io.Writer) error {
 	threshold := fs.Float64("threshold", -1, "minimum probability of a tag (default 0.2, or the card's for multi-label models)")
 	top := fs.Int("top", tag.DefaultTop, "at most this many tags per photo (single-label models)")
 	mapPath := fs.String("map", "", "JSON object mapping labels to your own words")
-	prevPath := fs.String("prev", "", "an earlier -json or -csv output: photos already in it are not classified again")
+	var prevPaths []string
+	fs.Func("prev", "an earlier -json or -csv output: photos already in it are not classified again; repeat it (or separate files by commas) to merge the outputs of several runs, such as the shards of one folder", func(v string) error {
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				prevPaths = append(prevPaths, p)
+			}
+		}
+		return nil
+	})
+	shardFlag := fs.String("shard", "", "I/N: tag only the photos of shard I of N (0 ≤ I < N), chosen by a hash of each photo's content, so N runs on any machines split a folder between them without overlap; merge their outputs with -prev")
+	workers := workersFlag(fs)
 	if err := parse(fs, args); err != nil {
+		return err
+	}
+	sh, err := parseShard(*shardFlag)
+	if err != nil {
 		return err
 	}
 	switch {
@@ -39,6 +54,8 @@ func tagPhotos(args []string, stdout, stderr io.Writer) error {
 		return usageError{"tag: -top must be at least 1"}
 	case *threshold != -1 && !(*threshold >= 0 && *threshold <= 1):
 		return usageError{"tag: -threshold must be between 0 and 1"}
+	case *workers < 1:
+		return usageError{"tag: -workers must be at least 1"}
 	}
 	if err := noneExist(fs.Args()); err != nil {
 		return fmt.Errorf("tag: %v", err)
@@ -48,16 +65,20 @@ func tagPhotos(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	var prev map[string]tag.Record
-	if *prevPath != "" {
-		data, err := os.ReadFile(*prevPath)
-		if err != nil {
-			return fmt.Errorf("prev: %v", pathErr(err))
+	if len(prevPaths) > 0 {
+		var all []tag.Record
+		for _, p := range prevPaths {
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return fmt.Errorf("prev: %v", pathErr(err))
+			}
+			recs, err := tag.Read(data)
+			if err != nil {
+				return fmt.Errorf("prev: %s: %v", p, err)
+			}
+			all = append(all, recs...)
 		}
-		recs, err := tag.Read(data)
-		if err != nil {
-			return fmt.Errorf("prev: %s: %v", *prevPath, err)
-		}
-		prev = tag.ByHash(recs)
+		prev = tag.ByHash(all) // a later file wins
 	}
 	c, err := mf.load(stderr)
 	if err != nil {
@@ -80,27 +101,64 @@ func tagPhotos(args []string, stdout, stderr io.Writer) error {
 			out.Close() // a run that stops (a panic) still ends its JSON array
 		}
 	}()
-	broken := 0
-	for _, p := range photos {
-		r, ok := reuse(prev, p)
-		if !ok {
-			hash, res, warning, err := tagClassify(c, p, k)
+	cls, err := copies(c, min(*workers, len(photos)))
+	if err != nil {
+		return err
+	}
+	type result struct {
+		r    tag.Record
+		skip bool // another shard's
+		err  error
+	}
+	broken, failed := 0, 0
+	err = inOrder(len(photos), len(cls), func(w, i int) result {
+		p := photos[i]
+		if sh.n > 0 || prev != nil {
+			data, err := os.ReadFile(p)
 			if err != nil {
-				if len(photos) == 1 {
-					return fmt.Errorf("%s: %v", p, oneLine(err))
-				}
-				warn(stderr, p, err)
-				continue
+				return result{err: unwrapPath(err)}
 			}
-			r = tag.Record{File: p, Hash: hash, Tags: opt.Select(res), Scores: res[:min(len(res), max(*top, tag.DefaultTop))], Warning: warning}
+			hash := tag.Hash(data)
+			if sh.n > 0 && !sh.has(hash) {
+				return result{skip: true}
+			}
+			if r, ok := prev[hash]; ok && (r.Warning == "" || r.Edited) { // one the model failed on last time is tried again
+				r.File = p
+				return result{r: r}
+			}
 		}
-		if r.Warning != "" && !r.Edited { // an edited record's tags are the user's
-			fmt.Fprintf(stderr, "glimpse: warning: %s: %s\n", termSafe(p), termSafe(r.Warning))
+		hash, res, warning, err := tagClassify(cls[w], p, k)
+		if err != nil {
+			return result{err: err}
+		}
+		return result{r: tag.Record{File: p, Hash: hash, Tags: opt.Select(res), Scores: res[:min(len(res), max(*top, tag.DefaultTop))], Warning: warning}}
+	}, func(i int, x result) error {
+		p := photos[i]
+		switch {
+		case x.skip:
+			return nil
+		case x.err != nil:
+			if len(photos) == 1 {
+				return fmt.Errorf("%s: %v", p, oneLine(x.err))
+			}
+			warn(stderr, p, x.err)
+			failed++
+			return nil
+		}
+		if x.r.Warning != "" && !x.r.Edited { // an edited record's tags are the user's
+			fmt.Fprintf(stderr, "glimpse: warning: %s: %s\n", termSafe(p), termSafe(x.r.Warning))
 			broken++
 		}
-		if err := out.Write(r); err != nil {
+		if err := out.Write(x.r); err != nil {
 			return fmt.Errorf("tag: writing the output: %v", err)
 		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if out.N() == 0 && sh.n > 0 && failed == 0 {
+		return out.Close() // no photo of this shard here: an empty result, not a failure
 	}
 	if out.N() == 0 {
 		return fmt.Errorf("tag: none of the %d photos could be tagged", len(photos))
@@ -157,22 +215,27 @@ func (t *textWriter) Write(r tag.Record) error {
 func (t *textWriter) Close() error { return nil }
 func (t *textWriter) N() int       { return t.n }
 
-// reuse returns the earlier record of a photo whose bytes are unchanged,
-// under its current path.
-func reuse(prev map[string]tag.Record, path string) (tag.Record, bool) {
-	if len(prev) == 0 {
-		return tag.Record{}, false
+// shard is -shard I/N (n 0: every photo).
+type shard struct{ i, n uint64 }
+
+func parseShard(v string) (shard, error) {
+	if v == "" {
+		return shard{}, nil
 	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return tag.Record{}, false
+	a, b, ok := strings.Cut(v, "/")
+	i, err1 := strconv.ParseUint(a, 10, 32)
+	n, err2 := strconv.ParseUint(b, 10, 32)
+	if !ok || err1 != nil || err2 != nil || n == 0 || i >= n {
+		return shard{}, usageError{fmt.Sprintf("tag: -shard %q: want I/N with 0 ≤ I < N, such as 0/4", v)}
 	}
-	r, ok := prev[tag.Hash(data)]
-	if ok && r.Warning != "" && !r.Edited {
-		return tag.Record{}, false // the model failed on it last time: try again
-	}
-	r.File = path
-	return r, ok
+	return shard{i, n}, nil
+}
+
+// has says whether the photo with this content hash (tag.Hash, hex
+// SHA-256) is in the shard: its first 64 bits modulo N.
+func (s shard) has(hash string) bool {
+	v, err := strconv.ParseUint(hash[:16], 16, 64)
+	return err == nil && v%s.n == s.i
 }
 
 // tagLine is "tag (87%), tag (12%)".

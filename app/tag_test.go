@@ -7,14 +7,18 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"image/color"
 	"math"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/glimpse/glimpse/model"
@@ -452,9 +456,12 @@ func TestTagFailMidwayKeepsResults(t *testing.T) {
 	old := tagClassify
 	t.Cleanup(func() { tagClassify = old })
 	var calls []string
+	var mu sync.Mutex // tag classifies on one goroutine per core
 	failOn := "b.png"
 	tagClassify = func(c *model.Classifier, p string, k int) (string, []vision.Result, string, error) {
+		mu.Lock()
 		calls = append(calls, filepath.Base(p))
+		mu.Unlock()
 		if filepath.Base(p) == failOn {
 			panic("the disk went away")
 		}
@@ -493,6 +500,7 @@ func TestTagFailMidwayKeepsResults(t *testing.T) {
 	cut := full[:strings.Index(full, "\n  },\n")+len("\n  }")] // after the first record
 	calls = nil
 	code, stdout, stderr := run("tag", "-json", "-prev", write(t, "cut.json", []byte(cut)), "-model", m, dir)
+	slices.Sort(calls)
 	if code != 0 || stdout != full || strings.Join(calls, ",") != "b.png,c.png" {
 		t.Errorf("resume: exit %d, classified %v, stderr %q\n%s", code, calls, stderr, stdout)
 	}
@@ -525,5 +533,67 @@ func TestEvalNonFiniteAndNames(t *testing.T) {
 	var r struct{ N int }
 	if err := json.Unmarshal([]byte(stdout), &r); code != 1 || err != nil || r.N != 2 {
 		t.Errorf("-json: exit %d, %v, n %d", code, err, r.N)
+	}
+}
+
+// tag on several workers writes what one worker writes, in the same
+// order; -shard I/N splits the photos between N runs by content hash
+// (every photo in exactly one shard), and -prev merges the shards' outputs
+// into the whole run's, classifying nothing again.
+func TestTagWorkersAndShards(t *testing.T) {
+	needShared(t)
+	v1 := filepath.Join(shared, "models", "mobilenet_v1_0.25_128", "model.onnx")
+	photos := filepath.Join(shared, "photos")
+	code, one, stderr := run("tag", "-json", "-workers", "1", "-model", v1, photos)
+	if code != 0 {
+		t.Fatalf("-workers 1: exit %d: %s", code, stderr)
+	}
+	code, three, stderr := run("tag", "-json", "-workers", "3", "-model", v1, photos)
+	if code != 0 || three != one {
+		t.Fatalf("-workers 3: exit %d, %s; output differs from -workers 1:\n%s\n---\n%s", code, stderr, three, one)
+	}
+	all, err := tag.Read([]byte(one))
+	if err != nil || len(all) < 10 {
+		t.Fatalf("%d records, %v", len(all), err)
+	}
+	var shards []string
+	seen := map[string]int{}
+	for i := range 3 {
+		code, out, stderr := run("tag", "-json", "-shard", fmt.Sprintf("%d/3", i), "-model", v1, photos)
+		if code != 0 {
+			t.Fatalf("shard %d/3: exit %d: %s", i, code, stderr)
+		}
+		recs, err := tag.Read([]byte(out))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(recs) == len(all) {
+			t.Errorf("shard %d/3 holds every photo", i)
+		}
+		for _, r := range recs {
+			seen[r.File]++
+		}
+		shards = append(shards, write(t, fmt.Sprintf("shard%d.json", i), []byte(out)))
+	}
+	for _, r := range all {
+		if seen[r.File] != 1 {
+			t.Errorf("%s is in %d shards, want 1", r.File, seen[r.File])
+		}
+	}
+	old := tagClassify
+	t.Cleanup(func() { tagClassify = old })
+	var calls atomic.Int32
+	tagClassify = func(c *model.Classifier, p string, k int) (string, []vision.Result, string, error) {
+		calls.Add(1)
+		return old(c, p, k)
+	}
+	code, merged, stderr := run("tag", "-json", "-prev", shards[0]+","+shards[1], "-prev", shards[2], "-model", v1, photos)
+	if code != 0 || merged != one || calls.Load() != 0 {
+		t.Errorf("merged shards: exit %d, %s; %d photos classified again; same as one run: %v", code, stderr, calls.Load(), merged == one)
+	}
+	for _, bad := range []string{"3/3", "1", "a/2", "0/0", "-1/2"} {
+		if code, _, stderr := run("tag", "-shard", bad, "-model", v1, photos); code != 2 || !strings.Contains(stderr, "-shard") {
+			t.Errorf("-shard %s: exit %d, %q", bad, code, stderr)
+		}
 	}
 }

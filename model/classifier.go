@@ -249,6 +249,25 @@ func (c *Classifier) Verify(opts check.Options) (*check.Report, error) {
 	return r, nil
 }
 
+// Copy returns a classifier of the same model with a program of its own,
+// compiled again from c.Graph with c's options (the unoptimised program,
+// no fusion and no buffer reuse, when c fell back to it), for another
+// goroutine: a Classifier is not safe for concurrent use. The copy holds
+// its own activations and packed weights (Program.MemoryBytes more).
+func (c *Classifier) Copy() (*Classifier, error) {
+	shapes := map[string][]int{}
+	for i, t := range c.Program.Inputs {
+		shapes[c.Program.Names.Inputs[i]] = t.Shape
+	}
+	p, err := cpu.Compile(c.Graph, cpu.Options{InputShapes: shapes, NoFusion: c.Fallback != "", NoReuse: c.Fallback != ""})
+	if err != nil {
+		return nil, loadErr(KindCompile, c.Name, err)
+	}
+	cp := *c
+	cp.Program, cp.probs = p, make([]float32, len(c.probs))
+	return &cp, nil
+}
+
 // Notice is the line the UI and the CLI show when the unoptimised program
 // runs, or "".
 func (c *Classifier) Notice() string {

@@ -2,8 +2,10 @@ package model
 
 import (
 	"bufio"
+	"image"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -114,5 +116,52 @@ func TestPhotosMatchONNXRuntime(t *testing.T) {
 	}
 	for m := range models {
 		t.Logf("%s: top-1 agrees on %d photos of %d; top-5 overlap %d/%d (%.0f%%)", m, agree[m], total[m]/5, overlap[m], total[m], 100*float64(overlap[m])/float64(total[m]))
+	}
+}
+
+// A copy runs the same model on buffers of its own: classifying a photo on
+// the copy while the original holds another leaves both results as they
+// are alone, bit for bit.
+func TestCopy(t *testing.T) {
+	v1card, err := os.ReadFile("../testdata/cards/mobilenet_v1_0.25_128.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := loadShared(t, "mobilenet_v1_0.25_128", v1card)
+	cp, err := c.Copy()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cp.Program == c.Program || &cp.Program.Outputs[0].F[0] == &c.Program.Outputs[0].F[0] {
+		t.Fatal("the copy shares the program's buffers")
+	}
+	imgs := map[string]image.Image{}
+	for _, p := range []string{"parrot.jpg", "coffee.png"} {
+		data, err := os.ReadFile(filepath.Join(shared, "photos", p))
+		if err != nil {
+			t.Skip(err)
+		}
+		if imgs[p], _, err = imagefile.Decode(data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, _, err := c.Classify(imgs["parrot.jpg"], 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := slices.Clone(c.Program.Outputs[0].F)
+	b, _, err := cp.Classify(imgs["coffee.png"], 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(c.Program.Outputs[0].F, want) {
+		t.Error("classifying on the copy changed the original's output")
+	}
+	again, _, err := c.Classify(imgs["coffee.png"], 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(again, b) || a[0].Index == b[0].Index {
+		t.Errorf("copy %v, original %v on the same photo; parrot %v", b, again, a)
 	}
 }
