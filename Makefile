@@ -15,7 +15,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CORPUS_PKGS := python3-torch python3-torchvision python3-onnx python3-sklearn
 CORPUS_PY := /usr/bin/python3
 
-.PHONY: all deps deps-run models build run static classify test test-native test-wasm test-e2e bench bench-smoke fuzz vet bench-cpu clean corpus corpus-full test-corpus opsets-golden
+.PHONY: all deps deps-run models build run static classify test test-native test-wasm test-e2e bench bench-smoke fuzz vet bench-cpu clean corpus corpus-full test-corpus opsets-golden quant-golden
 
 all: build
 
@@ -187,6 +187,16 @@ opsets-golden:
 	@[ -d testdata/corpus/node_modules/onnxruntime-node ] || (cd testdata/corpus && npm ci --ignore-scripts --no-audit --no-fund)
 	$(GO) run ./model/cpu/internal/opsets/gen -out .cache/opsets
 	node model/cpu/testdata/opsets/ort.mjs --dir .cache/opsets --out model/cpu/testdata/opsets/golden.json
+
+# The quantized ops' references: small models of every quantization op
+# (QDQ and QOperator, com.microsoft included) written by
+# model/cpu/testdata/ortops/make_quant.py with python3-onnx, run through
+# onnxruntime-node; their inputs and ORT's outputs are the committed JSON
+# files in model/cpu/testdata/ortops/quant, which make test reads.
+quant-golden:
+	@command -v node >/dev/null || { echo "node not found: make deps installs it"; exit 1; }
+	@[ -d testdata/corpus/node_modules/onnxruntime-node ] || (cd testdata/corpus && npm ci --ignore-scripts --no-audit --no-fund)
+	/usr/bin/python3 model/cpu/testdata/ortops/make_quant.py
 
 test-corpus: corpus corpus-full
 	GLIMPSE_CORPUS_REQUIRED=1 GLIMPSE_CORPUS_SETS=small,full $(GO) test -count=1 -timeout 90m -run TestCorpus -v ./model/...

@@ -52,6 +52,10 @@ type Program struct {
 	Inputs  []*graph.Tensor
 	Outputs []*graph.Tensor
 	Names   struct{ Inputs, Outputs []string }
+	// OutputElems is, for each output held as int64, the ONNX element
+	// type the compiler tracked for it (2 uint8, 3 int8, 6 int32, ...; 0:
+	// plain int64 or unknown; see elems.go); 0 for other outputs.
+	OutputElems []int64
 	// Folded counts nodes removed by constant folding; Fused counts nodes
 	// merged into others (BatchNorm folding, epilogues, identities).
 	Folded, Fused int
@@ -187,6 +191,9 @@ func compile(g *graph.Graph, opt Options, limit int64, depth int, foldAll bool) 
 		if err != nil {
 			return nil, err
 		}
+		if v.DType == graph.Int64 {
+			v.Elem = g.ElemTypes[name]
+		}
 		vals[name] = v
 	}
 	var inputs []string
@@ -202,12 +209,15 @@ func compile(g *graph.Graph, opt Options, limit int64, depth int, foldAll bool) 
 			return nil, &BudgetError{What: "input", Tensor: in.Name, DType: in.DType, Shape: shape, Bytes: b, Budget: limit}
 		}
 		vals[in.Name] = &Value{DType: in.DType, Shape: shape}
+		if in.DType == graph.Int64 {
+			vals[in.Name].Elem = in.Elem
+		}
 		inputs = append(inputs, in.Name)
 	}
 
 	// 1. Shape inference and constant folding, in the file's topological
 	// order; If nodes with a constant condition are inlined on the way.
-	b = &builder{c: c, vals: vals, after: opt.AfterNode}
+	b = &builder{c: c, vals: vals, after: opt.AfterNode, elems: g.ElemTypes}
 	if err := b.run(g.Nodes, nil); err != nil {
 		return nil, err
 	}
@@ -234,7 +244,14 @@ func compile(g *graph.Graph, opt Options, limit int64, depth int, foldAll bool) 
 	// 3. Final preparation and the buffer plan.
 	c.shapesOnly = false
 	p = &Program{Graph: og, Folded: folded, Fused: fused, exported: map[string]*graph.Tensor{}}
-	og.ElemTypes = g.ElemTypes
+	// The file's element types, and those the compiler tracked for the
+	// integer constants it folded (a quantized op's zero point made by a
+	// Constant node, say), so that a bundle of the exported graph saturates
+	// as the file does.
+	og.ElemTypes = maps.Clone(g.ElemTypes)
+	if og.ElemTypes == nil {
+		og.ElemTypes = map[string]int64{}
+	}
 	isInput := map[string]bool{}
 	for _, in := range g.Inputs {
 		isInput[in.Name] = true
@@ -242,6 +259,9 @@ func compile(g *graph.Graph, opt Options, limit int64, depth int, foldAll bool) 
 	keep := func(name string) {
 		if v := vals[name]; name != "" && v != nil && v.Const != nil && !isInput[name] {
 			p.exported[name] = v.Const
+			if v.Elem != 0 {
+				og.ElemTypes[name] = v.Elem
+			}
 		}
 	}
 	for _, n := range og.Nodes {
@@ -625,6 +645,7 @@ func (p *Program) plan(preps []*prepared, vals map[string]*Value, inputs []strin
 	for _, o := range g.Outputs {
 		p.Outputs = append(p.Outputs, tensorOf(o.Name))
 		p.Names.Outputs = append(p.Names.Outputs, o.Name)
+		p.OutputElems = append(p.OutputElems, vals[o.Name].Elem)
 	}
 	return nil
 }

@@ -33,8 +33,9 @@ const capturesAttr = "_glimpse_captures"
 // builder runs shape inference and constant folding over a node list.
 type builder struct {
 	c       *ctx
-	current *graph.Node // the node being prepared
-	after   func()      // Options.AfterNode
+	current *graph.Node      // the node being prepared
+	after   func()           // Options.AfterNode
+	elems   map[string]int64 // Graph.ElemTypes: the file's element type of Constant outputs too
 	vals    map[string]*Value
 	kept    []*graph.Node
 	folded  int
@@ -117,6 +118,10 @@ func (b *builder) node(n *graph.Node) error {
 			return err
 		}
 	}
+	if n.Op == "Constant" && len(pr.outs) == 1 && pr.outs[0].DType == graph.Int64 {
+		pr.outs[0].Elem = b.elems[n.Outputs[0]] // the decoder's record of the file's type
+	}
+	inferElems(n, ins, pr.outs)
 	outs := pr.outs
 	for i, name := range n.Outputs {
 		if name == "" {

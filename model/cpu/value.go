@@ -13,6 +13,13 @@ type Value struct {
 	DType graph.DType
 	Shape []int
 	Const *graph.Tensor
+	// Elem is the ONNX element type of an Int64 value when the compiler
+	// knows it (2 uint8, 3 int8, 6 int32, ...; 0: unknown or plain int64):
+	// it decides the saturation range of the quantized ops. It comes from
+	// initializers (Graph.ElemTypes), graph inputs (ValueInfo.Elem), the
+	// op that made the value (QuantizeLinear takes its zero point's type,
+	// Cast its "to") and passes through data-movement ops; see elems.go.
+	Elem int64
 }
 
 func (v *Value) String() string {

@@ -233,6 +233,10 @@ func (d *decoder) graph(data []byte, depth int, where *path) (*graph.Graph, erro
 				return nil, fmt.Errorf("%s%s: attribute %s: %v", prefix(where), label(n), oneline.QuoteOp(a.name), err)
 			}
 			n.Attrs[a.name] = v
+			if sn.op == "Constant" && a.name == "value" && a.t != nil && len(n.Outputs) == 1 &&
+				a.t.dataType != elemFloat && a.t.dataType != elemInt64 && a.t.dataType != elemBool {
+				g.ElemTypes[n.Outputs[0]] = a.t.dataType // as for initializers: int8 vs uint8 decides saturation
+			}
 		}
 		g.Nodes = append(g.Nodes, n)
 	}

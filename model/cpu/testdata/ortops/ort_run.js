@@ -3,6 +3,8 @@
 // (from testdata/corpus/node_modules; graph optimisations off, one thread)
 // on the inputs meta.json names (input_K.bin, raw little-endian) and writes
 // every output as output_K.bin (float32) with its shape in outputs.json.
+// Inputs may also be int8, uint8 or int32 (make_quant.py); an output of an
+// integer type is written raw in its type, with the type in outputs.json.
 // A case ORT refuses is recorded in outputs.json as {"error": ...}.
 'use strict';
 const fs = require('fs');
@@ -18,7 +20,8 @@ async function runCase(root, name) {
   meta.inputs.forEach((inp, k) => {
     const buf = fs.readFileSync(path.join(dir, `input_${k}.bin`));
     const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length);
-    const data = inp.type === 'int64' ? new BigInt64Array(ab) : new Float32Array(ab);
+    const Arr = { int64: BigInt64Array, int32: Int32Array, int8: Int8Array, uint8: Uint8Array }[inp.type] || Float32Array;
+    const data = new Arr(ab);
     feeds[inp.name] = new ort.Tensor(inp.type, data, inp.shape);
   });
   let rec;
@@ -31,9 +34,11 @@ async function runCase(root, name) {
     rec = { outputs: [] };
     session.outputNames.forEach((o, k) => {
       const y = res[o];
-      if (y.type !== 'float32') throw new Error(`output ${o} is ${y.type}`);
+      if (!['float32', 'int8', 'uint8', 'int32'].includes(y.type)) throw new Error(`output ${o} is ${y.type}`);
       fs.writeFileSync(path.join(dir, `output_${k}.bin`), Buffer.from(y.data.buffer, y.data.byteOffset, y.data.byteLength));
-      rec.outputs.push({ name: o, shape: Array.from(y.dims) });
+      const rec1 = { name: o, shape: Array.from(y.dims) };
+      if (y.type !== 'float32') rec1.type = y.type;
+      rec.outputs.push(rec1);
     });
   } catch (e) {
     rec = { error: String(e.message || e).split('\n')[0] };
