@@ -37,6 +37,8 @@
 //	i16s    scale float32, then k int16 × elements (version 2): element i is float32(k[i]) × scale
 //	q8      scale float32 × n (the axis-0 channels), then an int8 × elements (lossy)
 //	i64     int64 × elements
+//	i8      int8 × elements (version 3): an integer tensor whose values all fit, such as a quantized model's int8 weights
+//	i32     int32 × elements (version 3): one whose values all fit int32 (a quantized model's biases)
 //	bool    a byte × elements, 0 or 1
 //
 // For the four palette encodings the directory's "n" is the palette's
@@ -65,7 +67,7 @@
 // included, comes within 0.7% of it; scaled palettes and biases take
 // another 56 KB off: that model's bundle is 118 KB smaller gzipped than
 // version 1 wrote it (22% smaller raw). Version 1 bundles (pal8, no pal8r)
-// still load; the other encodings need version 2.
+// still load; the other encodings need version 2, and i8 and i32 version 3.
 package bundle
 
 import (
@@ -85,8 +87,10 @@ import (
 
 // Version is the format version this build writes. Decode reads it and
 // every version back to minVersion: version 2 added the pal8r, pal8rs,
-// pal8s and i16s encodings.
-const Version = 2
+// pal8s and i16s encodings, version 3 i8 and i32 (integer tensors in the
+// smallest width that holds their values: a quantized model's int8 weights
+// a byte each instead of eight).
+const Version = 3
 
 // minVersion is the oldest format version Decode reads.
 const minVersion = 1
@@ -233,7 +237,7 @@ type jsonAttr struct {
 type jsonTensor struct {
 	DType uint8  `json:"dtype"`
 	Shape []int  `json:"shape"`
-	Enc   string `json:"enc"` // f32 f16 pal8 pal8r pal8s pal8rs i16s q8 i64 bool
+	Enc   string `json:"enc"` // f32 f16 pal8 pal8r pal8s pal8rs i16s q8 i64 i8 i32 bool
 	Off   int64  `json:"off"`
 	Len   int64  `json:"len"`
 	// pal8, pal8r, pal8s, pal8rs: the palette's size (its values come
@@ -427,10 +431,29 @@ func (e *encoder) tensor(t *graph.Tensor, weight bool) (jsonTensor, error) {
 		if len(t.I) != n {
 			return jt, fmt.Errorf("%d values for shape %v", len(t.I), t.Shape)
 		}
-		jt.Enc = "i64"
-		buf = make([]byte, 8*n)
-		for i, v := range t.I {
-			binary.LittleEndian.PutUint64(buf[8*i:], uint64(v))
+		lo, hi := int64(0), int64(0)
+		for _, v := range t.I {
+			lo, hi = min(lo, v), max(hi, v)
+		}
+		switch {
+		case e.version >= 3 && lo >= math.MinInt8 && hi <= math.MaxInt8:
+			jt.Enc = "i8"
+			buf = make([]byte, n)
+			for i, v := range t.I {
+				buf[i] = byte(int8(v))
+			}
+		case e.version >= 3 && lo >= math.MinInt32 && hi <= math.MaxInt32:
+			jt.Enc = "i32"
+			buf = make([]byte, 4*n)
+			for i, v := range t.I {
+				binary.LittleEndian.PutUint32(buf[4*i:], uint32(int32(v)))
+			}
+		default:
+			jt.Enc = "i64"
+			buf = make([]byte, 8*n)
+			for i, v := range t.I {
+				binary.LittleEndian.PutUint64(buf[8*i:], uint64(v))
+			}
 		}
 	case graph.Bool:
 		if len(t.B) != n {
@@ -891,9 +914,12 @@ func (d *decoder) tensor(jt jsonTensor) (*graph.Tensor, error) {
 		if t.DType != graph.Float32 {
 			return nil, fmt.Errorf("%s payload for a %v tensor", jt.Enc, t.DType)
 		}
-	case "i64":
+	case "i64", "i8", "i32":
 		if t.DType != graph.Int64 {
 			return nil, fmt.Errorf("%s payload for a %v tensor", jt.Enc, t.DType)
+		}
+		if d.version < 3 && jt.Enc != "i64" {
+			return nil, fmt.Errorf("%s payload in a version %d bundle", jt.Enc, d.version)
 		}
 	case "bool":
 		if t.DType != graph.Bool {
@@ -1001,6 +1027,22 @@ func (d *decoder) tensor(jt jsonTensor) (*graph.Tensor, error) {
 		t.I = make([]int64, n)
 		for i := range t.I {
 			t.I[i] = int64(binary.LittleEndian.Uint64(p[8*i:]))
+		}
+	case "i8":
+		if err := need(int64(n)); err != nil {
+			return nil, err
+		}
+		t.I = make([]int64, n)
+		for i := range t.I {
+			t.I[i] = int64(int8(p[i]))
+		}
+	case "i32":
+		if err := need(4 * int64(n)); err != nil {
+			return nil, err
+		}
+		t.I = make([]int64, n)
+		for i := range t.I {
+			t.I[i] = int64(int32(binary.LittleEndian.Uint32(p[4*i:])))
 		}
 	case "bool":
 		if err := need(int64(n)); err != nil {

@@ -174,8 +174,8 @@ func TestDamaged(t *testing.T) {
 		{"bit flip in the data", "hash", "checksum", flip(len(good) - 100)},
 		{"bit flip in the header", "hash", "checksum", flip(40)},
 		{"version", "version", "format version 99", version(99)},
-		{"version 0", "version", "format version 0; this build reads versions 1 to 2", version(0)},
-		{"version 3", "version", "format version 3", version(3)},
+		{"version 0", "version", "format version 0; this build reads versions 1 to 3", version(0)},
+		{"version 4", "version", "format version 4", version(4)},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, _, err := bundle.Decode(c.data)

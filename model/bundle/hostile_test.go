@@ -456,7 +456,10 @@ func TestDecodeHostile(t *testing.T) {
 			if !strings.Contains(msg, c.want) || strings.Contains(msg, "\n") || strings.Contains(msg, "internal error") || len(msg) > 4096 {
 				t.Errorf("message %.300q, want one line mentioning %q", msg, c.want)
 			}
-			if took > time.Second/2 {
+			// A guard against work that grows with what the file claims
+			// (a refusal takes milliseconds), not a speed measurement: the
+			// bound leaves room for a loaded 2-core machine running wasm.
+			if took > 5*time.Second {
 				t.Errorf("took %v", took)
 			}
 			alloc := after.TotalAlloc - before.TotalAlloc

@@ -232,7 +232,7 @@ func TestEncodePal8r(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if v := binary.LittleEndian.Uint32(b[8:]); v != 2 {
+		if v := binary.LittleEndian.Uint32(b[8:]); v != Version {
 			t.Errorf("%s: version %d", w, v)
 		}
 		if again, _ := Encode(g, Meta{Name: "m"}, w); !bytes.Equal(again, b) {
@@ -298,8 +298,8 @@ func TestVersion1(t *testing.T) {
 	for _, c := range []struct {
 		version    uint32
 		kind, want string
-	}{{1, "corrupt", "pal8r payload in a version 1 bundle"}, {0, "version", "format version 0; this build reads versions 1 to 2"},
-		{3, "version", "format version 3"}, {2, "", ""}} {
+	}{{1, "corrupt", "pal8r payload in a version 1 bundle"}, {0, "version", "format version 0; this build reads versions 1 to 3"},
+		{4, "version", "format version 4"}, {2, "", ""}, {3, "", ""}} {
 		dg, _, err := Decode(forge(c.version, tensor("pal8r", 2, r), r))
 		var be *Error
 		switch {
@@ -413,5 +413,62 @@ func decodesTo(t *testing.T, w Weights, b []byte, inits map[string][]float32) {
 		if !sameBits(dg.Initializers[name].F, f) {
 			t.Errorf("%s: %q differs", w, name)
 		}
+	}
+}
+
+// Integer tensors take the smallest width that holds every value (i8, i32,
+// else i64) from version 3 on, and read back exactly; a version 2 bundle
+// writes i64, and an i8 payload in a version 2 bundle is refused.
+func TestIntegerWidths(t *testing.T) {
+	w8 := make([]int64, 3*3*16)
+	for i := range w8 {
+		w8[i] = int64(i%256 - 128)
+	}
+	g := &graph.Graph{Opset: 13, Initializers: map[string]*graph.Tensor{
+		"w8":  {DType: graph.Int64, Shape: []int{16, 3, 3}, I: w8},
+		"b32": {DType: graph.Int64, Shape: []int{3}, I: []int64{-70000, 129, math.MaxInt32}},
+		"big": {DType: graph.Int64, Shape: []int{2}, I: []int64{math.MaxInt32 + 1, -1}},
+	}, ElemTypes: map[string]int64{"w8": 3, "b32": 6}}
+	v3, err := Encode(g, Meta{Name: "m"}, Auto)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v2, err := encode(g, Meta{Name: "m"}, Auto, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"w8": "i8", "b32": "i32", "big": "i64"}
+	for name, enc := range want {
+		if got := dir(t, v3)[name].Enc; got != enc {
+			t.Errorf("%s: %s, want %s", name, got, enc)
+		}
+		if got := dir(t, v2)[name].Enc; got != "i64" {
+			t.Errorf("version 2, %s: %s, want i64", name, got)
+		}
+	}
+	if len(v3) >= len(v2)-7*len(w8) {
+		t.Errorf("version 3 is %d bytes, version 2 %d", len(v3), len(v2))
+	}
+	for label, b := range map[string][]byte{"v2": v2, "v3": v3} {
+		dg, _, err := Decode(b)
+		if err != nil {
+			t.Fatalf("%s: %v", label, err)
+		}
+		for name, t0 := range g.Initializers {
+			if !slices.Equal(dg.Initializers[name].I, t0.I) {
+				t.Errorf("%s: %s reads back as %v", label, name, dg.Initializers[name].I[:min(5, len(t0.I))])
+			}
+		}
+		if dg.ElemTypes["w8"] != 3 || dg.ElemTypes["b32"] != 6 {
+			t.Errorf("%s: element types %v", label, dg.ElemTypes)
+		}
+	}
+	hdr := `{"meta":{"name":"m"},"graph":{"opset":13,"inits":{"w":{"dtype":2,"shape":[2],"enc":"i8","off":0,"len":2}}},"data":2}`
+	b := binary.LittleEndian.AppendUint32([]byte(magic), 2)
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(hdr)))
+	b = append(append(b, hdr...), 1, 0xff)
+	b = binary.LittleEndian.AppendUint32(b, Checksum(b))
+	if _, _, err := Decode(b); err == nil || !strings.Contains(err.Error(), "i8 payload in a version 2 bundle") {
+		t.Errorf("i8 in a version 2 bundle: %v", err)
 	}
 }

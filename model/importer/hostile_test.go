@@ -69,7 +69,7 @@ func TestCompileHostile(t *testing.T) {
 				t.Fatalf("compiled a %d-byte bundle", len(b))
 			}
 			oneLineError(t, err, c.want)
-			if took := time.Since(start); took > time.Second/2 {
+			if took := time.Since(start); took > 5*time.Second {
 				t.Errorf("took %v", took)
 			}
 		})

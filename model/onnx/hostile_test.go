@@ -271,7 +271,7 @@ func TestDecodeHostile(t *testing.T) {
 			if len(err.Error()) > 4096 {
 				t.Errorf("a %d-byte message", len(err.Error()))
 			}
-			if took > time.Second/2 {
+			if took > 5*time.Second {
 				t.Errorf("took %v", took)
 			}
 			alloc := after.TotalAlloc - before.TotalAlloc
@@ -363,7 +363,7 @@ func TestDecodeSharedAndManyOutputs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if took := time.Since(start); took > time.Second/2 {
+	if took := time.Since(start); took > 5*time.Second {
 		t.Errorf("took %v", took)
 	}
 	if got := g.Nodes[0]; len(got.Inputs) != 2001 || len(got.Outputs) != 2000 || got.Outputs[1999] != "out1999" {
