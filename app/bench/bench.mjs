@@ -29,11 +29,16 @@ const runs = Number(opt('--runs', smoke ? 2 : 20));
 // WebGPU here is SwiftShader (seconds per run): fewer runs, reported as such.
 const gpuRuns = Number(opt('--gpu-runs', 3));
 const webgpu = !flag('--no-webgpu') && !smoke;
+// Every shared model: the default, the small MobileNet (128×128 input) and
+// the whole zoo (seeded random weights: speed does not depend on them).
 const allModels = {
   'mobilenet_v2_1.0_224': path.join(shared, 'models/mobilenet_v2_1.0_224/model.onnx'),
-  efficientnet_b0: path.join(shared, 'zoo/efficientnet_b0/model.onnx'),
-  squeezenet1_1: path.join(shared, 'zoo/squeezenet1_1/model.onnx'),
+  'mobilenet_v1_0.25_128': path.join(shared, 'models/mobilenet_v1_0.25_128/model.onnx'),
 };
+for (const z of fs.existsSync(path.join(shared, 'zoo')) ? fs.readdirSync(path.join(shared, 'zoo')).sort() : []) {
+  if (fs.existsSync(path.join(shared, 'zoo', z, 'model.onnx'))) allModels[z] = path.join(shared, 'zoo', z, 'model.onnx');
+}
+const inputSide = (m) => (/_128$/.test(m) ? 128 : 224);
 const models = opt('--models', smoke ? 'squeezenet1_1' : Object.keys(allModels).join(',')).split(',');
 for (const m of models) if (!allModels[m]) { console.error(`bench: unknown model ${m}`); process.exit(2); }
 if (!fs.existsSync(path.join(staticDir, 'web/app.wasm'))) { console.error(`bench: ${staticDir} has no app: run make static`); process.exit(1); }
@@ -93,13 +98,13 @@ if (b) try {
   const engines = [
     ['glimpse-cpu', (u) => page.evaluate(([u, n]) => bench.runGlimpse(u, n, 'cpu'), [u, runs])],
     ['glimpse-webgpu', (u) => webgpu ? page.evaluate(([u, n]) => bench.runGlimpse(u, n, 'webgpu'), [u, gpuRuns]) : { skipped: 'WebGPU off' }],
-    ['ort-wasm-1t', (u) => page.evaluate(([u, n]) => bench.runORT(u, n, 1, 'wasm'), [u, runs])],
-    ['ort-wasm-2t', (u) => page.evaluate(([u, n]) => bench.runORT(u, n, 2, 'wasm'), [u, runs])],
-    ['ort-webgpu', (u) => webgpu ? page.evaluate(([u, n]) => bench.runORT(u, n, 1, 'webgpu'), [u, gpuRuns]) : { skipped: 'WebGPU off' }],
+    ['ort-wasm-1t', (u, side) => page.evaluate(([u, n, side]) => bench.runORT(u, n, 1, 'wasm', side), [u, runs, side])],
+    ['ort-wasm-2t', (u, side) => page.evaluate(([u, n, side]) => bench.runORT(u, n, 2, 'wasm', side), [u, runs, side])],
+    ['ort-webgpu', (u, side) => webgpu ? page.evaluate(([u, n, side]) => bench.runORT(u, n, 1, 'webgpu', side), [u, gpuRuns, side]) : { skipped: 'WebGPU off' }],
   ];
   for (const m of models) {
     for (const [name, run] of engines) {
-      const r = await run(`/models/${m}/model.onnx`);
+      const r = await run(`/models/${m}/model.onnx`, inputSide(m));
       const row = { engine: name, model: m };
       if (r.times) Object.assign(row, stats(r.times), { output: r.output });
       else row.skipped = r.skipped || r.error;
@@ -432,6 +437,15 @@ for (const m of models) {
       results.ratios.push(line);
       console.log(line);
     }
+  }
+}
+// The geometric mean of each ratio over the models that have it.
+for (const [a, b2] of [['glimpse-cpu', 'ort-wasm-1t'], ['glimpse-cpu', 'ort-wasm-2t']]) {
+  const rs = models.map((m) => [med(a, m), med(b2, m)]).filter(([x, y]) => x && y).map(([x, y]) => x / y);
+  if (rs.length > 1) {
+    const line = `ratio ${a}/${b2} geomean of ${rs.length} models: ${Math.exp(rs.reduce((s, r) => s + Math.log(r), 0) / rs.length).toFixed(2)}; worst ${Math.max(...rs).toFixed(2)}`;
+    results.ratios.push(line);
+    console.log(line);
   }
 }
 for (const m of models) {

@@ -46,11 +46,12 @@
     return { times, output: Array.from(r.output.slice(0, 10)), backend: r.backend };
   }
 
-  async function runORT(modelURL, runs, threads, ep) {
+  async function runORT(modelURL, runs, threads, ep, side) {
     if (ep === 'webgpu' && !(navigator.gpu && await navigator.gpu.requestAdapter())) return { skipped: 'no WebGPU adapter' };
     const w = await frame(threads, ep);
+    side = side || 224;
     try {
-      return await w.runBench(modelURL, input(3 * 224 * 224), [1, 3, 224, 224], runs, ep);
+      return await w.runBench(modelURL, input(3 * side * side), [1, 3, side, side], runs, ep);
     } catch (e) {
       return { error: String(e && e.message || e) };
     }
