@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -545,10 +546,14 @@ func infer(args []string, stdout io.Writer) error {
 	outPath := fs.String("output", "", "where to write the first output as raw little-endian float32")
 	runs := fs.Int("runs", 1, "run this many times and report the median time")
 	profile := fs.Bool("profile", false, "print time per op type")
+	workers := fs.Int("workers", 1, "also run this many copies of the program at once, -runs each, and report the throughput (images per second over all cores)")
 	shapes := shapeFlags{}
 	fs.Var(shapes, "input-shape", "fix an input's shape: name=1,3,224,224 (repeatable; symbolic image sizes default to the card's)")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if *workers < 1 {
+		return usageError{"infer: -workers must be at least 1"}
 	}
 	if *modelPath == "" || *inPath == "" || *outPath == "" {
 		return usageError{"infer: -model, -input and -output are required"}
@@ -621,5 +626,49 @@ func infer(args []string, stdout io.Writer) error {
 	if *profile {
 		fmt.Fprint(stdout, p.ProfileTable())
 	}
+	if *workers > 1 {
+		ms, err := throughput(g, shapes, in.F, *workers, *runs)
+		if err != nil {
+			return fmt.Errorf("%s: %v", name, err)
+		}
+		fmt.Fprintf(stdout, "%s: %d workers, %d runs each: %.1f images/s, %.2f ms per image\n", name, *workers, *runs, 1000/ms, ms)
+	}
 	return nil
+}
+
+// throughput runs workers programs of g at once, runs times each on the
+// same input, and returns the wall time per image in ms.
+func throughput(g *graph.Graph, shapes map[string][]int, input []float32, workers, runs int) (float64, error) {
+	ps := make([]*cpu.Program, workers)
+	for i := range ps {
+		p, err := cpu.Compile(g, cpu.Options{InputShapes: shapes})
+		if err != nil {
+			return 0, err
+		}
+		copy(p.Inputs[0].F, input)
+		if err := p.Execute(); err != nil { // warm-up
+			return 0, err
+		}
+		ps[i] = p
+	}
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	t0 := time.Now()
+	for i, p := range ps {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range runs {
+				if err := p.Execute(); err != nil {
+					errs[i] = err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return 0, err
+	}
+	return float64(time.Since(t0).Microseconds()) / 1000 / float64(workers*runs), nil
 }

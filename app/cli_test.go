@@ -145,11 +145,11 @@ func TestInferMatchesReference(t *testing.T) {
 	needShared(t)
 	dir := filepath.Join(shared, "zoo", "squeezenet1_1")
 	out := filepath.Join(t.TempDir(), "out.bin")
-	code, stdout, stderr := run("infer", "-model", filepath.Join(dir, "model.onnx"), "-input", filepath.Join(dir, "input_1.bin"), "-output", out)
+	code, stdout, stderr := run("infer", "-model", filepath.Join(dir, "model.onnx"), "-input", filepath.Join(dir, "input_1.bin"), "-output", out, "-workers", "2", "-runs", "2")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	if !strings.Contains(stdout, "[1 1000]") {
+	if !strings.Contains(stdout, "[1 1000]") || !regexp.MustCompile(`2 workers, 2 runs each: [0-9.]+ images/s, [0-9.]+ ms per image`).MatchString(stdout) {
 		t.Errorf("stdout %q", stdout)
 	}
 	got, _ := os.ReadFile(out)

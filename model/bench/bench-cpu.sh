@@ -43,6 +43,17 @@ for c in conv3x3 conv1x1 depthwise3x3 depthwise3x3s2; do
   bench "$c" "$work/convs/$c/model.onnx" "$work/convs/$c/input.bin"
 done
 printf '%s\n' "${ratios[@]}"
+# All cores on both sides: Glimpse runs one program per core at once (as
+# glimpse tag does), ONNX Runtime one session with a thread per core; each
+# side's time per image.
+cores=$(nproc)
+all() { # name model input
+  local name=$1 model=$2 input=$3 n o
+  n=$("$work/glimpse" infer -model "$model" -input "$input" -output "$work/out.bin" -runs "$runs" -workers "$cores" | sed -n 's/.*, \([0-9.]*\) ms per image.*/\1/p')
+  o=$(node model/bench/ort_bench.js "$model" "$input" "$runs" "$cores" | sed -n 's/.*median-ms \([0-9.]*\).*/\1/p')
+  echo "ratio glimpse-native-${cores}w/ort-node-${cores}t $name: $(div "$n" "$o") ($n against $o ms per image)"
+}
+all mobilenet_v2_1.0_224 "$shared/models/mobilenet_v2_1.0_224/model.onnx" "$shared/zoo/squeezenet1_1/input_0.bin"
 echo
 echo "go test -bench (native, then wasm under Node):"
 go test ./model/ ./model/cpu/kern/ -run '^$' -bench . -benchtime "${runs}x" | grep -E '^Benchmark'

@@ -1,24 +1,26 @@
 #!/usr/bin/env node
-// ort_bench.js: time ONNX Runtime (onnxruntime-node, CPU, 1 thread) on a
-// model, for side-by-side numbers in `make bench-cpu`.
-// Usage: node ort_bench.js MODEL.onnx INPUT.bin|photo [RUNS]
+// ort_bench.js: time ONNX Runtime (onnxruntime-node, CPU, 1 thread or
+// THREADS intra-op threads) on a model, for side-by-side numbers in
+// `make bench-cpu`.
+// Usage: node ort_bench.js MODEL.onnx INPUT.bin|photo [RUNS] [THREADS]
 // The input is raw little-endian float32 of the model's input size; without
 // one, a seeded pseudo-random input is used (timing does not depend on it).
-// Prints: ort-node-1t <model> median-ms <m> min-ms <a> max-ms <b>
+// Prints: ort-node-<THREADS>t <model> median-ms <m> min-ms <a> max-ms <b>
 'use strict';
 const fs = require('fs');
 const path = require('path');
 const ort = require('onnxruntime-node');
 
 async function main() {
-  const [modelPath, inputPath, runsArg] = process.argv.slice(2);
+  const [modelPath, inputPath, runsArg, threadsArg] = process.argv.slice(2);
   if (!modelPath) {
     console.error('usage: node ort_bench.js MODEL.onnx [INPUT.bin] [RUNS]');
     process.exit(2);
   }
   const runs = parseInt(runsArg || '20', 10);
+  const threads = parseInt(threadsArg || '1', 10);
   const session = await ort.InferenceSession.create(modelPath, {
-    executionProviders: ['cpu'], intraOpNumThreads: 1, interOpNumThreads: 1,
+    executionProviders: ['cpu'], intraOpNumThreads: threads, interOpNumThreads: 1,
     graphOptimizationLevel: 'all',
   });
   const name = session.inputNames[0];
@@ -44,7 +46,7 @@ async function main() {
   }
   times.sort((a, b) => a - b);
   const label = path.basename(path.dirname(modelPath));
-  console.log(`ort-node-1t ${label} median-ms ${times[Math.floor(times.length / 2)].toFixed(2)} min-ms ${times[0].toFixed(2)} max-ms ${times[times.length - 1].toFixed(2)}`);
+  console.log(`ort-node-${threads}t ${label} median-ms ${times[Math.floor(times.length / 2)].toFixed(2)} min-ms ${times[0].toFixed(2)} max-ms ${times[times.length - 1].toFixed(2)}`);
 }
 
 main().catch((e) => { console.error(`ort_bench: ${e.message}`); process.exit(1); });
