@@ -171,6 +171,7 @@ corpus:
 	$(CORPUS_DEPS)
 	$(CORPUS_PY) testdata/corpus/make_corpus.py --set small
 	$(CORPUS_PY) model/cpu/testdata/ortops/make.py
+	$(CORPUS_PY) model/cpu/testdata/ortops/make_qdq_mobilenetv2.py
 
 corpus-full:
 	$(CORPUS_DEPS)

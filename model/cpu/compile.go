@@ -27,6 +27,11 @@ type Options struct {
 	// NoFusion disables BatchNorm folding and epilogue fusion (for tests
 	// that compare fused and unfused graphs).
 	NoFusion bool
+	// NoQDQFusion keeps a QDQ model's Convs in float32 between their
+	// QuantizeLinear/DequantizeLinear pairs (passes_quant.go), as the
+	// graph is written (benchmarks, tests). Otherwise every program, the
+	// NoFusion one included, runs them as integer convolutions.
+	NoQDQFusion bool
 	// NoReuse gives every run-time tensor a buffer of its own instead of
 	// sharing the arena by lifetime: the plainest program, for checking
 	// the optimised one and for falling back when they disagree.
@@ -234,6 +239,12 @@ func compile(g *graph.Graph, opt Options, limit int64, depth int, foldAll bool) 
 	// 2. Graph passes on what is left.
 	before := len(og.Nodes)
 	removeIdentities(og, vals)
+	// QDQ fusion is how a quantized model runs (integer convolutions, as
+	// ONNX Runtime runs them), not an optimisation: the unoptimised
+	// program has it too.
+	if !opt.NoQDQFusion {
+		fuseQDQ(og, vals, b.dq)
+	}
 	if !opt.NoFusion {
 		foldBatchNorm(og, vals)
 		fuseConv(og, vals)

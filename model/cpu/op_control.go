@@ -40,6 +40,10 @@ type builder struct {
 	kept    []*graph.Node
 	folded  int
 	seq     int
+	// dq records the DequantizeLinear nodes folded into constants (the
+	// dequantized weights and biases of a QDQ model), by output name, for
+	// fuseQDQ (passes_quant.go) to find their integer data again.
+	dq map[string]*graph.Node
 }
 
 // run processes nodes in order. scope renames the names they use (nil:
@@ -138,6 +142,12 @@ func (b *builder) node(n *graph.Node) error {
 	}
 	if pr.known() {
 		b.folded++
+		if n.Op == "DequantizeLinear" && len(n.Outputs) > 0 {
+			if b.dq == nil {
+				b.dq = map[string]*graph.Node{}
+			}
+			b.dq[n.Outputs[0]] = n.Clone()
+		}
 		return nil
 	}
 	b.kept = append(b.kept, n.Clone())

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/glimpse/glimpse/model/cpu/kern"
 	"github.com/glimpse/glimpse/model/graph"
 )
 
@@ -175,6 +176,30 @@ func sigmoid(x float32) float32 {
 	return float32(e / (1 + e))
 }
 
+// polyAct maps the unary ops kern.ActInto vectorises to their activation.
+func polyAct(n *graph.Node) (kern.Act, bool) {
+	switch n.Op {
+	case "Sigmoid":
+		return kern.Act{Kind: kern.ActSigmoid}, true
+	case "Tanh":
+		return kern.Act{Kind: kern.ActTanh}, true
+	case "Exp":
+		return kern.Act{Kind: kern.ActExp}, true
+	case "Erf":
+		return kern.Act{Kind: kern.ActErf}, true
+	case "Gelu":
+		if n.String("approximate", "none") == "tanh" {
+			return kern.Act{Kind: kern.ActGeluTanh}, true
+		}
+		return kern.Act{Kind: kern.ActGelu}, true
+	case "HardSigmoid":
+		return kern.Act{Kind: kern.ActHardSigmoid, A: n.Float("alpha", 0.2), B: n.Float("beta", 0.5)}, true
+	case "HardSwish":
+		return kern.Act{Kind: kern.ActHardSwish}, true
+	}
+	return kern.Act{}, false
+}
+
 func prepUnary(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 	if err := need(n, in, 1); err != nil {
 		return nil, err
@@ -247,6 +272,12 @@ func prepUnary(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 	}
 	if f == nil {
 		return nil, fmt.Errorf("%s: float input is not supported", n.Label())
+	}
+	if act, ok := polyAct(n); ok && kern.PolyActs { // wasm: float32 polynomials, SIMD when installed
+		return one(graph.Float32, shape, func(in, out []*graph.Tensor, _ []float32) error {
+			kern.ActInto(act, out[0].F[:len(in[0].F)], in[0].F)
+			return nil
+		}), nil
 	}
 	if n.Op == "Relu" { // the hottest unary op gets a loop without a call per element
 		return one(graph.Float32, shape, func(in, out []*graph.Tensor, _ []float32) error {

@@ -56,9 +56,9 @@ func (p *Program) ProfileTable() string {
 				op += "+" + a
 			}
 		}
-		if s.node.Op == "Conv" || s.node.Op == "FusedConv" {
-			if s.in[1] != nil && len(s.in[1].Shape) == 4 {
-				w := s.in[1].Shape
+		if wi := map[string]int{"Conv": 1, "FusedConv": 1, "QConv": 3}[s.node.Op]; wi > 0 {
+			if len(s.in) > wi && s.in[wi] != nil && len(s.in[wi].Shape) == 4 {
+				w := s.in[wi].Shape
 				kind := fmt.Sprintf(" %dx%d", w[2], w[3])
 				if g := s.node.Int("group", 1); g > 1 && int(g) == w[0] && w[1] == 1 {
 					kind += " depthwise"

@@ -187,59 +187,6 @@ func runQuantCase(t *testing.T, c *quantCase, opt cpu.Options) {
 	}
 }
 
-// TestQDQMobileNet runs the QDQ MobileNet v1 0.25/128 that
-// .cache/quant/qdq_mobilenet.py writes (per-channel int8 weights, uint8
-// activations calibrated by min/max on a few photos) and compares it with
-// ONNX Runtime on other photos. Float Convs sit between the Q/DQ pairs, so
-// a different summation order may move a value across a rounding boundary
-// of the next QuantizeLinear: outputs agree closely, not exactly. Skipped
-// when the script has not been run.
-func TestQDQMobileNet(t *testing.T) {
-	dir := filepath.Join("..", "..", ".cache", "quant")
-	p := compileFile(t, filepath.Join(dir, "mobilenet_qdq.onnx"), cpu.Options{})
-	ins, _ := filepath.Glob(filepath.Join(dir, "test_*.bin"))
-	var worst float64
-	agree, agreeFloat, n := 0, 0, 0
-	for _, f := range ins {
-		if strings.Count(filepath.Base(f), ".") != 1 {
-			continue
-		}
-		copy(p.Inputs[0].F, readF32(t, f))
-		if err := p.Execute(); err != nil {
-			t.Fatal(err)
-		}
-		ort, flt := readF32(t, f+".ort.bin"), readF32(t, f+".float.bin")
-		got := p.Outputs[0].F
-		diff := 0.0
-		for i := range got {
-			diff = max(diff, math.Abs(float64(got[i]-ort[i])))
-		}
-		worst = max(worst, diff)
-		n++
-		if argmax(got) == argmax(ort) {
-			agree++
-		}
-		if argmax(ort) == argmax(flt) {
-			agreeFloat++
-		}
-		t.Logf("%s: max |Glimpse-ORT| %.3g, top-1 %d (ORT %d, float model %d)", filepath.Base(f), diff, argmax(got), argmax(ort), argmax(flt))
-	}
-	t.Logf("%d photos: max |Glimpse-ORT| %.3g, top-1 agreement %d/%d; ORT's QDQ vs float model top-1 %d/%d", n, worst, agree, n, agreeFloat, n)
-	if agree != n || worst > 0.02 {
-		t.Errorf("Glimpse and ORT disagree: top-1 %d/%d, max abs diff %g", agree, n, worst)
-	}
-}
-
-func argmax(v []float32) int {
-	best := 0
-	for i, x := range v {
-		if x > v[best] {
-			best = i
-		}
-	}
-	return best
-}
-
 // An int8 zero point made by a Constant node (value 0, so its values say
 // nothing of its type) saturates as int8: -1.0 at scale 0.1 is -10, not
 // uint8's 0; and the graph Program.Export writes (what a bundle stores)

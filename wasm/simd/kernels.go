@@ -7,3 +7,8 @@ import _ "embed"
 //
 //go:embed kernels.wasm
 var kernelsWasm []byte
+
+// opsWasm is the activations module (ops.go: exports bind(p), act()).
+//
+//go:embed ops.wasm
+var opsWasm []byte

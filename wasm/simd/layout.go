@@ -77,3 +77,28 @@ const (
 	icKG // rows: C/G*KH*KW
 	icWords
 )
+
+// Argument block layout of ops.wasm's act(), in 32-bit words.
+const (
+	opsArgDst  = iota // n floats out (may be src)
+	opsArgSrc         // n floats in
+	opsArgN           // a multiple of 4
+	opsArgKind        // kern.ActKind (opsKind*)
+	opsArgA           // the activation's parameters (float32 bits)
+	opsArgB
+	opsWords
+)
+
+// The activations act() computes, numbered as kern.ActKind (simd_test
+// checks the two agree).
+const (
+	opsKindHardSigmoid = 3
+	opsKindHardSwish   = 4
+	opsKindSigmoid     = 5
+	opsKindSiLU        = 6
+	opsKindTanh        = 8
+	opsKindExp         = 9
+	opsKindErf         = 10
+	opsKindGelu        = 11
+	opsKindGeluTanh    = 12
+)

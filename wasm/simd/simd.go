@@ -46,6 +46,8 @@ func InitFrom(host string) bool {
 	active, reason = start(host)
 	if active {
 		kern.SetVecKernels(kern.VecKernels{Gemm: gemm, Depthwise: dw3, Im2col: im2col})
+		setOps(true) // ops.wasm's activations (opsrun.go)
+		setQ(true)   // qkernels.wasm's quantized conv (qrun.go)
 	}
 	return active
 }
@@ -59,6 +61,8 @@ func Reason() string { return reason }
 // disable restores the scalar kernels (tests).
 func disable() {
 	kern.SetVecKernels(kern.VecKernels{})
+	setOps(false)
+	setQ(false)
 	active = false
 	reason = "disabled"
 }
@@ -108,6 +112,8 @@ func start(host string) (ok bool, why string) {
 	gemmJS = ex.Get("gemm")
 	dwJS = ex.Get("dw3")
 	im2colJS = ex.Get("im2col")
+	startOps(g, mem) // optional: without it the activations stay scalar
+	startQ(g, mem)   // optional: without it quantized convs stay on their Go paths
 	return true, ""
 }
 

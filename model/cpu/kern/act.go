@@ -1,7 +1,5 @@
 package kern
 
-import "math"
-
 // ApplyAct applies act in place. It is the unfused form of the epilogue, for
 // callers (e.g. a standalone Relu node) that have no kernel to fuse into.
 func ApplyAct(act Act, y []float32) {
@@ -35,22 +33,18 @@ func applyAct(act Act, y []float32) {
 			y[i] = clampf(v, lo, hi)
 		}
 	case ActHardSigmoid:
+		y = vecActs(act, y)
 		a, b := act.A, act.B
 		for i, v := range y {
 			y[i] = clampf(a*v+b, 0, 1)
 		}
 	case ActHardSwish:
+		y = vecActs(act, y)
 		for i, v := range y {
 			y[i] = v * clampf(v*(1.0/6)+0.5, 0, 1)
 		}
-	case ActSigmoid:
-		for i, v := range y {
-			y[i] = sigmoid(v)
-		}
-	case ActSiLU:
-		for i, v := range y {
-			y[i] = v * sigmoid(v)
-		}
+	case ActSigmoid, ActSiLU, ActTanh, ActExp, ActErf, ActGelu, ActGeluTanh:
+		expActs(act, y) // act_exp_*.go
 	case ActLeakyRelu:
 		a := act.A
 		for i, v := range y {
@@ -61,14 +55,4 @@ func applyAct(act Act, y []float32) {
 	default:
 		panic("kern: unknown activation kind")
 	}
-}
-
-// sigmoid is 1/(1+e^-x) evaluated so that exp never sees a large positive
-// argument: for x < 0 it uses e^x/(1+e^x), so neither branch overflows.
-func sigmoid(x float32) float32 {
-	if x >= 0 {
-		return float32(1 / (1 + math.Exp(-float64(x))))
-	}
-	e := math.Exp(float64(x))
-	return float32(e / (1 + e))
 }

@@ -37,6 +37,10 @@ func depthwise(p ConvParams, w, x, bias, res []float32, act Act, y, zero []float
 	span := (cnt-1)*s + k
 	ix := oxLo*s - p.PL
 	var rows [5][]float32
+	rowAct := act
+	if vecActKind(act) && npix >= vecActMin { // whole planes through the vector activation
+		rowAct = Act{}
+	}
 	for n := 0; n < p.N; n++ {
 		for c := 0; c < p.C; c++ {
 			plane := x[(n*p.C+c)*hw : (n*p.C+c+1)*hw]
@@ -77,7 +81,10 @@ func depthwise(p ConvParams, w, x, bias, res []float32, act Act, y, zero []float
 				if rp != nil {
 					rr = rp[oy*p.OW : (oy+1)*p.OW]
 				}
-				epilogue(orow, rr, act)
+				epilogue(orow, rr, rowAct)
+			}
+			if rowAct != act {
+				applyAct(act, out)
 			}
 		}
 	}

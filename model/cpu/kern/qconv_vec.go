@@ -1,0 +1,157 @@
+package kern
+
+// The quantized conv's vector-kernel hook: under js/wasm wasm/simd installs
+// the qkernels.wasm kernels (i32x4.dot_i16x8_s) with SetQVecKernels, and
+// 1×1 convs (stride 1, no padding, one group, an even number of input
+// channels) run on them: qpack quantizes the input planes into int16 pair
+// strips, qgemm multiplies and requantizes. Natively, or without SIMD,
+// QConv keeps its Go paths. The results are the same bit for bit.
+
+// QPackKernel quantizes k planes of x (plane p at x[p*ld:], k even) as
+// quantizeInput does, less the zero point, into strips full strips of 8
+// columns: strip s, pair t at dst[(s*k/2+t)*16:], columns 0–3 as
+// (x'[2t][8s+c], x'[2t+1][8s+c]) pairs, then columns 4–7. lo and hi are
+// the quantized range less the zero point. The caller checked lengths.
+type QPackKernel func(x []float32, ld, k, strips int, scale, lo, hi float32, dst []int16)
+
+// QGemmKernel computes, for i < mb and j < nb,
+//
+//	y[i*ldy+j] = round(clamp(float32(Σ_p a[i][p]·b[p][j] + bias[i])·mult[i], lo, hi))·ys
+//
+// (requantOut), with a in ceil(mb/4) strips of kb/2 groups of 4 rows' int16
+// pairs (PackedQConv.a16), b in ceil(nb/8) strips of QPackKernel's layout
+// (zero past nb), bias and mult holding ceil(mb/4)*4 values, tmp 8 floats.
+// kb is even. The caller checked lengths.
+type QGemmKernel func(a, b []int16, kb, mb, nb int, y []float32, ldy int, bias []int32, mult []float32, lo, hi, ys float32, tmp []float32)
+
+// QQuantKernel is, for n elements (a multiple of 4),
+// dst[i] = quantOne(x[i], scale, lo, hi)·out: QuantizeLinear less the zero
+// point as a float (out = 1) or QuantizeLinear then DequantizeLinear
+// (out = scale). dst may be x.
+type QQuantKernel func(x, dst []float32, n int, scale, lo, hi, out float32)
+
+// QRequantKernel is the float route's epilogue in place: for rows i < m
+// and j < n (a multiple of 4), y[i*ldy+j] = requantOut(int32(y[i*ldy+j]) +
+// bias[i], mult[i], lo, hi, ys).
+type QRequantKernel func(y []float32, n, ldy, m int, bias []int32, mult []float32, lo, hi, ys float32)
+
+// QVecKernels are the quantized ops' vector kernels; nil fields keep the
+// Go paths (Pack and Gemm go together).
+type QVecKernels struct {
+	Pack    QPackKernel
+	Gemm    QGemmKernel
+	Quant   QQuantKernel
+	Requant QRequantKernel
+}
+
+var (
+	vecQPack    QPackKernel
+	vecQGemm    QGemmKernel
+	vecQQuant   QQuantKernel
+	vecQRequant QRequantKernel
+)
+
+// SetQVecKernels installs k (the zero value restores the Go paths). Not
+// safe to call while kernels run.
+func SetQVecKernels(k QVecKernels) {
+	vecQPack, vecQGemm, vecQQuant, vecQRequant = k.Pack, k.Gemm, k.Quant, k.Requant
+	if k.Pack == nil || k.Gemm == nil {
+		vecQPack, vecQGemm = nil, nil
+	}
+}
+
+// QuantDequant writes DequantizeLinear(QuantizeLinear(x)) per tensor into
+// dst (which may be x): nearest(clamp(x/scale, lo−zp, hi−zp))·scale, NaN
+// giving the low bound, bit for bit the two ops' result.
+func QuantDequant(x, dst []float32, scale float32, lo, hi int32) {
+	quantFloats(x, dst[:len(x)], scale, float32(lo), float32(hi), scale)
+}
+
+// quantFloats is QQuantKernel's contract, on the vector kernel when one is
+// installed.
+func quantFloats(x, dst []float32, s, lo, hi, out float32) {
+	n4 := len(x) &^ 3
+	if vecQQuant != nil && n4 > 0 {
+		vecQQuant(x, dst, n4, s, lo, hi, out)
+		x, dst = x[n4:], dst[n4:]
+	}
+	for i, v := range x {
+		dst[i] = quantOne(v, s, lo, hi) * out
+	}
+}
+
+// isQ1x1 reports a conv the vector kernels take.
+func isQ1x1(p ConvParams) bool {
+	return p.KH == 1 && p.KW == 1 && p.SH == 1 && p.SW == 1 && p.PT == 0 && p.PL == 0 &&
+		p.PB == 0 && p.PR == 0 && p.Group == 1 && p.C%2 == 0 && p.C > 0
+}
+
+// packQ16 packs weights less their zero point (wf, exact small integers,
+// [M][C]) into qgemm's strips of int16 pairs.
+func packQ16(p ConvParams, w []int64, zp func(int) int64) []int16 {
+	strips, kp := (p.M+3)/4, p.C/2
+	a := make([]int16, strips*kp*8)
+	for m := 0; m < p.M; m++ {
+		s, r := m/4, m%4
+		for k := 0; k < p.C; k++ {
+			a[((s*kp+k/2)*4+r)*2+k%2] = int16(w[m*p.C+k] - zp(m))
+		}
+	}
+	return a
+}
+
+// qvecBlock is qgemm's column block: a multiple of 8 columns, about 96 KB
+// of packed B.
+func qvecBlock(c int) int {
+	return max(8, (49152/max(c, 1))&^7)
+}
+
+// qconvVec is QConv on the vector kernels (w.a16 set, both installed).
+func qconvVec(p ConvParams, w *PackedQConv, q *QuantParams, x, y []float32, wk *QConvWork) {
+	npix := p.OH * p.OW
+	full, strips, kp := npix/8, (npix+7)/8, p.C/2
+	b16 := wk.b16[:strips*kp*16]
+	xlo, xhi := float32(q.XLo-q.XZero), float32(q.XHi-q.XZero)
+	ylo, yhi := float32(q.YLo-q.YZero), float32(q.YHi-q.YZero)
+	nbBlk := qvecBlock(p.C)
+	m4 := (p.M + 3) &^ 3
+	bias, mult := wk.bias[:m4], wk.mult[:m4]
+	copy(bias, q.Bias)
+	copy(mult, q.Mult)
+	for n := 0; n < p.N; n++ {
+		xn := x[n*p.C*npix : (n+1)*p.C*npix]
+		if full > 0 {
+			vecQPack(xn, npix, p.C, full, q.XScale, xlo, xhi, b16)
+		}
+		if rem := npix - full*8; rem > 0 {
+			st := b16[full*kp*16 : strips*kp*16]
+			for t := 0; t < kp; t++ {
+				g := st[t*16 : t*16+16]
+				for c := 0; c < 8; c++ {
+					var v0, v1 int16
+					if c < rem {
+						j := full*8 + c
+						v0 = int16(quantOne(xn[2*t*npix+j], q.XScale, xlo, xhi))
+						v1 = int16(quantOne(xn[(2*t+1)*npix+j], q.XScale, xlo, xhi))
+					}
+					g[(c/4)*8+(c%4)*2], g[(c/4)*8+(c%4)*2+1] = v0, v1
+				}
+			}
+		}
+		yn := y[n*p.M*npix : (n+1)*p.M*npix]
+		for j0 := 0; j0 < npix; j0 += nbBlk {
+			nb := min(nbBlk, npix-j0)
+			vecQGemm(w.a16, b16[j0/8*kp*16:], p.C, p.M, nb, yn[j0:], npix, bias, mult, ylo, yhi, q.YScale, wk.tmp[:])
+		}
+	}
+}
+
+// quantOne is quantizeInput's operation on one value (clampf: under wasm
+// the min/max builtins are runtime calls).
+func quantOne(v, s, lo, hi float32) float32 {
+	v /= s
+	if v != v {
+		v = lo
+	}
+	return roundEven(clampf(v, lo, hi))
+}

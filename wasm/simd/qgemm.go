@@ -1,0 +1,608 @@
+//go:build !(js && wasm)
+
+package simd
+
+// The third kernels module, qkernels.wasm: the quantized (QDQ) conv's
+// integer kernels for kern.SetQVecKernels. A module of its own, like
+// ops.wasm, so that each stays under the 4 KB browsers compile
+// synchronously on the main thread. Both kernels work on int16 values:
+// uint8 or int8 activations less their zero point and int8 weights less
+// theirs fit, and i32x4.dot_i16x8_s multiplies eight pairs and adds them
+// pairwise into four int32 lanes exactly, so the sums are kern's integer
+// sums bit for bit.
+//
+//   - qpack() quantizes a 1×1 conv's input planes as QuantizeLinear does
+//     (x/scale, clamped to [lo−zp, hi−zp] with NaN giving the low bound,
+//     rounded half to even) and packs them for qgemm: for each strip of 8
+//     columns and each pair of planes (2t, 2t+1), 16 int16: columns 0–3 as
+//     (x[2t][c], x[2t+1][c]) pairs, then columns 4–7.
+//   - qgemm() multiplies 4-row strips of weight pairs by those strips:
+//     per pair of planes, two B vectors and one splatted weight pair per
+//     row, eight i32x4.dot_i16x8_s into eight int32x4 accumulators (4 rows
+//     × 8 columns), then the requantizing epilogue: + bias,
+//     f32x4.convert_i32x4_s, × multiplier, min/max to the output range,
+//     f32x4.nearest, × y_scale: kern's requantOut, float for float.
+
+// SIMD opcodes the quantized kernels use beyond asm.go's.
+const (
+	qI32x4Splat     = 0x11
+	qI16x8NarrowS   = 0x85 // i16x8.narrow_i32x4_s
+	qF32x4Nearest   = 0x6a
+	qI32x4Add       = 0xae
+	qI32x4DotI16x8S = 0xba
+	qF32x4Div       = 0xe7
+	qF32x4Pmin      = 0xea
+	qF32x4Pmax      = 0xeb
+	qI32x4TruncSat  = 0xf8 // i32x4.trunc_sat_f32x4_s
+	qF32x4ConvertS  = 0xfa // f32x4.convert_i32x4_s
+	qOpI32ShrU      = 0x76
+	qOpI32Load      = opI32Load
+)
+
+// QModule returns qkernels.wasm's bytes. Exports: bind(p), qpack(),
+// qgemm(), qquant(), qrequant().
+func QModule() []byte {
+	bind := &fn{params: []valType{i32}}
+	bind.get(0)
+	bind.gset(0)
+	return assemble([]export{
+		{"bind", bind},
+		{"qpack", qpackFn()},
+		{"qgemm", qgemmFn()},
+		{"qquant", qquantFn()},
+		{"qrequant", qrequantFn()},
+	}, 1)
+}
+
+// qquantFn emits qquant(): dst[i] = nearest(pmin(hi, pmax(lo, x[i]/scale)))·out
+// for n elements (a multiple of 4): QuantizeLinear less the zero point as
+// a float (out = 1), or QuantizeLinear then DequantizeLinear (out = scale).
+func qquantFn() *fn {
+	f := &fn{}
+	L := func() local { return f.newLocal(i32) }
+	V := func() local { return f.newLocal(v128) }
+	x, dst, n, end := L(), L(), L(), L()
+	sc, lo, hi, out := f.newLocal(f32), f.newLocal(f32), f.newLocal(f32), f.newLocal(f32)
+	scv, lov, hiv, outv := V(), V(), V(), V()
+	qarg(f, x, qqX)
+	qarg(f, dst, qqDst)
+	qarg(f, n, qqN)
+	qargF(f, sc, qqScale)
+	qargF(f, lo, qqLo)
+	qargF(f, hi, qqHi)
+	qargF(f, out, qqOut)
+	f.get(n)
+	f.i32c(4)
+	f.op(opI32LtS)
+	f.if_()
+	f.op(opReturn)
+	f.end()
+	for _, p := range [][2]local{{sc, scv}, {lo, lov}, {hi, hiv}, {out, outv}} {
+		f.get(p[0])
+		f.simd(simdF32x4Splat)
+		f.set(p[1])
+	}
+	// end = x + n*4
+	f.get(x)
+	f.get(n)
+	f.i32c(2)
+	f.op(opI32Shl)
+	f.op(opI32Add)
+	f.set(end)
+	f.loop()
+	{
+		f.get(dst)
+		f.get(hiv)
+		f.get(lov)
+		f.get(x)
+		f.vLoad(0)
+		f.get(scv)
+		f.simd(qF32x4Div)
+		f.simd(qF32x4Pmax)
+		f.simd(qF32x4Pmin)
+		f.simd(qF32x4Nearest)
+		f.get(outv)
+		f.simd(simdF32x4Mul)
+		f.vStore(0)
+		f.addTo(x, 16)
+		f.addTo(dst, 16)
+		f.get(x)
+		f.get(end)
+		f.op(opI32LtU)
+		f.brIf(0)
+	}
+	f.end()
+	return f
+}
+
+// qrequantFn emits qrequant(): for rows i < m and j < n (a multiple of 4),
+// y[i*ldy+j] = nearest(min(max(float32(int32(y)+bias[i])·mult[i], lo), hi))·ys,
+// in place: the float route's epilogue (y holds exact integer sums).
+func qrequantFn() *fn {
+	f := &fn{}
+	L := func() local { return f.newLocal(i32) }
+	V := func() local { return f.newLocal(v128) }
+	y, n, ldy4, m, bias, mult, i, p, end := L(), L(), L(), L(), L(), L(), L(), L(), L()
+	lo, hi, ys := f.newLocal(f32), f.newLocal(f32), f.newLocal(f32)
+	lov, hiv, ysv, bv, mv := V(), V(), V(), V(), V()
+	qarg(f, y, qrY)
+	qarg(f, n, qrN)
+	qarg(f, ldy4, qrLDY)
+	qarg(f, m, qrM)
+	qarg(f, bias, qrBias)
+	qarg(f, mult, qrMult)
+	qargF(f, lo, qrLo)
+	qargF(f, hi, qrHi)
+	qargF(f, ys, qrYS)
+	f.get(n)
+	f.i32c(4)
+	f.op(opI32LtS)
+	f.get(m)
+	f.i32c(1)
+	f.op(opI32LtS)
+	f.op(opI32Or)
+	f.if_()
+	f.op(opReturn)
+	f.end()
+	f.get(ldy4)
+	f.i32c(2)
+	f.op(opI32Shl)
+	f.set(ldy4)
+	for _, q := range [][2]local{{lo, lov}, {hi, hiv}, {ys, ysv}} {
+		f.get(q[0])
+		f.simd(simdF32x4Splat)
+		f.set(q[1])
+	}
+	f.i32c(0)
+	f.set(i)
+	f.loop() // rows
+	{
+		f.get(bias)
+		f.vLoadSplat(0)
+		f.set(bv)
+		f.get(mult)
+		f.vLoadSplat(0)
+		f.set(mv)
+		f.get(y)
+		f.set(p)
+		f.get(y)
+		f.get(n)
+		f.i32c(2)
+		f.op(opI32Shl)
+		f.op(opI32Add)
+		f.set(end)
+		f.loop()
+		{
+			f.get(p)
+			f.get(p)
+			f.vLoad(0)
+			f.simd(qI32x4TruncSat)
+			f.get(bv)
+			f.simd(qI32x4Add)
+			f.simd(qF32x4ConvertS)
+			f.get(mv)
+			f.simd(simdF32x4Mul)
+			f.get(lov)
+			f.simd(simdF32x4Max)
+			f.get(hiv)
+			f.simd(simdF32x4Min)
+			f.simd(qF32x4Nearest)
+			f.get(ysv)
+			f.simd(simdF32x4Mul)
+			f.vStore(0)
+			f.addTo(p, 16)
+			f.get(p)
+			f.get(end)
+			f.op(opI32LtU)
+			f.brIf(0)
+		}
+		f.end()
+		f.addLocal(y, ldy4)
+		f.addTo(bias, 4)
+		f.addTo(mult, 4)
+		f.addTo(i, 1)
+		f.get(i)
+		f.get(m)
+		f.op(opI32LtS)
+		f.brIf(0)
+	}
+	f.end()
+	return f
+}
+
+// shuffle16 emits i8x16.shuffle picking 16-bit lanes: 0–7 of the first
+// operand, 8–15 of the second.
+func (f *fn) shuffle16(lanes [8]byte) {
+	f.simd(simdI8x16Shuffle)
+	for _, l := range lanes {
+		f.op(2*l, 2*l+1)
+	}
+}
+
+// qloadArgs reads argument words into locals.
+func qarg(f *fn, l local, word int) {
+	f.gget(0)
+	f.i32Load(uint32(4 * word))
+	f.set(l)
+}
+
+func qargF(f *fn, l local, word int) {
+	f.gget(0)
+	f.f32Load(uint32(4 * word))
+	f.set(l)
+}
+
+// qpackFn emits qpack() (see above): full strips of 8 columns only; kern
+// packs a last partial strip itself.
+func qpackFn() *fn {
+	f := &fn{}
+	L := func() local { return f.newLocal(i32) }
+	V := func() local { return f.newLocal(v128) }
+	x, ld4, k, strips, dst := L(), L(), L(), L(), L()
+	t, s, row0, row1, out, tstride := L(), L(), L(), L(), L(), L()
+	sc, lo, hi := f.newLocal(f32), f.newLocal(f32), f.newLocal(f32)
+	scv, lov, hiv, n0, n1 := V(), V(), V(), V(), V()
+	qarg(f, x, qpX)
+	qarg(f, ld4, qpLD)
+	qarg(f, k, qpK)
+	qarg(f, strips, qpS)
+	qarg(f, dst, qpDst)
+	qargF(f, sc, qpScale)
+	qargF(f, lo, qpLo)
+	qargF(f, hi, qpHi)
+	// Nothing to do unless strips > 0 and k >= 2.
+	f.get(strips)
+	f.i32c(1)
+	f.op(opI32LtS)
+	f.get(k)
+	f.i32c(2)
+	f.op(opI32LtS)
+	f.op(opI32Or)
+	f.if_()
+	f.op(opReturn)
+	f.end()
+	f.get(ld4)
+	f.i32c(2)
+	f.op(opI32Shl)
+	f.set(ld4)
+	for _, p := range [][2]local{{sc, scv}, {lo, lov}, {hi, hiv}} {
+		f.get(p[0])
+		f.simd(simdF32x4Splat)
+		f.set(p[1])
+	}
+	// tstride = (k/2)*32: bytes from one strip to the next.
+	f.get(k)
+	f.i32c(1)
+	f.op(qOpI32ShrU)
+	f.i32c(5)
+	f.op(opI32Shl)
+	f.set(tstride)
+	// q(v) = trunc_sat(nearest(pmin(hi, pmax(lo, v/scale)))), on the stack.
+	quant := func(addr local, off uint32) {
+		f.get(hiv)
+		f.get(lov)
+		f.get(addr)
+		f.vLoad(off)
+		f.get(scv)
+		f.simd(qF32x4Div)
+		f.simd(qF32x4Pmax) // lo < v ? v : lo (NaN: lo)
+		f.simd(qF32x4Pmin) // v < hi ? v : hi
+		f.simd(qF32x4Nearest)
+		f.simd(qI32x4TruncSat)
+	}
+	f.i32c(0)
+	f.set(t)
+	f.loop() // pairs of planes
+	{
+		// row0 = x + 2t*ld4, row1 = row0 + ld4; out = dst + t*32
+		f.get(x)
+		f.get(t)
+		f.i32c(1)
+		f.op(opI32Shl)
+		f.get(ld4)
+		f.op(opI32Mul)
+		f.op(opI32Add)
+		f.tee(row0)
+		f.get(ld4)
+		f.op(opI32Add)
+		f.set(row1)
+		f.get(dst)
+		f.get(t)
+		f.i32c(5)
+		f.op(opI32Shl)
+		f.op(opI32Add)
+		f.set(out)
+		f.i32c(0)
+		f.set(s)
+		f.loop() // strips of 8 columns
+		{
+			quant(row0, 0)
+			quant(row0, 16)
+			f.simd(qI16x8NarrowS)
+			f.set(n0)
+			quant(row1, 0)
+			quant(row1, 16)
+			f.simd(qI16x8NarrowS)
+			f.set(n1)
+			f.get(out)
+			f.get(n0)
+			f.get(n1)
+			f.shuffle16([8]byte{0, 8, 1, 9, 2, 10, 3, 11})
+			f.vStore(0)
+			f.get(out)
+			f.get(n0)
+			f.get(n1)
+			f.shuffle16([8]byte{4, 12, 5, 13, 6, 14, 7, 15})
+			f.vStore(16)
+			f.addTo(row0, 32)
+			f.addTo(row1, 32)
+			f.addLocal(out, tstride)
+			f.addTo(s, 1)
+			f.get(s)
+			f.get(strips)
+			f.op(opI32LtS)
+			f.brIf(0)
+		}
+		f.end()
+		f.addTo(t, 1)
+		f.get(t)
+		f.get(k)
+		f.i32c(1)
+		f.op(qOpI32ShrU)
+		f.op(opI32LtS)
+		f.brIf(0)
+	}
+	f.end()
+	return f
+}
+
+// qgemmFn emits qgemm() (see above).
+func qgemmFn() *fn {
+	f := &fn{}
+	L := func() local { return f.newLocal(i32) }
+	V := func() local { return f.newLocal(v128) }
+	ap, bp, kb, mb, nb, y, ldy4, bias, mult, tmp := L(), L(), L(), L(), L(), L(), L(), L(), L(), L()
+	lo, hi, ys := f.newLocal(f32), f.newLocal(f32), f.newLocal(f32)
+	i, j, aps, bps, pa, pb, kk, rows, stripA, stripB, addr, q, n := L(), L(), L(), L(), L(), L(), L(), L(), L(), L(), L(), L(), L()
+	var acc [4][2]local
+	for r := range acc {
+		acc[r][0], acc[r][1] = V(), V()
+	}
+	b0, b1, a, lov, hiv, ysv, bv, mv := V(), V(), V(), V(), V(), V(), V(), V()
+	qarg(f, ap, qgA)
+	qarg(f, bp, qgB)
+	qarg(f, kb, qgKB)
+	qarg(f, mb, qgMB)
+	qarg(f, nb, qgNB)
+	qarg(f, y, qgY)
+	qarg(f, ldy4, qgLDY)
+	qarg(f, bias, qgBias)
+	qarg(f, mult, qgMult)
+	qargF(f, lo, qgLo)
+	qargF(f, hi, qgHi)
+	qargF(f, ys, qgYS)
+	qarg(f, tmp, qgTmp)
+	// Nothing to do unless mb, nb > 0 and kb >= 2.
+	f.get(mb)
+	f.i32c(1)
+	f.op(opI32LtS)
+	f.get(nb)
+	f.i32c(1)
+	f.op(opI32LtS)
+	f.op(opI32Or)
+	f.get(kb)
+	f.i32c(2)
+	f.op(opI32LtS)
+	f.op(opI32Or)
+	f.if_()
+	f.op(opReturn)
+	f.end()
+	f.get(ldy4)
+	f.i32c(2)
+	f.op(opI32Shl)
+	f.set(ldy4)
+	// kb = pairs; stripA = kb*16, stripB = kb*32 bytes.
+	f.get(kb)
+	f.i32c(1)
+	f.op(qOpI32ShrU)
+	f.tee(kb)
+	f.i32c(4)
+	f.op(opI32Shl)
+	f.set(stripA)
+	f.get(kb)
+	f.i32c(5)
+	f.op(opI32Shl)
+	f.set(stripB)
+	for _, p := range [][2]local{{lo, lov}, {hi, hiv}, {ys, ysv}} {
+		f.get(p[0])
+		f.simd(simdF32x4Splat)
+		f.set(p[1])
+	}
+
+	f.i32c(0)
+	f.set(i)
+	f.get(ap)
+	f.set(aps)
+	f.loop() // strips of 4 rows
+	{
+		// rows = min(4, mb-i)
+		f.get(mb)
+		f.get(i)
+		f.op(opI32Sub)
+		f.set(rows)
+		f.i32c(4)
+		f.get(rows)
+		f.get(rows)
+		f.i32c(4)
+		f.op(opI32GtS)
+		f.op(opSelect)
+		f.set(rows)
+
+		f.i32c(0)
+		f.set(j)
+		f.get(bp)
+		f.set(bps)
+		f.loop() // strips of 8 columns
+		{
+			for r := range acc {
+				for h := range 2 {
+					f.i32c(0)
+					f.simd(qI32x4Splat)
+					f.set(acc[r][h])
+				}
+			}
+			f.get(aps)
+			f.set(pa)
+			f.get(bps)
+			f.set(pb)
+			f.get(kb)
+			f.set(kk)
+			f.loop() // pairs of k
+			{
+				f.get(pb)
+				f.vLoad(0)
+				f.set(b0)
+				f.get(pb)
+				f.vLoad(16)
+				f.set(b1)
+				for r := range acc {
+					f.get(pa)
+					f.vLoadSplat(uint32(4 * r))
+					f.set(a)
+					for h, bb := range []local{b0, b1} {
+						f.get(acc[r][h])
+						f.get(a)
+						f.get(bb)
+						f.simd(qI32x4DotI16x8S)
+						f.simd(qI32x4Add)
+						f.set(acc[r][h])
+					}
+				}
+				f.addTo(pa, 16)
+				f.addTo(pb, 32)
+				f.get(kk)
+				f.i32c(1)
+				f.op(opI32Sub)
+				f.tee(kk)
+				f.brIf(0)
+			}
+			f.end()
+
+			// Epilogue, row by row (rows past mb are skipped): requantize,
+			// then store 8 floats at y + ((i+r)*ldy + j)*4, or through tmp
+			// when fewer than 8 columns remain.
+			for r := range acc {
+				f.get(rows)
+				f.i32c(int32(r))
+				f.op(opI32GtS)
+				f.if_()
+				{
+					// bv, mv = bias[i+r], mult[i+r] in every lane
+					f.get(bias)
+					f.get(i)
+					f.i32c(2)
+					f.op(opI32Shl)
+					f.op(opI32Add)
+					f.vLoadSplat(uint32(4 * r))
+					f.set(bv)
+					f.get(mult)
+					f.get(i)
+					f.i32c(2)
+					f.op(opI32Shl)
+					f.op(opI32Add)
+					f.vLoadSplat(uint32(4 * r))
+					f.set(mv)
+					for h := range 2 {
+						f.get(acc[r][h])
+						f.get(bv)
+						f.simd(qI32x4Add)
+						f.simd(qF32x4ConvertS)
+						f.get(mv)
+						f.simd(simdF32x4Mul)
+						f.get(lov)
+						f.simd(simdF32x4Max)
+						f.get(hiv)
+						f.simd(simdF32x4Min)
+						f.simd(qF32x4Nearest)
+						f.get(ysv)
+						f.simd(simdF32x4Mul)
+						f.set(acc[r][h])
+					}
+					// addr = y + (i+r)*ldy4 + j*4
+					f.get(y)
+					f.get(i)
+					f.i32c(int32(r))
+					f.op(opI32Add)
+					f.get(ldy4)
+					f.op(opI32Mul)
+					f.op(opI32Add)
+					f.get(j)
+					f.i32c(2)
+					f.op(opI32Shl)
+					f.op(opI32Add)
+					f.set(addr)
+					// n = nb - j
+					f.get(nb)
+					f.get(j)
+					f.op(opI32Sub)
+					f.tee(n)
+					f.i32c(8)
+					f.op(opI32GeS)
+					f.if_()
+					for h := range 2 {
+						f.get(addr)
+						f.get(acc[r][h])
+						f.vStore(uint32(16 * h))
+					}
+					f.else_()
+					for h := range 2 {
+						f.get(tmp)
+						f.get(acc[r][h])
+						f.vStore(uint32(16 * h))
+					}
+					f.i32c(0)
+					f.set(q)
+					f.loop()
+					{
+						f.get(addr)
+						f.get(q)
+						f.i32c(2)
+						f.op(opI32Shl)
+						f.op(opI32Add)
+						f.get(tmp)
+						f.get(q)
+						f.i32c(2)
+						f.op(opI32Shl)
+						f.op(opI32Add)
+						f.f32Load(0)
+						f.f32Store(0)
+						f.addTo(q, 1)
+						f.get(q)
+						f.get(n)
+						f.op(opI32LtS)
+						f.brIf(0)
+					}
+					f.end()
+					f.end()
+				}
+				f.end()
+			}
+
+			f.addLocal(bps, stripB)
+			f.addTo(j, 8)
+			f.get(j)
+			f.get(nb)
+			f.op(opI32LtS)
+			f.brIf(0)
+		}
+		f.end()
+		f.addLocal(aps, stripA)
+		f.addTo(i, 4)
+		f.get(i)
+		f.get(mb)
+		f.op(opI32LtS)
+		f.brIf(0)
+	}
+	f.end()
+	return f
+}

@@ -1,0 +1,64 @@
+package simd
+
+// Argument blocks of qkernels.wasm (qgemm.go): the quantized conv's SIMD
+// kernels, a module of its own like ops.wasm. Words of 32 bits.
+
+// Argument block layout of qpack(), in 32-bit words.
+const (
+	qpX     = iota // K float planes, plane p at x + p*ld floats
+	qpLD           // plane stride, in floats
+	qpK            // planes (even)
+	qpS            // full strips of 8 columns to pack
+	qpDst          // strips of K/2 groups of 16 int16
+	qpScale        // x_scale (float32 bits)
+	qpLo           // lo−zp, hi−zp (float32 bits)
+	qpHi           //
+	qpWords
+)
+
+// Argument block layout of qgemm(), in 32-bit words.
+const (
+	qgA    = iota // ceil(mb/4) strips of kb/2 groups of 4 int16 pairs
+	qgB           // ceil(nb/8) strips of kb/2 groups of 16 int16
+	qgKB          // depth (even)
+	qgMB          // rows
+	qgNB          // columns
+	qgY           // output, row i at y + i*ldy floats
+	qgLDY         // in floats
+	qgBias        // ceil(mb/4)*4 int32
+	qgMult        // ceil(mb/4)*4 float32
+	qgLo          // requantization clamp, less the zero point (float32 bits)
+	qgHi          //
+	qgYS          // y_scale (float32 bits)
+	qgTmp         // 8 floats of scratch for the last, partial column strip
+	qgWords
+)
+
+// Argument block layout of qquant(), in 32-bit words.
+const (
+	qqX     = iota // n floats in
+	qqDst          // n floats out (may be x)
+	qqN            // a multiple of 4
+	qqScale        // x_scale (float32 bits)
+	qqLo           // lo−zp, hi−zp (float32 bits)
+	qqHi           //
+	qqOut          // output multiplier (float32 bits): 1, or the scale for Q→DQ
+	qqWords
+)
+
+// Argument block layout of qrequant(), in 32-bit words.
+const (
+	qrY    = iota // m rows of integer-valued floats, row i at y + i*ldy floats
+	qrN           // elements per row to do (a multiple of 4)
+	qrLDY         // in floats
+	qrM           // rows
+	qrBias        // m int32
+	qrMult        // m float32
+	qrLo          // requantization clamp, less the zero point (float32 bits)
+	qrHi          //
+	qrYS          // y_scale (float32 bits)
+	qrWords
+)
+
+// qArgWords is the argument block's size: the largest of the kernels'.
+const qArgWords = max(qpWords, qgWords, qqWords, qrWords)

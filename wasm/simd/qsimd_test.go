@@ -1,0 +1,220 @@
+//go:build js && wasm
+
+package simd
+
+import (
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/glimpse/glimpse/model/cpu"
+	"github.com/glimpse/glimpse/model/cpu/kern"
+	"github.com/glimpse/glimpse/model/onnx"
+)
+
+// qcase is a random quantized 1×1 conv: inputs on the grid with some off
+// it, out of range and NaN; int8 weights with small zero points.
+func qcase(r *rand.Rand, p kern.ConvParams, signed bool) (w, wz []int64, q *kern.QuantParams, x []float32) {
+	w = make([]int64, p.M*p.C/p.Group*p.KH*p.KW)
+	for i := range w {
+		w[i] = int64(r.IntN(255) - 127)
+	}
+	wz = make([]int64, p.M)
+	for i := range wz {
+		wz[i] = int64(r.IntN(9) - 4)
+	}
+	q = &kern.QuantParams{XScale: 0.02, XZero: 117, XLo: 0, XHi: 255, YZero: 131, YLo: 0, YHi: 255, YScale: 0.05}
+	if signed {
+		q.XZero, q.XLo, q.XHi = -3, -128, 127
+	}
+	q.Mult, q.Bias = make([]float32, p.M), make([]int32, p.M)
+	for m := range q.Mult {
+		q.Mult[m] = q.XScale * (0.001 + 0.004*r.Float32()) / q.YScale
+		q.Bias[m] = int32(r.IntN(20001) - 10000)
+	}
+	x = make([]float32, p.N*p.C*p.H*p.W)
+	for i := range x {
+		x[i] = float32(r.IntN(256)+int(q.XLo)-int(q.XZero)) * q.XScale
+		switch r.IntN(20) {
+		case 0:
+			x[i] = (r.Float32()*400 - 200) * q.XScale
+		case 1:
+			x[i] = float32(r.IntN(100)) * q.XScale / 2 // ties
+		}
+	}
+	x[len(x)/2] = float32(nanF())
+	return
+}
+
+func nanF() float64 { z := 0.0; return z / z }
+
+// The quantized 1×1 conv on qkernels.wasm gives the Go kernels' results
+// bit for bit (and kern's plain reference's).
+func TestQConvMatchesScalar(t *testing.T) {
+	needSIMD(t)
+	if !qOK {
+		t.Fatal("qkernels.wasm did not start")
+	}
+	r := rand.New(rand.NewPCG(9, 10))
+	for ci, p := range []kern.ConvParams{
+		{N: 1, C: 16, H: 7, W: 7, M: 24, OH: 7, OW: 7},
+		{N: 2, C: 6, H: 4, W: 4, M: 5, OH: 4, OW: 4},
+		{N: 1, C: 96, H: 56, W: 56, M: 24, OH: 56, OW: 56},
+		{N: 1, C: 1280, H: 1, W: 1, M: 1000, OH: 1, OW: 1},
+		{N: 1, C: 320, H: 14, W: 14, M: 19, OH: 14, OW: 14},
+		{N: 1, C: 1000, H: 3, W: 67, M: 9, OH: 3, OW: 67},
+	} {
+		p.KH, p.KW, p.SH, p.SW, p.DH, p.DW, p.Group = 1, 1, 1, 1, 1, 1, 1
+		for _, signed := range []bool{false, true} {
+			w, wz, q, x := qcase(r, p, signed)
+			if ci == 0 {
+				q.YLo = q.YZero + 3 // a fused Relu/Clip
+				q.YHi = 250
+			}
+			want := make([]float32, p.N*p.M*p.OH*p.OW)
+			kern.QConvRef(p, w, wz, q, x, want)
+			pk := kern.PackQConv(p, w, wz, 255)
+			ref, got := both(t, func() []float32 {
+				y := make([]float32, len(want))
+				kern.QConv(p, pk, q, x, y, pk.NewWork())
+				return y
+			})
+			for i := range want {
+				if got[i] != want[i] || ref[i] != want[i] {
+					t.Fatalf("case %d signed %v: y[%d] = %v (SIMD), %v (Go), want %v", ci, signed, i, got[i], ref[i], want[i])
+				}
+			}
+		}
+	}
+}
+
+// The float route's elementwise kernels (qquant, qrequant) on depthwise
+// and 3×3 convs give the Go loops' results bit for bit.
+func TestQConvFloatRouteMatchesScalar(t *testing.T) {
+	needSIMD(t)
+	r := rand.New(rand.NewPCG(11, 12))
+	for ci, p := range []kern.ConvParams{
+		{N: 1, C: 32, H: 15, W: 15, M: 32, OH: 15, OW: 15, KH: 3, KW: 3, SH: 1, SW: 1, PT: 1, PL: 1, PB: 1, PR: 1, Group: 32},
+		{N: 2, C: 24, H: 14, W: 14, M: 24, OH: 7, OW: 7, KH: 3, KW: 3, SH: 2, SW: 2, PT: 0, PL: 0, PB: 1, PR: 1, Group: 24},
+		{N: 1, C: 3, H: 22, W: 22, M: 16, OH: 11, OW: 11, KH: 3, KW: 3, SH: 2, SW: 2, PT: 0, PL: 0, PB: 1, PR: 1, Group: 1},
+	} {
+		p.DH, p.DW = 1, 1
+		w, wz, q, x := qcase(r, p, ci == 1)
+		want := make([]float32, p.N*p.M*p.OH*p.OW)
+		kern.QConvRef(p, w, wz, q, x, want)
+		pk := kern.PackQConv(p, w, wz, 255)
+		ref, got := both(t, func() []float32 {
+			y := make([]float32, len(want))
+			kern.QConv(p, pk, q, x, y, pk.NewWork())
+			return y
+		})
+		for i := range want {
+			if got[i] != want[i] || ref[i] != want[i] {
+				t.Fatalf("case %d: y[%d] = %v (SIMD), %v (Go), want %v", ci, i, got[i], ref[i], want[i])
+			}
+		}
+	}
+	x := make([]float32, 103)
+	for i := range x {
+		x[i] = r.Float32()*20 - 10
+	}
+	x[5] = float32(nanF())
+	ref, got := both(t, func() []float32 {
+		y := make([]float32, len(x))
+		kern.QuantDequant(x, y, 0.07, -128, 127)
+		return y
+	})
+	for i := range x {
+		if got[i] != ref[i] && !(got[i] != got[i] && ref[i] != ref[i]) {
+			t.Fatalf("QuantDequant: y[%d] = %v (SIMD), %v (Go)", i, got[i], ref[i])
+		}
+	}
+}
+
+const qdqV2 = "../../.cache/quant/v2"
+
+func compileQ(t testing.TB, path string, opt cpu.Options) *cpu.Program {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Skipf("no model: %v", err)
+	}
+	g, err := onnx.Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := cpu.Compile(g, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// The fused QDQ MobileNetV2 (testdata/ortops/make_qdq_mobilenetv2.py in
+// model/cpu) gives the same outputs with and without SIMD, bit for bit.
+func TestQDQMobileNetV2MatchesScalar(t *testing.T) {
+	needSIMD(t)
+	p := compileQ(t, filepath.Join(qdqV2, "mobilenet_v2_qdq.onnx"), cpu.Options{})
+	x := readF32(t, filepath.Join(qdqV2, "test_0.bin"))
+	ref, got := both(t, func() []float32 {
+		out, err := p.Run(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return append([]float32(nil), out...)
+	})
+	for i := range ref {
+		if got[i] != ref[i] {
+			t.Fatalf("prob[%d] = %v with SIMD, %v without", i, got[i], ref[i])
+		}
+	}
+}
+
+// TestQDQTimingWasm (GLIMPSE_QBENCH=1) times, with SIMD, MobileNetV2 in
+// float32, its QDQ model unfused and fused, interleaved run after run,
+// and logs medians and ratios.
+func TestQDQTimingWasm(t *testing.T) {
+	if os.Getenv("GLIMPSE_QBENCH") == "" {
+		t.Skip("set GLIMPSE_QBENCH=1")
+	}
+	needSIMD(t)
+	path := filepath.Join(qdqV2, "mobilenet_v2_qdq.onnx")
+	x := readF32(t, filepath.Join(qdqV2, "test_0.bin"))
+	progs := []*cpu.Program{
+		compileQ(t, filepath.Join(shared, "models/mobilenet_v2_1.0_224/model.onnx"), cpu.Options{}),
+		compileQ(t, path, cpu.Options{NoQDQFusion: true}),
+		compileQ(t, path, cpu.Options{}),
+	}
+	names := []string{"float32", "qdq-unfused", "qdq-fused"}
+	rounds := 11
+	times := make([][]float64, len(progs))
+	for r := 0; r <= rounds; r++ {
+		for i, p := range progs {
+			t0 := time.Now()
+			if _, err := p.Run(x); err != nil {
+				t.Fatal(err)
+			}
+			if r > 0 {
+				times[i] = append(times[i], float64(time.Since(t0).Microseconds())/1000)
+			}
+		}
+	}
+	med := make([]float64, len(progs))
+	for i := range progs {
+		sort.Float64s(times[i])
+		med[i] = times[i][rounds/2]
+		t.Logf("%-12s median %7.1f ms (min %.1f, max %.1f)", names[i], med[i], times[i][0], times[i][rounds-1])
+	}
+	t.Logf("fused/float32 %.2f×, fused/unfused %.2f×, unfused/float32 %.2f×", med[2]/med[0], med[2]/med[1], med[1]/med[0])
+	if os.Getenv("GLIMPSE_PROFILE") == "1" {
+		for _, i := range []int{0, 2} {
+			progs[i].EnableProfile()
+			for range 10 {
+				progs[i].Run(x)
+			}
+			t.Log(names[i] + "\n" + progs[i].ProfileTable())
+		}
+	}
+}
