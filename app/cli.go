@@ -79,6 +79,8 @@ func runCLI(args []string, stdout, stderr io.Writer) (code int) {
 		err = embedPhotos(args[1:], stdout, stderr)
 	case "explain":
 		err = explainPhotos(args[1:], stdout, stderr)
+	case "quantize":
+		err = quantizeModel(args[1:], stdout, stderr)
 	case "serve", "static":
 		cmd, ok := nativeCommands[args[0]]
 		if !ok {
@@ -120,6 +122,7 @@ func usage(w io.Writer) {
   glimpse train [-model BACKBONE.onnx] [-multi] [-val 0.2] [-augment N] [-epochs N] [-seed N] [-mode auto|linear|mlp|ncm] -out DIR TRAINDIR
   glimpse embed [-model …] [-feature NAME] [-json] [-raw] PHOTO...
   glimpse explain [-model …] [-labels …] [-card …] [-method occlusion] [-class K] [-patch N] [-stride N] [-baseline mean|blur] [-json] [-o OUT.png] PHOTO...
+  glimpse quantize [MODEL.onnx] -calib PHOTOS/ -o MODEL_int8.onnx [-format qdq|qoperator] [-per-channel] [-method percentile|minmax] [-eval DIR]
   glimpse serve [-addr 127.0.0.1:8000]   serve the web app (built app.wasm in web/)
   glimpse static [-out static]           write the deployable static site
 

@@ -3,6 +3,7 @@ package cpu
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/glimpse/glimpse/model/graph"
 )
@@ -452,6 +453,11 @@ func prepQMatMul(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 // output channel; B is int32, added to the accumulator.
 func prepQConv(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 	linear := n.Op == "QLinearConv"
+	if linear {
+		if pr := qlinearConvFast(c, n, in); pr != nil {
+			return pr, nil
+		}
+	}
 	ix, iw, ixz, iwz := 0, 1, 2, 3
 	if linear {
 		if err := need(n, in, 8); err != nil {
@@ -1014,4 +1020,72 @@ func prepQGemm(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 	pr.flops = 2 * float64(M) * float64(N) * float64(K)
 	pr.held = 4*int64(len(cIdx)) + 12*int64(N)
 	return pr, nil
+}
+
+// qlinearConvFast runs QLinearConv with constant quantization parameters
+// on the integer kernels of a fused QDQ convolution (QConv, kern.QConv:
+// packed weights, SIMD in the browser) instead of the direct loop: the
+// input is dequantized into float32 (k·x_scale for |k| ≤ 255 divides back
+// to exactly k), QConv requantizes it, sums in int32 and writes the
+// dequantized output, which is quantized back as exactly. nil when the
+// parameters are not constants or QConv cannot take the convolution (the
+// direct loop then does).
+func qlinearConvFast(c *ctx, n *graph.Node, in []*Value) *prepared {
+	if len(in) < 8 || in[0] == nil || in[0].DType != graph.Int64 || (len(in[0].Shape) != 3 && len(in[0].Shape) != 4) {
+		return nil
+	}
+	for _, i := range []int{1, 4, 6} {
+		if in[i] == nil || in[i].Const == nil || in[i].DType != graph.Float32 {
+			return nil
+		}
+	}
+	for _, i := range []int{2, 5, 7, 8} {
+		if v := present(in, i); v != nil && (v.Const == nil || v.DType != graph.Int64) {
+			return nil
+		}
+	}
+	if in[1].Const.Len() != 1 || in[6].Const.Len() != 1 || !(in[1].Const.F[0] > 0) || !(in[6].Const.F[0] > 0) {
+		return nil
+	}
+	fin := slices.Clone(in)
+	fin[0] = &Value{DType: graph.Float32, Shape: in[0].Shape}
+	fpr, err := prepQConvF(c, n, fin)
+	if err != nil {
+		return nil
+	}
+	out := fpr.outs[0].Shape
+	pr := one(graph.Int64, out, nil)
+	pr.outs[0].Elem = quantElem(present(in, 7), in[0])
+	pr.flops, pr.held = fpr.flops, fpr.held
+	if fpr.run == nil { // shape inference only
+		return pr
+	}
+	xs, ys := in[1].Const.F[0], in[6].Const.F[0]
+	var xz, yz int64
+	if z := present(in, 2); z != nil {
+		xz = z.Const.I[0]
+	}
+	if z := present(in, 7); z != nil {
+		yz = z.Const.I[0]
+	}
+	nx, ny := graph.NumElems(in[0].Shape), graph.NumElems(out)
+	tx := &graph.Tensor{DType: graph.Float32, Shape: in[0].Shape}
+	ty := &graph.Tensor{DType: graph.Float32, Shape: out}
+	fin0, fout0 := []*graph.Tensor{tx}, []*graph.Tensor{ty}
+	run := fpr.run
+	pr.scratch = nx + ny + fpr.scratch
+	pr.run = func(in, o []*graph.Tensor, scratch []float32) error {
+		tx.F, ty.F = scratch[:nx], scratch[nx:nx+ny]
+		for i, v := range in[0].I {
+			tx.F[i] = float32(v-xz) * xs
+		}
+		if err := run(fin0, fout0, scratch[nx+ny:]); err != nil {
+			return err
+		}
+		for i, v := range ty.F {
+			o[0].I[i] = int64(math.RoundToEven(float64(v/ys))) + yz
+		}
+		return nil
+	}
+	return pr
 }
