@@ -144,6 +144,7 @@ test-e2e: static
 BENCH_DEPS = @[ -d app/bench/node_modules/onnxruntime-web ] || (cd app/bench && npm ci --ignore-scripts --no-audit --no-fund)
 bench: deps static
 	$(BENCH_DEPS)
+	@[ -f .cache/bench/mobilenet_v2_int8.onnx ] || { mkdir -p .cache/bench && ./bin/glimpse quantize -calib $(SHARED)/photos -o .cache/bench/mobilenet_v2_int8.onnx; }
 	cd app/bench && SHARED=$(abspath $(SHARED)) node bench.mjs $(BENCH_ARGS)
 
 # A short run of the same harness, inside make test.

@@ -38,6 +38,10 @@ const allModels = {
 for (const z of fs.existsSync(path.join(shared, 'zoo')) ? fs.readdirSync(path.join(shared, 'zoo')).sort() : []) {
   if (fs.existsSync(path.join(shared, 'zoo', z, 'model.onnx'))) allModels[z] = path.join(shared, 'zoo', z, 'model.onnx');
 }
+// The default model quantized by glimpse quantize (QDQ, int8), when make
+// bench wrote it.
+const int8 = path.join(root, '.cache/bench/mobilenet_v2_int8.onnx');
+if (fs.existsSync(int8)) allModels.mobilenet_v2_int8 = int8;
 const inputSide = (m) => (/_128$/.test(m) ? 128 : 224);
 const models = opt('--models', smoke ? 'squeezenet1_1' : Object.keys(allModels).join(',')).split(',');
 for (const m of models) if (!allModels[m]) { console.error(`bench: unknown model ${m}`); process.exit(2); }
@@ -437,6 +441,15 @@ for (const m of models) {
       results.ratios.push(line);
       console.log(line);
     }
+  }
+}
+// int8 against float32, each engine on its own.
+for (const e of ['glimpse-cpu', 'ort-wasm-1t']) {
+  const x = med(e, 'mobilenet_v2_int8'), y = med(e, 'mobilenet_v2_1.0_224');
+  if (x && y) {
+    const line = `ratio ${e} int8/float32 mobilenet_v2: ${(x / y).toFixed(2)}`;
+    results.ratios.push(line);
+    console.log(line);
   }
 }
 // The geometric mean of each ratio over the models that have it.
