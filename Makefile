@@ -137,6 +137,7 @@ E2E_FIXTURES := app/e2e/.fixtures
 test-e2e: static
 	@[ -d app/e2e/node_modules/playwright-core ] || (cd app/e2e && npm ci --ignore-scripts --no-audit --no-fund)
 	$(GO) run ./app/e2e/fixtures -photo $(SHARED)/photos/sunflower.bmp -out $(E2E_FIXTURES)
+	@[ -f $(E2E_FIXTURES)/v1_int8.onnx ] || ./bin/glimpse quantize $(SHARED)/models/mobilenet_v1_0.25_128/model.onnx -card testdata/cards/mobilenet_v1_0.25_128.json -calib $(SHARED)/photos -o $(E2E_FIXTURES)/v1_int8.onnx >/dev/null
 	cd app/e2e && SHARED=$(abspath $(SHARED)) GLIMPSE_FIXTURES=$(abspath $(E2E_FIXTURES)) node --test --test-concurrency=1 --test-timeout=600000
 
 # Glimpse beside onnxruntime-web in headless Chromium (numbers are printed, never asserted).

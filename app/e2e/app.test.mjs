@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { serve, launch, expected, waitReady, track, screenshot, shared, staticDir, fixtures, cspViolations } from './harness.mjs';
+import { serve, launch, expected, waitReady, track, screenshot, shared, staticDir, fixtures, root, cspViolations } from './harness.mjs';
 
 const exp = expected();
 const photos = ['parrot.jpg', 'coffee.png', 'cat.bmp'];
@@ -208,6 +208,24 @@ test('a zoo model loads from the model panel; a bad model shows a plain error an
   assert.equal((await blobClassify(page, sure, 1)).top[0].index, v1[sure].index, sure);
   await page.click('#model-reset');
   await page.waitForSelector('#model-status:has-text("Back to the default model")', { timeout: 120000 });
+});
+
+test('a quantized (int8 QDQ) model from glimpse quantize compiles in the importer, passes its check and classifies as the float model does', async () => {
+  const model = fs.readFileSync(path.join(fixtures, 'v1_int8.onnx')).toString('base64');
+  const card = fs.readFileSync(path.join(root, 'testdata/cards/mobilenet_v1_0.25_128.json'), 'utf8');
+  const info = await page.evaluate(async ([b64, card]) => {
+    const u8 = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    return glimpse.loadModel(new Blob([u8]), { name: 'v1_int8.onnx', card, persist: false });
+  }, [model, card]);
+  assert.equal(info.name, 'v1_int8.onnx');
+  assert.equal(info.width, 128);
+  assert.equal(info.checked, 'ok', 'its integer convolutions match the unoptimised program');
+  const v1 = expected('mobilenet_v1_0.25_128');
+  const sure = Object.keys(v1).filter((f) => v1[f].margin >= 0.2);
+  assert.ok(sure.length >= 3, sure.join());
+  for (const f of sure) assert.equal((await blobClassify(page, f, 1)).top[0].index, v1[f].index, f);
+  await page.evaluate(() => glimpse.resetModel());
+  assert.equal((await page.evaluate(() => glimpse.info())).isDefault, true);
 });
 
 test('labels and cards given as text are never fetched, whatever they start with; loadModel takes a memory budget', async () => {
