@@ -226,6 +226,16 @@ test('a quantized (int8 QDQ) model from glimpse quantize compiles in the importe
   for (const f of sure) assert.equal((await blobClassify(page, f, 1)).top[0].index, v1[f].index, f);
   await page.evaluate(() => glimpse.resetModel());
   assert.equal((await page.evaluate(() => glimpse.info())).isDefault, true);
+
+  // The default model's int8 version, offered in the model panel.
+  await page.click('#model-panel summary:has-text("Use your own model")');
+  await page.click('#model-int8');
+  await page.waitForSelector('#model-status:has-text("Now using mobilenet_v2_1.0_224 int8")', { timeout: 180000 });
+  const exp = expected();
+  for (const f of ['parrot.jpg', 'coffee.png', 'sunflower.bmp']) assert.equal((await blobClassify(page, f, 1)).top[0].index, exp[f].index, f);
+  assert.equal((await page.evaluate(() => glimpse.info())).labels, 1000);
+  await page.click('#model-reset');
+  await page.waitForSelector('#model-status:has-text("Back to the default model")', { timeout: 120000 });
 });
 
 test('labels and cards given as text are never fetched, whatever they start with; loadModel takes a memory budget', async () => {
