@@ -13,15 +13,18 @@ package simd
 //
 //   - qpack() quantizes a 1×1 conv's input planes as QuantizeLinear does
 //     (x/scale, clamped to [lo−zp, hi−zp] with NaN giving the low bound,
-//     rounded half to even) and packs them for qgemm: for each strip of 8
+//     rounded half to even, by adding 1.5·2²³ in float32: the sum's low 16
+//     bits are then the integer, two shuffles pick them, no conversion
+//     needed) and packs them for qgemm: for each strip of 8
 //     columns and each pair of planes (2t, 2t+1), 16 int16: columns 0–3 as
 //     (x[2t][c], x[2t+1][c]) pairs, then columns 4–7.
 //   - qgemm() multiplies 4-row strips of weight pairs by those strips:
 //     per pair of planes, two B vectors and one splatted weight pair per
 //     row, eight i32x4.dot_i16x8_s into eight int32x4 accumulators (4 rows
 //     × 8 columns), then the requantizing epilogue: + bias,
-//     f32x4.convert_i32x4_s, × multiplier, min/max to the output range,
-//     f32x4.nearest, × y_scale: kern's requantOut, float for float.
+//     f32x4.convert_i32x4_s, × multiplier, pmax/pmin to the output range
+//     (max/min but cheaper, the product being never NaN), f32x4.nearest,
+//     × y_scale: kern's requantOut, float for float.
 
 // SIMD opcodes the quantized kernels use beyond asm.go's.
 const (
@@ -40,7 +43,8 @@ const (
 )
 
 // QModule returns qkernels.wasm's bytes. Exports: bind(p), qpack(),
-// qgemm(), qquant(), qrequant().
+// qgemm(), qquant(), qrequant(). (The depthwise kernel is qdw.wasm's,
+// qdw.go: both would not fit in 4 KB.)
 func QModule() []byte {
 	bind := &fn{params: []valType{i32}}
 	bind.get(0)
@@ -116,8 +120,10 @@ func qquantFn() *fn {
 }
 
 // qrequantFn emits qrequant(): for rows i < m and j < n (a multiple of 4),
-// y[i*ldy+j] = nearest(min(max(float32(int32(y)+bias[i])·mult[i], lo), hi))·ys,
-// in place: the float route's epilogue (y holds exact integer sums).
+// y[i*ldy+j] = nearest(min(max((y+bias[i])·mult[i], lo), hi))·ys, in
+// place: the float route's epilogue. y holds exact integer sums and bias
+// float32 integers, both at most 2²⁴ in magnitude (kern checks), so the
+// float32 sum rounds as float32(int32(y)+bias) does, with no conversions.
 func qrequantFn() *fn {
 	f := &fn{}
 	L := func() local { return f.newLocal(i32) }
@@ -174,18 +180,16 @@ func qrequantFn() *fn {
 		f.loop()
 		{
 			f.get(p)
+			f.get(lov)
 			f.get(p)
 			f.vLoad(0)
-			f.simd(qI32x4TruncSat)
 			f.get(bv)
-			f.simd(qI32x4Add)
-			f.simd(qF32x4ConvertS)
+			f.simd(simdF32x4Add) // exact integers: float32(int32 sum) (kern)
 			f.get(mv)
 			f.simd(simdF32x4Mul)
-			f.get(lov)
-			f.simd(simdF32x4Max)
+			f.simd(qF32x4Pmax) // lo < v ? v : lo: max, NaN aside (see qdw.go)
 			f.get(hiv)
-			f.simd(simdF32x4Min)
+			f.simd(qF32x4Pmin) // hi < v ? hi : v: min
 			f.simd(qF32x4Nearest)
 			f.get(ysv)
 			f.simd(simdF32x4Mul)
@@ -241,7 +245,7 @@ func qpackFn() *fn {
 	x, ld4, k, strips, dst := L(), L(), L(), L(), L()
 	t, s, row0, row1, out, tstride := L(), L(), L(), L(), L(), L()
 	sc, lo, hi := f.newLocal(f32), f.newLocal(f32), f.newLocal(f32)
-	scv, lov, hiv, n0, n1 := V(), V(), V(), V(), V()
+	scv, lov, hiv, magic := V(), V(), V(), V()
 	qarg(f, x, qpX)
 	qarg(f, ld4, qpLD)
 	qarg(f, k, qpK)
@@ -270,6 +274,9 @@ func qpackFn() *fn {
 		f.simd(simdF32x4Splat)
 		f.set(p[1])
 	}
+	f.f32c(12582912) // 1.5·2²³
+	f.simd(simdF32x4Splat)
+	f.set(magic)
 	// tstride = (k/2)*32: bytes from one strip to the next.
 	f.get(k)
 	f.i32c(1)
@@ -277,7 +284,9 @@ func qpackFn() *fn {
 	f.i32c(5)
 	f.op(opI32Shl)
 	f.set(tstride)
-	// q(v) = trunc_sat(nearest(pmin(hi, pmax(lo, v/scale)))), on the stack.
+	// q(v) = pmin(hi, pmax(lo, v/scale)) + 1.5·2²³, on the stack: the
+	// float add rounds half to even, and the sum's bits hold the integer
+	// in their low 16 bits (|v| < 2¹⁵), which the shuffles below pick.
 	quant := func(addr local, off uint32) {
 		f.get(hiv)
 		f.get(lov)
@@ -287,8 +296,8 @@ func qpackFn() *fn {
 		f.simd(qF32x4Div)
 		f.simd(qF32x4Pmax) // lo < v ? v : lo (NaN: lo)
 		f.simd(qF32x4Pmin) // v < hi ? v : hi
-		f.simd(qF32x4Nearest)
-		f.simd(qI32x4TruncSat)
+		f.get(magic)
+		f.simd(simdF32x4Add)
 	}
 	f.i32c(0)
 	f.set(t)
@@ -316,24 +325,18 @@ func qpackFn() *fn {
 		f.set(s)
 		f.loop() // strips of 8 columns
 		{
-			quant(row0, 0)
-			quant(row0, 16)
-			f.simd(qI16x8NarrowS)
-			f.set(n0)
-			quant(row1, 0)
-			quant(row1, 16)
-			f.simd(qI16x8NarrowS)
-			f.set(n1)
-			f.get(out)
-			f.get(n0)
-			f.get(n1)
-			f.shuffle16([8]byte{0, 8, 1, 9, 2, 10, 3, 11})
-			f.vStore(0)
-			f.get(out)
-			f.get(n0)
-			f.get(n1)
-			f.shuffle16([8]byte{4, 12, 5, 13, 6, 14, 7, 15})
-			f.vStore(16)
+			// Columns 0–3, then 4–7, as (row0, row1) int16 pairs: the low
+			// halves of lanes c of both.
+			for h := range 2 {
+				f.get(out)
+				quant(row0, uint32(16*h))
+				quant(row1, uint32(16*h))
+				f.simd(simdI8x16Shuffle)
+				for c := range 4 {
+					f.op(byte(4*c), byte(4*c+1), byte(16+4*c), byte(16+4*c+1))
+				}
+				f.vStore(uint32(16 * h))
+			}
 			f.addTo(row0, 32)
 			f.addTo(row1, 32)
 			f.addLocal(out, tstride)
@@ -513,16 +516,16 @@ func qgemmFn() *fn {
 					f.vLoadSplat(uint32(4 * r))
 					f.set(mv)
 					for h := range 2 {
+						f.get(lov)
 						f.get(acc[r][h])
 						f.get(bv)
 						f.simd(qI32x4Add)
 						f.simd(qF32x4ConvertS)
 						f.get(mv)
 						f.simd(simdF32x4Mul)
-						f.get(lov)
-						f.simd(simdF32x4Max)
+						f.simd(qF32x4Pmax) // lo < v ? v : lo: max, NaN aside (see qdw.go)
 						f.get(hiv)
-						f.simd(simdF32x4Min)
+						f.simd(qF32x4Pmin) // hi < v ? hi : v: min
 						f.simd(qF32x4Nearest)
 						f.get(ysv)
 						f.simd(simdF32x4Mul)

@@ -27,3 +27,21 @@ func TestQKernelsWasmIsCurrent(t *testing.T) {
 	}
 	t.Logf("qkernels.wasm: %d bytes", len(m))
 }
+
+// The same for qdw.wasm (qdw.go).
+func TestQDWWasmIsCurrent(t *testing.T) {
+	m := QDWModule()
+	if os.Getenv("GLIMPSE_UPDATE_SIMD") == "1" {
+		if err := os.WriteFile("qdw.wasm", m, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if !bytes.Equal(m, qdwWasm) {
+		t.Fatalf("qdw.wasm (%d bytes) is not what qdw.go assembles (%d bytes): run GLIMPSE_UPDATE_SIMD=1 go test ./wasm/simd", len(qdwWasm), len(m))
+	}
+	if len(m) >= 4096 {
+		t.Fatalf("qdw.wasm is %d bytes, want < 4096", len(m))
+	}
+	t.Logf("qdw.wasm: %d bytes", len(m))
+}

@@ -7,3 +7,9 @@ import _ "embed"
 //
 //go:embed qkernels.wasm
 var qkernelsWasm []byte
+
+// qdwWasm is the quantized 3×3 depthwise conv's module (qdw.go: exports
+// bind(p), qdw()).
+//
+//go:embed qdw.wasm
+var qdwWasm []byte

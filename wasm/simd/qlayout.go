@@ -60,5 +60,32 @@ const (
 	qrWords
 )
 
+// Argument block layout of qdw() (qdw.go), in 32-bit words.
+const (
+	qdX      = iota // C input planes of H*W floats
+	qdY             // C output planes of OH*OW floats
+	qdWts           // C*9 int32 weights less their zero point
+	qdBias          // C int32
+	qdMult          // C float32
+	qdPad           // the zeroed int16 padded plane (rows of qdWR values, 32 spare)
+	qdTmp           // 8 floats of scratch (OW < 8)
+	qdC             //
+	qdH             //
+	qdW             // at least 4
+	qdOH            //
+	qdOW            //
+	qdS             // stride: 1 or 2
+	qdPT            //
+	qdPL            //
+	qdWR            // padded row, in int16
+	qdXScale        // x_scale (float32 bits)
+	qdXLo           // input range less its zero point (float32 bits)
+	qdXHi           //
+	qdLo            // requantization clamp, less the zero point (float32 bits)
+	qdHi            //
+	qdYS            // y_scale (float32 bits)
+	qdWords
+)
+
 // qArgWords is the argument block's size: the largest of the kernels'.
-const qArgWords = max(qpWords, qgWords, qqWords, qrWords)
+const qArgWords = max(qpWords, qgWords, qqWords, qrWords, qdWords)

@@ -21,6 +21,10 @@ var (
 	qpackJS, qgJS js.Value
 	qqJS, qrJS    js.Value
 	qOK           bool
+	// qdw.wasm's kernel (qdw.go), on the same argument block
+	qdwJS    js.Value
+	qdwOK    bool
+	qdwCalls int // (tests)
 )
 
 // startQ instantiates qkernels.wasm on mem. A failure leaves the quantized
@@ -46,12 +50,39 @@ func startQ(g, mem js.Value) {
 	qqJS = ex.Get("qquant")
 	qrJS = ex.Get("qrequant")
 	qOK = true
+	startQDW(g, mem)
+}
+
+// startQDW instantiates qdw.wasm on mem. A failure leaves depthwise
+// quantized convs on their Go paths.
+func startQDW(g, mem js.Value) {
+	defer func() {
+		if r := recover(); r != nil {
+			qdwOK = false
+		}
+	}()
+	wasm := g.Get("WebAssembly")
+	bytes := g.Get("Uint8Array").New(len(qdwWasm))
+	js.CopyBytesToJS(bytes, qdwWasm)
+	imports := g.Get("Object").New()
+	env := g.Get("Object").New()
+	env.Set("mem", mem)
+	imports.Set("env", env)
+	inst := wasm.Get("Instance").New(wasm.Get("Module").New(bytes), imports)
+	ex := inst.Get("exports")
+	ex.Call("bind", int(addr32(&qArgs[0])))
+	qdwJS = ex.Get("qdw")
+	qdwOK = true
 }
 
 // setQ installs (or, off, removes) the quantized kernels in kern.
 func setQ(on bool) {
 	if on && qOK {
-		kern.SetQVecKernels(kern.QVecKernels{Pack: qpack, Gemm: qgemm, Quant: qquant, Requant: qrequant})
+		k := kern.QVecKernels{Pack: qpack, Gemm: qgemm, Quant: qquant, Requant: qrequant}
+		if qdwOK {
+			k.DW = qdw
+		}
+		kern.SetQVecKernels(k)
 	} else {
 		kern.SetQVecKernels(kern.QVecKernels{})
 	}
@@ -130,7 +161,7 @@ func qquant(x, dst []float32, n int, scale, lo, hi, out float32) {
 }
 
 // qrequant is the kern.QRequantKernel.
-func qrequant(y []float32, n, ldy, m int, bias []int32, mult []float32, lo, hi, ys float32) {
+func qrequant(y []float32, n, ldy, m int, bias []float32, mult []float32, lo, hi, ys float32) {
 	if n%4 != 0 || n <= 0 || m <= 0 || n > ldy || len(y) < (m-1)*ldy+n || len(bias) < m || len(mult) < m {
 		panic("simd: qrequant: bad arguments")
 	}
@@ -147,4 +178,29 @@ func qrequant(y []float32, n, ldy, m int, bias []int32, mult []float32, lo, hi, 
 	runtime.KeepAlive(y)
 	runtime.KeepAlive(bias)
 	runtime.KeepAlive(mult)
+}
+
+// qdw is the kern.QDWKernel.
+func qdw(p kern.ConvParams, x, y []float32, w, bias []int32, mult []float32, pad []int16, wr int,
+	xscale, xlo, xhi, lo, hi, ys float32, tmp []float32) {
+	if p.KH != 3 || p.KW != 3 || p.SH != p.SW || (p.SH != 1 && p.SH != 2) || p.W < 4 || p.C != p.M ||
+		len(x) < p.C*p.H*p.W || len(y) < p.C*p.OH*p.OW || len(w) < 9*p.C || len(bias) < p.C || len(mult) < p.C ||
+		wr < max((p.OW-1)*p.SH+3, p.PL+p.W) || len(pad) < max((p.OH-1)*p.SH+3, p.PT+p.H)*wr+32 || len(tmp) < 8 {
+		panic("simd: qdw: bad arguments")
+	}
+	for i, v := range [...]uint32{qptr(x), qptr(y), qptr(w), qptr(bias), qptr(mult), qptr(pad), qptr(tmp),
+		uint32(p.C), uint32(p.H), uint32(p.W), uint32(p.OH), uint32(p.OW), uint32(p.SH), uint32(p.PT), uint32(p.PL), uint32(wr),
+		math.Float32bits(xscale), math.Float32bits(xlo), math.Float32bits(xhi),
+		math.Float32bits(lo), math.Float32bits(hi), math.Float32bits(ys)} {
+		qArgs[qdX+i] = v
+	}
+	qdwJS.Invoke()
+	qdwCalls++
+	runtime.KeepAlive(x)
+	runtime.KeepAlive(y)
+	runtime.KeepAlive(w)
+	runtime.KeepAlive(bias)
+	runtime.KeepAlive(mult)
+	runtime.KeepAlive(pad)
+	runtime.KeepAlive(tmp)
 }

@@ -134,6 +134,83 @@ func TestQConvFloatRouteMatchesScalar(t *testing.T) {
 	}
 }
 
+// The quantized 3×3 depthwise conv on qdw.wasm gives kern's reference
+// results bit for bit (and the Go route's): uint8 and int8 inputs,
+// per-channel weight zero points, strides 1 and 2, symmetric and
+// asymmetric pads, odd sizes, rows under 8 wide, fused Relu/Clip ranges,
+// with and without a bias.
+func TestQDepthwiseMatchesScalar(t *testing.T) {
+	needSIMD(t)
+	if !qdwOK {
+		t.Fatal("qdw.wasm did not start")
+	}
+	r := rand.New(rand.NewPCG(13, 14))
+	type pads struct{ t, l, b, r int }
+	for ci, c := range []struct {
+		n, ch, h, w, s int
+		pd             pads
+	}{
+		{1, 32, 15, 15, 1, pads{1, 1, 1, 1}},
+		{1, 24, 14, 14, 2, pads{1, 1, 1, 1}},
+		{2, 24, 14, 14, 2, pads{0, 0, 1, 1}},
+		{1, 7, 9, 13, 1, pads{1, 1, 1, 1}},
+		{1, 5, 11, 17, 2, pads{1, 1, 1, 1}},
+		{1, 9, 7, 7, 1, pads{1, 1, 1, 1}},
+		{1, 3, 5, 4, 1, pads{1, 1, 1, 1}},
+		{1, 4, 6, 5, 2, pads{1, 1, 1, 1}},
+		{1, 6, 10, 9, 1, pads{0, 0, 0, 0}},
+		{1, 6, 12, 19, 2, pads{0, 1, 2, 1}},
+		{1, 16, 56, 56, 1, pads{1, 1, 1, 1}},
+		{1, 8, 112, 112, 2, pads{1, 1, 1, 1}},
+		{1, 11, 3, 33, 1, pads{1, 1, 1, 1}},
+	} {
+		s := c.s
+		p := kern.ConvParams{N: c.n, C: c.ch, H: c.h, W: c.w, M: c.ch, KH: 3, KW: 3, SH: s, SW: s, DH: 1, DW: 1,
+			PT: c.pd.t, PL: c.pd.l, PB: c.pd.b, PR: c.pd.r, Group: c.ch}
+		p.OH = (p.H+p.PT+p.PB-3)/s + 1
+		p.OW = (p.W+p.PL+p.PR-3)/s + 1
+		for variant := range 4 {
+			signed := variant%2 == 1
+			w, wz, q, x := qcase(r, p, signed)
+			// Larger multipliers than qcase's, so the clamps bite.
+			for m := range q.Mult {
+				q.Mult[m] *= 8
+			}
+			switch variant {
+			case 1:
+				q.YLo = q.YZero // Relu
+			case 2:
+				q.YLo, q.YHi = q.YZero+2, q.YZero+90 // Clip
+				q.Bias = nil
+			case 3:
+				for i := range wz {
+					wz[i] = 0
+				}
+			}
+			want := make([]float32, p.N*p.M*p.OH*p.OW)
+			kern.QConvRef(p, w, wz, q, x, want)
+			pk := kern.PackQConv(p, w, wz, 255)
+			calls := qdwCalls
+			ref, got := both(t, func() []float32 {
+				y := make([]float32, len(want))
+				for i := range y {
+					y[i] = -7 // every element must be written
+				}
+				kern.QConv(p, pk, q, x, y, pk.NewWork())
+				return y
+			})
+			if qdwCalls != calls+p.N {
+				t.Fatalf("case %d: qdw ran %d times, want %d", ci, qdwCalls-calls, p.N)
+			}
+			for i := range want {
+				if got[i] != want[i] || ref[i] != want[i] {
+					t.Fatalf("case %d variant %d (%+v): y[%d] = %v (SIMD), %v (Go), want %v", ci, variant, p, i, got[i], ref[i], want[i])
+				}
+			}
+		}
+	}
+}
+
 const qdqV2 = "../../.cache/quant/v2"
 
 func compileQ(t testing.TB, path string, opt cpu.Options) *cpu.Program {
@@ -189,6 +266,11 @@ func TestQDQTimingWasm(t *testing.T) {
 	}
 	names := []string{"float32", "qdq-unfused", "qdq-fused"}
 	rounds := 11
+	if os.Getenv("GLIMPSE_QBENCH") == "fast" { // fused and float32 only, more rounds
+		progs[1] = progs[2]
+		names[1] = names[2]
+		rounds = 41
+	}
 	times := make([][]float64, len(progs))
 	for r := 0; r <= rounds; r++ {
 		for i, p := range progs {
@@ -209,11 +291,16 @@ func TestQDQTimingWasm(t *testing.T) {
 	}
 	t.Logf("fused/float32 %.2f×, fused/unfused %.2f×, unfused/float32 %.2f×", med[2]/med[0], med[2]/med[1], med[1]/med[0])
 	if os.Getenv("GLIMPSE_PROFILE") == "1" {
+		// Interleaved, like the timings: the machine's load hits both.
 		for _, i := range []int{0, 2} {
 			progs[i].EnableProfile()
-			for range 10 {
+		}
+		for range 15 {
+			for _, i := range []int{0, 2} {
 				progs[i].Run(x)
 			}
+		}
+		for _, i := range []int{0, 2} {
 			t.Log(names[i] + "\n" + progs[i].ProfileTable())
 		}
 	}

@@ -52,6 +52,9 @@ type PackedQConv struct {
 	// a16 holds the weights as int16 pairs for the vector kernels
 	// (qconv_vec.go), for the 1×1 convs they take; nil otherwise.
 	a16 []int16
+	// dw16 reports a depthwise conv the vector depthwise kernel takes
+	// (isQDW3, weights and inputs within int16).
+	dw16 bool
 }
 
 // QuantFloatRoute switches the float route off (tests).
@@ -95,14 +98,19 @@ func PackQConv(p ConvParams, w []int64, wz []int64, xmax int32) *PackedQConv {
 	if worst <= 1<<24 {
 		pk.fl = PackConv(p, wf)
 	}
-	if isQ1x1(p) {
+	if isQ1x1(p) && xmax <= math.MaxInt16 { // the kernels hold x' in int16
 		pk.a16 = packQ16(p, w, zp)
 	}
 	if isQDepthwise(p) {
 		pk.dw = make([]int32, len(w))
+		pk.dw16 = isQDW3(p) && xmax <= math.MaxInt16
 		for m := 0; m < p.M; m++ {
 			for i := 0; i < kg; i++ {
-				pk.dw[m*kg+i] = int32(w[m*kg+i] - zp(m))
+				v := w[m*kg+i] - zp(m)
+				pk.dw[m*kg+i] = int32(v)
+				if v < math.MinInt16 || v > math.MaxInt16 {
+					pk.dw16 = false
+				}
 			}
 		}
 		return pk
@@ -141,8 +149,14 @@ type QConvWork struct {
 	bias []int32
 	mult []float32
 	tmp  [8]float32
-	// biasAll is the bias, zeros without one (the float route's)
+	// biasAll is the bias, zeros without one (the float route's), and
+	// biasF the same as float32 for the vector epilogue
 	biasAll []int32
+	biasF   []float32
+	// the vector depthwise kernel's zeroed padded int16 plane, and a zero
+	// bias (allocated on first use)
+	pad16  []int16
+	dwZero []int32
 }
 
 // NewWork allocates the scratch QConv needs for w; Bytes says how much.
@@ -154,9 +168,14 @@ func (w *PackedQConv) NewWork() *QConvWork {
 		wk.xf = make([]float32, n)
 		wk.scratch = make([]float32, ScratchSize(p))
 		wk.biasAll = make([]int32, p.M)
+		wk.biasF = make([]float32, p.M)
 	}
 	if w.dw == nil {
 		wk.cols = make([]int64, qcolBlock(w.kg, p.OH*p.OW)/2*w.kg)
+	}
+	if w.dw16 && vecQDW != nil {
+		_, n := qdwGeom(p)
+		wk.pad16 = make([]int16, n)
 	}
 	if w.a16 != nil {
 		wk.b16 = make([]int16, (p.OH*p.OW+7)/8*8*p.C)
@@ -169,7 +188,8 @@ func (w *PackedQConv) NewWork() *QConvWork {
 // Bytes is the scratch's size.
 func (wk *QConvWork) Bytes() int64 {
 	return 4*int64(len(wk.xs)) + 8*int64(len(wk.cols)) + 4*int64(len(wk.xf)) + 4*int64(len(wk.scratch)) +
-		2*int64(len(wk.b16)) + 4*int64(len(wk.bias)+len(wk.mult)+len(wk.biasAll))
+		2*int64(len(wk.b16)) + 4*int64(len(wk.bias)+len(wk.mult)+len(wk.biasAll)+len(wk.biasF)) +
+		2*int64(len(wk.pad16)) + 4*int64(len(wk.dwZero))
 }
 
 // Bytes is the packed weights' size.
@@ -233,6 +253,10 @@ func QConv(p ConvParams, w *PackedQConv, q *QuantParams, x, y []float32, wk *QCo
 		qconvVec(p, w, q, x, y, wk)
 		return
 	}
+	if w.dw16 && vecQDW != nil {
+		qconvDW(p, w, q, x, y, wk)
+		return
+	}
 	if w.fl != nil && QuantFloatRoute {
 		qconvFloat(p, w, q, x, y, wk)
 		return
@@ -290,6 +314,16 @@ func QConv(p ConvParams, w *PackedQConv, q *QuantParams, x, y []float32, wk *QCo
 // convolved and requantized in turn, so the two extra passes hit cache.
 func qconvFloat(p ConvParams, w *PackedQConv, q *QuantParams, x, y []float32, wk *QConvWork) {
 	copy(wk.biasAll, q.Bias) // zeros without a bias
+	// The vector epilogue adds the bias in float32: exact integers both,
+	// so the sum rounds as float32(int32 sum) does.
+	biasF := wk.biasF
+	for i, b := range wk.biasAll {
+		if b < -1<<24 || b > 1<<24 {
+			biasF = nil
+			break
+		}
+		biasF[i] = float32(b)
+	}
 	xlo, xhi := float32(q.XLo-q.XZero), float32(q.XHi-q.XZero)
 	hw, npix := p.H*p.W, p.OH*p.OW
 	if w.fl.dwDirec {
@@ -304,7 +338,11 @@ func qconvFloat(p ConvParams, w *PackedQConv, q *QuantParams, x, y []float32, wk
 				yb := y[(n*p.M+c0)*npix : (n*p.M+c0+gc)*npix]
 				quantFloats(xb, xf, q.XScale, xlo, xhi, 1)
 				depthwise(pg, w.fl.w[c0*p.KH*p.KW:(c0+gc)*p.KH*p.KW], xf, nil, nil, Act{}, yb, wk.scratch)
-				qrequantRows(q, yb, npix, gc, wk.biasAll[c0:c0+gc], q.Mult[c0:c0+gc])
+				var bf []float32
+				if biasF != nil {
+					bf = biasF[c0 : c0+gc]
+				}
+				qrequantRows(q, yb, npix, gc, wk.biasAll[c0:c0+gc], bf, q.Mult[c0:c0+gc])
 			}
 		}
 		return
@@ -312,22 +350,23 @@ func qconvFloat(p ConvParams, w *PackedQConv, q *QuantParams, x, y []float32, wk
 	quantFloats(x, wk.xf, q.XScale, xlo, xhi, 1)
 	Conv(p, w.fl, wk.xf, nil, nil, Act{}, y, wk.scratch)
 	for n := 0; n < p.N; n++ {
-		qrequantRows(q, y[n*p.M*npix:(n+1)*p.M*npix], npix, p.M, wk.biasAll, q.Mult)
+		qrequantRows(q, y[n*p.M*npix:(n+1)*p.M*npix], npix, p.M, wk.biasAll, biasF, q.Mult)
 	}
 }
 
 // qdwBlock is the cache block of the float route's depthwise conv.
 const qdwBlock = 192 << 10
 
-// qrequantRows requantizes m rows of npix exact integer sums in place.
-func qrequantRows(q *QuantParams, y []float32, npix, m int, bias []int32, mults []float32) {
+// qrequantRows requantizes m rows of npix exact integer sums (|v| <= 2²⁴)
+// in place; biasF is bias as float32 (nil: keeps off the vector kernel).
+func qrequantRows(q *QuantParams, y []float32, npix, m int, bias []int32, biasF, mults []float32) {
 	ylo, yhi := float32(q.YLo-q.YZero), float32(q.YHi-q.YZero)
 	n4 := 0
-	if vecQRequant != nil {
+	if vecQRequant != nil && biasF != nil {
 		n4 = npix &^ 3
 	}
 	if n4 > 0 {
-		vecQRequant(y, n4, npix, m, bias, mults, ylo, yhi, q.YScale)
+		vecQRequant(y, n4, npix, m, biasF, mults, ylo, yhi, q.YScale)
 	}
 	if n4 == npix {
 		return

@@ -170,10 +170,12 @@ func qquantGo(x, dst []float32, n int, scale, lo, hi, out float32) {
 	}
 }
 
-func qrequantGo(y []float32, n, ldy, m int, bias []int32, mult []float32, lo, hi, ys float32) {
+// qrequantGo is QRequantKernel's contract as qkernels.wasm computes it:
+// the bias added in float32.
+func qrequantGo(y []float32, n, ldy, m int, bias []float32, mult []float32, lo, hi, ys float32) {
 	for i := 0; i < m; i++ {
 		for j := 0; j < n; j++ {
-			y[i*ldy+j] = requantOut(int32(y[i*ldy+j])+bias[i], mult[i], lo, hi, ys)
+			y[i*ldy+j] = roundEven(clampf((y[i*ldy+j]+bias[i])*mult[i], lo, hi)) * ys
 		}
 	}
 }
@@ -196,6 +198,63 @@ func TestQConvFloatRouteVecLayout(t *testing.T) {
 		for i := range want {
 			if got[i] != want[i] {
 				t.Fatalf("%+v: y[%d] = %v, want %v", p, i, got[i], want[i])
+			}
+		}
+	}
+}
+
+// qdwGo is QDWKernel's contract in Go: the input quantized into the
+// padded plane (only its cells written), then the nine taps per output.
+func qdwGo(p ConvParams, x, y []float32, w, bias []int32, mult []float32, pad []int16, wr int,
+	xscale, xlo, xhi, lo, hi, ys float32, tmp []float32) {
+	s := p.SH
+	for c := 0; c < p.C; c++ {
+		for iy := 0; iy < p.H; iy++ {
+			for ix := 0; ix < p.W; ix++ {
+				pad[(iy+p.PT)*wr+ix+p.PL] = int16(quantOne(x[(c*p.H+iy)*p.W+ix], xscale, xlo, xhi))
+			}
+		}
+		for oy := 0; oy < p.OH; oy++ {
+			for ox := 0; ox < p.OW; ox++ {
+				acc := bias[c]
+				for k := 0; k < 9; k++ {
+					acc += w[c*9+k] * int32(pad[(oy*s+k/3)*wr+ox*s+k%3])
+				}
+				y[(c*p.OH+oy)*p.OW+ox] = requantOut(acc, mult[c], lo, hi, ys)
+			}
+		}
+	}
+}
+
+// QConv's depthwise glue (padded plane geometry, bias, batches) with the
+// vector depthwise kernel's contract installed.
+func TestQConvDWVecLayout(t *testing.T) {
+	SetQVecKernels(QVecKernels{DW: qdwGo})
+	defer SetQVecKernels(QVecKernels{})
+	r := rand.New(rand.NewSource(9))
+	for _, p := range []ConvParams{
+		{N: 2, C: 12, H: 9, W: 10, M: 12, OH: 5, OW: 5, KH: 3, KW: 3, SH: 2, SW: 2, PT: 1, PL: 1, PB: 1, PR: 1, DH: 1, DW: 1, Group: 12},
+		{N: 1, C: 6, H: 8, W: 8, M: 6, OH: 4, OW: 4, KH: 3, KW: 3, SH: 2, SW: 2, PT: 0, PL: 0, PB: 1, PR: 1, DH: 1, DW: 1, Group: 6},
+		{N: 1, C: 5, H: 7, W: 11, M: 5, OH: 7, OW: 11, KH: 3, KW: 3, SH: 1, SW: 1, PT: 1, PL: 1, PB: 1, PR: 1, DH: 1, DW: 1, Group: 5},
+		{N: 1, C: 4, H: 6, W: 6, M: 4, OH: 4, OW: 4, KH: 3, KW: 3, SH: 1, SW: 1, DH: 1, DW: 1, Group: 4},
+	} {
+		for _, signed := range []bool{false, true} {
+			w, wz, q, x := qconvCase(r, p, signed)
+			if signed {
+				q.Bias = nil
+			}
+			want := make([]float32, p.N*p.M*p.OH*p.OW)
+			QConvRef(p, w, wz, q, x, want)
+			pk := PackQConv(p, w, wz, 255)
+			if !pk.dw16 {
+				t.Fatalf("%+v: not taken by the vector depthwise kernel", p)
+			}
+			got := make([]float32, len(want))
+			QConv(p, pk, q, x, got, pk.NewWork())
+			for i := range want {
+				if got[i] != want[i] {
+					t.Fatalf("%+v: y[%d] = %v, want %v", p, i, got[i], want[i])
+				}
 			}
 		}
 	}

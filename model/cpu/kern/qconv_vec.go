@@ -32,8 +32,20 @@ type QQuantKernel func(x, dst []float32, n int, scale, lo, hi, out float32)
 
 // QRequantKernel is the float route's epilogue in place: for rows i < m
 // and j < n (a multiple of 4), y[i*ldy+j] = requantOut(int32(y[i*ldy+j]) +
-// bias[i], mult[i], lo, hi, ys).
-type QRequantKernel func(y []float32, n, ldy, m int, bias []int32, mult []float32, lo, hi, ys float32)
+// int32(bias[i]), mult[i], lo, hi, ys), where y holds integers of
+// magnitude at most 2²⁴ and bias integers of magnitude at most 2²⁴, so
+// float32 addition rounds the sum as float32(int32 sum) does.
+type QRequantKernel func(y []float32, n, ldy, m int, bias []float32, mult []float32, lo, hi, ys float32)
+
+// QDWKernel is the quantized 3×3 depthwise conv (stride 1 or 2, W >= 4)
+// of one image: x [C,H,W] into y [C,OH,OW], as QConv computes it (w: the
+// weights less their zero point, [C][9]; bias: C values, zeros without
+// one). pad is a zeroed int16 plane of rows of wr values (qdwGeom) plus 32
+// spare values; the kernel writes only the input's cells (row PT, column
+// PL on), so it stays zero around them. lo, hi are the output range less
+// its zero point; tmp is 8 floats. The caller checked lengths.
+type QDWKernel func(p ConvParams, x, y []float32, w, bias []int32, mult []float32, pad []int16, wr int,
+	xscale, xlo, xhi, lo, hi, ys float32, tmp []float32)
 
 // QVecKernels are the quantized ops' vector kernels; nil fields keep the
 // Go paths (Pack and Gemm go together).
@@ -42,6 +54,7 @@ type QVecKernels struct {
 	Gemm    QGemmKernel
 	Quant   QQuantKernel
 	Requant QRequantKernel
+	DW      QDWKernel
 }
 
 var (
@@ -49,12 +62,13 @@ var (
 	vecQGemm    QGemmKernel
 	vecQQuant   QQuantKernel
 	vecQRequant QRequantKernel
+	vecQDW      QDWKernel
 )
 
 // SetQVecKernels installs k (the zero value restores the Go paths). Not
 // safe to call while kernels run.
 func SetQVecKernels(k QVecKernels) {
-	vecQPack, vecQGemm, vecQQuant, vecQRequant = k.Pack, k.Gemm, k.Quant, k.Requant
+	vecQPack, vecQGemm, vecQQuant, vecQRequant, vecQDW = k.Pack, k.Gemm, k.Quant, k.Requant, k.DW
 	if k.Pack == nil || k.Gemm == nil {
 		vecQPack, vecQGemm = nil, nil
 	}
@@ -154,4 +168,42 @@ func quantOne(v, s, lo, hi float32) float32 {
 		v = lo
 	}
 	return roundEven(clampf(v, lo, hi))
+}
+
+// isQDW3 reports a depthwise conv the vector depthwise kernel takes: 3×3,
+// stride 1 or 2 both ways, no dilation, rows at least 4 wide.
+func isQDW3(p ConvParams) bool {
+	return isQDepthwise(p) && p.KH == 3 && p.KW == 3 && p.DH == 1 && p.DW == 1 &&
+		p.SH == p.SW && (p.SH == 1 || p.SH == 2) && p.W >= 4
+}
+
+// qdwGeom is the vector depthwise kernel's padded plane: rows of wr int16
+// and the buffer's length (hr rows, 32 spare for over-reads).
+func qdwGeom(p ConvParams) (wr, n int) {
+	s := p.SH
+	wr = max((p.OW-1)*s+3, p.PL+p.W)
+	hr := max((p.OH-1)*s+3, p.PT+p.H)
+	return wr, hr*wr + 32
+}
+
+// qconvDW is QConv's depthwise conv on vecQDW (w.dw16 set).
+func qconvDW(p ConvParams, w *PackedQConv, q *QuantParams, x, y []float32, wk *QConvWork) {
+	wr, n := qdwGeom(p)
+	if len(wk.pad16) < n {
+		wk.pad16 = make([]int16, n)
+	}
+	bias := q.Bias
+	if bias == nil {
+		if len(wk.dwZero) < p.C {
+			wk.dwZero = make([]int32, p.C)
+		}
+		bias = wk.dwZero[:p.C]
+	}
+	xlo, xhi := float32(q.XLo-q.XZero), float32(q.XHi-q.XZero)
+	ylo, yhi := float32(q.YLo-q.YZero), float32(q.YHi-q.YZero)
+	hw, npix := p.C*p.H*p.W, p.M*p.OH*p.OW
+	for i := 0; i < p.N; i++ {
+		vecQDW(p, x[i*hw:(i+1)*hw], y[i*npix:(i+1)*npix], w.dw, bias, q.Mult, wk.pad16[:n], wr,
+			q.XScale, xlo, xhi, ylo, yhi, q.YScale, wk.tmp[:])
+	}
 }
