@@ -629,8 +629,22 @@ func prepBinary(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 		if f == nil {
 			return nil, fmt.Errorf("%s: float inputs are not supported", n.Label())
 		}
+		cp, ci, cswap := chanBcast(op, out, a.Shape, bshape)
+		br := rowBcast(op, out, a.Shape, bshape) // op_binrows.go (simd3)
 		return one(graph.Float32, out, func(in, out []*graph.Tensor, _ []float32) error {
 			x, y, z := in[0].F, in[1].F, out[0].F
+			if br.ok && kern.BinaryRows(br.op, z, x, y, br.rows, br.n, br.aRep, br.bRep) { // vector rows
+				return nil
+			}
+			if ci > 0 { // [N,C,H,W] op [N,C,1,1] on the vector kernel
+				xs, ss := x, y
+				if cswap {
+					xs, ss = y, x
+				}
+				if kern.ChanVec(op == opMul, z, xs, ss, cp, ci) {
+					return nil
+				}
+			}
 			for it := bc.start(); it.more(); it.next() {
 				o, off := it.o, it.off[:]
 				binRun(op, f, z[o:o+bc.inner], x[off[0]:], y[off[1]:], bc.istep[0], bc.istep[1])
@@ -992,4 +1006,47 @@ func prepClipRuntime(n *graph.Node, in []*Value) (*prepared, error) {
 		}
 		return nil
 	}), nil
+}
+
+// chanBcast recognises Add and Mul of a tensor and one that broadcasts
+// along its trailing dims only (squeeze-and-excitation's [N,C,H,W] ×
+// [N,C,1,1]): planes runs of inner elements, each with one value of the
+// small input (swap: the small one is the first). inner is 0 otherwise.
+func chanBcast(op int, out, a, b []int) (planes, inner int, swap bool) {
+	if op != opAdd && op != opMul {
+		return 0, 0, false
+	}
+	big, small := a, b
+	if !sameShape(big, out) {
+		big, small, swap = b, a, true
+	}
+	if !sameShape(big, out) || len(small) > len(big) {
+		return 0, 0, false
+	}
+	r := len(big)
+	k := r // small's dims [k, r) are 1, [0, k) equal big's
+	for k > 0 && (k-1 < r-len(small) || small[k-1-(r-len(small))] == 1) {
+		k--
+	}
+	for i := 0; i < k; i++ {
+		d := 1
+		if j := i - (r - len(small)); j >= 0 {
+			d = small[j]
+		}
+		if d != big[i] {
+			return 0, 0, false
+		}
+	}
+	planes, inner = 1, 1
+	for i := range big {
+		if i < k {
+			planes *= big[i]
+		} else {
+			inner *= big[i]
+		}
+	}
+	if inner < 4 {
+		return 0, 0, false
+	}
+	return planes, inner, swap
 }

@@ -83,10 +83,15 @@ func prepPool(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 		Max: isMax, CountIncludePad: includePad}
 	pr.run = func(in, o []*graph.Tensor, _ []float32) error {
 		src, dst := in[0].F, o[0].F
+		vy0, vy1, vx0, vx1 := poolVec(pr.params.(PoolParams), withIdx, src, dst) // op_pool.go
 		for p := 0; p < planes; p++ {
 			plane := src[p*H*W : (p+1)*H*W]
 			for oh := 0; oh < OH; oh++ {
 				for ow := 0; ow < OW; ow++ {
+					if ow == vx0 && oh >= vy0 && oh < vy1 { // done by poolVec
+						ow = vx1 - 1
+						continue
+					}
 					h0, w0 := oh*geo.s[0]-geo.padBegin[0], ow*geo.s[1]-geo.padBegin[1]
 					acc := float32(0)
 					if isMax {
@@ -155,6 +160,9 @@ func prepGlobalPool(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 	}
 	isMax := n.Op == "GlobalMaxPool"
 	return one(graph.Float32, out, func(in, o []*graph.Tensor, _ []float32) error {
+		if !isMax && kern.GlobalAvgVec(in[0].F, o[0].F, planes, size) { // SIMD, partial sums
+			return nil
+		}
 		for p := 0; p < planes; p++ {
 			s := in[0].F[p*size : (p+1)*size]
 			if isMax {
@@ -327,6 +335,10 @@ func prepSoftmax(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 	pr.params = SoftmaxParams{Outer: outer, Dim: dim, Inner: inner, Log: logSm}
 	pr.run = func(in, o []*graph.Tensor, _ []float32) error {
 		src, dst := in[0].F, o[0].F
+		if inner == 1 && !logSm { // contiguous rows: kern's row kernel (float32, vector under wasm)
+			kern.SoftmaxRows(dst, src, outer, dim)
+			return nil
+		}
 		for b := 0; b < outer; b++ {
 			for j := 0; j < inner; j++ {
 				base := b*dim*inner + j
@@ -428,8 +440,26 @@ func prepReduce(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 	if op == "ReduceLogSumExp" {
 		mx = make([]float32, nout)
 	}
+	// Mean or sum over trailing axes: contiguous rows, kern's row kernel.
+	trailing := x.DType == graph.Float32 && (op == "ReduceMean" || op == "ReduceSum") && count > 0
+	for i := 1; i < rank; i++ {
+		if red[i-1] && !red[i] {
+			trailing = false
+		}
+	}
 	pr := one(x.DType, out, nil)
 	pr.params = ReduceParams{Axes: red}
+	if trailing {
+		div := float32(1)
+		if op == "ReduceMean" {
+			div = float32(count)
+		}
+		pr.run = func(in, o []*graph.Tensor, _ []float32) error {
+			kern.RowSums(o[0].F, in[0].F, nout, count, div)
+			return nil
+		}
+		return pr, nil
+	}
 	pr.run = func(in, o []*graph.Tensor, _ []float32) error {
 		var cnt [16]int
 		if x.DType == graph.Int64 {
@@ -595,6 +625,18 @@ func prepLayerNorm(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 		expand(sRow, in[1].F, sbc)
 		if bbc != nil {
 			expand(bRow, in[2].F, bbc)
+		}
+		if size == len(sRow) {
+			// float32 statistics, kern's row kernel (vector under wasm).
+			var mean, inv []float32
+			if len(o) > 1 && o[1] != nil {
+				mean = o[1].F
+			}
+			if len(o) > 2 && o[2] != nil {
+				inv = o[2].F
+			}
+			kern.LayerNormRows(dst, src, sRow, bRow, outer, size, float32(eps), mean, inv)
+			return nil
 		}
 		for b := 0; b < outer; b++ {
 			row := src[b*size : (b+1)*size]

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/glimpse/glimpse/model/cpu/kern"
 	"github.com/glimpse/glimpse/model/graph"
 )
 
@@ -392,4 +393,20 @@ func prepPoolN(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 		return nil
 	}
 	return pr, nil
+}
+
+// poolVec runs the interior of a 2-D MaxPool or AveragePool (no indices,
+// no dilation, equal strides 1 or 2) on kern's vector kernel when one is
+// installed, and returns the outputs it computed, rows [oy0, oy1) by
+// columns [ox0, ox1) of every plane; ox0 is -1 when it computed none.
+func poolVec(pp PoolParams, withIdx bool, src, dst []float32) (oy0, oy1, ox0, ox1 int) {
+	if withIdx || pp.DH != 1 || pp.DW != 1 || pp.SH != pp.SW {
+		return 0, 0, -1, -1
+	}
+	a := kern.PoolArgs{Planes: pp.Planes, H: pp.H, W: pp.W, OH: pp.OH, OW: pp.OW,
+		KH: pp.KH, KW: pp.KW, S: pp.SH, PT: pp.PT, PL: pp.PL, Max: pp.Max}
+	if y0, y1, x0, x1, ok := kern.PoolVec(a, src, dst); ok {
+		return y0, y1, x0, x1
+	}
+	return 0, 0, -1, -1
 }

@@ -280,10 +280,37 @@ func prepTranspose(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 		out[i] = x.Shape[p]
 		sstr[i] = st[p]
 	}
+	cs, cst := coalesceDims(out, sstr) // simd3: longer contiguous runs
 	return one(x.DType, out, func(in, o []*graph.Tensor, _ []float32) error {
-		gatherCopy(x.DType, o[0], in[0], out, sstr, 0)
+		gatherCopy(x.DType, o[0], in[0], cs, cst, 0)
 		return nil
 	}), nil
+}
+
+// coalesceDims merges the dims of a gather (dst shape, per-dim source
+// strides) that the source walks contiguously: dim d joins d+1 when
+// stride[d] == stride[d+1]*shape[d+1], and dims of size 1 go, so that
+// gatherCopy's innermost runs (copy() when stride 1) are as long as they
+// can be: a channel Slice or a channel shuffle's Transpose copies whole
+// planes rather than rows. (simd3)
+func coalesceDims(shape, stride []int) ([]int, []int) {
+	var cs, cst []int
+	for d := range shape {
+		if shape[d] == 1 {
+			continue
+		}
+		if k := len(cs) - 1; k >= 0 && cst[k] == stride[d]*shape[d] {
+			cs[k] *= shape[d]
+			cst[k] = stride[d]
+			continue
+		}
+		cs = append(cs, shape[d])
+		cst = append(cst, stride[d])
+	}
+	if len(cs) == 0 && graph.NumElems(shape) > 0 {
+		return []int{1}, []int{1}
+	}
+	return cs, cst
 }
 
 func prepConcat(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
@@ -409,8 +436,9 @@ func prepSlice(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 			base = 0
 		}
 	}
+	cs, cst := coalesceDims(out, sstr) // simd3: longer contiguous runs
 	pr := one(x.DType, out, func(in, o []*graph.Tensor, _ []float32) error {
-		gatherCopy(x.DType, o[0], in[0], out, sstr, base)
+		gatherCopy(x.DType, o[0], in[0], cs, cst, base)
 		return nil
 	})
 	pr.params = SliceParams{Base: base, Strides: sstr}

@@ -89,6 +89,7 @@ func foldBatchNorm(g *graph.Graph, vals map[string]*Value) {
 // fuseConv turns Conv into FusedConv with a residual Add and an activation
 // in its epilogue, the way onnxruntime's FusedConv does: y = act(conv + b + r).
 func fuseConv(g *graph.Graph, vals map[string]*Value) {
+	fuseTransformer(g, vals) // passes_ln.go (simd3): LayerNorm and GELU chains, run with the fusions
 	removed := map[*graph.Node]bool{}
 	for _, cv := range append([]*graph.Node{}, g.Nodes...) {
 		if cv.Op != "Conv" || removed[cv] {

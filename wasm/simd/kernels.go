@@ -12,3 +12,15 @@ var kernelsWasm []byte
 //
 //go:embed ops.wasm
 var opsWasm []byte
+
+// ops2Wasm is the CNN ops module (ops2.go: exports bind(p), dw5(), pool(),
+// gap(), chan()).
+//
+//go:embed ops2.wasm
+var ops2Wasm []byte
+
+// ops3Wasm is the channel-lane depthwise and 3×3/2 max pool module
+// (ops3.go: exports bind(p), dwc(), max3s2()).
+//
+//go:embed ops3.wasm
+var ops3Wasm []byte

@@ -46,8 +46,10 @@ func InitFrom(host string) bool {
 	active, reason = start(host)
 	if active {
 		kern.SetVecKernels(kern.VecKernels{Gemm: gemm, Depthwise: dw3, Im2col: im2col})
-		setOps(true) // ops.wasm's activations (opsrun.go)
-		setQ(true)   // qkernels.wasm's quantized conv (qrun.go)
+		setOps(true)    // ops.wasm's activations (opsrun.go)
+		setQ(true)      // qkernels.wasm's quantized conv (qrun.go)
+		setTensor(true) // tensor.wasm's row kernels (tensorrun.go)
+		setOps2(true)   // ops2.wasm's 5×5 depthwise, pooling, channel ops (ops2run.go)
 	}
 	return active
 }
@@ -63,6 +65,8 @@ func disable() {
 	kern.SetVecKernels(kern.VecKernels{})
 	setOps(false)
 	setQ(false)
+	setTensor(false)
+	setOps2(false)
 	active = false
 	reason = "disabled"
 }
@@ -112,8 +116,10 @@ func start(host string) (ok bool, why string) {
 	gemmJS = ex.Get("gemm")
 	dwJS = ex.Get("dw3")
 	im2colJS = ex.Get("im2col")
-	startOps(g, mem) // optional: without it the activations stay scalar
-	startQ(g, mem)   // optional: without it quantized convs stay on their Go paths
+	startOps(g, mem)    // optional: without it the activations stay scalar
+	startQ(g, mem)      // optional: without it quantized convs stay on their Go paths
+	startTensor(g, mem) // optional: without it the row kernels stay on their Go paths
+	startOps2(g, mem)   // optional: without it those ops stay scalar
 	return true, ""
 }
 

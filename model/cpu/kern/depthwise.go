@@ -33,6 +33,9 @@ func depthwise(p ConvParams, w, x, bias, res []float32, act Act, y, zero []float
 		depthwiseVec(p, w, x, bias, res, act, y, zero, oxLo, oxHi)
 		return
 	}
+	if k == 5 && depthwiseVec5(p, w, x, bias, res, act, y, zero, oxLo, oxHi) { // vec2.go
+		return
+	}
 	cnt := oxHi - oxLo
 	span := (cnt-1)*s + k
 	ix := oxLo*s - p.PL

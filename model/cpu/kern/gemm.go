@@ -79,6 +79,9 @@ func gemv(transA, transB bool, n, k int, alpha float32, a []float32, lda int, b 
 	if transA {
 		sa = lda
 	}
+	if transB && sa == 1 && gemvDots(n, k, alpha, a, b, ldb, beta, c) { // tensor.go
+		return
+	}
 	if transB {
 		for j := range c {
 			row := b[j*ldb : j*ldb+k]

@@ -174,6 +174,10 @@ var (
 func gemmVec(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	vecMu.Lock()
 	defer vecMu.Unlock()
+	if !transB { // row-copy packing (tensor_gemm.go)
+		gemmVecPlain(transA, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
 	if vecBufA == nil {
 		vecBufA = make([]float32, gemmKC*vecMC)
 		vecBufB = make([]float32, gemmKC*vecNC)
