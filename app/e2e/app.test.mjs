@@ -227,8 +227,9 @@ test('a quantized (int8 QDQ) model from glimpse quantize compiles in the importe
   await page.evaluate(() => glimpse.resetModel());
   assert.equal((await page.evaluate(() => glimpse.info())).isDefault, true);
 
-  // The default model's int8 version, offered in the model panel.
-  await page.click('#model-panel summary:has-text("Use your own model")');
+  // The default model's int8 version, offered in the model panel (open
+  // it if an earlier test left it closed).
+  await page.evaluate(() => { const d = document.querySelector('#model-panel details'); if (!d.open) d.open = true; });
   await page.click('#model-int8');
   await page.waitForSelector('#model-status:has-text("Now using mobilenet_v2_1.0_224 int8")', { timeout: 180000 });
   const exp = expected();
