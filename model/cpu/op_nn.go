@@ -244,30 +244,9 @@ func prepMatMul(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 	if a.DType != graph.Float32 || b.DType != graph.Float32 || len(a.Shape) == 0 || len(b.Shape) == 0 {
 		return nil, fmt.Errorf("%s: needs float tensors of rank >= 1, got %v and %v", n.Label(), a, b)
 	}
-	as, bs := copyShape(a.Shape), copyShape(b.Shape)
-	if len(as) == 1 {
-		as = []int{1, as[0]}
-	}
-	if len(bs) == 1 {
-		bs = []int{bs[0], 1}
-	}
-	M, K, K2, N := as[len(as)-2], as[len(as)-1], bs[len(bs)-2], bs[len(bs)-1]
-	if K != K2 {
-		return nil, fmt.Errorf("%s: inner dimensions of %v and %v differ", n.Label(), a.Shape, b.Shape)
-	}
-	batch, err := broadcastShape(n, as[:len(as)-2], bs[:len(bs)-2])
+	M, K, N, batch, out, err := matmulShape(n, a, b)
 	if err != nil {
 		return nil, err
-	}
-	out := append(copyShape(batch), M, N)
-	if len(a.Shape) == 1 {
-		out = append(copyShape(batch), N)
-	}
-	if len(b.Shape) == 1 {
-		out = out[:len(out)-1]
-		if len(a.Shape) == 1 {
-			out = copyShape(batch)
-		}
 	}
 	if err := c.checkOut(n, 0, graph.Float32, out); err != nil {
 		return nil, err
@@ -279,26 +258,7 @@ func prepMatMul(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 	if err := c.checkTables(n, 16*int64(nb)); err != nil {
 		return nil, err
 	}
-	aOff, bOff := make([]int, nb), make([]int, nb)
-	abc := newBcast(batch, as[:len(as)-2])
-	i := 0
-	abc.each(func(o int, off []int) {
-		for k := 0; k < abc.inner; k++ {
-			aOff[i] = (off[0] + k*abc.istep[0]) * M * K
-			i++
-		}
-	})
-	bbc := newBcast(batch, bs[:len(bs)-2])
-	i = 0
-	bbc.each(func(o int, off []int) {
-		for k := 0; k < bbc.inner; k++ {
-			bOff[i] = (off[0] + k*bbc.istep[0]) * K * N
-			i++
-		}
-	})
-	if nb == 1 {
-		aOff[0], bOff[0] = 0, 0
-	}
+	aOff, bOff := matmulOffsets(batch, a.Shape, b.Shape, nb, M*K, K*N)
 	pr := one(graph.Float32, out, func(in, o []*graph.Tensor, _ []float32) error {
 		for p := 0; p < nb; p++ {
 			kern.Gemm(false, false, M, N, K, 1, in[0].F[aOff[p]:], K, in[1].F[bOff[p]:], N, 0, o[0].F[p*M*N:], N)
@@ -909,4 +869,65 @@ func globalLpPool(n *graph.Node, out []int, planes, size int) (*prepared, error)
 		}
 		return nil
 	}), nil
+}
+
+// matmulShape is MatMul's shape rule (numpy's matmul), shared by MatMul
+// and the integer MatMuls: a 1-D a is a row and a 1-D b a column, dropped
+// from the output again; the batch dimensions broadcast. It returns the
+// rows M, the inner size K, the columns N, the broadcast batch shape and
+// the output shape.
+func matmulShape(n *graph.Node, a, b *Value) (M, K, N int, batch, out []int, err error) {
+	as, bs := copyShape(a.Shape), copyShape(b.Shape)
+	if len(as) == 1 {
+		as = []int{1, as[0]}
+	}
+	if len(bs) == 1 {
+		bs = []int{bs[0], 1}
+	}
+	M, K, K2, N := as[len(as)-2], as[len(as)-1], bs[len(bs)-2], bs[len(bs)-1]
+	if K != K2 {
+		return 0, 0, 0, nil, nil, fmt.Errorf("%s: inner dimensions of %v and %v differ", n.Label(), a.Shape, b.Shape)
+	}
+	if batch, err = broadcastShape(n, as[:len(as)-2], bs[:len(bs)-2]); err != nil {
+		return 0, 0, 0, nil, nil, err
+	}
+	out = append(copyShape(batch), M, N)
+	if len(a.Shape) == 1 {
+		out = append(copyShape(batch), N)
+	}
+	if len(b.Shape) == 1 {
+		out = out[:len(out)-1]
+		if len(a.Shape) == 1 {
+			out = copyShape(batch)
+		}
+	}
+	return M, K, N, batch, out, nil
+}
+
+// matmulOffsets gives, for each of the nb matrices of a broadcast batch,
+// where its a and b matrices start (a's of aSize elements, b's of bSize).
+func matmulOffsets(batch, a, b []int, nb, aSize, bSize int) (aOff, bOff []int) {
+	aOff, bOff = make([]int, nb), make([]int, nb)
+	for _, side := range []struct {
+		shape []int
+		off   []int
+		size  int
+	}{{a, aOff, aSize}, {b, bOff, bSize}} {
+		dims := []int{}
+		if len(side.shape) > 2 {
+			dims = side.shape[:len(side.shape)-2]
+		}
+		bc := newBcast(batch, dims)
+		i := 0
+		bc.each(func(o int, off []int) {
+			for k := 0; k < bc.inner; k++ {
+				side.off[i] = (off[0] + k*bc.istep[0]) * side.size
+				i++
+			}
+		})
+	}
+	if nb == 1 {
+		aOff[0], bOff[0] = 0, 0
+	}
+	return aOff, bOff
 }

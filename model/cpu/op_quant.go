@@ -319,30 +319,9 @@ func prepQMatMul(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 	if a.DType != graph.Int64 || b.DType != graph.Int64 || len(a.Shape) == 0 || len(b.Shape) == 0 {
 		return nil, fmt.Errorf("%s: needs integer tensors of rank >= 1, got %v and %v", n.Label(), a, b)
 	}
-	as, bs := copyShape(a.Shape), copyShape(b.Shape)
-	if len(as) == 1 {
-		as = []int{1, as[0]}
-	}
-	if len(bs) == 1 {
-		bs = []int{bs[0], 1}
-	}
-	M, K, K2, N := as[len(as)-2], as[len(as)-1], bs[len(bs)-2], bs[len(bs)-1]
-	if K != K2 {
-		return nil, fmt.Errorf("%s: inner dimensions of %v and %v differ", n.Label(), a.Shape, b.Shape)
-	}
-	batch, err := broadcastShape(n, as[:len(as)-2], bs[:len(bs)-2])
+	M, K, N, batch, out, err := matmulShape(n, a, b)
 	if err != nil {
 		return nil, err
-	}
-	out := append(copyShape(batch), M, N)
-	if len(a.Shape) == 1 {
-		out = append(copyShape(batch), N)
-	}
-	if len(b.Shape) == 1 {
-		out = out[:len(out)-1]
-		if len(a.Shape) == 1 {
-			out = copyShape(batch)
-		}
 	}
 	if err := perSet(n, "a zero point", present(in, iaz), M); err != nil {
 		return nil, err
@@ -373,26 +352,7 @@ func prepQMatMul(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 	if err := c.checkTables(n, 16*int64(nb)+12*int64(N)); err != nil {
 		return nil, err
 	}
-	aOff, bOff := make([]int, nb), make([]int, nb)
-	abc := newBcast(batch, as[:len(as)-2])
-	i := 0
-	abc.each(func(o int, off []int) {
-		for k := 0; k < abc.inner; k++ {
-			aOff[i] = (off[0] + k*abc.istep[0]) * M * K
-			i++
-		}
-	})
-	bbc := newBcast(batch, bs[:len(bs)-2])
-	i = 0
-	bbc.each(func(o int, off []int) {
-		for k := 0; k < bbc.inner; k++ {
-			bOff[i] = (off[0] + k*bbc.istep[0]) * K * N
-			i++
-		}
-	})
-	if nb == 1 {
-		aOff[0], bOff[0] = 0, 0
-	}
+	aOff, bOff := matmulOffsets(batch, a.Shape, b.Shape, nb, M*K, K*N)
 	acc := make([]int32, N)
 	bz := make([]int32, N)
 	mult := make([]float32, N)

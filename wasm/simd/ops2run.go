@@ -31,23 +31,12 @@ func startOps2(g, mem js.Value) {
 			ops2OK = false
 		}
 	}()
-	wasm := g.Get("WebAssembly")
-	bytes := g.Get("Uint8Array").New(len(ops2Wasm))
-	js.CopyBytesToJS(bytes, ops2Wasm)
-	imports := g.Get("Object").New()
-	env := g.Get("Object").New()
-	env.Set("mem", mem)
-	imports.Set("env", env)
-	inst := wasm.Get("Instance").New(wasm.Get("Module").New(bytes), imports)
-	ex := inst.Get("exports")
+	ex := instantiate(g, mem, ops2Wasm)
 	ex.Call("bind", int(addr32(&ops2Args[0])))
 	dw5JS, poolJS, gapJS, chanJS = ex.Get("dw5"), ex.Get("pool"), ex.Get("gap"), ex.Get("chan")
 	ops2OK = true
 
-	bytes = g.Get("Uint8Array").New(len(ops3Wasm))
-	js.CopyBytesToJS(bytes, ops3Wasm)
-	inst = wasm.Get("Instance").New(wasm.Get("Module").New(bytes), imports)
-	ex = inst.Get("exports")
+	ex = instantiate(g, mem, ops3Wasm)
 	ex.Call("bind", int(addr32(&ops2Args[0]))) // the same block
 	dwcJS, max3s2JS = ex.Get("dwc"), ex.Get("max3s2")
 	ops3OK = true

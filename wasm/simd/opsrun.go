@@ -28,15 +28,7 @@ func startOps(g, mem js.Value) {
 			opsOK = false
 		}
 	}()
-	wasm := g.Get("WebAssembly")
-	bytes := g.Get("Uint8Array").New(len(opsWasm))
-	js.CopyBytesToJS(bytes, opsWasm)
-	imports := g.Get("Object").New()
-	env := g.Get("Object").New()
-	env.Set("mem", mem)
-	imports.Set("env", env)
-	inst := wasm.Get("Instance").New(wasm.Get("Module").New(bytes), imports)
-	ex := inst.Get("exports")
+	ex := instantiate(g, mem, opsWasm)
 	ex.Call("bind", int(addr32(&opsArgs[0])))
 	actJS = ex.Get("act")
 	opsOK = true

@@ -35,15 +35,7 @@ func startQ(g, mem js.Value) {
 			qOK = false
 		}
 	}()
-	wasm := g.Get("WebAssembly")
-	bytes := g.Get("Uint8Array").New(len(qkernelsWasm))
-	js.CopyBytesToJS(bytes, qkernelsWasm)
-	imports := g.Get("Object").New()
-	env := g.Get("Object").New()
-	env.Set("mem", mem)
-	imports.Set("env", env)
-	inst := wasm.Get("Instance").New(wasm.Get("Module").New(bytes), imports)
-	ex := inst.Get("exports")
+	ex := instantiate(g, mem, qkernelsWasm)
 	ex.Call("bind", int(addr32(&qArgs[0])))
 	qpackJS = ex.Get("qpack")
 	qgJS = ex.Get("qgemm")
@@ -61,15 +53,7 @@ func startQDW(g, mem js.Value) {
 			qdwOK = false
 		}
 	}()
-	wasm := g.Get("WebAssembly")
-	bytes := g.Get("Uint8Array").New(len(qdwWasm))
-	js.CopyBytesToJS(bytes, qdwWasm)
-	imports := g.Get("Object").New()
-	env := g.Get("Object").New()
-	env.Set("mem", mem)
-	imports.Set("env", env)
-	inst := wasm.Get("Instance").New(wasm.Get("Module").New(bytes), imports)
-	ex := inst.Get("exports")
+	ex := instantiate(g, mem, qdwWasm)
 	ex.Call("bind", int(addr32(&qArgs[0])))
 	qdwJS = ex.Get("qdw")
 	qdwOK = true

@@ -97,14 +97,7 @@ func start(host string) (ok bool, why string) {
 	if !wasm.Call("validate", bytes).Bool() {
 		return false, "this engine has no WebAssembly SIMD"
 	}
-	imports := g.Get("Object").New()
-	env := g.Get("Object").New()
-	env.Set("mem", mem)
-	imports.Set("env", env)
-	// Synchronous compile: the module is far below the 4 KB limit browsers
-	// put on it on the main thread.
-	inst := wasm.Get("Instance").New(wasm.Get("Module").New(bytes), imports)
-	ex := inst.Get("exports")
+	ex := instantiate(g, mem, code)
 	// (Reading through the module, not a typed array: a JS view of
 	// mem.buffer is detached as soon as Go's memory grows.)
 	for i, v := range probe {
@@ -205,3 +198,20 @@ func im2col(p kern.ConvParams, xg []float32, j0, nb, kg int, dst []float32) {
 }
 
 func ptrInt(s []float32) int { return int(ptr(s)) }
+
+// instantiate compiles one of the embedded modules and instantiates it on
+// mem (Go's memory, its only import), returning its exports. Synchronous:
+// each module is below the 4 KB limit browsers put on compiling on the
+// main thread (the modules' tests keep them there). It panics where the
+// engine refuses the module; the optional modules' start functions
+// recover and stay on their Go paths.
+func instantiate(g, mem js.Value, code []byte) js.Value {
+	wasm := g.Get("WebAssembly")
+	bytes := g.Get("Uint8Array").New(len(code))
+	js.CopyBytesToJS(bytes, code)
+	env := g.Get("Object").New()
+	env.Set("mem", mem)
+	imports := g.Get("Object").New()
+	imports.Set("env", env)
+	return wasm.Get("Instance").New(wasm.Get("Module").New(bytes), imports).Get("exports")
+}

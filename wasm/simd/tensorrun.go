@@ -28,15 +28,7 @@ func startTensor(g, mem js.Value) {
 			tensorOK = false
 		}
 	}()
-	wasm := g.Get("WebAssembly")
-	bytes := g.Get("Uint8Array").New(len(tensorWasm))
-	js.CopyBytesToJS(bytes, tensorWasm)
-	imports := g.Get("Object").New()
-	env := g.Get("Object").New()
-	env.Set("mem", mem)
-	imports.Set("env", env)
-	inst := wasm.Get("Instance").New(wasm.Get("Module").New(bytes), imports)
-	ex := inst.Get("exports")
+	ex := instantiate(g, mem, tensorWasm)
 	ex.Call("bind", int(addr32(&tArgs[0])))
 	softmaxJS = ex.Get("softmax")
 	lnJS = ex.Get("layernorm")
