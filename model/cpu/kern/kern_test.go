@@ -110,15 +110,29 @@ var allActs = []Act{
 	{Kind: ActLeakyRelu, A: 0.1},
 }
 
-// bothPaths runs f with the platform GEMM (gonum natively; under wasm the
-// plain-layout conv path on the scalar GEMM) and with the packed scalar
-// kernel, so both are covered on every build.
+// bothPaths runs f on every GEMM route this build has: the platform GEMM
+// (gonum natively; under wasm the plain-layout conv path on the scalar
+// GEMM), the vector kernels when some are installed (the AVX2 assembly on
+// amd64), and the packed scalar kernel, so each is covered on every build.
 func bothPaths(t *testing.T, f func(t *testing.T)) {
-	saved := useNative
-	defer func() { useNative = saved }()
-	for _, native := range []bool{true, false} {
-		useNative = native
-		t.Run(fmt.Sprintf("native=%v", native), f)
+	savedNative, saved := useNative, VecKernels{vecGemm, vecDW, vecIm2col}
+	defer func() { useNative = savedNative; SetVecKernels(saved) }()
+	modes := []struct {
+		name   string
+		native bool
+		vec    VecKernels
+	}{{"native=true", true, saved}, {"native=false", false, VecKernels{}}}
+	if saved.Gemm != nil || saved.Depthwise != nil {
+		modes = append(modes, struct {
+			name   string
+			native bool
+			vec    VecKernels
+		}{"vector", false, saved})
+	}
+	for _, m := range modes {
+		useNative = m.native
+		SetVecKernels(m.vec)
+		t.Run(m.name, f)
 	}
 }
 

@@ -12,12 +12,7 @@ import "math"
 // order are gemmVec's, so the results are bitwise the same.
 const vecPlainRows = 1024
 
-var vecBufA2 []float32 // under vecMu
-
-func gemmVecPlain(transA bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	if vecBufB == nil {
-		vecBufB = make([]float32, gemmKC*vecNC)
-	}
+func gemmVecPlain(sc *gemmScratch, transA bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	inf := float32(math.Inf(1))
 	for pc := 0; pc < k; pc += gemmKC {
 		kb := min(gemmKC, k-pc)
@@ -25,14 +20,13 @@ func gemmVecPlain(transA bool, m, n, k int, alpha float32, a []float32, lda int,
 		for i0 := 0; i0 < m; i0 += vecPlainRows {
 			mc := min(vecPlainRows, m-i0)
 			need := (mc + mr - 1) / mr * mr * kb
-			if len(vecBufA2) < need {
-				vecBufA2 = make([]float32, need)
-			}
+			sc.a2 = grow(sc.a2, need)
+			bufA := sc.a2
 			for s := 0; s < mc; s += mr {
 				if transA {
-					packA(true, a, lda, i0+s, pc, min(mr, mc-s), kb, alpha, vecBufA2[s*kb:])
+					packA(true, a, lda, i0+s, pc, min(mr, mc-s), kb, alpha, bufA[s*kb:])
 				} else {
-					packA4(a, lda, i0+s, pc, min(mr, mc-s), kb, alpha, vecBufA2[s*kb:])
+					packA4(a, lda, i0+s, pc, min(mr, mc-s), kb, alpha, bufA[s*kb:])
 				}
 			}
 			block := func(jc, nb int, bp []float32, lb int) {
@@ -43,13 +37,13 @@ func gemmVecPlain(transA bool, m, n, k int, alpha float32, a []float32, lda int,
 					if add {
 						res = cs
 					}
-					vecBlock(vecBufA2[ic*kb:], bp, lb, kb, mb, nb, cs, ldc, nil, res, -inf, inf)
+					vecBlock(bufA[ic*kb:], bp, lb, kb, mb, nb, cs, ldc, nil, res, -inf, inf)
 				}
 			}
 			for jc := 0; jc < n; jc += vecNC {
 				nb := min(vecNC, n-jc)
-				packRowsVec(b[pc*ldb:], ldb, jc, nb, kb, vecBufB)
-				block(jc, nb, vecBufB, 0)
+				packRowsVec(b[pc*ldb:], ldb, jc, nb, kb, sc.b)
+				block(jc, nb, sc.b, 0)
 			}
 		}
 	}

@@ -1,9 +1,6 @@
 package kern
 
-import (
-	"math"
-	"sync"
-)
+import "math"
 
 // The vector-kernel hook. Go's wasm backend emits no SIMD, so under js/wasm
 // the wasm/simd package installs kernels written in WebAssembly SIMD128
@@ -162,44 +159,70 @@ const (
 	vecMC = 64
 )
 
-// gemmVec's packing buffers: on the heap (the kernel addresses them
-// directly, and a goroutine stack may move), allocated on first use.
-var (
-	vecMu            sync.Mutex
-	vecBufA, vecBufB []float32
-)
+// gemmScratch holds gemmVec's packing buffers: on the heap (the kernel
+// addresses them directly, and a goroutine stack may move), grown on first
+// use. Concurrent callers (one goroutine per core natively) each take their
+// own from a free list instead of queueing on one set.
+type gemmScratch struct {
+	a, a2, b []float32
+}
+
+var gemmScratchFree = make(chan *gemmScratch, 64)
+
+func getGemmScratch() *gemmScratch {
+	select {
+	case s := <-gemmScratchFree:
+		return s
+	default:
+		return &gemmScratch{}
+	}
+}
+
+func putGemmScratch(s *gemmScratch) {
+	select {
+	case gemmScratchFree <- s:
+	default:
+	}
+}
+
+// grow returns buf with at least n floats.
+func grow(buf []float32, n int) []float32 {
+	if len(buf) < n {
+		return make([]float32, n)
+	}
+	return buf
+}
 
 // gemmVec is gemmScalar on the vector kernel: C has already been scaled by
 // beta unless beta is 0; blocks after the first K block accumulate.
 func gemmVec(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	vecMu.Lock()
-	defer vecMu.Unlock()
+	sc := getGemmScratch()
+	defer putGemmScratch(sc)
+	sc.b = grow(sc.b, gemmKC*vecNC)
 	if !transB { // row-copy packing (tensor_gemm.go)
-		gemmVecPlain(transA, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		gemmVecPlain(sc, transA, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
-	if vecBufA == nil {
-		vecBufA = make([]float32, gemmKC*vecMC)
-		vecBufB = make([]float32, gemmKC*vecNC)
-	}
+	sc.a = grow(sc.a, gemmKC*vecMC)
+	bufA, bufB := sc.a, sc.b
 	inf := float32(math.Inf(1))
 	for jc := 0; jc < n; jc += vecNC {
 		nb := min(vecNC, n-jc)
 		for pc := 0; pc < k; pc += gemmKC {
 			kb := min(gemmKC, k-pc)
-			packB(transB, b, ldb, pc, jc, kb, nb, vecBufB, VecNR)
+			packB(transB, b, ldb, pc, jc, kb, nb, bufB, VecNR)
 			add := pc > 0 || beta != 0
 			for ic := 0; ic < m; ic += vecMC {
 				mb := min(vecMC, m-ic)
 				for s := 0; s < mb; s += mr {
-					packA(transA, a, lda, ic+s, pc, min(mr, mb-s), kb, alpha, vecBufA[s*kb:])
+					packA(transA, a, lda, ic+s, pc, min(mr, mb-s), kb, alpha, bufA[s*kb:])
 				}
 				cs := c[ic*ldc+jc:]
 				var res []float32
 				if add {
 					res = cs
 				}
-				vecBlock(vecBufA, vecBufB, 0, kb, mb, nb, cs, ldc, nil, res, -inf, inf)
+				vecBlock(bufA, bufB, 0, kb, mb, nb, cs, ldc, nil, res, -inf, inf)
 			}
 		}
 	}

@@ -1,0 +1,190 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// func gemmTiles(kb int, a, b *float32, tileStep, rowStep uintptr, c *float32, ldc uintptr, bias *[4]float32, res *float32, lo, hi float32, ntiles int)
+//
+// One packed 4-row A strip (kb groups of 4 floats) times ntiles 8-column B
+// tiles: tile t starts at b + t*tileStep bytes and its rows are rowStep
+// bytes apart. C's tile t starts at c + 32*t bytes, its rows ldc bytes
+// apart; res (0 for none) has C's layout. Each tile is
+// clamp(bias + A·B + res, lo, hi), accumulated with FMA. Tiles go three at
+// a time (12 accumulators), then one at a time.
+TEXT ·gemmTiles(SB), NOSPLIT, $0-88
+	MOVQ kb+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ tileStep+24(FP), R8
+	MOVQ rowStep+32(FP), R9
+	MOVQ c+40(FP), R10
+	MOVQ ldc+48(FP), R11
+	MOVQ bias+56(FP), R12
+	MOVQ res+64(FP), R13
+	MOVQ ntiles+80(FP), CX
+
+three:
+	CMPQ CX, $3
+	JLT  one
+	VBROADCASTSS 0(R12), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	VBROADCASTSS 4(R12), Y3
+	VMOVAPS      Y3, Y4
+	VMOVAPS      Y3, Y5
+	VBROADCASTSS 8(R12), Y6
+	VMOVAPS      Y6, Y7
+	VMOVAPS      Y6, Y8
+	VBROADCASTSS 12(R12), Y9
+	VMOVAPS      Y9, Y10
+	VMOVAPS      Y9, Y11
+	MOVQ         SI, AX
+	MOVQ         DX, BX
+	MOVQ         DI, R14
+
+k3:
+	VMOVUPS      (BX), Y12
+	VMOVUPS      (BX)(R8*1), Y13
+	VMOVUPS      (BX)(R8*2), Y14
+	VBROADCASTSS 0(AX), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VFMADD231PS  Y13, Y15, Y1
+	VFMADD231PS  Y14, Y15, Y2
+	VBROADCASTSS 4(AX), Y15
+	VFMADD231PS  Y12, Y15, Y3
+	VFMADD231PS  Y13, Y15, Y4
+	VFMADD231PS  Y14, Y15, Y5
+	VBROADCASTSS 8(AX), Y15
+	VFMADD231PS  Y12, Y15, Y6
+	VFMADD231PS  Y13, Y15, Y7
+	VFMADD231PS  Y14, Y15, Y8
+	VBROADCASTSS 12(AX), Y15
+	VFMADD231PS  Y12, Y15, Y9
+	VFMADD231PS  Y13, Y15, Y10
+	VFMADD231PS  Y14, Y15, Y11
+	ADDQ         $16, AX
+	ADDQ         R9, BX
+	DECQ         R14
+	JNZ          k3
+
+	LEAQ (R11)(R11*2), AX // 3*ldc
+	TESTQ R13, R13
+	JZ    clamp3
+	VADDPS (R13), Y0, Y0
+	VADDPS 32(R13), Y1, Y1
+	VADDPS 64(R13), Y2, Y2
+	VADDPS (R13)(R11*1), Y3, Y3
+	VADDPS 32(R13)(R11*1), Y4, Y4
+	VADDPS 64(R13)(R11*1), Y5, Y5
+	VADDPS (R13)(R11*2), Y6, Y6
+	VADDPS 32(R13)(R11*2), Y7, Y7
+	VADDPS 64(R13)(R11*2), Y8, Y8
+	VADDPS (R13)(AX*1), Y9, Y9
+	VADDPS 32(R13)(AX*1), Y10, Y10
+	VADDPS 64(R13)(AX*1), Y11, Y11
+	ADDQ   $96, R13
+
+clamp3:
+	// max(lo, x) and min(hi, x) with x as the second source, so a NaN
+	// in x passes through (as Go's min and max keep it).
+	VBROADCASTSS lo+72(FP), Y12
+	VBROADCASTSS hi+76(FP), Y13
+	VMAXPS Y0, Y12, Y0
+	VMAXPS Y1, Y12, Y1
+	VMAXPS Y2, Y12, Y2
+	VMAXPS Y3, Y12, Y3
+	VMAXPS Y4, Y12, Y4
+	VMAXPS Y5, Y12, Y5
+	VMAXPS Y6, Y12, Y6
+	VMAXPS Y7, Y12, Y7
+	VMAXPS Y8, Y12, Y8
+	VMAXPS Y9, Y12, Y9
+	VMAXPS Y10, Y12, Y10
+	VMAXPS Y11, Y12, Y11
+	VMINPS Y0, Y13, Y0
+	VMINPS Y1, Y13, Y1
+	VMINPS Y2, Y13, Y2
+	VMINPS Y3, Y13, Y3
+	VMINPS Y4, Y13, Y4
+	VMINPS Y5, Y13, Y5
+	VMINPS Y6, Y13, Y6
+	VMINPS Y7, Y13, Y7
+	VMINPS Y8, Y13, Y8
+	VMINPS Y9, Y13, Y9
+	VMINPS Y10, Y13, Y10
+	VMINPS Y11, Y13, Y11
+	VMOVUPS Y0, (R10)
+	VMOVUPS Y1, 32(R10)
+	VMOVUPS Y2, 64(R10)
+	VMOVUPS Y3, (R10)(R11*1)
+	VMOVUPS Y4, 32(R10)(R11*1)
+	VMOVUPS Y5, 64(R10)(R11*1)
+	VMOVUPS Y6, (R10)(R11*2)
+	VMOVUPS Y7, 32(R10)(R11*2)
+	VMOVUPS Y8, 64(R10)(R11*2)
+	VMOVUPS Y9, (R10)(AX*1)
+	VMOVUPS Y10, 32(R10)(AX*1)
+	VMOVUPS Y11, 64(R10)(AX*1)
+	ADDQ $96, R10
+	LEAQ (DX)(R8*2), DX
+	ADDQ R8, DX
+	SUBQ $3, CX
+	JMP  three
+
+one:
+	TESTQ CX, CX
+	JZ    done
+	VBROADCASTSS 0(R12), Y0
+	VBROADCASTSS 4(R12), Y3
+	VBROADCASTSS 8(R12), Y6
+	VBROADCASTSS 12(R12), Y9
+	MOVQ         SI, AX
+	MOVQ         DX, BX
+	MOVQ         DI, R14
+
+k1:
+	VMOVUPS      (BX), Y12
+	VBROADCASTSS 0(AX), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VBROADCASTSS 4(AX), Y14
+	VFMADD231PS  Y12, Y14, Y3
+	VBROADCASTSS 8(AX), Y13
+	VFMADD231PS  Y12, Y13, Y6
+	VBROADCASTSS 12(AX), Y15
+	VFMADD231PS  Y12, Y15, Y9
+	ADDQ         $16, AX
+	ADDQ         R9, BX
+	DECQ         R14
+	JNZ          k1
+
+	LEAQ  (R11)(R11*2), AX
+	TESTQ R13, R13
+	JZ    clamp1
+	VADDPS (R13), Y0, Y0
+	VADDPS (R13)(R11*1), Y3, Y3
+	VADDPS (R13)(R11*2), Y6, Y6
+	VADDPS (R13)(AX*1), Y9, Y9
+	ADDQ   $32, R13
+
+clamp1:
+	VBROADCASTSS lo+72(FP), Y12
+	VBROADCASTSS hi+76(FP), Y13
+	VMAXPS  Y0, Y12, Y0
+	VMAXPS  Y3, Y12, Y3
+	VMAXPS  Y6, Y12, Y6
+	VMAXPS  Y9, Y12, Y9
+	VMINPS  Y0, Y13, Y0
+	VMINPS  Y3, Y13, Y3
+	VMINPS  Y6, Y13, Y6
+	VMINPS  Y9, Y13, Y9
+	VMOVUPS Y0, (R10)
+	VMOVUPS Y3, (R10)(R11*1)
+	VMOVUPS Y6, (R10)(R11*2)
+	VMOVUPS Y9, (R10)(AX*1)
+	ADDQ    $32, R10
+	ADDQ    R8, DX
+	DECQ    CX
+	JMP     one
+
+done:
+	VZEROUPPER
+	RET
