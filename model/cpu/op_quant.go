@@ -580,7 +580,7 @@ func qlinearScalars(n *graph.Node, in []*Value, idx ...int) error {
 // A_scale, A_zp, B, B_scale, B_zp, C_scale, C_zp) with broadcasting, in
 // the arithmetic of MLAS's vector kernels: for QLinearAdd
 // fma(A_scale/C_scale, A, fma(B_scale/C_scale, B, fixed)) with fixed =
-// C_zp - (A_zp·A_scale/C_scale + B_zp·B_scale/C_scale), which is not the
+// C_zp - fma(A_scale/C_scale, A_zp, B_zp·B_scale/C_scale), which is not the
 // same float as the reference formula's and decides near-ties; for
 // QLinearMul (A-A_zp)(B-B_zp)·(A_scale·B_scale/C_scale).
 func prepQLinearBinary(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
@@ -617,7 +617,9 @@ func prepQLinearBinary(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 		as, bs, cs := in[1].F[0], in[4].F[0], in[6].F[0]
 		az, bz, cz := zpAt(tensorAt(in, 2), 0), zpAt(tensorAt(in, 5), 0), zpAt(tensorAt(in, 7), 0)
 		rA, rB := as/cs, bs/cs
-		fixed := float32(cz) - float32(float32(rA*float32(az))+float32(rB*float32(bz)))
+		// MLAS's AVX2 file is compiled with FMA, and the compiler contracts
+		// the fixed part's first product and the sum into one FMA too.
+		fixed := float32(cz) - fma32(rA, float32(az), float32(rB*float32(bz)))
 		rM := as * bs / cs
 		for i := 0; i < total; i++ {
 			ia, ib := i, i
