@@ -824,7 +824,14 @@
     // and returns {backend, ms, output}: for benchmarks and conformance.
     async infer(input) {
       await ready;
-      return (await engine()).call('infer', [input]);
+      const e = await engine();
+      // One copy that the worker then owns (transferred), rather than a
+      // structured clone's two; the caller's array stays usable.
+      if (input instanceof Float32Array) {
+        const x = input.slice();
+        return e.call('infer', [x], [x.buffer]);
+      }
+      return e.call('infer', [input]);
     },
     // embed(source[, {batch}]) → Float32Array: the page model's feature
     // vector of the image (the tensor its classifier layer reads),

@@ -111,6 +111,7 @@ if (b) try {
       const r = await run(`/models/${m}/model.onnx`, inputSide(m));
       const row = { engine: name, model: m };
       if (r.times) Object.assign(row, stats(r.times), { output: r.output });
+      if (r.engine && r.engine.every((v) => typeof v === 'number')) row.engineMedian = stats(r.engine).median;
       else row.skipped = r.skipped || r.error;
       results.rows.push(row);
       process.stderr.write(`  ${name} ${m}: ${row.median ? row.median.toFixed(1) + ' ms' : row.skipped}\n`);
@@ -430,7 +431,7 @@ const fmt = (v) => (v == null ? '' : v.toFixed(v < 10 ? 2 : 1));
 console.log(`Glimpse browser benchmark: ${runs} runs after a warm-up (WebGPU: ${gpuRuns}), Chromium ${results.chromium}, crossOriginIsolated=${results.crossOriginIsolated}, WebGPU adapter: ${results.adapter || 'none'}`);
 console.log(`${'engine'.padEnd(16)} ${'model'.padEnd(22)} ${'median ms'.padStart(10)} ${'min'.padStart(9)} ${'max'.padStart(9)}`);
 for (const r of results.rows) {
-  console.log(`${r.engine.padEnd(16)} ${r.model.padEnd(22)} ${(r.skipped ? '—' : fmt(r.median)).padStart(10)} ${fmt(r.min).padStart(9)} ${fmt(r.max).padStart(9)}${r.skipped ? '  (' + r.skipped + ')' : ''}`);
+  console.log(`${r.engine.padEnd(16)} ${r.model.padEnd(22)} ${(r.skipped ? '—' : fmt(r.median)).padStart(10)} ${fmt(r.min).padStart(9)} ${fmt(r.max).padStart(9)}${r.skipped ? '  (' + r.skipped + ')' : ''}${r.engineMedian ? `  (in the engine ${fmt(r.engineMedian)})` : ''}`);
 }
 const med = (e, m) => results.rows.find((r) => r.engine === e && r.model === m && r.median)?.median;
 for (const m of models) {

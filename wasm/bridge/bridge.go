@@ -9,7 +9,6 @@
 package bridge
 
 import (
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"math"
@@ -366,13 +365,7 @@ func infer(args []js.Value) (any, error) {
 	if len(args) < 1 || args[0].Get("length").Int() != len(in) || args[0].Get("constructor").Get("name").String() != "Float32Array" {
 		return nil, coded(CodeBadArgument, "infer needs a Float32Array of %d values", len(in))
 	}
-	src := args[0]
-	buf := js.Global().Get("Uint8Array").New(src.Get("buffer"), src.Get("byteOffset"), 4*len(in))
-	raw := make([]byte, 4*len(in))
-	js.CopyBytesToGo(raw, buf)
-	for i := range in {
-		in[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
-	}
+	jsval.CopyFloat32s(in, args[0])
 	t0 := time.Now()
 	if st.gpu.active(st.cl) {
 		return runGPU(st.cl, 0, t0, true)

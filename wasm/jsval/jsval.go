@@ -7,10 +7,9 @@
 package jsval
 
 import (
-	"encoding/binary"
-	"math"
 	"strings"
 	"syscall/js"
+	"unsafe"
 )
 
 // Text is v as a string, "" for anything else (undefined, null, numbers).
@@ -40,24 +39,34 @@ func Float32s(v js.Value) []float32 {
 	if v.Type() != js.TypeObject || v.Get("constructor").Get("name").String() != "Float32Array" {
 		return nil
 	}
-	b := make([]byte, v.Get("byteLength").Int())
-	js.CopyBytesToGo(b, js.Global().Get("Uint8Array").New(v.Get("buffer"), v.Get("byteOffset"), len(b)))
-	out := make([]float32, len(b)/4)
-	for i := range out {
-		out[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
-	}
+	out := make([]float32, v.Get("length").Int())
+	CopyFloat32s(out, v)
 	return out
 }
 
-// Float32Array makes a new Float32Array holding fs.
-func Float32Array(fs []float32) js.Value {
-	b := make([]byte, 4*len(fs))
-	for i, v := range fs {
-		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(v))
+// CopyFloat32s copies a Float32Array of len(dst) values straight into dst
+// (WebAssembly is little-endian, as typed arrays are here), with no
+// intermediate byte slice: infer's input is 600 KB a call.
+func CopyFloat32s(dst []float32, v js.Value) {
+	if len(dst) == 0 {
+		return
 	}
-	u8 := js.Global().Get("Uint8Array").New(len(b))
-	js.CopyBytesToJS(u8, b)
+	u8 := js.Global().Get("Uint8Array").New(v.Get("buffer"), v.Get("byteOffset"), 4*len(dst))
+	js.CopyBytesToGo(f32Bytes(dst), u8)
+}
+
+// Float32Array makes a JS Float32Array holding a copy of fs.
+func Float32Array(fs []float32) js.Value {
+	u8 := js.Global().Get("Uint8Array").New(4 * len(fs))
+	if len(fs) > 0 {
+		js.CopyBytesToJS(u8, f32Bytes(fs))
+	}
 	return js.Global().Get("Float32Array").New(u8.Get("buffer"))
+}
+
+// f32Bytes is fs's memory as bytes.
+func f32Bytes(fs []float32) []byte {
+	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(fs))), 4*len(fs))
 }
 
 // Promise runs fn on a goroutine (never blocking the JS callback that
