@@ -273,7 +273,7 @@ func prepUnary(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 	if f == nil {
 		return nil, fmt.Errorf("%s: float input is not supported", n.Label())
 	}
-	if act, ok := polyAct(n); ok && kern.PolyActs { // wasm: float32 polynomials, SIMD when installed
+	if act, ok := polyAct(n); ok && (kern.PolyActs || kern.VecAct() != nil) { // wasm: float32 polynomials; SIMD (or AVX2 natively) when installed
 		return one(graph.Float32, shape, func(in, out []*graph.Tensor, _ []float32) error {
 			kern.ActInto(act, out[0].F[:len(in[0].F)], in[0].F)
 			return nil

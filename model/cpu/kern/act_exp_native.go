@@ -5,11 +5,15 @@ package kern
 import "math"
 
 // PolyActs reports whether the exp-family activations use the float32
-// polynomials (act_poly.go): natively they keep float64 math.
+// polynomials (act_poly.go): natively the scalar loops keep float64 math,
+// though with a vector kernel installed (amd64 with AVX2+FMA: act_amd64.go)
+// the bulk of every slice takes the polynomials.
 const PolyActs = false
 
-// expActs applies an exp-family activation with float64 math.
+// expActs applies an exp-family activation: the vector kernel for the
+// 4-aligned bulk when installed (vecActs), float64 math for the rest.
 func expActs(act Act, y []float32) {
+	y = vecActs(act, y)
 	switch act.Kind {
 	case ActSigmoid:
 		for i, v := range y {

@@ -1,0 +1,315 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// The row kernel below is fully unrolled (25 taps per stride); the Go
+// side is dw5_amd64.go.
+
+DATA dw5Mask<>+0(SB)/8, $0x0000000000000000
+DATA dw5Mask<>+8(SB)/8, $0x0000000000000000
+DATA dw5Mask<>+16(SB)/8, $0x0000000000000000
+DATA dw5Mask<>+24(SB)/8, $0x0000000000000000
+DATA dw5Mask<>+32(SB)/8, $0xffffffffffffffff
+DATA dw5Mask<>+40(SB)/8, $0xffffffffffffffff
+DATA dw5Mask<>+48(SB)/8, $0xffffffffffffffff
+DATA dw5Mask<>+56(SB)/8, $0xffffffffffffffff
+GLOBL dw5Mask<>(SB), RODATA|NOPTR, $64
+
+// func dw5RowAVX2(o, r0, r1, r2, r3, r4, wb, res *float32, cnt, s int, bias, lo, hi float32)
+//
+// Outputs o[0:cnt], cnt >= 8, of one row of a 5×5 depthwise conv at
+// stride s (1 or 2): o[i] = clamp(bias + Σ_ky (w[ky][0]·rk[s·i] + … +
+// w[ky][4]·rk[s·i+4]) + res[i], lo, hi), summed in the scalar dw5's order
+// without fusing. wb holds the 25 weights, each broadcast to 8 floats.
+// 8 outputs per group; the last cnt%8 are computed by a group that
+// overlaps the previous one and stored under a mask, so nothing is
+// recomputed from an already written o (res may be o) and nothing is
+// read beyond the last window. At stride 2 a tap's inputs come from loads
+// at t and t+7 and one VSHUFPS (lane order 0,2,8,10,4,6,12,14), undone by
+// VPERMQ before the residual.
+TEXT ·dw5RowAVX2(SB), NOSPLIT, $0-92
+	MOVQ o+0(FP), SI
+	MOVQ r0+8(FP), R8
+	MOVQ r1+16(FP), R9
+	MOVQ r2+24(FP), R10
+	MOVQ r3+32(FP), R11
+	MOVQ r4+40(FP), R12
+	MOVQ wb+48(FP), DI
+	MOVQ res+56(FP), DX
+	MOVQ cnt+64(FP), CX
+	VBROADCASTSS bias+80(FP), Y15
+	VBROADCASTSS lo+84(FP), Y13
+	VBROADCASTSS hi+88(FP), Y12
+	XORQ BX, BX
+	XORQ R13, R13
+	CMPQ s+72(FP), $1
+	JNE  s2next
+
+s1next:
+	MOVQ BX, AX
+	ADDQ $8, AX
+	CMPQ AX, CX
+	JLE  s1group
+	MOVQ CX, AX
+	SUBQ BX, AX
+	JEQ  done
+	SHLQ $2, AX
+	LEAQ dw5Mask<>(SB), R13
+	VMOVUPS (R13)(AX*1), Y14
+	MOVQ $1, R13
+	MOVQ CX, BX
+	SUBQ $8, BX
+s1group:
+	LEAQ (BX*4), AX
+	VMOVUPS Y15, Y0
+	VMOVUPS 0(R8)(AX*1), Y2
+	VMULPS 0(DI), Y2, Y3
+	VMOVUPS 4(R8)(AX*1), Y2
+	VMULPS 32(DI), Y2, Y2
+	VADDPS Y2, Y3, Y3
+	VMOVUPS 8(R8)(AX*1), Y2
+	VMULPS 64(DI), Y2, Y2
+	VADDPS Y2, Y3, Y3
+	VMOVUPS 12(R8)(AX*1), Y2
+	VMULPS 96(DI), Y2, Y2
+	VADDPS Y2, Y3, Y3
+	VMOVUPS 16(R8)(AX*1), Y2
+	VMULPS 128(DI), Y2, Y2
+	VADDPS Y2, Y3, Y3
+	VADDPS Y3, Y0, Y0
+	VMOVUPS 0(R9)(AX*1), Y2
+	VMULPS 160(DI), Y2, Y3
+	VMOVUPS 4(R9)(AX*1), Y2
+	VMULPS 192(DI), Y2, Y2
+	VADDPS Y2, Y3, Y3
+	VMOVUPS 8(R9)(AX*1), Y2
+	VMULPS 224(DI), Y2, Y2
+	VADDPS Y2, Y3, Y3
+	VMOVUPS 12(R9)(AX*1), Y2
+	VMULPS 256(DI), Y2, Y2
+	VADDPS Y2, Y3, Y3
+	VMOVUPS 16(R9)(AX*1), Y2
+	VMULPS 288(DI), Y2, Y2
+	VADDPS Y2, Y3, Y3
+	VADDPS Y3, Y0, Y0
+	VMOVUPS 0(R10)(AX*1), Y2
+	VMULPS 320(DI), Y2, Y3
+	VMOVUPS 4(R10)(AX*1), Y2
+	VMULPS 352(DI), Y2, Y2
+	VADDPS Y2, Y3, Y3
+	VMOVUPS 8(R10)(AX*1), Y2
+	VMULPS 384(DI), Y2, Y2
+	VADDPS Y2, Y3, Y3
+	VMOVUPS 12(R10)(AX*1), Y2
+	VMULPS 416(DI), Y2, Y2
+	VADDPS Y2, Y3, Y3
+	VMOVUPS 16(R10)(AX*1), Y2
+	VMULPS 448(DI), Y2, Y2
+	VADDPS Y2, Y3, Y3
+	VADDPS Y3, Y0, Y0
+	VMOVUPS 0(R11)(AX*1), Y2
+	VMULPS 480(DI), Y2, Y3
+	VMOVUPS 4(R11)(AX*1), Y2
+	VMULPS 512(DI), Y2, Y2
+	VADDPS Y2, Y3, Y3
+	VMOVUPS 8(R11)(AX*1), Y2
+	VMULPS 544(DI), Y2, Y2
+	VADDPS Y2, Y3, Y3
+	VMOVUPS 12(R11)(AX*1), Y2
+	VMULPS 576(DI), Y2, Y2
+	VADDPS Y2, Y3, Y3
+	VMOVUPS 16(R11)(AX*1), Y2
+	VMULPS 608(DI), Y2, Y2
+	VADDPS Y2, Y3, Y3
+	VADDPS Y3, Y0, Y0
+	VMOVUPS 0(R12)(AX*1), Y2
+	VMULPS 640(DI), Y2, Y3
+	VMOVUPS 4(R12)(AX*1), Y2
+	VMULPS 672(DI), Y2, Y2
+	VADDPS Y2, Y3, Y3
+	VMOVUPS 8(R12)(AX*1), Y2
+	VMULPS 704(DI), Y2, Y2
+	VADDPS Y2, Y3, Y3
+	VMOVUPS 12(R12)(AX*1), Y2
+	VMULPS 736(DI), Y2, Y2
+	VADDPS Y2, Y3, Y3
+	VMOVUPS 16(R12)(AX*1), Y2
+	VMULPS 768(DI), Y2, Y2
+	VADDPS Y2, Y3, Y3
+	VADDPS Y3, Y0, Y0
+	TESTQ DX, DX
+	JEQ  s1nores
+	VADDPS (DX)(BX*4), Y0, Y0
+s1nores:
+	VMAXPS Y0, Y13, Y0
+	VMINPS Y0, Y12, Y0
+	TESTQ R13, R13
+	JNE  s1masked
+	VMOVUPS Y0, (SI)(BX*4)
+	ADDQ $8, BX
+	JMP  s1next
+s1masked:
+	VMASKMOVPS Y0, Y14, (SI)(BX*4)
+	JMP  done
+
+s2next:
+	MOVQ BX, AX
+	ADDQ $8, AX
+	CMPQ AX, CX
+	JLE  s2group
+	MOVQ CX, AX
+	SUBQ BX, AX
+	JEQ  done
+	SHLQ $2, AX
+	LEAQ dw5Mask<>(SB), R13
+	VMOVUPS (R13)(AX*1), Y14
+	MOVQ $1, R13
+	MOVQ CX, BX
+	SUBQ $8, BX
+s2group:
+	LEAQ (BX*8), AX
+	VMOVUPS Y15, Y0
+	VMOVUPS 0(R8)(AX*1), Y2
+	VMOVUPS 28(R8)(AX*1), Y4
+	VSHUFPS $0xd8, Y4, Y2, Y2
+	VMULPS 0(DI), Y2, Y3
+	VMOVUPS 4(R8)(AX*1), Y2
+	VMOVUPS 32(R8)(AX*1), Y4
+	VSHUFPS $0xd8, Y4, Y2, Y2
+	VMULPS 32(DI), Y2, Y2
+	VADDPS Y2, Y3, Y3
+	VMOVUPS 8(R8)(AX*1), Y2
+	VMOVUPS 36(R8)(AX*1), Y4
+	VSHUFPS $0xd8, Y4, Y2, Y2
+	VMULPS 64(DI), Y2, Y2
+	VADDPS Y2, Y3, Y3
+	VMOVUPS 12(R8)(AX*1), Y2
+	VMOVUPS 40(R8)(AX*1), Y4
+	VSHUFPS $0xd8, Y4, Y2, Y2
+	VMULPS 96(DI), Y2, Y2
+	VADDPS Y2, Y3, Y3
+	VMOVUPS 16(R8)(AX*1), Y2
+	VMOVUPS 44(R8)(AX*1), Y4
+	VSHUFPS $0xd8, Y4, Y2, Y2
+	VMULPS 128(DI), Y2, Y2
+	VADDPS Y2, Y3, Y3
+	VADDPS Y3, Y0, Y0
+	VMOVUPS 0(R9)(AX*1), Y2
+	VMOVUPS 28(R9)(AX*1), Y4
+	VSHUFPS $0xd8, Y4, Y2, Y2
+	VMULPS 160(DI), Y2, Y3
+	VMOVUPS 4(R9)(AX*1), Y2
+	VMOVUPS 32(R9)(AX*1), Y4
+	VSHUFPS $0xd8, Y4, Y2, Y2
+	VMULPS 192(DI), Y2, Y2
+	VADDPS Y2, Y3, Y3
+	VMOVUPS 8(R9)(AX*1), Y2
+	VMOVUPS 36(R9)(AX*1), Y4
+	VSHUFPS $0xd8, Y4, Y2, Y2
+	VMULPS 224(DI), Y2, Y2
+	VADDPS Y2, Y3, Y3
+	VMOVUPS 12(R9)(AX*1), Y2
+	VMOVUPS 40(R9)(AX*1), Y4
+	VSHUFPS $0xd8, Y4, Y2, Y2
+	VMULPS 256(DI), Y2, Y2
+	VADDPS Y2, Y3, Y3
+	VMOVUPS 16(R9)(AX*1), Y2
+	VMOVUPS 44(R9)(AX*1), Y4
+	VSHUFPS $0xd8, Y4, Y2, Y2
+	VMULPS 288(DI), Y2, Y2
+	VADDPS Y2, Y3, Y3
+	VADDPS Y3, Y0, Y0
+	VMOVUPS 0(R10)(AX*1), Y2
+	VMOVUPS 28(R10)(AX*1), Y4
+	VSHUFPS $0xd8, Y4, Y2, Y2
+	VMULPS 320(DI), Y2, Y3
+	VMOVUPS 4(R10)(AX*1), Y2
+	VMOVUPS 32(R10)(AX*1), Y4
+	VSHUFPS $0xd8, Y4, Y2, Y2
+	VMULPS 352(DI), Y2, Y2
+	VADDPS Y2, Y3, Y3
+	VMOVUPS 8(R10)(AX*1), Y2
+	VMOVUPS 36(R10)(AX*1), Y4
+	VSHUFPS $0xd8, Y4, Y2, Y2
+	VMULPS 384(DI), Y2, Y2
+	VADDPS Y2, Y3, Y3
+	VMOVUPS 12(R10)(AX*1), Y2
+	VMOVUPS 40(R10)(AX*1), Y4
+	VSHUFPS $0xd8, Y4, Y2, Y2
+	VMULPS 416(DI), Y2, Y2
+	VADDPS Y2, Y3, Y3
+	VMOVUPS 16(R10)(AX*1), Y2
+	VMOVUPS 44(R10)(AX*1), Y4
+	VSHUFPS $0xd8, Y4, Y2, Y2
+	VMULPS 448(DI), Y2, Y2
+	VADDPS Y2, Y3, Y3
+	VADDPS Y3, Y0, Y0
+	VMOVUPS 0(R11)(AX*1), Y2
+	VMOVUPS 28(R11)(AX*1), Y4
+	VSHUFPS $0xd8, Y4, Y2, Y2
+	VMULPS 480(DI), Y2, Y3
+	VMOVUPS 4(R11)(AX*1), Y2
+	VMOVUPS 32(R11)(AX*1), Y4
+	VSHUFPS $0xd8, Y4, Y2, Y2
+	VMULPS 512(DI), Y2, Y2
+	VADDPS Y2, Y3, Y3
+	VMOVUPS 8(R11)(AX*1), Y2
+	VMOVUPS 36(R11)(AX*1), Y4
+	VSHUFPS $0xd8, Y4, Y2, Y2
+	VMULPS 544(DI), Y2, Y2
+	VADDPS Y2, Y3, Y3
+	VMOVUPS 12(R11)(AX*1), Y2
+	VMOVUPS 40(R11)(AX*1), Y4
+	VSHUFPS $0xd8, Y4, Y2, Y2
+	VMULPS 576(DI), Y2, Y2
+	VADDPS Y2, Y3, Y3
+	VMOVUPS 16(R11)(AX*1), Y2
+	VMOVUPS 44(R11)(AX*1), Y4
+	VSHUFPS $0xd8, Y4, Y2, Y2
+	VMULPS 608(DI), Y2, Y2
+	VADDPS Y2, Y3, Y3
+	VADDPS Y3, Y0, Y0
+	VMOVUPS 0(R12)(AX*1), Y2
+	VMOVUPS 28(R12)(AX*1), Y4
+	VSHUFPS $0xd8, Y4, Y2, Y2
+	VMULPS 640(DI), Y2, Y3
+	VMOVUPS 4(R12)(AX*1), Y2
+	VMOVUPS 32(R12)(AX*1), Y4
+	VSHUFPS $0xd8, Y4, Y2, Y2
+	VMULPS 672(DI), Y2, Y2
+	VADDPS Y2, Y3, Y3
+	VMOVUPS 8(R12)(AX*1), Y2
+	VMOVUPS 36(R12)(AX*1), Y4
+	VSHUFPS $0xd8, Y4, Y2, Y2
+	VMULPS 704(DI), Y2, Y2
+	VADDPS Y2, Y3, Y3
+	VMOVUPS 12(R12)(AX*1), Y2
+	VMOVUPS 40(R12)(AX*1), Y4
+	VSHUFPS $0xd8, Y4, Y2, Y2
+	VMULPS 736(DI), Y2, Y2
+	VADDPS Y2, Y3, Y3
+	VMOVUPS 16(R12)(AX*1), Y2
+	VMOVUPS 44(R12)(AX*1), Y4
+	VSHUFPS $0xd8, Y4, Y2, Y2
+	VMULPS 768(DI), Y2, Y2
+	VADDPS Y2, Y3, Y3
+	VADDPS Y3, Y0, Y0
+	VPERMQ $0xd8, Y0, Y0
+	TESTQ DX, DX
+	JEQ  s2nores
+	VADDPS (DX)(BX*4), Y0, Y0
+s2nores:
+	VMAXPS Y0, Y13, Y0
+	VMINPS Y0, Y12, Y0
+	TESTQ R13, R13
+	JNE  s2masked
+	VMOVUPS Y0, (SI)(BX*4)
+	ADDQ $8, BX
+	JMP  s2next
+s2masked:
+	VMASKMOVPS Y0, Y14, (SI)(BX*4)
+	JMP  done
+
+done:
+	VZEROUPPER
+	RET
