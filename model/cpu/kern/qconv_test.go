@@ -139,8 +139,8 @@ func qgemmGo(a, b []int16, kb, mb, nb int, y []float32, ldy int, bias []int32, m
 }
 
 func TestQConvVecLayout(t *testing.T) {
+	defer SetQVecKernels(savedQVec())
 	SetQVecKernels(QVecKernels{Pack: qpackGo, Gemm: qgemmGo})
-	defer SetQVecKernels(QVecKernels{})
 	r := rand.New(rand.NewSource(3))
 	for _, p := range []ConvParams{
 		{N: 1, C: 16, H: 7, W: 7, M: 24, OH: 7, OW: 7, KH: 1, KW: 1, SH: 1, SW: 1, DH: 1, DW: 1, Group: 1},
@@ -182,8 +182,8 @@ func qrequantGo(y []float32, n, ldy, m int, bias []float32, mult []float32, lo, 
 
 // The float route with the elementwise vector kernels' contracts installed.
 func TestQConvFloatRouteVecLayout(t *testing.T) {
+	defer SetQVecKernels(savedQVec())
 	SetQVecKernels(QVecKernels{Quant: qquantGo, Requant: qrequantGo})
-	defer SetQVecKernels(QVecKernels{})
 	r := rand.New(rand.NewSource(5))
 	for _, p := range []ConvParams{
 		{N: 2, C: 12, H: 9, W: 10, M: 12, OH: 5, OW: 5, KH: 3, KW: 3, SH: 2, SW: 2, PT: 1, PL: 1, PB: 1, PR: 1, DH: 1, DW: 1, Group: 12},
@@ -229,8 +229,8 @@ func qdwGo(p ConvParams, x, y []float32, w, bias []int32, mult []float32, pad []
 // QConv's depthwise glue (padded plane geometry, bias, batches) with the
 // vector depthwise kernel's contract installed.
 func TestQConvDWVecLayout(t *testing.T) {
+	defer SetQVecKernels(savedQVec())
 	SetQVecKernels(QVecKernels{DW: qdwGo})
-	defer SetQVecKernels(QVecKernels{})
 	r := rand.New(rand.NewSource(9))
 	for _, p := range []ConvParams{
 		{N: 2, C: 12, H: 9, W: 10, M: 12, OH: 5, OW: 5, KH: 3, KW: 3, SH: 2, SW: 2, PT: 1, PL: 1, PB: 1, PR: 1, DH: 1, DW: 1, Group: 12},
@@ -258,4 +258,11 @@ func TestQConvDWVecLayout(t *testing.T) {
 			}
 		}
 	}
+}
+
+// savedQVec is the installed set of quantized vector kernels (the AVX2 ones
+// natively, none under wasm's Go-only tests), for tests that swap in their
+// own to restore.
+func savedQVec() QVecKernels {
+	return QVecKernels{Pack: vecQPack, Gemm: vecQGemm, Quant: vecQQuant, Requant: vecQRequant, DW: vecQDW}
 }
