@@ -100,6 +100,9 @@ test-wasm:
 	GLIMPSE_CORPUS_SETS=small GOOS=js GOARCH=wasm $(GO) test -count=1 -exec="$(WASM_EXEC)" ./model/...
 	NODE_OPTIONS="--import=$(abspath wasm/simd/testdata/node-mem.mjs)" GLIMPSE_WANT_SIMD=1 \
 	  GOOS=js GOARCH=wasm $(GO) test -count=1 -exec="$(WASM_EXEC)" ./wasm/simd/
+	NODE_OPTIONS="--import=$(abspath wasm/simd/testdata/node-mem.mjs)" GLIMPSE_WANT_SIMD=1 GLIMPSE_WANT_RELAXED=1 \
+	  GOOS=js GOARCH=wasm $(GO) test -count=1 -exec="$(abspath wasm/simd/testdata/exec-relaxed.sh)" \
+	  -run 'Active|Relaxed|Gemm|Conv|MobileNet|EfficientNet' ./wasm/simd/
 
 # The bridge (window.glimpse._go) and the kernels compiled to wasm inside
 # headless Chromium, through wasmbrowsertest (installed into bin/). It starts

@@ -417,6 +417,7 @@ func info() map[string]any {
 	// Whether the CPU path runs the SIMD kernels (about 10× faster), and
 	// why not when it does not.
 	m["simd"] = simd.Active()
+	m["relaxedSimd"] = simd.Relaxed()
 	if !simd.Active() {
 		m["simdReason"] = simd.Reason()
 	}

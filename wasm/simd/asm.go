@@ -73,8 +73,10 @@ const (
 	simdF32x4Splat     = 0x13
 	simdF32x4Add       = 0xe4
 	simdF32x4Mul       = 0xe6
-	simdF32x4Min       = 0xe8
-	simdF32x4Max       = 0xe9
+	// Relaxed SIMD: a*b+c, fused (one rounding) where the CPU has FMA.
+	simdF32x4RelaxedMadd = 0x105
+	simdF32x4Min         = 0xe8
+	simdF32x4Max         = 0xe9
 )
 
 // local is a local variable index (parameters first).

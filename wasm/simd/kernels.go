@@ -8,6 +8,13 @@ import _ "embed"
 //go:embed kernels.wasm
 var kernelsWasm []byte
 
+// kernelsRelaxedWasm is the same module with gemm's multiply-adds as
+// relaxed SIMD's f32x4.relaxed_madd (RelaxedModule), used where the engine
+// validates it.
+//
+//go:embed kernels_relaxed.wasm
+var kernelsRelaxedWasm []byte
+
 // opsWasm is the activations module (ops.go: exports bind(p), act()).
 //
 //go:embed ops.wasm

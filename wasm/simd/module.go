@@ -14,7 +14,15 @@ package simd
 
 // Module returns the kernels module's bytes. Exports: bind(p), peek(p),
 // gemm(), dw3(), im2col().
-func Module() []byte {
+func Module() []byte { return module(false) }
+
+// RelaxedModule is Module with gemm's multiply-adds as relaxed SIMD's
+// f32x4.relaxed_madd: one fused instruction where the CPU has FMA (half
+// the GEMM's vector operations), otherwise a multiply and an add as in
+// Module. Engines without relaxed SIMD reject it; Init then uses Module.
+func RelaxedModule() []byte { return module(true) }
+
+func module(relaxed bool) []byte {
 	bind := &fn{params: []valType{i32}}
 	bind.get(0)
 	bind.gset(0)
@@ -26,7 +34,7 @@ func Module() []byte {
 	return assemble([]export{
 		{"bind", bind},
 		{"peek", peek},
-		{"gemm", gemmFn()},
+		{"gemm", gemmFn(relaxed)},
 		{"dw3", dwFn()},
 		{"im2col", im2colFn()},
 	}, 1)
@@ -39,10 +47,12 @@ func Module() []byte {
 // row strip by row strip (4 rows) and, within a strip, column strip by
 // column strip (8 columns). Every product is one f32x4.mul then one
 // f32x4.add in k order, exactly the scalar kernel's float32 operations, so
-// the results are bitwise those of the scalar Go kernel. Full 4×8 tiles are
+// the results are bitwise those of the scalar Go kernel (relaxed: one
+// f32x4.relaxed_madd per product, fused on FMA hardware, so the results
+// differ from the scalar kernel's in the last bits). Full 4×8 tiles are
 // finished in vectors; edge tiles go through tmp and a scalar loop that
 // writes only the valid rows and columns.
-func gemmFn() *fn {
+func gemmFn(relaxed bool) *fn {
 	f := &fn{}
 	L := func() local { return f.newLocal(i32) }
 	V := func() local { return f.newLocal(v128) }
@@ -211,6 +221,14 @@ func gemmFn() *fn {
 					f.vLoadSplat(uint32(4 * rr))
 					f.set(a)
 					for h, bv := range []local{b0, b1} {
+						if relaxed { // acc = a*b + acc
+							f.get(a)
+							f.get(bv)
+							f.get(acc[rr][h])
+							f.simd(simdF32x4RelaxedMadd)
+							f.set(acc[rr][h])
+							continue
+						}
 						f.get(acc[rr][h])
 						f.get(a)
 						f.get(bv)

@@ -29,6 +29,9 @@ var (
 	gemmJS, dwJS, im2colJS js.Value
 	active                 bool
 	reason                 = "not initialised"
+	// relaxed reports that gemm runs on kernels_relaxed.wasm (fused
+	// multiply-adds); tryRelaxed lets tests cover kernels.wasm too.
+	relaxed, tryRelaxed = false, true
 )
 
 // Init instantiates the SIMD module on Go's memory and installs it in kern.
@@ -56,6 +59,10 @@ func InitFrom(host string) bool {
 
 // Active reports whether the SIMD kernels are installed.
 func Active() bool { return active }
+
+// Relaxed reports whether the GEMM uses relaxed SIMD's fused multiply-add
+// (the engine validated kernels_relaxed.wasm).
+func Relaxed() bool { return active && relaxed }
 
 // Reason says why the SIMD kernels are not active ("" if they are).
 func Reason() string { return reason }
@@ -91,10 +98,16 @@ func start(host string) (ok bool, why string) {
 	if !mem.Truthy() {
 		return false, "Go's memory was not recorded"
 	}
+	valid := func(code []byte) bool {
+		b := g.Get("Uint8Array").New(len(code))
+		js.CopyBytesToJS(b, code)
+		return wasm.Call("validate", b).Bool()
+	}
 	code := kernelsWasm
-	bytes := g.Get("Uint8Array").New(len(code))
-	js.CopyBytesToJS(bytes, code)
-	if !wasm.Call("validate", bytes).Bool() {
+	relaxed = tryRelaxed && valid(kernelsRelaxedWasm)
+	if relaxed {
+		code = kernelsRelaxedWasm
+	} else if !valid(code) {
 		return false, "this engine has no WebAssembly SIMD"
 	}
 	ex := instantiate(g, mem, code)

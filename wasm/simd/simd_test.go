@@ -83,6 +83,46 @@ func TestActive(t *testing.T) {
 	if n := len(kernelsWasm); n >= 4096 {
 		t.Errorf("module is %d bytes: browsers refuse to compile >= 4 KB synchronously on the main thread", n)
 	}
+	t.Logf("relaxed SIMD (fused multiply-add GEMM): %v", Relaxed())
+	// GLIMPSE_WANT_RELAXED=1 (make test-wasm's run under
+	// testdata/exec-relaxed.sh) says the engine has relaxed SIMD: the
+	// tests then run on kernels_relaxed.wasm, and must.
+	if os.Getenv("GLIMPSE_WANT_RELAXED") == "1" && !Relaxed() {
+		t.Fatal("relaxed SIMD wanted, but Init chose kernels.wasm")
+	}
+}
+
+// With relaxed SIMD available, the plain module still works and the two
+// agree on MobileNetV2 within the SIMD tests' tolerance (fused products
+// round once, so they differ in the last bits).
+func TestRelaxedAgreesWithPlain(t *testing.T) {
+	needSIMD(t)
+	if !Relaxed() {
+		t.Skip("no relaxed SIMD here")
+	}
+	c := loadMobileNet(t)
+	r := rand.New(rand.NewPCG(7, 8))
+	in := make([]float32, len(c.Input()))
+	for i := range in {
+		in[i] = r.Float32()*4 - 2
+	}
+	run := func(relax bool) []float32 {
+		disable()
+		tryRelaxed = relax
+		defer func() { tryRelaxed = true }()
+		if !Init() || Relaxed() != relax {
+			t.Fatalf("Init with relaxed=%v: active %v, relaxed %v (%s)", relax, Active(), Relaxed(), Reason())
+		}
+		copy(c.Input(), in)
+		if err := c.Program.Execute(); err != nil {
+			t.Fatal(err)
+		}
+		return append([]float32(nil), c.Program.Outputs[0].F...)
+	}
+	plain, fused := run(false), run(true)
+	if w, at := closeTo(fused, plain); w > 1 {
+		t.Errorf("logit %d: relaxed %v, plain %v", at, fused[at], plain[at])
+	}
 }
 
 // Gemm through the SIMD block kernel against the scalar kernel, on sizes
