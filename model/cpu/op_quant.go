@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/glimpse/glimpse/model/cpu/kern"
 	"github.com/glimpse/glimpse/model/graph"
 )
 
@@ -164,10 +165,7 @@ func prepQuantize(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 	pr := one(graph.Int64, copyShape(x.Shape), func(in, out []*graph.Tensor, _ []float32) error {
 		xs, s, z, y := in[0].F, in[1].F, tensorAt(in, 2), out[0].I
 		if q.perTensor {
-			zp := zpAt(z, 0)
-			for i, v := range xs {
-				y[i] = quantize(v, s[0], zp, lo, hi)
-			}
+			kern.QuantizeInt64(xs, s[0], zpAt(z, 0), lo, hi, y) // quantize's
 			return nil
 		}
 		k := 0
@@ -621,6 +619,9 @@ func prepQLinearBinary(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 		// the fixed part's first product and the sum into one FMA too.
 		fixed := float32(cz) - fma32(rA, float32(az), float32(rB*float32(bz)))
 		rM := as * bs / cs
+		if aIdx == nil && !mul && kern.QLinearAddFMA(A[:total], B[:total], Y[:total], rA, rB, fixed, lo, hi, fma32) {
+			return nil // the same operations on the CPU's FMA
+		}
 		for i := 0; i < total; i++ {
 			ia, ib := i, i
 			if aIdx != nil {
@@ -1038,15 +1039,11 @@ func qlinearConvFast(c *ctx, n *graph.Node, in []*Value) *prepared {
 	pr.scratch = nx + ny + fpr.scratch
 	pr.run = func(in, o []*graph.Tensor, scratch []float32) error {
 		tx.F, ty.F = scratch[:nx], scratch[nx:nx+ny]
-		for i, v := range in[0].I {
-			tx.F[i] = float32(v-xz) * xs
-		}
+		kern.DequantInt64(in[0].I, xz, xs, tx.F) // float32(v-xz)·xs
 		if err := run(fin0, fout0, scratch[nx+ny:]); err != nil {
 			return err
 		}
-		for i, v := range ty.F {
-			o[0].I[i] = int64(math.RoundToEven(float64(v/ys))) + yz
-		}
+		kern.RequantInt64(ty.F, ys, yz, o[0].I) // round(v/ys) + yz
 		return nil
 	}
 	return pr

@@ -22,7 +22,7 @@ func qquantAVX2(x, dst *float32, n int, scale, lo, hi, out float32)
 func qrequantRow(y *float32, n int, bias, mult, lo, hi, ys float32)
 
 // qvecAVX2 are the AVX2 quantized kernels (installed by qvec_amd64.go).
-var qvecAVX2 = QVecKernels{Pack: qpackAVX2, Gemm: qgemmAVX2, Quant: qquantVec, Requant: qrequantVec}
+var qvecAVX2 = QVecKernels{Pack: qpackAVX2, Gemm: qgemmAVX2, Quant: qquantVec, Requant: qrequantVec, DW: qdwAVX2}
 
 // qpackAVX2 is the QPackKernel.
 func qpackAVX2(x []float32, ld, k, strips int, scale, lo, hi float32, dst []int16) {
