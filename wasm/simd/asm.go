@@ -44,6 +44,7 @@ const (
 	opI32Eq    = 0x46
 	opI32Ne    = 0x47
 	opI32LtS   = 0x48
+	opI32LeS   = 0x4c
 	opI32LtU   = 0x49
 	opI32GtS   = 0x4a
 	opI32GeU   = 0x4f

@@ -80,8 +80,112 @@ func im2colFn() *fn {
 		f.set(q)
 		f.i32c(0)
 		f.set(j)
-		f.loop() // output pixels
+		f.block() // done: past the last output pixel
+		f.loop()  // output pixels
 		{
+			// Fast path: a whole group of 8 pixels in one output row whose
+			// taps all lie inside the image row: stride 1 copies 8
+			// contiguous floats, stride 2 takes the even ones of 16.
+			f.block() // slow
+			{
+				f.get(q)
+				f.op(opI32Eqz)
+				f.get(j)
+				f.i32c(8)
+				f.op(opI32Add)
+				f.get(nb)
+				f.op(opI32LeS)
+				f.op(opI32And)
+				f.get(ox)
+				f.i32c(8)
+				f.op(opI32Add)
+				f.get(ow)
+				f.op(opI32LeS)
+				f.op(opI32And)
+				f.get(sw)
+				f.i32c(1)
+				f.op(opI32Sub)
+				f.i32c(2)
+				f.op(opI32LtU) // stride 1 or 2
+				f.op(opI32And)
+				bin(oy, sh, opI32Mul)
+				f.get(offY)
+				f.op(opI32Add)
+				f.tee(iy)
+				f.get(h)
+				f.op(opI32LtU)
+				f.op(opI32And)
+				bin(ox, sw, opI32Mul)
+				f.get(offX)
+				f.op(opI32Add)
+				f.tee(ix)
+				f.get(w)
+				f.op(opI32LtU)
+				f.op(opI32And)
+				f.get(ix)
+				f.get(sw)
+				f.i32c(7)
+				f.op(opI32Mul)
+				f.op(opI32Add)
+				f.get(w)
+				f.op(opI32LtU)
+				f.op(opI32And)
+				f.op(opI32Eqz)
+				f.brIf(0) // to the slow path
+				// iy = plane + (iy*W + ix)*4: the first tap's address.
+				f.get(plane)
+				bin(iy, w, opI32Mul)
+				f.get(ix)
+				f.op(opI32Add)
+				f.i32c(2)
+				f.op(opI32Shl)
+				f.op(opI32Add)
+				f.set(iy)
+				f.get(sw)
+				f.i32c(1)
+				f.op(opI32Eq)
+				f.if_()
+				{
+					f.get(d)
+					f.get(iy)
+					f.vLoad(0)
+					f.vStore(0)
+					f.get(d)
+					f.get(iy)
+					f.vLoad(16)
+					f.vStore(16)
+				}
+				f.else_()
+				{
+					for half := uint32(0); half < 2; half++ {
+						f.get(d)
+						f.get(iy)
+						f.vLoad(32 * half)
+						f.get(iy)
+						f.vLoad(32*half + 16)
+						f.shuffle(0, 2, 4, 6)
+						f.vStore(16 * half)
+					}
+				}
+				f.end()
+				f.addLocal(d, sz4)
+				f.addTo(ox, 8)
+				f.get(ox)
+				f.get(ow)
+				f.op(opI32Eq)
+				f.if_()
+				f.i32c(0)
+				f.set(ox)
+				f.addTo(oy, 1)
+				f.end()
+				f.addTo(j, 8)
+				f.get(j)
+				f.get(nb)
+				f.op(opI32LtS)
+				f.brIf(1) // next pixel
+				f.br(2)   // done
+			}
+			f.end()
 			// d[q] = (iy, ix) in the image ? plane[iy*W + ix] : 0
 			f.get(d)
 			f.get(q)
@@ -138,6 +242,7 @@ func im2colFn() *fn {
 			f.op(opI32LtS)
 			f.brIf(0)
 		}
+		f.end()
 		f.end()
 		// Zero the rest of a partial last group.
 		f.block()

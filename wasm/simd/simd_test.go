@@ -404,3 +404,49 @@ func BenchmarkMobileNetV2(b *testing.B) {
 		})
 	}
 }
+
+// The im2col kernel against a direct reading of its definition, bit for
+// bit (it only copies): every stride, dilation and padding, widths on both
+// sides of a group of 8, column blocks that start mid-row, and a partial
+// last group that must be zero-filled (dst starts as NaN).
+func TestIm2colMatchesDefinition(t *testing.T) {
+	needSIMD(t)
+	r := rand.New(rand.NewPCG(9, 10))
+	for _, s := range []struct{ c, h, w, k, st, pad, dil int }{
+		{3, 17, 17, 3, 2, 1, 1}, {3, 224, 224, 3, 2, 1, 1}, {2, 9, 30, 3, 1, 1, 1}, {1, 8, 8, 1, 1, 0, 1},
+		{4, 12, 40, 5, 2, 2, 1}, {2, 11, 23, 3, 3, 1, 1}, {3, 16, 19, 3, 1, 2, 2}, {1, 5, 64, 7, 2, 3, 1},
+		{2, 20, 33, 2, 2, 0, 1}, {1, 3, 3, 3, 1, 1, 1},
+	} {
+		p := kern.ConvParams{N: 1, C: s.c, H: s.h, W: s.w, M: 4, KH: s.k, KW: s.k, SH: s.st, SW: s.st,
+			PT: s.pad, PL: s.pad, PB: s.pad, PR: s.pad, DH: s.dil, DW: s.dil, Group: 1}
+		p.OH = (s.h+2*s.pad-s.dil*(s.k-1)-1)/s.st + 1
+		p.OW = (s.w+2*s.pad-s.dil*(s.k-1)-1)/s.st + 1
+		kg, npix := s.c*s.k*s.k, p.OH*p.OW
+		x := randSlice(r, s.c*s.h*s.w)
+		for _, blk := range [][2]int{{0, npix}, {0, min(npix, 13)}, {min(5, npix-1), min(npix-min(5, npix-1), 37)}, {npix / 2, npix - npix/2}} {
+			j0, nb := blk[0], blk[1]
+			groups := (nb + 7) / 8
+			dst := make([]float32, groups*8*kg)
+			for i := range dst {
+				dst[i] = float32(math.NaN())
+			}
+			im2col(p, x, j0, nb, kg, dst)
+			for k := 0; k < kg; k++ {
+				c, ky, kx := k/(s.k*s.k), k/s.k%s.k, k%s.k
+				for j := 0; j < groups*8; j++ {
+					want := float32(0)
+					if j < nb {
+						oy, ox := (j0+j)/p.OW, (j0+j)%p.OW
+						iy, ix := oy*s.st-s.pad+ky*s.dil, ox*s.st-s.pad+kx*s.dil
+						if iy >= 0 && iy < s.h && ix >= 0 && ix < s.w {
+							want = x[(c*s.h+iy)*s.w+ix]
+						}
+					}
+					if got := dst[(j/8)*kg*8+k*8+j%8]; math.Float32bits(got) != math.Float32bits(want) {
+						t.Fatalf("%+v block %v: row %d column %d = %v, want %v", s, blk, k, j, got, want)
+					}
+				}
+			}
+		}
+	}
+}
