@@ -302,6 +302,29 @@ func packIm2col(p ConvParams, xg []float32, j0, nb, kg int, dst []float32, w int
 		d := k * w
 		q := 0
 		for j := 0; j < nb; j++ {
+			// A whole strip of w pixels in one output row with every tap
+			// inside the input row: a strided copy, no bounds tests.
+			if q == 0 && j+w <= nb && ox+w <= p.OW {
+				iy, ix := oy*p.SH+offY, ox*p.SW+offX
+				if uint(iy) < uint(p.H) && ix >= 0 && ix+(w-1)*p.SW < p.W {
+					src := plane[iy*p.W+ix : iy*p.W+ix+(w-1)*p.SW+1]
+					out := dst[d : d+w]
+					if p.SW == 1 {
+						copy(out, src)
+					} else {
+						for i := range out {
+							out[i] = src[i*p.SW]
+						}
+					}
+					d += sz
+					j += w - 1
+					if ox += w; ox == p.OW {
+						ox = 0
+						oy++
+					}
+					continue
+				}
+			}
 			iy := oy*p.SH + offY
 			ix := ox*p.SW + offX
 			var v float32
