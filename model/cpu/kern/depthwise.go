@@ -46,16 +46,7 @@ func depthwise(p ConvParams, w, x, bias, res []float32, act Act, y, zero []float
 	}
 	for n := 0; n < p.N; n++ {
 		for c := 0; c < p.C; c++ {
-			plane := x[(n*p.C+c)*hw : (n*p.C+c+1)*hw]
-			out := y[(n*p.M+c)*npix : (n*p.M+c+1)*npix]
-			var rp []float32
-			if res != nil {
-				rp = res[(n*p.M+c)*npix : (n*p.M+c+1)*npix]
-			}
-			var b float32
-			if bias != nil {
-				b = bias[c]
-			}
+			plane, out, rp, b := dwChannel(x, y, res, bias, n*p.C+c, c, hw, npix)
 			wc := w[c*k*k : (c+1)*k*k]
 			for oy := 0; oy < p.OH; oy++ {
 				orow := out[oy*p.OW : (oy+1)*p.OW]
@@ -200,4 +191,17 @@ func dw5(o []float32, rows *[5][]float32, w []float32, bias float32, s int) {
 			oo[0] += w0*r[0] + w1*r[1] + w2*r[2] + w3*r[3] + w4*r[4]
 		}
 	}
+}
+
+// dwChannel slices one depthwise channel: input plane i (of hw floats),
+// output and residual plane i (of npix), and channel c's bias (0 without).
+func dwChannel(x, y, res, bias []float32, i, c, hw, npix int) (plane, out, rp []float32, b float32) {
+	plane, out = x[i*hw:(i+1)*hw], y[i*npix:(i+1)*npix]
+	if res != nil {
+		rp = res[i*npix : (i+1)*npix]
+	}
+	if bias != nil {
+		b = bias[c]
+	}
+	return
 }

@@ -34,16 +34,7 @@ func dw5AVX2(p ConvParams, w, x, bias, res, y, zero []float32, oxLo, cnt, ixb in
 	var wb [25 * 8]float32
 	var rows [5][]float32
 	for c := 0; c < p.C; c++ {
-		plane := x[c*hw : (c+1)*hw]
-		out := y[c*npix : (c+1)*npix]
-		var rp []float32
-		if res != nil {
-			rp = res[c*npix : (c+1)*npix]
-		}
-		var b float32
-		if bias != nil {
-			b = bias[c]
-		}
+		plane, out, rp, b := dwChannel(x, y, res, bias, c, c, hw, npix)
 		wc := w[c*25 : (c+1)*25]
 		for k, v := range wc {
 			for l := 0; l < 8; l++ {

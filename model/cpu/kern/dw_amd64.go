@@ -45,16 +45,7 @@ func dwAVX2(p ConvParams, w, x, bias, res, y, zero []float32, oxLo, oxHi int, lo
 	oyB = max(oyB, oyA)
 	istride, ostride := 4*s*p.W, 4*p.OW
 	for c := 0; c < p.C; c++ {
-		plane := x[c*hw : (c+1)*hw]
-		out := y[c*npix : (c+1)*npix]
-		var rp []float32
-		if res != nil {
-			rp = res[c*npix : (c+1)*npix]
-		}
-		var b float32
-		if bias != nil {
-			b = bias[c]
-		}
+		plane, out, rp, b := dwChannel(x, y, res, bias, c, c, hw, npix)
 		wc := (*[9]float32)(w[c*9 : c*9+9])
 		if cnt > 0 && oyB > oyA {
 			// Bounds: the first and last rows' windows are in the plane.
