@@ -41,7 +41,7 @@ type modelInfo struct {
 	CPUOps                       []string
 	Fallback                     string // why the unoptimised program runs
 	Engine, EngineReason         string // "worker" or "page", and why not a worker
-	SIMD                         bool
+	SIMD, RelaxedSIMD            bool   // RelaxedSIMD: the GEMM's fused multiply-add
 	SIMDReason                   string
 	PoolSize                     int
 	EngineMemory                 []float64 // bytes of wasm memory per running engine, the page's first
@@ -234,7 +234,7 @@ func (p *page) refreshInfo() {
 		IsDefault: i.Get("isDefault").Truthy(), LoadMs: i.Get("loadMs").Float(),
 		Adapter: str(i, "adapter"), BackendPref: str(i, "backendPref"), GPUReason: str(i, "gpuReason"),
 		Fallback: str(i, "fallback"), Engine: str(i, "engine"), EngineReason: str(i, "engineReason"),
-		SIMD: i.Get("simd").Truthy(), SIMDReason: str(i, "simdReason"),
+		SIMD: i.Get("simd").Truthy(), RelaxedSIMD: i.Get("relaxedSimd").Truthy(), SIMDReason: str(i, "simdReason"),
 	}
 	if pool := i.Get("pool"); pool.Truthy() {
 		p.info.PoolSize = num(pool, "size")

@@ -356,6 +356,9 @@ func engineText(i modelInfo) string {
 			where += " (" + i.EngineReason + ")"
 		}
 	}
+	if i.SIMD && i.RelaxedSIMD {
+		return where + " · SIMD with fused multiply-add"
+	}
 	if i.SIMD {
 		return where + " · SIMD"
 	}
