@@ -1,5 +1,7 @@
 package cpu
 
+import "github.com/glimpse/glimpse/model/cpu/kern"
+
 // Resolved parameters: what an op means for its fixed input shapes, worked
 // out once by the compiler (attributes, inputs and opset semantics,
 // defaults, negative axes, clamping) and read by every backend — the CPU
@@ -37,4 +39,23 @@ type PoolParams struct {
 	KH, KW, SH, SW, DH, DW int
 	PT, PL, PB, PR         int
 	Max, CountIncludePad   bool
+}
+
+// QConvParams is a QConv (passes_quant.go): its geometry, the scales, zero
+// points, ranges and int32 bias kern.QConv reads, and the 8-bit weights
+// [M, C/Group, KH, KW] as stored with their zero points (one per output
+// channel, one for all, or none: 0).
+type QConvParams struct {
+	Conv  kern.ConvParams
+	Quant *kern.QuantParams
+	W     []int64
+	WZero []int64
+}
+
+// QuantDequantParams is a QuantizeDequantize (per tensor): y =
+// roundEven(clamp(x/Scale, Lo, Hi))·Scale, NaN quantizing to Lo; Lo and Hi
+// are the quantized type's range less the zero point.
+type QuantDequantParams struct {
+	Scale  float32
+	Lo, Hi int32
 }

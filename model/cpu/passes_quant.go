@@ -268,10 +268,12 @@ func prepQuantDequant(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 		return nil, fmt.Errorf("%s: the zero point lies outside its type's range", n.Label())
 	}
 	s := sc.F[0]
-	return one(graph.Float32, copyShape(x.Shape), func(in, out []*graph.Tensor, _ []float32) error {
+	pr := one(graph.Float32, copyShape(x.Shape), func(in, out []*graph.Tensor, _ []float32) error {
 		kern.QuantDequant(in[0].F, out[0].F, s, int32(lo-z), int32(hi-z))
 		return nil
-	}), nil
+	})
+	pr.params = QuantDequantParams{Scale: s, Lo: int32(lo - z), Hi: int32(hi - z)}
+	return pr, nil
 }
 
 // qdqBias checks a folded bias DequantizeLinear: int32 data of m values,
@@ -308,8 +310,12 @@ func qdqBias(b *graph.Node, vals map[string]*Value, xs float32, ws []float32, m 
 // prepQConvF prepares QConv: QLinearConv's inputs (x, x_scale, x_zp, w,
 // w_scale, w_zp, y_scale, y_zp, B) with x and y float32 (see fuseQDQ).
 func prepQConvF(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
-	if err := need(n, in, 8); err != nil {
-		return nil, err
+	// x, the scales and w are required; the zero points (2, 5, 7) and the
+	// bias (8) are optional, as in QLinearConv and DequantizeLinear.
+	for _, i := range []int{0, 1, 3, 4, 6} {
+		if present(in, i) == nil {
+			return nil, fmt.Errorf("%s: input %d is missing", n.Label(), i)
+		}
 	}
 	x, w := in[0], in[3]
 	if x.DType != graph.Float32 || w.DType != graph.Int64 || (len(x.Shape) != 3 && len(x.Shape) != 4) {
@@ -428,5 +434,6 @@ func prepQConvF(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 	})
 	pr.flops = flops
 	pr.held = held
+	pr.params = QConvParams{Conv: p, Quant: q, W: w.Const.I, WZero: wz}
 	return pr, nil
 }

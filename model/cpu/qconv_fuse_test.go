@@ -180,7 +180,10 @@ func TestQDQTimingInterleaved(t *testing.T) {
 // qdqConvModels builds a small QDQ model (depthwise 3×3 + Relu, then 1×1
 // + Clip, per-channel int8 weights, int32 biases, uint8 activations) and
 // the same model written with QLinearConv, ONNX Runtime's fused form.
-func qdqConvModels(t *testing.T) (qdq, qlinear *graph.Graph) {
+// qdqConvModels builds the QDQ graph and its QLinearConv equivalent;
+// noWZero leaves the weights' DequantizeLinear without its (optional, zero)
+// zero point, as some exporters write it.
+func qdqConvModels(t *testing.T, noWZero bool) (qdq, qlinear *graph.Graph) {
 	r := rand.New(rand.NewPCG(1, 2))
 	const C, M, H = 8, 12, 6
 	xs, y1s, y2s := float32(0.05), float32(0.03), float32(0.08)
@@ -249,6 +252,13 @@ func qdqConvModels(t *testing.T) (qdq, qlinear *graph.Graph) {
 		{Op: "QuantizeLinear", Inputs: []string{"r2", "y2s", "y2z"}, Outputs: []string{"y2q"}},
 		{Op: "DequantizeLinear", Inputs: []string{"y2q", "y2s", "y2z"}, Outputs: []string{"y"}},
 	}}
+	if noWZero {
+		for i, n := range a.Nodes {
+			if n.Op == "DequantizeLinear" && (n.Inputs[0] == "w1" || n.Inputs[0] == "w2") {
+				a.Nodes[i].Inputs = n.Inputs[:2]
+			}
+		}
+	}
 	io(&a)
 	// QLinearConv has no activation: Relu is y1z = 0's saturation; Clip
 	// [0, 2.5] at scale 0.08 and zero point 100 is [100, 131].
@@ -275,7 +285,15 @@ func qdqConvModels(t *testing.T) (qdq, qlinear *graph.Graph) {
 // unfused graph (float convs between the pairs) is within a step; and
 // the graph Program.Export writes compiles to the same outputs.
 func TestQDQConvFusionMatchesQLinearConv(t *testing.T) {
-	qdq, qlin := qdqConvModels(t)
+	for _, noWZero := range []bool{false, true} {
+		t.Run(map[bool]string{false: "zero points", true: "no weight zero point"}[noWZero], func(t *testing.T) {
+			testQDQConvFusion(t, noWZero)
+		})
+	}
+}
+
+func testQDQConvFusion(t *testing.T, noWZero bool) {
+	qdq, qlin := qdqConvModels(t, noWZero)
 	fused, err := cpu.Compile(qdq, cpu.Options{})
 	if err != nil {
 		t.Fatal(err)

@@ -32,11 +32,12 @@ type compiler struct {
 	d        *Device
 	m        *Model
 
-	gpu    map[*graph.Tensor]*gbuf // run-time root → its buffer
-	free   []*gbuf
-	consts map[*graph.Tensor]*gbuf
-	host   map[*graph.Tensor]*graph.Tensor // root → host copy (CPU ops)
-	dummy  *gbuf
+	gpu     map[*graph.Tensor]*gbuf // run-time root → its buffer
+	free    []*gbuf
+	consts  map[*graph.Tensor]*gbuf
+	scratch map[*byte]*gbuf                 // scratch binds by their data's first byte
+	host    map[*graph.Tensor]*graph.Tensor // root → host copy (CPU ops)
+	dummy   *gbuf
 
 	uniform  *gbuf
 	uniforms []byte
@@ -68,7 +69,7 @@ func (d *Device) Compile(p *cpu.Program) (m *Model, err error) {
 	}
 	m = &Model{d: d, prog: p, ctx: context.Background()}
 	c := &compiler{lowering: newLowering(p, d.limits.MaxComputeWorkgroupsPerDimension), d: d, m: m, gpu: map[*graph.Tensor]*gbuf{},
-		consts: map[*graph.Tensor]*gbuf{}, host: map[*graph.Tensor]*graph.Tensor{}}
+		consts: map[*graph.Tensor]*gbuf{}, scratch: map[*byte]*gbuf{}, host: map[*graph.Tensor]*graph.Tensor{}}
 	// Validation errors while compiling (a kernel that does not compile, a
 	// limit exceeded) fail Compile and leave the device usable.
 	d.dev.Call("pushErrorScope", "validation")
@@ -312,6 +313,12 @@ func (c *compiler) action(cl call, uni int) (action, error) {
 		}
 		var buf *gbuf
 		switch {
+		case b.scratch:
+			key := &b.data[0]
+			if buf = c.scratch[key]; buf == nil {
+				buf = c.newBuffer("scratch", len(b.data), storageUsage)
+				c.scratch[key] = buf
+			}
 		case b.data != nil:
 			buf = c.newBuffer("derived", len(b.data), storageUsage)
 			c.upload(buf, b.data)

@@ -53,7 +53,10 @@ type Device struct {
 	adapter, dev, queue js.Value
 	name                string
 	f16                 bool
-	limits              Limits
+	// dp4: WGSL has packed_4x8_integer_dot_product (QConv's qconv_dp4);
+	// tests clear it to run the plain-integer variant.
+	dp4    bool
+	limits Limits
 
 	mu      sync.Mutex
 	fault   error
@@ -105,6 +108,9 @@ func Open(ctx context.Context) (*Device, error) {
 		checked: map[string]bool{}}
 	d.name = adapterName(adapter)
 	d.f16 = adapter.Get("features").Call("has", "shader-f16").Bool()
+	if lf := gpu.Get("wgslLanguageFeatures"); lf.Type() == js.TypeObject {
+		d.dp4 = lf.Call("has", "packed_4x8_integer_dot_product").Bool()
+	}
 
 	al := adapter.Get("limits")
 	required := map[string]any{}
@@ -212,6 +218,10 @@ func (d *Device) Name() string { return d.name }
 // F16 reports whether the device has shader-f16 (unused by the kernels so far).
 func (d *Device) F16() bool { return d.f16 }
 
+// PackedDot reports whether QConv uses WGSL's packed_4x8_integer_dot_product
+// (dot4U8Packed) on this device, rather than plain integer multiply-adds.
+func (d *Device) PackedDot() bool { return d.dp4 }
+
 // Limits are the device's limits.
 func (d *Device) Limits() Limits { return d.limits }
 
@@ -299,6 +309,7 @@ func (d *Device) createBuffer(label string, size, usage int) js.Value {
 // pipeline returns the compute pipeline of one kernel entry point, creating
 // the shader module and the pipeline on first use.
 func (d *Device) pipeline(kernel, entry string) (js.Value, error) {
+	kernel = d.kernelVariant(kernel)
 	key := kernel + ":" + entry
 	if p, ok := d.pipelines[key]; ok {
 		return p, nil

@@ -26,6 +26,10 @@ func (c *lowering) lower(s cpu.Step) ([]call, error) {
 	switch n.Op {
 	case "Conv", "FusedConv":
 		return c.lowerConv(s)
+	case "QConv":
+		return c.lowerQConv(s)
+	case "QuantizeDequantize":
+		return c.lowerQuantDequant(s)
 	case "MaxPool", "AveragePool":
 		return c.lowerPool(s)
 	case "GlobalAveragePool", "GlobalMaxPool":

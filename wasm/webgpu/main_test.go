@@ -41,7 +41,7 @@ func TestMain(m *testing.M) {
 	dev, devErr = Open(ctx)
 	cancel()
 	if dev != nil {
-		fmt.Printf("webgpu: adapter %q, f16 %v, limits %+v\n", dev.Name(), dev.F16(), dev.Limits())
+		fmt.Printf("webgpu: adapter %q, f16 %v, packed dot %v, limits %+v\n", dev.Name(), dev.F16(), dev.PackedDot(), dev.Limits())
 	} else {
 		fmt.Printf("webgpu: no device: %v\n", devErr)
 	}

@@ -186,13 +186,17 @@ type call struct {
 }
 
 // bind is one storage binding: a tensor of the plan (run-time or constant),
-// derived constant data (packed weights, index tables), the 16-byte dummy
+// derived constant data (packed weights, index tables), a scratch buffer, the 16-byte dummy
 // buffer (absent optional inputs: both nil), or nothing (skip: a binding
 // the entry point does not use).
 type bind struct {
 	t    *graph.Tensor
 	data []byte
 	skip bool
+	// scratch: data only sizes a zeroed buffer the kernels write (not
+	// uploaded); binds sharing data's backing array share the buffer, so
+	// that one dispatch can hand another an intermediate.
+	scratch bool
 }
 
 var skip = bind{skip: true}

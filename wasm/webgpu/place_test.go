@@ -111,3 +111,36 @@ func TestPlaceCorpus(t *testing.T) {
 		}
 	}
 }
+
+// The int8 MobileNetV2 (QDQ) places every QConv and QuantizeDequantize on
+// the GPU, and nothing on the CPU.
+func TestPlaceQDQ(t *testing.T) {
+	data, err := os.ReadFile("../../.cache/bench/mobilenet_v2_int8.onnx")
+	if err != nil {
+		t.Skipf("no int8 MobileNetV2: %v", err)
+	}
+	g, err := onnx.Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := cpu.Compile(g, cpu.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	places, err := Place(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := map[string]int{}
+	for _, pl := range places {
+		if pl.Where == "cpu" {
+			t.Errorf("%s on the CPU: %s", pl.Node.Label(), pl.Why)
+		}
+		if pl.Where == "gpu" {
+			count[pl.Node.Op]++
+		}
+	}
+	if count["QConv"] != 53 || count["QuantizeDequantize"] != 12 {
+		t.Errorf("on the GPU: %v", count)
+	}
+}

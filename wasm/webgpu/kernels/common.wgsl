@@ -33,3 +33,21 @@ fn at8(v: array<vec4<u32>, 2>, i: u32) -> u32 {
 }
 
 const NEG_INF = -3.402823466e+38;
+
+// The quantized ops' arithmetic (model/cpu/kern/qconv.go): quant is
+// QuantizeLinear less the zero point, roundEven(clamp(v/s, lo, hi)) with NaN
+// quantizing to lo (WGSL's round rounds half to even); requant is
+// roundEven(clamp(f32(acc)·mult, lo, hi))·ys, with acc converted exactly
+// (two exact halves, one rounding: f32(i32) may round either way past 2²⁴).
+fn quant(v: f32, s: f32, lo: f32, hi: f32) -> f32 {
+  if ((bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u) { return lo; }
+  return round(clamp(v / s, lo, hi));
+}
+
+fn i32_to_f32(a: i32) -> f32 {
+  return f32(a >> 8u) * 256.0 + f32(a & 255);
+}
+
+fn requant(acc: i32, mult: f32, lo: f32, hi: f32, ys: f32) -> f32 {
+  return round(clamp(i32_to_f32(acc) * mult, lo, hi)) * ys;
+}
