@@ -48,7 +48,7 @@ models:
 	@# Its int8 version, offered in the model panel: glimpse quantize
 	@# calibrated on the shared photos, compiled with the same labels and card.
 	@mkdir -p web/models/$(DEFAULT_MODEL)_int8 .cache/int8
-	@[ web/models/$(DEFAULT_MODEL)_int8/model.glimpse -nt web/models/$(DEFAULT_MODEL)/model.onnx ] || { \
+	@[ -f .cache/int8/model.onnx ] && [ web/models/$(DEFAULT_MODEL)_int8/model.glimpse -nt web/models/$(DEFAULT_MODEL)/model.onnx ] || { \
 	  ./bin/glimpse quantize web/models/$(DEFAULT_MODEL)/model.onnx -calib $(SHARED)/photos -o .cache/int8/model.onnx >/dev/null && \
 	  ./bin/glimpse compile -o web/models/$(DEFAULT_MODEL)_int8/model.glimpse -labels web/models/$(DEFAULT_MODEL)/labels.txt \
 	    -card web/models/$(DEFAULT_MODEL)/card.json .cache/int8/model.onnx >/dev/null; }

@@ -350,7 +350,7 @@ func TestQuantDequant(t *testing.T) {
 // order, so a pooled value near a rounding tie can move one quantum, which
 // moves the logits by a step).
 func TestQDQMobileNetV2(t *testing.T) {
-	const path = "../../.cache/bench/mobilenet_v2_int8.onnx"
+	const path = "../../.cache/int8/model.onnx" // make models writes it (glimpse quantize, QDQ)
 	if _, err := os.Stat(path); err != nil {
 		t.Skipf("no int8 MobileNetV2 here: %v", err)
 	}

@@ -115,7 +115,7 @@ func TestPlaceCorpus(t *testing.T) {
 // The int8 MobileNetV2 (QDQ) places every QConv and QuantizeDequantize on
 // the GPU, and nothing on the CPU.
 func TestPlaceQDQ(t *testing.T) {
-	data, err := os.ReadFile("../../.cache/bench/mobilenet_v2_int8.onnx")
+	data, err := os.ReadFile("../../.cache/int8/model.onnx") // make models writes it (glimpse quantize, QDQ)
 	if err != nil {
 		t.Skipf("no int8 MobileNetV2: %v", err)
 	}
