@@ -117,17 +117,14 @@ var allActs = []Act{
 func bothPaths(t *testing.T, f func(t *testing.T)) {
 	savedNative, saved := useNative, VecKernels{vecGemm, vecDW, vecIm2col}
 	defer func() { useNative = savedNative; SetVecKernels(saved) }()
-	modes := []struct {
+	type mode struct {
 		name   string
 		native bool
 		vec    VecKernels
-	}{{"native=true", true, saved}, {"native=false", false, VecKernels{}}}
+	}
+	modes := []mode{{"native=true", true, saved}, {"native=false", false, VecKernels{}}}
 	if saved.Gemm != nil || saved.Depthwise != nil {
-		modes = append(modes, struct {
-			name   string
-			native bool
-			vec    VecKernels
-		}{"vector", false, saved})
+		modes = append(modes, mode{"vector", false, saved})
 	}
 	for _, m := range modes {
 		useNative = m.native
