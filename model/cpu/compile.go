@@ -36,6 +36,9 @@ type Options struct {
 	// sharing the arena by lifetime: the plainest program, for checking
 	// the optimised one and for falling back when they disagree.
 	NoReuse bool
+	// NoQuantLinks keeps float32 tensors between quantized convs that
+	// could pass their quantized bytes (handoff.go): for comparisons.
+	NoQuantLinks bool
 	// AfterNode, if set, is called after each node is prepared (and, when
 	// its inputs are known, computed): a caller on a page's thread yields
 	// there, since interpreting a whole model takes a while.
@@ -80,7 +83,10 @@ type Program struct {
 	exported map[string]*graph.Tensor
 	prof     *Profile
 	plan_    []Step
-	consts   map[*graph.Tensor]bool
+	// linked are the scratch of QConvs that pass quantized bytes
+	// (handoff.go), in pairs
+	linked []*qconvRun
+	consts map[*graph.Tensor]bool
 }
 
 // Step is one node of a compiled program as another backend (WebGPU) sees
@@ -310,6 +316,9 @@ func compile(g *graph.Graph, opt Options, limit int64, depth int, foldAll bool) 
 	}
 	if err := p.plan(preps, vals, inputs, opt.NoReuse, limit); err != nil {
 		return nil, err
+	}
+	if !opt.NoReuse && !opt.NoFusion && !opt.NoQuantLinks {
+		p.linkQuantized(preps)
 	}
 	return p, nil
 }

@@ -435,5 +435,6 @@ func prepQConvF(c *ctx, n *graph.Node, in []*Value) (*prepared, error) {
 	pr.flops = flops
 	pr.held = held
 	pr.params = QConvParams{Conv: p, Quant: q, W: w.Const.I, WZero: wz}
+	pr.qconv = &qconvRun{packed: packed, work: work, q: q}
 	return pr, nil
 }

@@ -97,6 +97,8 @@ type prepared struct {
 	// held is the memory the prepared kernel keeps beyond its outputs
 	// (packed weights, compiled subgraphs, loop state), in bytes.
 	held int64
+	// qconv is a QConv's weights, scratch and parameters (handoff.go)
+	qconv *qconvRun
 }
 
 // ctx carries what an op's preparation may need beyond its node.

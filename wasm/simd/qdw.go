@@ -5,6 +5,7 @@ package simd
 // SIMD opcodes qdw() uses beyond qgemm.go's.
 const (
 	qI16x8Splat           = 0x10
+	qV128Store32Lane      = 0x5a
 	qV128Store64Lane      = 0x5b
 	qI32x4ExtmulLowI16x8S = 0xbc // and 0xbd, the high half
 )
@@ -33,15 +34,21 @@ func QDWModule() []byte {
 //     zero-padded int16 plane (rows of wr values, the input at row PT,
 //     column PL; the caller zeroed the buffer, and only the input's cells
 //     are written, 8 at a time (4 when W < 8), the last group overlapping
-//     the one before when W is not a multiple of the group);
+//     the one before when W is not a multiple of the group); under stride
+//     2 each padded row is stored de-interleaved, its even columns in the
+//     first half (wr/2 values, wr even) and its odd ones in the second;
+//     an input of quantized bytes (q8.go) is widened instead;
 //   - 8 outputs at a time (the last group overlapping when OW is not a
 //     multiple of 8, through tmp when OW < 8) sum the nine taps exactly in
 //     int32 with i32x4.extmul_{low,high}_i16x8_s against splatted weights,
-//     from the bias; stride 2 splits even and odd columns with shuffles;
+//     from the bias; under stride 2, taps 0 and 2 of a row are the even
+//     half at the outputs' column and one past it, tap 1 the odd half:
+//     plain loads, as under stride 1;
 //   - the requantizing epilogue: f32x4.convert_i32x4_s, × multiplier,
 //     pmax with the low bound, pmin with the high one (min and max for
 //     every value but NaN, which goes to the low bound as in
-//     kern.QConvRef), f32x4.nearest, × y_scale.
+//     kern.QConvRef), f32x4.nearest, × y_scale; or, for an output of
+//     quantized bytes, the bytes (q8.go).
 //
 // The integer sums are kern's (int32 wrapping alike), so the outputs are
 // kern.QConvRef's bit for bit.
@@ -53,18 +60,22 @@ func qdwFn() *fn {
 	x, y, wts, bias, mult, pad, tmp := L(), L(), L(), L(), L(), L(), L()
 	nc, h, w, oh, ow, s, pt, pl, wr2 := L(), L(), L(), L(), L(), L(), L(), L(), L()
 	c, iy, a, drow, rowp, yrow, oy, j, jj, rb, q, src, dst, end := L(), L(), L(), L(), L(), L(), L(), L(), L(), L(), L(), L(), L(), L()
+	ix, rbase, g, eoff, ooff := L(), L(), L(), L(), L()
+	in8, xsigned, xzp, out8, yzp, xstep, ostep := L(), L(), L(), L(), L(), L(), L()
 	fxs, fxlo, fxhi, flo, fhi, fys := F(), F(), F(), F(), F(), F()
 	xsv, xlov, xhiv, lov, hiv, ysv, magic := V(), V(), V(), V(), V(), V(), V()
 	var wv [9]local
 	for k := range wv {
 		wv[k] = V()
 	}
-	bv, mv, acc0, acc1, va, vb, t := V(), V(), V(), V(), V(), V(), V()
+	bv, mv, acc0, acc1, t := V(), V(), V(), V(), V()
+	xorv, subv, zpv := V(), V(), V()
 	for _, p := range []struct {
 		l    local
 		word int
 	}{{x, qdX}, {y, qdY}, {wts, qdWts}, {bias, qdBias}, {mult, qdMult}, {pad, qdPad}, {tmp, qdTmp},
-		{nc, qdC}, {h, qdH}, {w, qdW}, {oh, qdOH}, {ow, qdOW}, {s, qdS}, {pt, qdPT}, {pl, qdPL}, {wr2, qdWR}} {
+		{nc, qdC}, {h, qdH}, {w, qdW}, {oh, qdOH}, {ow, qdOW}, {s, qdS}, {pt, qdPT}, {pl, qdPL}, {wr2, qdWR},
+		{in8, qdIn8}, {xsigned, qdXSigned}, {xzp, qdXZP}, {out8, qdOut8}, {yzp, qdYZP}} {
 		qarg(f, p.l, p.word)
 	}
 	for _, p := range []struct {
@@ -79,6 +90,52 @@ func qdwFn() *fn {
 	f.f32c(12582912) // 1.5·2²³
 	f.simd(simdF32x4Splat)
 	f.set(magic)
+	widenConsts(f, xsigned, xzp, xorv, subv)
+	f.get(yzp)
+	f.simd(qI32x4Splat)
+	f.set(zpv)
+	// xstep = W << (in8 ? 0 : 2), ostep = out8 ? 1 : 4: bytes per input
+	// row and per output value.
+	f.get(w)
+	f.i32c(0)
+	f.i32c(2)
+	f.get(in8)
+	f.op(opSelect)
+	f.op(opI32Shl)
+	f.set(xstep)
+	f.i32c(1)
+	f.i32c(4)
+	f.get(out8)
+	f.op(opSelect)
+	f.set(ostep)
+	// eoff = (PL&1)*wr + (PL>>1)*2, ooff = (1-(PL&1))*wr + ((PL+1)>>1)*2:
+	// bytes from a padded row's start to where column PL's even and odd
+	// lanes go under stride 2 (the odd half starts wr/2 values, wr bytes,
+	// into the row; wr2 still holds wr here).
+	for k, l := range []local{eoff, ooff} {
+		if k == 0 {
+			f.get(pl)
+			f.i32c(1)
+			f.op(opI32And)
+		} else {
+			f.i32c(1)
+			f.get(pl)
+			f.i32c(1)
+			f.op(opI32And)
+			f.op(opI32Sub)
+		}
+		f.get(wr2)
+		f.op(opI32Mul)
+		f.get(pl)
+		f.i32c(int32(k))
+		f.op(opI32Add)
+		f.i32c(1)
+		f.op(qOpI32ShrU)
+		f.i32c(1)
+		f.op(opI32Shl)
+		f.op(opI32Add)
+		f.set(l)
+	}
 	// Nothing to do unless C, OH, OW > 0 and W >= 4.
 	f.get(nc)
 	f.i32c(1)
@@ -151,6 +208,279 @@ func qdwFn() *fn {
 		f.op(opSelect)
 	}
 
+	// Stride 2 keeps each padded row de-interleaved: its even columns at
+	// 0, its odd ones at wr/2 (wr is even), so that the taps of 8
+	// outputs are plain loads. split8/split4 push the quantized values'
+	// int16 even lanes then odd lanes; store2 stores them for the input
+	// group starting at column ix of the row at drow - PL*2 (the even
+	// lanes land in the half of padded column g = PL+ix's parity at g>>1,
+	// the odd ones in the other half at (g+1)>>1).
+	split := func(lanes int) {
+		order := []int{0, 2, 4, 6, 1, 3, 5, 7} // element e: vector e/4, i32 lane e%4
+		if lanes == 4 {
+			order = []int{0, 2, 1, 3, 0, 2, 1, 3}
+		}
+		f.simd(simdI8x16Shuffle)
+		for _, e := range order {
+			b := byte(16*(e/4) + 4*(e%4))
+			f.op(b, b+1)
+		}
+	}
+	// store2 with even ix: the halves' offsets for columns PL + ix are
+	// eoff + ix and ooff + ix (computed once, below).
+	store2even := func() {
+		for lane, off := range []local{eoff, ooff} {
+			f.get(rbase)
+			f.get(off)
+			f.op(opI32Add)
+			f.get(ix)
+			f.op(opI32Add)
+			f.get(t)
+			f.simd(qV128Store64Lane)
+			f.memarg(0, 0)
+			f.op(byte(lane))
+		}
+	}
+	store2 := func(lanes int) {
+		// g = PL + ix
+		f.get(pl)
+		f.get(ix)
+		f.op(opI32Add)
+		f.set(g)
+		// even lanes' address: rbase + (g&1)*wr + (g>>1)*2
+		f.get(g)
+		f.i32c(1)
+		f.op(opI32And)
+		f.get(wr2)
+		f.i32c(1)
+		f.op(qOpI32ShrU)
+		f.op(opI32Mul)
+		f.get(g)
+		f.i32c(1)
+		f.op(qOpI32ShrU)
+		f.i32c(1)
+		f.op(opI32Shl)
+		f.op(opI32Add)
+		f.get(rbase)
+		f.op(opI32Add)
+		f.set(dst)
+		f.get(dst)
+		f.get(t)
+		if lanes == 8 {
+			f.simd(qV128Store64Lane)
+			f.memarg(0, 0)
+		} else {
+			f.simd(qV128Store32Lane)
+			f.memarg(0, 0)
+		}
+		f.op(0)
+		// odd lanes' address: rbase + (1-(g&1))*wr + ((g+1)>>1)*2
+		f.i32c(1)
+		f.get(g)
+		f.i32c(1)
+		f.op(opI32And)
+		f.op(opI32Sub)
+		f.get(wr2)
+		f.i32c(1)
+		f.op(qOpI32ShrU)
+		f.op(opI32Mul)
+		f.get(g)
+		f.i32c(1)
+		f.op(opI32Add)
+		f.i32c(1)
+		f.op(qOpI32ShrU)
+		f.i32c(1)
+		f.op(opI32Shl)
+		f.op(opI32Add)
+		f.get(rbase)
+		f.op(opI32Add)
+		f.get(t)
+		if lanes == 8 {
+			f.simd(qV128Store64Lane)
+			f.memarg(0, 0)
+		} else {
+			f.simd(qV128Store32Lane)
+			f.memarg(0, 0)
+		}
+		f.op(1)
+	}
+	// group quantizes the input group at column ix of row x and stores it.
+	group := func(lanes int, even bool) {
+		f.get(x)
+		f.get(ix)
+		f.i32c(2)
+		f.op(opI32Shl)
+		f.op(opI32Add)
+		f.set(src)
+		quant4(0)
+		if lanes == 8 {
+			quant4(16)
+		} else {
+			f.tee(t)
+			f.get(t)
+		}
+		split(lanes)
+		f.set(t)
+		if even {
+			store2even()
+		} else {
+			store2(lanes)
+		}
+	}
+	// byteRow fills the padded row at drow from a row of quantized bytes
+	// at x (q8.go): groups of 8 (the last overlapping), or of 4 at 0 and
+	// W-4 when W < 8; stride 2 de-interleaved as quantRow2 does.
+	byteGroup := func(four, even bool) {
+		f.get(x)
+		f.get(ix)
+		f.op(opI32Add)
+		f.set(src)
+		widen8(f, src, four, xorv, subv)
+		f.set(t)
+		f.get(s)
+		f.i32c(1)
+		f.op(opI32Eq)
+		f.if_()
+		{
+			// dst = drow + ix*2
+			f.get(drow)
+			f.get(ix)
+			f.i32c(1)
+			f.op(opI32Shl)
+			f.op(opI32Add)
+			f.get(t)
+			if four {
+				f.simd(qV128Store64Lane)
+				f.memarg(0, 0)
+				f.op(0)
+			} else {
+				f.vStore(0)
+			}
+		}
+		f.else_()
+		{
+			f.get(t)
+			f.get(t)
+			if four {
+				f.shuffle16([8]byte{0, 2, 1, 3, 0, 2, 1, 3})
+			} else {
+				f.shuffle16([8]byte{0, 2, 4, 6, 1, 3, 5, 7})
+			}
+			f.set(t)
+			switch {
+			case even:
+				store2even()
+			case four:
+				store2(4)
+			default:
+				store2(8)
+			}
+		}
+		f.end()
+	}
+	byteRow := func() {
+		// rbase = drow - PL*2: the row's start (stride 2)
+		f.get(drow)
+		f.get(pl)
+		f.i32c(1)
+		f.op(opI32Shl)
+		f.op(opI32Sub)
+		f.set(rbase)
+		f.get(w)
+		f.i32c(8)
+		f.op(opI32GeS)
+		f.if_()
+		{
+			f.i32c(0)
+			f.set(ix)
+			f.loop()
+			{
+				byteGroup(false, true)
+				f.addTo(ix, 8)
+				f.get(ix)
+				f.get(w)
+				f.i32c(7)
+				f.op(opI32Sub)
+				f.op(opI32LtS)
+				f.brIf(0)
+			}
+			f.end()
+			f.get(w)
+			f.i32c(7)
+			f.op(opI32And)
+			f.if_()
+			f.get(w)
+			f.i32c(8)
+			f.op(opI32Sub)
+			f.set(ix)
+			byteGroup(false, false)
+			f.end()
+		}
+		f.else_()
+		{
+			f.i32c(0)
+			f.set(ix)
+			byteGroup(true, false)
+			f.get(w)
+			f.i32c(4)
+			f.op(opI32Sub)
+			f.set(ix)
+			byteGroup(true, false)
+		}
+		f.end()
+	}
+	quantRow2 := func() {
+		// rbase = drow - PL*2: the row's start
+		f.get(drow)
+		f.get(pl)
+		f.i32c(1)
+		f.op(opI32Shl)
+		f.op(opI32Sub)
+		f.set(rbase)
+		f.get(w)
+		f.i32c(8)
+		f.op(opI32GeS)
+		f.if_()
+		{
+			f.i32c(0)
+			f.set(ix)
+			f.loop()
+			{
+				group(8, true)
+				f.addTo(ix, 8)
+				f.get(ix)
+				f.get(w)
+				f.i32c(7)
+				f.op(opI32Sub)
+				f.op(opI32LtS)
+				f.brIf(0)
+			}
+			f.end()
+			f.get(w)
+			f.i32c(7)
+			f.op(opI32And)
+			f.if_()
+			f.get(w)
+			f.i32c(8)
+			f.op(opI32Sub)
+			f.set(ix)
+			group(8, false)
+			f.end()
+		}
+		f.else_()
+		{
+			f.i32c(0)
+			f.set(ix)
+			group(4, false)
+			f.get(w)
+			f.i32c(4)
+			f.op(opI32Sub)
+			f.set(ix)
+			group(4, false)
+		}
+		f.end()
+	}
+
 	f.get(y)
 	f.set(yrow)
 	f.i32c(0)
@@ -185,6 +515,16 @@ func qdwFn() *fn {
 		f.set(iy)
 		f.loop() // input rows
 		{
+			f.get(in8)
+			f.if_()
+			byteRow()
+			f.else_()
+			f.get(s)
+			f.i32c(2)
+			f.op(opI32Eq)
+			f.if_()
+			quantRow2()
+			f.else_()
 			f.get(w)
 			f.i32c(8)
 			f.op(opI32GeS)
@@ -247,13 +587,10 @@ func qdwFn() *fn {
 				}
 			}
 			f.end()
-			// x += W*4 (the planes are contiguous); drow += wr*2
-			f.get(x)
-			f.get(w)
-			f.i32c(2)
-			f.op(opI32Shl)
-			f.op(opI32Add)
-			f.set(x)
+			f.end()
+			f.end()
+			// x += xstep (the planes are contiguous); drow += wr*2
+			f.addLocal(x, xstep)
 			f.addLocal(drow, wr2)
 			f.addTo(iy, 1)
 			f.get(iy)
@@ -287,11 +624,9 @@ func qdwFn() *fn {
 				f.op(opI32GtS)
 				f.op(opSelect)
 				f.set(jj)
-				// rb = rowp + jj*S*2
+				// rb = rowp + jj*2 (stride 2: in the even half)
 				f.get(rowp)
 				f.get(jj)
-				f.get(s)
-				f.op(opI32Mul)
 				f.i32c(1)
 				f.op(opI32Shl)
 				f.op(opI32Add)
@@ -310,8 +645,6 @@ func qdwFn() *fn {
 						f.set(acc)
 					}
 				}
-				evens := [8]byte{0, 2, 4, 6, 8, 10, 12, 14}
-				odds := [8]byte{1, 3, 5, 7, 9, 11, 13, 15}
 				f.get(s)
 				f.i32c(1)
 				f.op(opI32Eq)
@@ -328,26 +661,23 @@ func qdwFn() *fn {
 					}
 				}
 				f.else_()
+				// Stride 2: taps 0 and 2 from the even half (E[jj], E[jj+1]),
+				// tap 1 from the odd half (O[jj], wr bytes on).
 				for r := range 3 {
 					f.get(rb)
 					f.vLoad(0)
-					f.tee(va)
-					f.get(rb)
-					f.vLoad(16)
-					f.tee(vb)
-					f.shuffle16(evens)
 					f.set(t)
 					mac(3 * r)
-					f.get(va)
-					f.get(vb)
-					f.shuffle16(odds)
+					f.get(rb)
+					f.get(wr2)
+					f.i32c(1)
+					f.op(qOpI32ShrU)
+					f.op(opI32Add)
+					f.vLoad(0)
 					f.set(t)
 					mac(3*r + 1)
 					f.get(rb)
-					f.vLoad(4)
-					f.get(rb)
-					f.vLoad(20)
-					f.shuffle16(evens)
+					f.vLoad(2)
 					f.set(t)
 					mac(3*r + 2)
 					if r < 2 {
@@ -364,53 +694,89 @@ func qdwFn() *fn {
 					f.simd(qF32x4Pmax) // lo < v ? v : lo
 					f.get(hiv)
 					f.simd(qF32x4Pmin) // hi < v ? hi : v
-					f.simd(qF32x4Nearest)
-					f.get(ysv)
-					f.simd(simdF32x4Mul)
 					f.set(acc)
 				}
-				// Store at yrow + jj*4, or through tmp when OW < 8.
-				f.get(q)
-				f.i32c(0)
-				f.op(opI32GeS)
+				// rb = yrow + jj*ostep: where the 8 outputs go
+				f.get(yrow)
+				f.get(jj)
+				f.get(ostep)
+				f.op(opI32Mul)
+				f.op(opI32Add)
+				f.set(rb)
+				f.get(out8)
 				f.if_()
-				for hh, acc := range []local{acc0, acc1} {
-					f.get(yrow)
-					f.get(jj)
-					f.i32c(2)
-					f.op(opI32Shl)
-					f.op(opI32Add)
-					f.get(acc)
-					f.vStore(uint32(16 * hh))
+				{
+					for _, acc := range []local{acc0, acc1} {
+						f.get(acc)
+						toBytes(f, magic, zpv)
+					}
+					lowBytes(f)
+					f.set(t)
+					f.get(q)
+					f.i32c(0)
+					f.op(opI32GeS)
+					f.if_()
+					f.get(rb)
+					f.get(t)
+					f.simd(qV128Store64Lane)
+					f.memarg(0, 0)
+					f.op(0)
+					f.else_()
+					f.get(tmp)
+					f.get(t)
+					f.vStore(0)
+					copyBytes(f, rb, tmp, a, ow)
+					f.end()
 				}
 				f.else_()
-				for hh, acc := range []local{acc0, acc1} {
-					f.get(tmp)
-					f.get(acc)
-					f.vStore(uint32(16 * hh))
-				}
-				f.i32c(0)
-				f.set(a)
-				f.loop()
 				{
-					f.get(yrow)
-					f.get(a)
-					f.i32c(2)
-					f.op(opI32Shl)
-					f.tee(rb)
-					f.op(opI32Add)
-					f.get(tmp)
-					f.get(rb)
-					f.op(opI32Add)
-					f.f32Load(0)
-					f.f32Store(0)
-					f.addTo(a, 1)
-					f.get(a)
-					f.get(ow)
-					f.op(opI32LtS)
-					f.brIf(0)
+					for _, acc := range []local{acc0, acc1} {
+						f.get(acc)
+						f.simd(qF32x4Nearest)
+						f.get(ysv)
+						f.simd(simdF32x4Mul)
+						f.set(acc)
+					}
+					// Store at rb, or through tmp when OW < 8.
+					f.get(q)
+					f.i32c(0)
+					f.op(opI32GeS)
+					f.if_()
+					for hh, acc := range []local{acc0, acc1} {
+						f.get(rb)
+						f.get(acc)
+						f.vStore(uint32(16 * hh))
+					}
+					f.else_()
+					for hh, acc := range []local{acc0, acc1} {
+						f.get(tmp)
+						f.get(acc)
+						f.vStore(uint32(16 * hh))
+					}
+					f.i32c(0)
+					f.set(a)
+					f.loop()
+					{
+						f.get(yrow)
+						f.get(a)
+						f.i32c(2)
+						f.op(opI32Shl)
+						f.tee(rb)
+						f.op(opI32Add)
+						f.get(tmp)
+						f.get(rb)
+						f.op(opI32Add)
+						f.f32Load(0)
+						f.f32Store(0)
+						f.addTo(a, 1)
+						f.get(a)
+						f.get(ow)
+						f.op(opI32LtS)
+						f.brIf(0)
+					}
+					f.end()
+					f.end()
 				}
-				f.end()
 				f.end()
 				f.addTo(j, 8)
 				f.get(j)
@@ -419,7 +785,7 @@ func qdwFn() *fn {
 				f.brIf(0)
 			}
 			f.end()
-			// rowp += wr*2*S; yrow += OW*4
+			// rowp += wr*2*S; yrow += OW*ostep
 			f.get(rowp)
 			f.get(wr2)
 			f.get(s)
@@ -428,8 +794,8 @@ func qdwFn() *fn {
 			f.set(rowp)
 			f.get(yrow)
 			f.get(ow)
-			f.i32c(2)
-			f.op(opI32Shl)
+			f.get(ostep)
+			f.op(opI32Mul)
 			f.op(opI32Add)
 			f.set(yrow)
 			f.addTo(oy, 1)

@@ -23,7 +23,7 @@ func TestQDWTimingWasm(t *testing.T) {
 	needSIMD(t)
 	r := rand.New(rand.NewPCG(1, 2))
 	type shape struct{ c, h, s, n int } // n: how many such layers V2 has
-	var tot [3]float64
+	var tot [4]float64
 	for _, sh := range []shape{{32, 112, 1, 1}, {96, 112, 2, 1}, {144, 56, 1, 1}, {144, 56, 2, 1}, {192, 28, 1, 2},
 		{192, 28, 2, 1}, {384, 14, 1, 4}, {576, 14, 1, 2}, {576, 14, 2, 1}, {960, 7, 1, 3}} {
 		p := kern.ConvParams{N: 1, C: sh.c, H: sh.h, W: sh.h, M: sh.c, KH: 3, KW: 3, SH: sh.s, SW: sh.s, DH: 1, DW: 1,
@@ -43,6 +43,8 @@ func TestQDWTimingWasm(t *testing.T) {
 		next := func() { k = (k + 1) % len(xs); x, y = xs[k], ys[k] }
 		pk := kern.PackQConv(p, w, wz, 255)
 		wk := pk.NewWork()
+		wk8 := pk.NewWork()
+		wk8.SetQ8(true, true)
 		wf := make([]float32, len(w))
 		for i := range wf {
 			wf[i] = float32(w[i]) * 0.01
@@ -60,9 +62,10 @@ func TestQDWTimingWasm(t *testing.T) {
 				kern.QConv(p, pk, q, x, y, wk)
 				setQDW(true)
 			},
+			func() { next(); kern.QConv(p, pk, q, x, y, wk8) },
 		}
 		const reps = 41
-		var ts [3][]float64
+		var ts [4][]float64
 		for range reps {
 			for i, f := range runs {
 				t0 := time.Now()
@@ -72,24 +75,24 @@ func TestQDWTimingWasm(t *testing.T) {
 				ts[i] = append(ts[i], float64(time.Since(t0).Microseconds())/3000)
 			}
 		}
-		var med [3]float64
+		var med [4]float64
 		for i := range ts {
 			sort.Float64s(ts[i])
 			med[i] = ts[i][reps/2]
 			tot[i] += med[i] * float64(sh.n)
 		}
-		t.Logf("%4d×%3d² s%d ×%d: float %.3f ms, qdw %.3f ms (%.2f×), float route %.3f ms (%.2f×)",
-			sh.c, sh.h, sh.s, sh.n, med[0], med[1], med[1]/med[0], med[2], med[2]/med[0])
+		t.Logf("%4d×%3d² s%d ×%d: float %.3f ms, qdw %.3f ms (%.2f×), bytes %.3f ms (%.2f×), float route %.3f ms (%.2f×)",
+			sh.c, sh.h, sh.s, sh.n, med[0], med[1], med[1]/med[0], med[3], med[3]/med[0], med[2], med[2]/med[0])
 	}
-	t.Logf("V2's 17 depthwise convs: float %.2f ms, qdw %.2f ms (%.2f×), float route %.2f ms (%.2f×)",
-		tot[0], tot[1], tot[1]/tot[0], tot[2], tot[2]/tot[0])
+	t.Logf("V2's 17 depthwise convs: float %.2f ms, qdw %.2f ms (%.2f×), bytes %.2f ms (%.2f×), float route %.2f ms (%.2f×)",
+		tot[0], tot[1], tot[1]/tot[0], tot[3], tot[3]/tot[0], tot[2], tot[2]/tot[0])
 }
 
 // setQDW switches qdw.wasm's kernel on or off (timings).
 func setQDW(on bool) {
-	k := kern.QVecKernels{Pack: qpack, Gemm: qgemm, Quant: qquant, Requant: qrequant}
+	k := kern.QVecKernels{Pack: qpack, Gemm: qgemm, Quant: qquant, Requant: qrequant, Pack8: qpack8, Gemm8: qgemm8}
 	if on {
-		k.DW = qdw
+		k.DW, k.DW8 = qdw, qdw8
 	}
 	kern.SetQVecKernels(k)
 }

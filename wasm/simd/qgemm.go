@@ -24,7 +24,9 @@ package simd
 //     × 8 columns), then the requantizing epilogue: + bias,
 //     f32x4.convert_i32x4_s, × multiplier, pmax/pmin to the output range
 //     (max/min but cheaper, the product being never NaN), f32x4.nearest,
-//     × y_scale: kern's requantOut, float for float.
+//     × y_scale: kern's requantOut, float for float; or, with qgOut8, the
+//     quantized bytes themselves (q8.go).
+//   - qpack8() is qpack() for an input of quantized bytes (q8.go).
 
 // SIMD opcodes the quantized kernels use beyond asm.go's.
 const (
@@ -43,7 +45,7 @@ const (
 )
 
 // QModule returns qkernels.wasm's bytes. Exports: bind(p), qpack(),
-// qgemm(), qquant(), qrequant(). (The depthwise kernel is qdw.wasm's,
+// qpack8(), qgemm(), qquant(), qrequant(). (The depthwise kernel is qdw.wasm's,
 // qdw.go: both would not fit in 4 KB.)
 func QModule() []byte {
 	bind := &fn{params: []valType{i32}}
@@ -52,6 +54,7 @@ func QModule() []byte {
 	return assemble([]export{
 		{"bind", bind},
 		{"qpack", qpackFn()},
+		{"qpack8", qpack8Fn()},
 		{"qgemm", qgemmFn()},
 		{"qquant", qquantFn()},
 		{"qrequant", qrequantFn()},
@@ -367,11 +370,13 @@ func qgemmFn() *fn {
 	ap, bp, kb, mb, nb, y, ldy4, bias, mult, tmp := L(), L(), L(), L(), L(), L(), L(), L(), L(), L()
 	lo, hi, ys := f.newLocal(f32), f.newLocal(f32), f.newLocal(f32)
 	i, j, aps, bps, pa, pb, kk, rows, stripA, stripB, addr, q, n := L(), L(), L(), L(), L(), L(), L(), L(), L(), L(), L(), L(), L()
+	out8, zp, ldy := L(), L(), L()
 	var acc [4][2]local
 	for r := range acc {
 		acc[r][0], acc[r][1] = V(), V()
 	}
 	b0, b1, a, lov, hiv, ysv, bv, mv := V(), V(), V(), V(), V(), V(), V(), V()
+	magic, zpv := V(), V()
 	qarg(f, ap, qgA)
 	qarg(f, bp, qgB)
 	qarg(f, kb, qgKB)
@@ -385,6 +390,8 @@ func qgemmFn() *fn {
 	qargF(f, hi, qgHi)
 	qargF(f, ys, qgYS)
 	qarg(f, tmp, qgTmp)
+	qarg(f, out8, qgOut8)
+	qarg(f, zp, qgZP)
 	// Nothing to do unless mb, nb > 0 and kb >= 2.
 	f.get(mb)
 	f.i32c(1)
@@ -401,9 +408,16 @@ func qgemmFn() *fn {
 	f.op(opReturn)
 	f.end()
 	f.get(ldy4)
+	f.tee(ldy)
 	f.i32c(2)
 	f.op(opI32Shl)
 	f.set(ldy4)
+	f.f32c(12582912) // 1.5·2²³
+	f.simd(simdF32x4Splat)
+	f.set(magic)
+	f.get(zp)
+	f.simd(qI32x4Splat)
+	f.set(zpv)
 	// kb = pairs; stripA = kb*16, stripB = kb*32 bytes.
 	f.get(kb)
 	f.i32c(1)
@@ -526,66 +540,111 @@ func qgemmFn() *fn {
 						f.simd(qF32x4Pmax) // lo < v ? v : lo: max, NaN aside (see qdw.go)
 						f.get(hiv)
 						f.simd(qF32x4Pmin) // hi < v ? hi : v: min
-						f.simd(qF32x4Nearest)
-						f.get(ysv)
-						f.simd(simdF32x4Mul)
 						f.set(acc[r][h])
 					}
-					// addr = y + (i+r)*ldy4 + j*4
-					f.get(y)
-					f.get(i)
-					f.i32c(int32(r))
-					f.op(opI32Add)
-					f.get(ldy4)
-					f.op(opI32Mul)
-					f.op(opI32Add)
-					f.get(j)
-					f.i32c(2)
-					f.op(opI32Shl)
-					f.op(opI32Add)
-					f.set(addr)
 					// n = nb - j
 					f.get(nb)
 					f.get(j)
 					f.op(opI32Sub)
-					f.tee(n)
-					f.i32c(8)
-					f.op(opI32GeS)
+					f.set(n)
+					f.get(out8)
 					f.if_()
-					for h := range 2 {
+					{
+						// Bytes at y + (i+r)*ldy + j (q8.go).
+						f.get(y)
+						f.get(i)
+						f.i32c(int32(r))
+						f.op(opI32Add)
+						f.get(ldy)
+						f.op(opI32Mul)
+						f.op(opI32Add)
+						f.get(j)
+						f.op(opI32Add)
+						f.set(addr)
+						for h := range 2 {
+							f.get(acc[r][h])
+							toBytes(f, magic, zpv)
+						}
+						lowBytes(f)
+						f.set(a)
+						f.get(n)
+						f.i32c(8)
+						f.op(opI32GeS)
+						f.if_()
 						f.get(addr)
-						f.get(acc[r][h])
-						f.vStore(uint32(16 * h))
+						f.get(a)
+						f.simd(qV128Store64Lane)
+						f.memarg(0, 0)
+						f.op(0)
+						f.else_()
+						f.get(tmp)
+						f.get(a)
+						f.vStore(0)
+						copyBytes(f, addr, tmp, q, n)
+						f.end()
 					}
 					f.else_()
-					for h := range 2 {
-						f.get(tmp)
-						f.get(acc[r][h])
-						f.vStore(uint32(16 * h))
-					}
-					f.i32c(0)
-					f.set(q)
-					f.loop()
 					{
-						f.get(addr)
-						f.get(q)
+						for h := range 2 {
+							f.get(acc[r][h])
+							f.simd(qF32x4Nearest)
+							f.get(ysv)
+							f.simd(simdF32x4Mul)
+							f.set(acc[r][h])
+						}
+						// addr = y + (i+r)*ldy4 + j*4
+						f.get(y)
+						f.get(i)
+						f.i32c(int32(r))
+						f.op(opI32Add)
+						f.get(ldy4)
+						f.op(opI32Mul)
+						f.op(opI32Add)
+						f.get(j)
 						f.i32c(2)
 						f.op(opI32Shl)
 						f.op(opI32Add)
-						f.get(tmp)
-						f.get(q)
-						f.i32c(2)
-						f.op(opI32Shl)
-						f.op(opI32Add)
-						f.f32Load(0)
-						f.f32Store(0)
-						f.addTo(q, 1)
-						f.get(q)
+						f.set(addr)
 						f.get(n)
-						f.op(opI32LtS)
-						f.brIf(0)
+						f.i32c(8)
+						f.op(opI32GeS)
+						f.if_()
+						for h := range 2 {
+							f.get(addr)
+							f.get(acc[r][h])
+							f.vStore(uint32(16 * h))
+						}
+						f.else_()
+						for h := range 2 {
+							f.get(tmp)
+							f.get(acc[r][h])
+							f.vStore(uint32(16 * h))
+						}
+						f.i32c(0)
+						f.set(q)
+						f.loop()
+						{
+							f.get(addr)
+							f.get(q)
+							f.i32c(2)
+							f.op(opI32Shl)
+							f.op(opI32Add)
+							f.get(tmp)
+							f.get(q)
+							f.i32c(2)
+							f.op(opI32Shl)
+							f.op(opI32Add)
+							f.f32Load(0)
+							f.f32Store(0)
+							f.addTo(q, 1)
+							f.get(q)
+							f.get(n)
+							f.op(opI32LtS)
+							f.brIf(0)
+						}
+						f.end()
+						f.end()
 					}
-					f.end()
 					f.end()
 				}
 				f.end()

@@ -31,7 +31,21 @@ const (
 	qgHi          //
 	qgYS          // y_scale (float32 bits)
 	qgTmp         // 8 floats of scratch for the last, partial column strip
+	qgOut8        // 1: write quantized bytes (y and ldy in bytes) instead of floats
+	qgZP          // the output's zero point (bytes)
 	qgWords
+)
+
+// Argument block layout of qpack8() (q8.go), in 32-bit words.
+const (
+	q8X      = iota // K planes of quantized bytes, plane p at x + p*ld
+	q8LD            // plane stride, in bytes
+	q8K             // planes (even)
+	q8S             // full strips of 8 columns to pack
+	q8Dst           // as qpack's
+	q8ZP            // the input's zero point
+	q8Signed        // 1: int8, 0: uint8
+	q8Words
 )
 
 // Argument block layout of qquant(), in 32-bit words.
@@ -62,30 +76,35 @@ const (
 
 // Argument block layout of qdw() (qdw.go), in 32-bit words.
 const (
-	qdX      = iota // C input planes of H*W floats
-	qdY             // C output planes of OH*OW floats
-	qdWts           // C*9 int32 weights less their zero point
-	qdBias          // C int32
-	qdMult          // C float32
-	qdPad           // the zeroed int16 padded plane (rows of qdWR values, 32 spare)
-	qdTmp           // 8 floats of scratch (OW < 8)
-	qdC             //
-	qdH             //
-	qdW             // at least 4
-	qdOH            //
-	qdOW            //
-	qdS             // stride: 1 or 2
-	qdPT            //
-	qdPL            //
-	qdWR            // padded row, in int16
-	qdXScale        // x_scale (float32 bits)
-	qdXLo           // input range less its zero point (float32 bits)
-	qdXHi           //
-	qdLo            // requantization clamp, less the zero point (float32 bits)
-	qdHi            //
-	qdYS            // y_scale (float32 bits)
+	qdX       = iota // C input planes of H*W floats
+	qdY              // C output planes of OH*OW floats
+	qdWts            // C*9 int32 weights less their zero point
+	qdBias           // C int32
+	qdMult           // C float32
+	qdPad            // the zeroed int16 padded plane (rows of qdWR values, 32 spare)
+	qdTmp            // 8 floats of scratch (OW < 8)
+	qdC              //
+	qdH              //
+	qdW              // at least 4
+	qdOH             //
+	qdOW             //
+	qdS              // stride: 1 or 2
+	qdPT             //
+	qdPL             //
+	qdWR             // padded row, in int16
+	qdXScale         // x_scale (float32 bits)
+	qdXLo            // input range less its zero point (float32 bits)
+	qdXHi            //
+	qdLo             // requantization clamp, less the zero point (float32 bits)
+	qdHi             //
+	qdYS             // y_scale (float32 bits)
+	qdIn8            // 1: the input is quantized bytes (planes of H*W)
+	qdXSigned        // 1: int8, 0: uint8
+	qdXZP            // the input's zero point (bytes)
+	qdOut8           // 1: write quantized bytes (planes of OH*OW)
+	qdYZP            // the output's zero point (bytes)
 	qdWords
 )
 
 // qArgWords is the argument block's size: the largest of the kernels'.
-const qArgWords = max(qpWords, qgWords, qqWords, qrWords, qdWords)
+const qArgWords = max(qpWords, qgWords, qqWords, qrWords, qdWords, q8Words)

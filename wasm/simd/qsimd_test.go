@@ -250,8 +250,10 @@ func TestQDQMobileNetV2MatchesScalar(t *testing.T) {
 }
 
 // TestQDQTimingWasm (GLIMPSE_QBENCH=1) times, with SIMD, MobileNetV2 in
-// float32, its QDQ model unfused and fused, interleaved run after run,
-// and logs medians and ratios.
+// float32 and its QDQ model fused, with and without quantized bytes
+// between the convs (cpu.Options.NoQuantLinks), and unfused (not when
+// GLIMPSE_QBENCH=fast), interleaved run after run, and logs medians and
+// ratios.
 func TestQDQTimingWasm(t *testing.T) {
 	if os.Getenv("GLIMPSE_QBENCH") == "" {
 		t.Skip("set GLIMPSE_QBENCH=1")
@@ -261,14 +263,14 @@ func TestQDQTimingWasm(t *testing.T) {
 	x := readF32(t, filepath.Join(qdqV2, "test_0.bin"))
 	progs := []*cpu.Program{
 		compileQ(t, filepath.Join(shared, "models/mobilenet_v2_1.0_224/model.onnx"), cpu.Options{}),
-		compileQ(t, path, cpu.Options{NoQDQFusion: true}),
 		compileQ(t, path, cpu.Options{}),
+		compileQ(t, path, cpu.Options{NoQuantLinks: true}),
+		compileQ(t, path, cpu.Options{NoQDQFusion: true}),
 	}
-	names := []string{"float32", "qdq-unfused", "qdq-fused"}
+	names := []string{"float32", "qdq-fused", "qdq-unlinked", "qdq-unfused"}
 	rounds := 11
-	if os.Getenv("GLIMPSE_QBENCH") == "fast" { // fused and float32 only, more rounds
-		progs[1] = progs[2]
-		names[1] = names[2]
+	if os.Getenv("GLIMPSE_QBENCH") == "fast" {
+		progs, names = progs[:3], names[:3]
 		rounds = 41
 	}
 	times := make([][]float64, len(progs))
@@ -289,19 +291,61 @@ func TestQDQTimingWasm(t *testing.T) {
 		med[i] = times[i][rounds/2]
 		t.Logf("%-12s median %7.1f ms (min %.1f, max %.1f)", names[i], med[i], times[i][0], times[i][rounds-1])
 	}
-	t.Logf("fused/float32 %.2f×, fused/unfused %.2f×, unfused/float32 %.2f×", med[2]/med[0], med[2]/med[1], med[1]/med[0])
+	t.Logf("fused/float32 %.2f×, fused/unlinked %.2f×, unlinked/float32 %.2f× (%d linked pairs)",
+		med[1]/med[0], med[1]/med[2], med[2]/med[0], progs[1].QuantizedLinks())
+	if len(progs) > 3 {
+		t.Logf("unfused/float32 %.2f×", med[3]/med[0])
+	}
 	if os.Getenv("GLIMPSE_PROFILE") == "1" {
 		// Interleaved, like the timings: the machine's load hits both.
-		for _, i := range []int{0, 2} {
+		for _, i := range []int{0, 1, 2} {
 			progs[i].EnableProfile()
 		}
 		for range 15 {
-			for _, i := range []int{0, 2} {
+			for _, i := range []int{0, 1, 2} {
 				progs[i].Run(x)
 			}
 		}
-		for _, i := range []int{0, 2} {
+		for _, i := range []int{0, 1, 2} {
 			t.Log(names[i] + "\n" + progs[i].ProfileTable())
+		}
+	}
+}
+
+// Linked QConv pairs (quantized bytes between them, cpu/handoff.go) give
+// the unlinked program's outputs bit for bit, on the QDQ MobileNetV2 of
+// ONNX Runtime's quantizer and on the one glimpse quantize writes; and
+// again once unlinked (what the WebGPU backend does).
+func TestQuantLinksMatchUnlinked(t *testing.T) {
+	needSIMD(t)
+	x := readF32(t, filepath.Join(qdqV2, "test_0.bin"))
+	for _, path := range []string{filepath.Join(qdqV2, "mobilenet_v2_qdq.onnx"), "../../.cache/int8/model.onnx"} {
+		linked := compileQ(t, path, cpu.Options{})
+		plain := compileQ(t, path, cpu.Options{NoQuantLinks: true})
+		if n := linked.QuantizedLinks(); n < 30 {
+			t.Fatalf("%s: %d linked QConv pairs, want MobileNetV2's 30 or more", path, n)
+		}
+		if n := plain.QuantizedLinks(); n != 0 {
+			t.Fatalf("%s: %d linked pairs with NoQuantLinks", path, n)
+		}
+		want, err := plain.Run(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append([]float32(nil), want...)
+		for round := range 2 {
+			if round == 1 {
+				linked.UnlinkQuantized()
+			}
+			got, err := linked.Run(x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range want {
+				if got[i] != want[i] {
+					t.Fatalf("%s (round %d): prob[%d] = %v linked, %v not", path, round, i, got[i], want[i])
+				}
+			}
 		}
 	}
 }

@@ -67,6 +67,9 @@ func (d *Device) Compile(p *cpu.Program) (m *Model, err error) {
 	if err := checkProgram(p); err != nil {
 		return nil, err
 	}
+	// Steps that fall back to the CPU read and write the plan's tensors as
+	// float32: no QConv pair may pass quantized bytes between them.
+	p.UnlinkQuantized()
 	m = &Model{d: d, prog: p, ctx: context.Background()}
 	c := &compiler{lowering: newLowering(p, d.limits.MaxComputeWorkgroupsPerDimension), d: d, m: m, gpu: map[*graph.Tensor]*gbuf{},
 		consts: map[*graph.Tensor]*gbuf{}, scratch: map[*byte]*gbuf{}, host: map[*graph.Tensor]*graph.Tensor{}}

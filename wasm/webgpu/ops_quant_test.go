@@ -356,6 +356,10 @@ func TestQDQMobileNetV2(t *testing.T) {
 	}
 	withVariants(t, func(t *testing.T) {
 		p, m := compileFile(t, path)
+		if n := p.QuantizedLinks(); n != 0 {
+			// steps falling back to the CPU would read bytes as floats
+			t.Fatalf("%d QConv pairs still pass quantized bytes after Compile", n)
+		}
 		places, err := Place(p)
 		if err != nil {
 			t.Fatal(err)

@@ -157,6 +157,11 @@ type QConvWork struct {
 	// bias (allocated on first use)
 	pad16  []int16
 	dwZero []int32
+	// in8, out8: the input is held, and the output is written, as the
+	// quantized bytes themselves (SetQ8); x8f is the Go paths' float
+	// copy of such an input (allocated on first use)
+	in8, out8 bool
+	x8f       []float32
 }
 
 // NewWork allocates the scratch QConv needs for w; Bytes says how much.
@@ -249,12 +254,22 @@ func QConv(p ConvParams, w *PackedQConv, q *QuantParams, x, y []float32, wk *QCo
 		panic("kern: QConv: input range wider than packed for")
 	}
 	x = x[:p.N*p.C*p.H*p.W]
+	if wk.in8 || wk.out8 {
+		qconvQ8(p, w, q, x, y, wk)
+		return
+	}
+	qconvAny(p, w, q, x, y, wk)
+}
+
+// qconvAny is QConv on float32 input and output, on whichever path
+// takes w.
+func qconvAny(p ConvParams, w *PackedQConv, q *QuantParams, x, y []float32, wk *QConvWork) {
 	if w.a16 != nil && vecQGemm != nil {
-		qconvVec(p, w, q, x, y, wk)
+		qconvVec(p, w, q, x, y, wk, false, false)
 		return
 	}
 	if w.dw16 && vecQDW != nil {
-		qconvDW(p, w, q, x, y, wk)
+		qconvDW(p, w, q, x, y, wk, false, false)
 		return
 	}
 	if w.fl != nil && QuantFloatRoute {

@@ -42,7 +42,8 @@ type QRequantKernel func(y []float32, n, ldy, m int, bias []float32, mult []floa
 // weights less their zero point, [C][9]; bias: C values, zeros without
 // one). pad is a zeroed int16 plane of rows of wr values (qdwGeom) plus 32
 // spare values; the kernel writes only the input's cells (row PT, column
-// PL on), so it stays zero around them. lo, hi are the output range less
+// PL on; under stride 2 a row's even columns in its first wr/2 values and
+// its odd ones in the rest), so it stays zero around them. lo, hi are the output range less
 // its zero point; tmp is 8 floats. The caller checked lengths.
 type QDWKernel func(p ConvParams, x, y []float32, w, bias []int32, mult []float32, pad []int16, wr int,
 	xscale, xlo, xhi, lo, hi, ys float32, tmp []float32)
@@ -55,6 +56,11 @@ type QVecKernels struct {
 	Quant   QQuantKernel
 	Requant QRequantKernel
 	DW      QDWKernel
+	// The same on quantized bytes (qconv8.go): Pack8 and Gemm8 go with
+	// Pack and Gemm, DW8 stands alone.
+	Pack8 QPack8Kernel
+	Gemm8 QGemm8Kernel
+	DW8   QDW8Kernel
 }
 
 var (
@@ -69,8 +75,12 @@ var (
 // safe to call while kernels run.
 func SetQVecKernels(k QVecKernels) {
 	vecQPack, vecQGemm, vecQQuant, vecQRequant, vecQDW = k.Pack, k.Gemm, k.Quant, k.Requant, k.DW
+	vecQPack8, vecQGemm8, vecQDW8 = k.Pack8, k.Gemm8, k.DW8
 	if k.Pack == nil || k.Gemm == nil {
 		vecQPack, vecQGemm = nil, nil
+	}
+	if vecQGemm == nil || k.Pack8 == nil || k.Gemm8 == nil {
+		vecQPack8, vecQGemm8 = nil, nil
 	}
 }
 
@@ -121,7 +131,7 @@ func qvecBlock(c int) int {
 }
 
 // qconvVec is QConv on the vector kernels (w.a16 set, both installed).
-func qconvVec(p ConvParams, w *PackedQConv, q *QuantParams, x, y []float32, wk *QConvWork) {
+func qconvVec(p ConvParams, w *PackedQConv, q *QuantParams, x, y []float32, wk *QConvWork, in8, out8 bool) {
 	npix := p.OH * p.OW
 	full, strips, kp := npix/8, (npix+7)/8, p.C/2
 	b16 := wk.b16[:strips*kp*16]
@@ -132,12 +142,16 @@ func qconvVec(p ConvParams, w *PackedQConv, q *QuantParams, x, y []float32, wk *
 	bias, mult := wk.bias[:m4], wk.mult[:m4]
 	copy(bias, q.Bias)
 	copy(mult, q.Mult)
+	xb, yb, signed := bytesOf(x), bytesOf(y), q.XLo < 0
 	for n := 0; n < p.N; n++ {
 		xn := x[n*p.C*npix : (n+1)*p.C*npix]
-		if full > 0 {
+		if in8 {
+			qpack8Go(xb[n*p.C*npix:(n+1)*p.C*npix], npix, p.C, full, strips, q.XZero, signed, b16)
+		}
+		if full > 0 && !in8 {
 			vecQPack(xn, npix, p.C, full, q.XScale, xlo, xhi, b16)
 		}
-		if rem := npix - full*8; rem > 0 {
+		if rem := npix - full*8; rem > 0 && !in8 {
 			st := b16[full*kp*16 : strips*kp*16]
 			for t := 0; t < kp; t++ {
 				g := st[t*16 : t*16+16]
@@ -155,7 +169,11 @@ func qconvVec(p ConvParams, w *PackedQConv, q *QuantParams, x, y []float32, wk *
 		yn := y[n*p.M*npix : (n+1)*p.M*npix]
 		for j0 := 0; j0 < npix; j0 += nbBlk {
 			nb := min(nbBlk, npix-j0)
-			vecQGemm(w.a16, b16[j0/8*kp*16:], p.C, p.M, nb, yn[j0:], npix, bias, mult, ylo, yhi, q.YScale, wk.tmp[:])
+			if out8 {
+				vecQGemm8(w.a16, b16[j0/8*kp*16:], p.C, p.M, nb, yb[n*p.M*npix+j0:], npix, bias, mult, ylo, yhi, q.YZero, wk.tmp[:])
+			} else {
+				vecQGemm(w.a16, b16[j0/8*kp*16:], p.C, p.M, nb, yn[j0:], npix, bias, mult, ylo, yhi, q.YScale, wk.tmp[:])
+			}
 		}
 	}
 }
@@ -182,12 +200,15 @@ func isQDW3(p ConvParams) bool {
 func qdwGeom(p ConvParams) (wr, n int) {
 	s := p.SH
 	wr = max((p.OW-1)*s+3, p.PL+p.W)
+	if s == 2 { // rows split into even and odd halves of wr/2
+		wr += wr & 1
+	}
 	hr := max((p.OH-1)*s+3, p.PT+p.H)
 	return wr, hr*wr + 32
 }
 
 // qconvDW is QConv's depthwise conv on vecQDW (w.dw16 set).
-func qconvDW(p ConvParams, w *PackedQConv, q *QuantParams, x, y []float32, wk *QConvWork) {
+func qconvDW(p ConvParams, w *PackedQConv, q *QuantParams, x, y []float32, wk *QConvWork, in8, out8 bool) {
 	wr, n := qdwGeom(p)
 	if len(wk.pad16) < n {
 		wk.pad16 = make([]int16, n)
@@ -202,8 +223,48 @@ func qconvDW(p ConvParams, w *PackedQConv, q *QuantParams, x, y []float32, wk *Q
 	xlo, xhi := float32(q.XLo-q.XZero), float32(q.XHi-q.XZero)
 	ylo, yhi := float32(q.YLo-q.YZero), float32(q.YHi-q.YZero)
 	hw, npix := p.C*p.H*p.W, p.M*p.OH*p.OW
+	xb, yb := bytesOf(x), bytesOf(y)
 	for i := 0; i < p.N; i++ {
-		vecQDW(p, x[i*hw:(i+1)*hw], y[i*npix:(i+1)*npix], w.dw, bias, q.Mult, wk.pad16[:n], wr,
+		xi, yi := x[i*hw:(i+1)*hw], y[i*npix:(i+1)*npix]
+		if !in8 && !out8 {
+			vecQDW(p, xi, yi, w.dw, bias, q.Mult, wk.pad16[:n], wr, q.XScale, xlo, xhi, ylo, yhi, q.YScale, wk.tmp[:])
+			continue
+		}
+		var x8, y8 []byte
+		if in8 {
+			x8 = xb[i*hw : (i+1)*hw]
+		}
+		if out8 {
+			y8 = yb[i*npix : (i+1)*npix]
+		}
+		vecQDW8(p, xi, x8, q.XLo < 0, q.XZero, yi, y8, q.YZero, w.dw, bias, q.Mult, wk.pad16[:n], wr,
 			q.XScale, xlo, xhi, ylo, yhi, q.YScale, wk.tmp[:])
+	}
+}
+
+// qpack8Go packs a 1×1 conv's input of quantized bytes (k planes of npix,
+// less zp) as QPackKernel lays it out: the full strips on vecQPack8, the
+// last partial one here.
+func qpack8Go(x []byte, npix, k, full, strips int, zp int32, signed bool, b16 []int16) {
+	if full > 0 {
+		vecQPack8(x, npix, k, full, zp, signed, b16)
+	}
+	rem := npix - full*8
+	if rem <= 0 {
+		return
+	}
+	kp := k / 2
+	st := b16[full*kp*16 : strips*kp*16]
+	for t := 0; t < kp; t++ {
+		g := st[t*16 : t*16+16]
+		for c := 0; c < 8; c++ {
+			var v0, v1 int16
+			if c < rem {
+				j := full*8 + c
+				v0 = int16(q8Value(x[2*t*npix+j], signed) - zp)
+				v1 = int16(q8Value(x[(2*t+1)*npix+j], signed) - zp)
+			}
+			g[(c/4)*8+(c%4)*2], g[(c/4)*8+(c%4)*2+1] = v0, v1
+		}
 	}
 }
