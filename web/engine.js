@@ -279,6 +279,11 @@
           const px = await pixels(source, side || await g.maxSide(slot));
           return g.explainRGBA(px.data, px.width, px.height, cls == null ? -1 : cls, patch || 0, stride || 0, slot, method || '');
         }
+        case 'infer': { // (Float32Array): the array goes back with the result, for the page to reuse
+          const r = await g.infer(...args);
+          if (args[0] instanceof Float32Array) r.input = args[0];
+          return r;
+        }
         case 'loadModel': { // (bundle, labels, card, name, slot, persist, source, maxMemory)
           const [bytes, labels, card, name, slot, persist, source, maxMemory] = args;
           const keep = !!persist && !slot && keeps; // an embed keeps nothing
@@ -306,7 +311,7 @@
     }
 
     // handle answers one message. Results that hold a typed array (infer's
-    // output) are transferred, not copied.
+    // output, and its input handed back) are transferred, not copied.
     async function handle(msg) {
       let reply;
       const transfer = [];
@@ -315,6 +320,7 @@
         if (ok && ok.output && ok.output.buffer) transfer.push(ok.output.buffer);
         if (ok && ok.features && ok.features.buffer) transfer.push(ok.features.buffer);
         if (ok && ok.heat && ok.heat.buffer) transfer.push(ok.heat.buffer);
+        if (ok && ok.input && ok.input.buffer) transfer.push(ok.input.buffer);
         reply = { id: msg.id, ok };
       } catch (e) {
         reply = { id: msg.id, err: errorOf(e) };

@@ -117,6 +117,13 @@ if (b) try {
       process.stderr.write(`  ${name} ${m}: ${row.median ? row.median.toFixed(1) + ' ms' : row.skipped}\n`);
     }
   }
+  // int8 against float32 on Glimpse's CPU backend, interleaved (the rows
+  // above run one model after the other, minutes apart on a shared
+  // machine).
+  if (models.includes('mobilenet_v2_int8') && models.includes('mobilenet_v2_1.0_224')) {
+    const r = await page.evaluate(([n]) => bench.pairGlimpse(['/models/mobilenet_v2_int8/model.onnx', '/models/mobilenet_v2_1.0_224/model.onnx'], n, 5), [Math.max(runs, 10)]);
+    results.int8Pair = { int8: stats(r.times[0]), float32: stats(r.times[1]), int8Engine: stats(r.engine[0]), float32Engine: stats(r.engine[1]) };
+  }
 } finally {
   await b.close();
 }
@@ -452,6 +459,14 @@ for (const e of ['glimpse-cpu', 'ort-wasm-1t']) {
     results.ratios.push(line);
     console.log(line);
   }
+}
+if (results.int8Pair) {
+  const p = results.int8Pair;
+  const line = `ratio glimpse-cpu int8/float32 mobilenet_v2, interleaved: ${(p.int8.median / p.float32.median).toFixed(2)} ` +
+    `(${fmt(p.int8.median)} against ${fmt(p.float32.median)} ms; in the engine ${(p.int8Engine.median / p.float32Engine.median).toFixed(2)}, ` +
+    `${fmt(p.int8Engine.median)} against ${fmt(p.float32Engine.median)})`;
+  results.ratios.push(line);
+  console.log(line);
 }
 // The geometric mean of each ratio over the models that have it.
 for (const [a, b2] of [['glimpse-cpu', 'ort-wasm-1t'], ['glimpse-cpu', 'ort-wasm-2t']]) {

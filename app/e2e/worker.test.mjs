@@ -99,12 +99,17 @@ test('WebGPU with CPU-fallback ops: 3 runs in a row and 3 at once match the CPU;
         info, cpu: Array.from(cpu.output), cpuBackend: cpu.backend,
         gpu: seq.concat(par).map((o) => ({ backend: o.backend, out: Array.from(o.output) })),
         cls: cls.map((o) => ({ backend: o.backend, top: o.top })), cpuCls: cpuCls.top,
+        // infer copies the caller's array (the copy goes to the engine and
+        // back, for the next call) and never hands it out
+        xKept: x.every((v, i) => v === Math.fround(Math.sin(i * 0.37) * 2)), leaked: 'input' in cpu || seq.some((o) => 'input' in o),
       };
     }, fallbackModel);
     assert.equal(r.info.name, 'fallback.onnx');
     assert.equal(r.info.backend, 'webgpu', JSON.stringify(r.info));
     assert.deepEqual([...r.info.cpuOps].sort(), ['node "bn" (BatchNormalization): no GPU kernel', 'node "pad" (Pad): no GPU kernel', 'node "resize" (Resize): no GPU kernel'], JSON.stringify(r.info.cpuOps));
     assert.equal(r.cpuBackend, 'cpu');
+    assert.ok(r.xKept, "infer changed the caller's array");
+    assert.ok(!r.leaked, 'infer returned its input copy');
     // Tolerance: 1e-5 absolute on probabilities (the GPU sums in another order).
     for (const [i, g] of r.gpu.entries()) {
       assert.equal(g.backend, 'webgpu', `run ${i}`);

@@ -47,6 +47,32 @@
     return { times, engine, output: Array.from(r.output.slice(0, 10)), backend: r.backend };
   }
 
+  // pairGlimpse(urls, runs, blocks) → {times: [[...] per url], engine: [[...]]}:
+  // the models on the CPU backend in turn, blocks times, runs/blocks timed
+  // runs each (after a warm-up) per turn, so that the machine's slow and
+  // fast spells fall on both alike.
+  async function pairGlimpse(urls, runs, blocks) {
+    await booted;
+    if (glimpse.setBackend) await glimpse.setBackend('cpu').catch(() => {});
+    const times = urls.map(() => []), engine = urls.map(() => []);
+    const per = Math.max(1, Math.round(runs / blocks));
+    for (let b = 0; b < blocks; b++) {
+      for (let k = 0; k < urls.length; k++) {
+        await glimpse.loadModel(urls[k], { persist: false, name: urls[k].split('/').slice(-2)[0] });
+        const info = glimpse.info();
+        const x = input(3 * info.width * info.height);
+        for (let i = 0; i < 3; i++) await glimpse.infer(x);
+        for (let i = 0; i < per; i++) {
+          const t0 = performance.now();
+          const r = await glimpse.infer(x);
+          times[k].push(performance.now() - t0);
+          engine[k].push(r.ms);
+        }
+      }
+    }
+    return { times, engine };
+  }
+
   async function runORT(modelURL, runs, threads, ep, side) {
     if (ep === 'webgpu' && !(navigator.gpu && await navigator.gpu.requestAdapter())) return { skipped: 'no WebGPU adapter' };
     const w = await frame(threads, ep);
@@ -58,5 +84,5 @@
     }
   }
 
-  window.bench = { runGlimpse, runORT, booted: () => booted.then(() => true) };
+  window.bench = { runGlimpse, pairGlimpse, runORT, booted: () => booted.then(() => true) };
 })();
