@@ -62,7 +62,9 @@ func (p *Program) linkQuantized(preps []*prepared) {
 			continue
 		}
 		a, b := preps[i].qconv, c.qconv
-		if !a.packed.Q8OK() || !b.packed.Q8OK() || math.Float32bits(a.q.YScale) != math.Float32bits(b.q.XScale) ||
+		_, aOut := a.packed.Q8OK()
+		bIn, _ := b.packed.Q8OK()
+		if !aOut || !bIn || math.Float32bits(a.q.YScale) != math.Float32bits(b.q.XScale) ||
 			a.q.YZero != b.q.XZero || a.q.YLo < b.q.XLo || a.q.YHi > b.q.XHi {
 			continue
 		}

@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/glimpse/glimpse/model/graph"
 )
 
 // Profile accumulates wall time per node across profiled runs.
@@ -90,4 +92,26 @@ func (p *Program) ProfileTable() string {
 	}
 	fmt.Fprintf(&b, "%-36s %6d %12.3f\n", "total", len(p.steps), float64(total/runs)/1e6)
 	return b.String()
+}
+
+// NodeTime is one step's profiled time per run.
+type NodeTime struct {
+	Node  *graph.Node
+	Shape []int // output 0's
+	T     time.Duration
+}
+
+// ProfileNodes lists the profiled steps in order with their time per run.
+func (p *Program) ProfileNodes() []NodeTime {
+	if p.prof == nil || p.prof.Runs == 0 {
+		return nil
+	}
+	out := make([]NodeTime, len(p.steps))
+	for i, s := range p.steps {
+		out[i] = NodeTime{Node: s.node, T: p.prof.nodes[i] / time.Duration(p.prof.Runs)}
+		if len(s.out) > 0 && s.out[0] != nil {
+			out[i].Shape = s.out[0].Shape
+		}
+	}
+	return out
 }

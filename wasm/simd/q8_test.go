@@ -39,7 +39,7 @@ func TestQConvBytesMatchFloat(t *testing.T) {
 	r := rand.New(rand.NewPCG(21, 22))
 	type pads struct{ t, l, b, r int }
 	type tc struct {
-		dw               bool
+		dw               bool // else 1×1, or the 3×3 stem-like conv (float route) when s > 1
 		n, c, m, h, w, s int
 		pd               pads
 	}
@@ -58,12 +58,18 @@ func TestQConvBytesMatchFloat(t *testing.T) {
 		{true, 1, 6, 6, 12, 19, 2, pads{0, 1, 2, 1}},
 		{true, 1, 8, 8, 112, 112, 2, pads{1, 1, 1, 1}},
 		{true, 1, 11, 11, 3, 33, 1, pads{1, 1, 1, 1}},
+		{false, 1, 3, 32, 32, 32, 2, pads{1, 1, 1, 1}},
+		{false, 2, 3, 8, 10, 13, 2, pads{0, 1, 1, 1}}, // 35 outputs a plane: the Go tail
 	}
 	for ci, c := range cases {
 		p := kern.ConvParams{N: c.n, C: c.c, H: c.h, W: c.w, M: c.m, KH: 1, KW: 1, SH: 1, SW: 1, DH: 1, DW: 1, Group: 1}
-		if c.dw {
-			p.KH, p.KW, p.SH, p.SW, p.Group = 3, 3, c.s, c.s, c.c
+		stem := !c.dw && c.s > 1
+		if c.dw || stem {
+			p.KH, p.KW, p.SH, p.SW = 3, 3, c.s, c.s
 			p.PT, p.PL, p.PB, p.PR = c.pd.t, c.pd.l, c.pd.b, c.pd.r
+		}
+		if c.dw {
+			p.Group = c.c
 		}
 		p.OH = (p.H+p.PT+p.PB-p.KH)/p.SH + 1
 		p.OW = (p.W+p.PL+p.PR-p.KW)/p.SW + 1
@@ -80,8 +86,8 @@ func TestQConvBytesMatchFloat(t *testing.T) {
 				q.YLo = q.YZero // Relu
 			}
 			pk := kern.PackQConv(p, w, wz, 255)
-			if !pk.Q8OK() {
-				t.Fatalf("case %d: the byte kernels do not take %+v", ci, p)
+			if in, out := pk.Q8OK(); in == stem || !out {
+				t.Fatalf("case %d: the byte kernels take %+v as in %v, out %v", ci, p, in, out)
 			}
 			nx, ny := p.N*p.C*p.H*p.W, p.N*p.M*p.OH*p.OW
 			xb, xf := q8case(r, q, nx)

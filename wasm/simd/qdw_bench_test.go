@@ -90,7 +90,7 @@ func TestQDWTimingWasm(t *testing.T) {
 
 // setQDW switches qdw.wasm's kernel on or off (timings).
 func setQDW(on bool) {
-	k := kern.QVecKernels{Pack: qpack, Gemm: qgemm, Quant: qquant, Requant: qrequant, Pack8: qpack8, Gemm8: qgemm8}
+	k := kern.QVecKernels{Pack: qpack, Gemm: qgemm, Quant: qquant, Requant: qrequant, Pack8: qpack8, Gemm8: qgemm8, Requant8: qrequant8}
 	if on {
 		k.DW, k.DW8 = qdw, qdw8
 	}

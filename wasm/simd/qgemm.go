@@ -132,8 +132,10 @@ func qrequantFn() *fn {
 	L := func() local { return f.newLocal(i32) }
 	V := func() local { return f.newLocal(v128) }
 	y, n, ldy4, m, bias, mult, i, p, end := L(), L(), L(), L(), L(), L(), L(), L(), L()
+	y8, out8, zp, ldy, p8 := L(), L(), L(), L(), L()
 	lo, hi, ys := f.newLocal(f32), f.newLocal(f32), f.newLocal(f32)
 	lov, hiv, ysv, bv, mv := V(), V(), V(), V(), V()
+	magic, zpv := V(), V()
 	qarg(f, y, qrY)
 	qarg(f, n, qrN)
 	qarg(f, ldy4, qrLDY)
@@ -143,6 +145,9 @@ func qrequantFn() *fn {
 	qargF(f, lo, qrLo)
 	qargF(f, hi, qrHi)
 	qargF(f, ys, qrYS)
+	qarg(f, y8, qrY8)
+	qarg(f, out8, qrOut8)
+	qarg(f, zp, qrZP)
 	f.get(n)
 	f.i32c(4)
 	f.op(opI32LtS)
@@ -154,9 +159,16 @@ func qrequantFn() *fn {
 	f.op(opReturn)
 	f.end()
 	f.get(ldy4)
+	f.tee(ldy)
 	f.i32c(2)
 	f.op(opI32Shl)
 	f.set(ldy4)
+	f.f32c(12582912) // 1.5·2²³
+	f.simd(simdF32x4Splat)
+	f.set(magic)
+	f.get(zp)
+	f.simd(qI32x4Splat)
+	f.set(zpv)
 	for _, q := range [][2]local{{lo, lov}, {hi, hiv}, {ys, ysv}} {
 		f.get(q[0])
 		f.simd(simdF32x4Splat)
@@ -180,9 +192,8 @@ func qrequantFn() *fn {
 		f.op(opI32Shl)
 		f.op(opI32Add)
 		f.set(end)
-		f.loop()
-		{
-			f.get(p)
+		// clamped pushes pmin(hi, pmax(lo, (y[p]+bias)·mult)).
+		clamped := func() {
 			f.get(lov)
 			f.get(p)
 			f.vLoad(0)
@@ -193,6 +204,39 @@ func qrequantFn() *fn {
 			f.simd(qF32x4Pmax) // lo < v ? v : lo: max, NaN aside (see qdw.go)
 			f.get(hiv)
 			f.simd(qF32x4Pmin) // hi < v ? hi : v: min
+		}
+		f.get(out8)
+		f.if_()
+		{
+			// Quantized bytes at y8 (q8.go): 4 a step, each written at or
+			// before the floats it came from, which were read already.
+			f.get(y8)
+			f.set(p8)
+			f.loop()
+			{
+				f.get(p8)
+				clamped()
+				toBytes(f, magic, zpv)
+				f.get(zpv) // any second operand: only the low 4 bytes are kept
+				lowBytes(f)
+				f.simd(qV128Store32Lane)
+				f.memarg(0, 0)
+				f.op(0)
+				f.addTo(p, 16)
+				f.addTo(p8, 4)
+				f.get(p)
+				f.get(end)
+				f.op(opI32LtU)
+				f.brIf(0)
+			}
+			f.end()
+			f.addLocal(y8, ldy)
+		}
+		f.else_()
+		f.loop()
+		{
+			f.get(p)
+			clamped()
 			f.simd(qF32x4Nearest)
 			f.get(ysv)
 			f.simd(simdF32x4Mul)
@@ -203,6 +247,7 @@ func qrequantFn() *fn {
 			f.op(opI32LtU)
 			f.brIf(0)
 		}
+		f.end()
 		f.end()
 		f.addLocal(y, ldy4)
 		f.addTo(bias, 4)

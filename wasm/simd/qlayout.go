@@ -71,6 +71,9 @@ const (
 	qrLo          // requantization clamp, less the zero point (float32 bits)
 	qrHi          //
 	qrYS          // y_scale (float32 bits)
+	qrY8          // with qrOut8: where the bytes go, row i at y8 + i*ldy
+	qrOut8        // 1: write quantized bytes instead of floats in place
+	qrZP          // the output's zero point (bytes)
 	qrWords
 )
 

@@ -64,7 +64,7 @@ func startQDW(g, mem js.Value) {
 // setQ installs (or, off, removes) the quantized kernels in kern.
 func setQ(on bool) {
 	if on && qOK {
-		k := kern.QVecKernels{Pack: qpack, Gemm: qgemm, Quant: qquant, Requant: qrequant, Pack8: qpack8, Gemm8: qgemm8}
+		k := kern.QVecKernels{Pack: qpack, Gemm: qgemm, Quant: qquant, Requant: qrequant, Pack8: qpack8, Gemm8: qgemm8, Requant8: qrequant8}
 		if qdwOK {
 			k.DW, k.DW8 = qdw, qdw8
 		}
@@ -190,6 +190,19 @@ func qquant(x, dst []float32, n int, scale, lo, hi, out float32) {
 
 // qrequant is the kern.QRequantKernel.
 func qrequant(y []float32, n, ldy, m int, bias []float32, mult []float32, lo, hi, ys float32) {
+	qrequantCall(y, 0, n, ldy, m, bias, mult, lo, hi, ys, 0, 0)
+}
+
+// qrequant8 is the kern.QRequant8Kernel.
+func qrequant8(y []float32, y8 []byte, n, ldy, m int, bias []float32, mult []float32, lo, hi float32, zp int32) {
+	if len(y8) < (m-1)*ldy+n {
+		panic("simd: qrequant8: bad arguments")
+	}
+	qrequantCall(y, qptr(y8), n, ldy, m, bias, mult, lo, hi, 0, 1, zp)
+	runtime.KeepAlive(y8)
+}
+
+func qrequantCall(y []float32, y8 uint32, n, ldy, m int, bias []float32, mult []float32, lo, hi, ys float32, out8, zp int32) {
 	if n%4 != 0 || n <= 0 || m <= 0 || n > ldy || len(y) < (m-1)*ldy+n || len(bias) < m || len(mult) < m {
 		panic("simd: qrequant: bad arguments")
 	}
@@ -202,6 +215,9 @@ func qrequant(y []float32, n, ldy, m int, bias []float32, mult []float32, lo, hi
 	qArgs[qrLo] = math.Float32bits(lo)
 	qArgs[qrHi] = math.Float32bits(hi)
 	qArgs[qrYS] = math.Float32bits(ys)
+	qArgs[qrY8] = y8
+	qArgs[qrOut8] = uint32(out8)
+	qArgs[qrZP] = uint32(zp)
 	qrJS.Invoke()
 	runtime.KeepAlive(y)
 	runtime.KeepAlive(bias)

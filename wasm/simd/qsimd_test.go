@@ -3,6 +3,7 @@
 package simd
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -348,4 +349,46 @@ func TestQuantLinksMatchUnlinked(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestQDQLayersWasm (GLIMPSE_QBENCH=1) profiles MobileNetV2 in float32 and
+// the int8 model glimpse quantize writes, interleaved, and logs each
+// conv's time side by side: where int8 gains least.
+func TestQDQLayersWasm(t *testing.T) {
+	if os.Getenv("GLIMPSE_QBENCH") == "" {
+		t.Skip("set GLIMPSE_QBENCH=1")
+	}
+	needSIMD(t)
+	x := readF32(t, filepath.Join(qdqV2, "test_0.bin"))
+	fp := compileQ(t, filepath.Join(shared, "models/mobilenet_v2_1.0_224/model.onnx"), cpu.Options{})
+	qp := compileQ(t, "../../.cache/int8/model.onnx", cpu.Options{})
+	fp.EnableProfile()
+	qp.EnableProfile()
+	for range 30 {
+		fp.Run(x)
+		qp.Run(x)
+	}
+	convs := func(p *cpu.Program) (o []cpu.NodeTime, rest float64) {
+		for _, n := range p.ProfileNodes() {
+			switch n.Node.Op {
+			case "Conv", "FusedConv", "QConv":
+				o = append(o, n)
+			default:
+				rest += n.T.Seconds() * 1000
+			}
+		}
+		return
+	}
+	f, fr := convs(fp)
+	q, qr := convs(qp)
+	if len(f) != len(q) {
+		t.Fatalf("%d float convs, %d int8", len(f), len(q))
+	}
+	var tf, tq float64
+	for i := range f {
+		a, b := f[i].T.Seconds()*1000, q[i].T.Seconds()*1000
+		tf, tq = tf+a, tq+b
+		t.Logf("%2d %-16s float %.3f ms, int8 %.3f ms (%.2f×)", i, fmt.Sprint(q[i].Shape), a, b, b/a)
+	}
+	t.Logf("convs: float %.2f ms, int8 %.2f ms (%.2f×); the rest %.2f and %.2f ms", tf, tq, tq/tf, fr, qr)
 }

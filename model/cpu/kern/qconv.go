@@ -273,7 +273,7 @@ func qconvAny(p ConvParams, w *PackedQConv, q *QuantParams, x, y []float32, wk *
 		return
 	}
 	if w.fl != nil && QuantFloatRoute {
-		qconvFloat(p, w, q, x, y, wk)
+		qconvFloat(p, w, q, x, y, wk, false)
 		return
 	}
 	xs, cols := wk.xs, wk.cols
@@ -327,7 +327,7 @@ func qconvAny(p ConvParams, w *PackedQConv, q *QuantParams, x, y []float32, wk *
 // A direct depthwise conv goes by blocks of channels that fit in cache
 // (qdwBlock bytes of input and output planes), each block quantized,
 // convolved and requantized in turn, so the two extra passes hit cache.
-func qconvFloat(p ConvParams, w *PackedQConv, q *QuantParams, x, y []float32, wk *QConvWork) {
+func qconvFloat(p ConvParams, w *PackedQConv, q *QuantParams, x, y []float32, wk *QConvWork, out8 bool) {
 	copy(wk.biasAll, q.Bias) // zeros without a bias
 	// The vector epilogue adds the bias in float32: exact integers both,
 	// so the sum rounds as float32(int32 sum) does.
@@ -365,7 +365,12 @@ func qconvFloat(p ConvParams, w *PackedQConv, q *QuantParams, x, y []float32, wk
 	quantFloats(x, wk.xf, q.XScale, xlo, xhi, 1)
 	Conv(p, w.fl, wk.xf, nil, nil, Act{}, y, wk.scratch)
 	for n := 0; n < p.N; n++ {
-		qrequantRows(q, y[n*p.M*npix:(n+1)*p.M*npix], npix, p.M, wk.biasAll, biasF, q.Mult)
+		yn := y[n*p.M*npix : (n+1)*p.M*npix]
+		if out8 {
+			qrequantRows8(q, yn, bytesOf(y)[n*p.M*npix:], npix, p.M, wk.biasAll, biasF, q.Mult)
+		} else {
+			qrequantRows(q, yn, npix, p.M, wk.biasAll, biasF, q.Mult)
+		}
 	}
 }
 

@@ -30,10 +30,17 @@ type QGemm8Kernel func(a, b []int16, kb, mb, nb int, y []byte, ldy int, bias []i
 type QDW8Kernel func(p ConvParams, x []float32, x8 []byte, xsigned bool, xzp int32, y []float32, y8 []byte, yzp int32,
 	w, bias []int32, mult []float32, pad []int16, wr int, xscale, xlo, xhi, lo, hi, ys float32, tmp []float32)
 
+// QRequant8Kernel is QRequantKernel writing quantized bytes: the value
+// for y[i*ldy+j] goes to y8[i*ldy+j] as QGemm8Kernel writes it. y8 may
+// start where y does (each byte lands at or before the float it comes
+// from, read already).
+type QRequant8Kernel func(y []float32, y8 []byte, n, ldy, m int, bias []float32, mult []float32, lo, hi float32, zp int32)
+
 var (
-	vecQPack8 QPack8Kernel
-	vecQGemm8 QGemm8Kernel
-	vecQDW8   QDW8Kernel
+	vecQPack8    QPack8Kernel
+	vecQGemm8    QGemm8Kernel
+	vecQDW8      QDW8Kernel
+	vecQRequant8 QRequant8Kernel
 )
 
 // SetQ8 sets whether QConv reads its input (in) and writes its output
@@ -44,11 +51,21 @@ func (wk *QConvWork) SetQ8(in, out bool) { wk.in8, wk.out8 = in, out }
 // Q8 reports SetQ8's setting.
 func (wk *QConvWork) Q8() (in, out bool) { return wk.in8, wk.out8 }
 
-// Q8OK reports whether QConv runs w on vector kernels that read and write
-// quantized bytes themselves (where SetQ8 pays).
-func (w *PackedQConv) Q8OK() bool {
-	return w.a16 != nil && vecQGemm != nil && vecQGemm8 != nil && vecQPack8 != nil ||
-		w.a16 == nil && w.dw16 && vecQDW8 != nil
+// Q8OK reports whether QConv runs w on vector kernels that read (in) and
+// write (out) quantized bytes themselves, where SetQ8 pays: the 1×1 and
+// depthwise kernels both, the float route (a conv through im2col) its
+// output.
+func (w *PackedQConv) Q8OK() (in, out bool) {
+	switch {
+	case w.a16 != nil && vecQGemm != nil:
+		ok := vecQGemm8 != nil && vecQPack8 != nil
+		return ok, ok
+	case w.dw16 && vecQDW != nil:
+		return vecQDW8 != nil, vecQDW8 != nil
+	case w.fl != nil && QuantFloatRoute && !w.fl.dwDirec:
+		return false, vecQRequant8 != nil
+	}
+	return false, false
 }
 
 // bytesOf is f's memory as bytes.
@@ -70,11 +87,14 @@ func q8Value(b byte, signed bool) int32 {
 // qconvQ8 is QConv with bytes on either side: on the vector kernels that
 // take them, or converting around qconvAny.
 func qconvQ8(p ConvParams, w *PackedQConv, q *QuantParams, x, y []float32, wk *QConvWork) {
-	if w.Q8OK() {
-		if w.a16 != nil {
+	if in, out := w.Q8OK(); (in || !wk.in8) && (out || !wk.out8) {
+		switch {
+		case w.a16 != nil && vecQGemm != nil:
 			qconvVec(p, w, q, x, y, wk, wk.in8, wk.out8)
-		} else {
+		case w.dw16 && vecQDW != nil:
 			qconvDW(p, w, q, x, y, wk, wk.in8, wk.out8)
+		default:
+			qconvFloat(p, w, q, x, y, wk, wk.out8)
 		}
 		return
 	}
@@ -97,6 +117,22 @@ func qconvQ8(p ConvParams, w *PackedQConv, q *QuantParams, x, y []float32, wk *Q
 		yb := bytesOf(y)
 		for i, v := range y[:n] {
 			yb[i] = byte(int32(roundEven(v/q.YScale)) + q.YZero)
+		}
+	}
+}
+
+// qrequantRows8 is qrequantRows writing quantized bytes to y8 (which may
+// start where y does, see QRequant8Kernel).
+func qrequantRows8(q *QuantParams, y []float32, y8 []byte, npix, m int, bias []int32, biasF, mults []float32) {
+	ylo, yhi := float32(q.YLo-q.YZero), float32(q.YHi-q.YZero)
+	if vecQRequant8 != nil && biasF != nil && npix%4 == 0 {
+		vecQRequant8(y, y8, npix, npix, m, biasF, mults, ylo, yhi, q.YZero)
+		return
+	}
+	for i := 0; i < m; i++ {
+		b, mult := bias[i], mults[i]
+		for j, v := range y[i*npix : (i+1)*npix] {
+			y8[i*npix+j] = byte(int32(roundEven(clampf(float32(int32(v)+b)*mult, ylo, yhi))) + q.YZero)
 		}
 	}
 }

@@ -58,9 +58,10 @@ type QVecKernels struct {
 	DW      QDWKernel
 	// The same on quantized bytes (qconv8.go): Pack8 and Gemm8 go with
 	// Pack and Gemm, DW8 stands alone.
-	Pack8 QPack8Kernel
-	Gemm8 QGemm8Kernel
-	DW8   QDW8Kernel
+	Pack8    QPack8Kernel
+	Gemm8    QGemm8Kernel
+	DW8      QDW8Kernel
+	Requant8 QRequant8Kernel
 }
 
 var (
@@ -75,7 +76,10 @@ var (
 // safe to call while kernels run.
 func SetQVecKernels(k QVecKernels) {
 	vecQPack, vecQGemm, vecQQuant, vecQRequant, vecQDW = k.Pack, k.Gemm, k.Quant, k.Requant, k.DW
-	vecQPack8, vecQGemm8, vecQDW8 = k.Pack8, k.Gemm8, k.DW8
+	vecQPack8, vecQGemm8, vecQDW8, vecQRequant8 = k.Pack8, k.Gemm8, k.DW8, k.Requant8
+	if vecQRequant == nil {
+		vecQRequant8 = nil
+	}
 	if k.Pack == nil || k.Gemm == nil {
 		vecQPack, vecQGemm = nil, nil
 	}
