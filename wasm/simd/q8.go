@@ -25,7 +25,7 @@ const (
 	qV128Load32Zero      = 0x5c
 	qV128Xor             = 0x51
 	qI16x8Sub            = 0x91
-	qI16x8ExtendLowI8x16 = 0x89 // i16x8.extend_low_i8x16_u
+	qI16x8ExtendLowI8x16 = 0x89 // i16x8.extend_low_i8x16_u (+1: high)
 	qOpI32Load8U         = 0x2d
 	qOpI32Store8         = 0x3a
 )
