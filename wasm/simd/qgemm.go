@@ -21,8 +21,8 @@ package simd
 //   - qgemm() multiplies 4-row strips of weight pairs by those strips:
 //     per pair of planes, two B vectors and one splatted weight pair per
 //     row, eight i32x4.dot_i16x8_s into eight int32x4 accumulators (4 rows
-//     × 8 columns), then the requantizing epilogue: + bias,
-//     f32x4.convert_i32x4_s, × multiplier, pmax/pmin to the output range
+//     × 8 columns) that start from the bias, then the requantizing
+//     epilogue: f32x4.convert_i32x4_s, × multiplier, pmax/pmin to the output range
 //     (max/min but cheaper, the product being never NaN), f32x4.nearest,
 //     × y_scale: kern's requantOut, float for float; or, with qgOut8, the
 //     quantized bytes themselves (q8.go).
@@ -420,7 +420,7 @@ func qgemmFn() *fn {
 	for r := range acc {
 		acc[r][0], acc[r][1] = V(), V()
 	}
-	b0, b1, a, lov, hiv, ysv, bv, mv := V(), V(), V(), V(), V(), V(), V(), V()
+	b0, b1, a, lov, hiv, ysv, mv := V(), V(), V(), V(), V(), V(), V()
 	magic, zpv := V(), V()
 	qarg(f, ap, qgA)
 	qarg(f, bp, qgB)
@@ -506,12 +506,16 @@ func qgemmFn() *fn {
 		f.set(bps)
 		f.loop() // strips of 8 columns
 		{
+			// The sums start from the bias (rows past mb have 0).
 			for r := range acc {
-				for h := range 2 {
-					f.i32c(0)
-					f.simd(qI32x4Splat)
-					f.set(acc[r][h])
-				}
+				f.get(bias)
+				f.get(i)
+				f.i32c(2)
+				f.op(opI32Shl)
+				f.op(opI32Add)
+				f.vLoadSplat(uint32(4 * r))
+				f.tee(acc[r][0])
+				f.set(acc[r][1])
 			}
 			f.get(aps)
 			f.set(pa)
@@ -559,14 +563,7 @@ func qgemmFn() *fn {
 				f.op(opI32GtS)
 				f.if_()
 				{
-					// bv, mv = bias[i+r], mult[i+r] in every lane
-					f.get(bias)
-					f.get(i)
-					f.i32c(2)
-					f.op(opI32Shl)
-					f.op(opI32Add)
-					f.vLoadSplat(uint32(4 * r))
-					f.set(bv)
+					// mv = mult[i+r] in every lane
 					f.get(mult)
 					f.get(i)
 					f.i32c(2)
@@ -577,8 +574,6 @@ func qgemmFn() *fn {
 					for h := range 2 {
 						f.get(lov)
 						f.get(acc[r][h])
-						f.get(bv)
-						f.simd(qI32x4Add)
 						f.simd(qF32x4ConvertS)
 						f.get(mv)
 						f.simd(simdF32x4Mul)
