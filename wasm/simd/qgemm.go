@@ -285,17 +285,19 @@ func qargF(f *fn, l local, word int) {
 }
 
 // qpackFn emits qpack() (see above): full strips of 8 columns only; kern
-// packs a last partial strip itself.
+// packs a last partial strip itself. The source's strips are qpSS bytes
+// apart: 32 in planes, more in im2col's strips (kern.Im2colKernel).
 func qpackFn() *fn {
 	f := &fn{}
 	L := func() local { return f.newLocal(i32) }
 	V := func() local { return f.newLocal(v128) }
 	x, ld4, k, strips, dst := L(), L(), L(), L(), L()
-	t, s, row0, row1, out, tstride := L(), L(), L(), L(), L(), L()
+	t, s, row0, row1, out, tstride, sstride := L(), L(), L(), L(), L(), L(), L()
 	sc, lo, hi := f.newLocal(f32), f.newLocal(f32), f.newLocal(f32)
 	scv, lov, hiv, magic := V(), V(), V(), V()
 	qarg(f, x, qpX)
 	qarg(f, ld4, qpLD)
+	qarg(f, sstride, qpSS)
 	qarg(f, k, qpK)
 	qarg(f, strips, qpS)
 	qarg(f, dst, qpDst)
@@ -385,8 +387,8 @@ func qpackFn() *fn {
 				}
 				f.vStore(uint32(16 * h))
 			}
-			f.addTo(row0, 32)
-			f.addTo(row1, 32)
+			f.addLocal(row0, sstride)
+			f.addLocal(row1, sstride)
 			f.addLocal(out, tstride)
 			f.addTo(s, 1)
 			f.get(s)

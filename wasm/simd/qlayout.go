@@ -13,6 +13,7 @@ const (
 	qpScale        // x_scale (float32 bits)
 	qpLo           // lo−zp, hi−zp (float32 bits)
 	qpHi           //
+	qpSS           // bytes from one strip of 8 columns to the next (32 in planes)
 	qpWords
 )
 

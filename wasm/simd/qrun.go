@@ -26,6 +26,8 @@ var (
 	qdwJS    js.Value
 	qdwOK    bool
 	qdwCalls int // (tests)
+	// qpackStrips calls (tests)
+	qpackStripsCalls int
 )
 
 // startQ instantiates qkernels.wasm on mem. A failure leaves the quantized
@@ -64,7 +66,7 @@ func startQDW(g, mem js.Value) {
 // setQ installs (or, off, removes) the quantized kernels in kern.
 func setQ(on bool) {
 	if on && qOK {
-		k := kern.QVecKernels{Pack: qpack, Gemm: qgemm, Quant: qquant, Requant: qrequant, Pack8: qpack8, Gemm8: qgemm8, Requant8: qrequant8}
+		k := kern.QVecKernels{Pack: qpack, Gemm: qgemm, Quant: qquant, Requant: qrequant, Pack8: qpack8, Gemm8: qgemm8, Requant8: qrequant8, PackStrips: qpackStrips}
 		if qdwOK {
 			k.DW, k.DW8 = qdw, qdw8
 		}
@@ -87,6 +89,19 @@ func qpack(x []float32, ld, k, strips int, scale, lo, hi float32, dst []int16) {
 	if k%2 != 0 || strips <= 0 || len(x) < (k-1)*ld+strips*8 || len(dst) < strips*k*8 {
 		panic("simd: qpack: bad arguments")
 	}
+	qpackCall(x, ld, k, strips, 32, scale, lo, hi, dst)
+}
+
+// qpackStrips is the kern.QPackStripsKernel.
+func qpackStrips(x []float32, k, strips, sstride int, scale, lo, hi float32, dst []int16) {
+	if k%2 != 0 || strips <= 0 || sstride < 8 || len(x) < (strips-1)*sstride+k*8 || len(dst) < strips*k*8 {
+		panic("simd: qpackStrips: bad arguments")
+	}
+	qpackCall(x, 8, k, strips, 4*sstride, scale, lo, hi, dst)
+	qpackStripsCalls++
+}
+
+func qpackCall(x []float32, ld, k, strips, ss int, scale, lo, hi float32, dst []int16) {
 	qArgs[qpX] = qptr(x)
 	qArgs[qpLD] = uint32(ld)
 	qArgs[qpK] = uint32(k)
@@ -95,6 +110,7 @@ func qpack(x []float32, ld, k, strips int, scale, lo, hi float32, dst []int16) {
 	qArgs[qpScale] = math.Float32bits(scale)
 	qArgs[qpLo] = math.Float32bits(lo)
 	qArgs[qpHi] = math.Float32bits(hi)
+	qArgs[qpSS] = uint32(ss)
 	qpackJS.Invoke()
 	runtime.KeepAlive(x)
 	runtime.KeepAlive(dst)

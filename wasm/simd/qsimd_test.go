@@ -100,7 +100,7 @@ func TestQConvFloatRouteMatchesScalar(t *testing.T) {
 	for ci, p := range []kern.ConvParams{
 		{N: 1, C: 32, H: 15, W: 15, M: 32, OH: 15, OW: 15, KH: 3, KW: 3, SH: 1, SW: 1, PT: 1, PL: 1, PB: 1, PR: 1, Group: 32},
 		{N: 2, C: 24, H: 14, W: 14, M: 24, OH: 7, OW: 7, KH: 3, KW: 3, SH: 2, SW: 2, PT: 0, PL: 0, PB: 1, PR: 1, Group: 24},
-		{N: 1, C: 3, H: 22, W: 22, M: 16, OH: 11, OW: 11, KH: 3, KW: 3, SH: 2, SW: 2, PT: 0, PL: 0, PB: 1, PR: 1, Group: 1},
+		{N: 1, C: 8, H: 12, W: 13, M: 6, OH: 6, OW: 7, KH: 3, KW: 3, SH: 2, SW: 2, PT: 1, PL: 1, PB: 1, PR: 1, Group: 2},
 	} {
 		p.DH, p.DW = 1, 1
 		w, wz, q, x := qcase(r, p, ci == 1)
@@ -391,4 +391,51 @@ func TestQDQLayersWasm(t *testing.T) {
 		t.Logf("%2d %-16s float %.3f ms, int8 %.3f ms (%.2f×)", i, fmt.Sprint(q[i].Shape), a, b, b/a)
 	}
 	t.Logf("convs: float %.2f ms, int8 %.2f ms (%.2f×); the rest %.2f and %.2f ms", tf, tq, tq/tf, fr, qr)
+}
+
+// One-group convs other than the plain 1×1 ones (stems, 3×3 and 7×7,
+// strided, dilated, an odd depth) run on qgemm through the float im2col
+// (kern's qconvIm2col) and give kern.QConvRef's results bit for bit.
+func TestQConvIm2colMatchesScalar(t *testing.T) {
+	needSIMD(t)
+	r := rand.New(rand.NewPCG(31, 32))
+	for ci, p := range []kern.ConvParams{
+		{N: 1, C: 3, H: 32, W: 32, M: 32, KH: 3, KW: 3, SH: 2, SW: 2, PT: 1, PL: 1, PB: 1, PR: 1},
+		{N: 2, C: 3, H: 22, W: 19, M: 16, KH: 3, KW: 3, SH: 2, SW: 2, PB: 1, PR: 1},
+		{N: 1, C: 3, H: 30, W: 30, M: 9, KH: 7, KW: 7, SH: 2, SW: 2, PT: 3, PL: 3, PB: 3, PR: 3},
+		{N: 1, C: 16, H: 9, W: 11, M: 20, KH: 3, KW: 3, SH: 1, SW: 1, PT: 1, PL: 1, PB: 1, PR: 1},
+		{N: 1, C: 8, H: 9, W: 9, M: 6, KH: 3, KW: 3, SH: 1, SW: 1, DH: 2, DW: 2},
+		{N: 1, C: 12, H: 10, W: 10, M: 7, KH: 1, KW: 1, SH: 2, SW: 2},
+		{N: 1, C: 5, H: 6, W: 6, M: 4, KH: 1, KW: 1, SH: 1, SW: 1, PT: 1, PL: 1, PB: 1, PR: 1},
+	} {
+		p.Group = 1
+		if p.DH == 0 {
+			p.DH, p.DW = 1, 1
+		}
+		p.OH = (p.H+p.PT+p.PB-(p.KH-1)*p.DH-1)/p.SH + 1
+		p.OW = (p.W+p.PL+p.PR-(p.KW-1)*p.DW-1)/p.SW + 1
+		for _, signed := range []bool{false, true} {
+			w, wz, q, x := qcase(r, p, signed)
+			want := make([]float32, p.N*p.M*p.OH*p.OW)
+			kern.QConvRef(p, w, wz, q, x, want)
+			pk := kern.PackQConv(p, w, wz, 255)
+			calls := qpackStripsCalls
+			ref, got := both(t, func() []float32 {
+				y := make([]float32, len(want))
+				for i := range y {
+					y[i] = -7 // every element must be written
+				}
+				kern.QConv(p, pk, q, x, y, pk.NewWork())
+				return y
+			})
+			if qpackStripsCalls == calls {
+				t.Fatalf("case %d: the im2col path did not run", ci)
+			}
+			for i := range want {
+				if got[i] != want[i] || ref[i] != want[i] {
+					t.Fatalf("case %d signed %v (%+v): y[%d] = %v (SIMD), %v (Go), want %v", ci, signed, p, i, got[i], ref[i], want[i])
+				}
+			}
+		}
+	}
 }

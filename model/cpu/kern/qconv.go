@@ -55,6 +55,11 @@ type PackedQConv struct {
 	// dw16 reports a depthwise conv the vector depthwise kernel takes
 	// (isQDW3, weights and inputs within int16).
 	dw16 bool
+	// im16 holds, for other one-group convs (isQIm2col), the weights as
+	// qgemm's int16 pairs with the depth kg padded to kpad (even) by zero
+	// weights (qconvIm2col).
+	im16 []int16
+	kpad int
 }
 
 // QuantFloatRoute switches the float route off (tests).
@@ -101,6 +106,10 @@ func PackQConv(p ConvParams, w []int64, wz []int64, xmax int32) *PackedQConv {
 	if isQ1x1(p) && xmax <= math.MaxInt16 { // the kernels hold x' in int16
 		pk.a16 = packQ16(p, w, zp)
 	}
+	if isQIm2col(p) && xmax <= math.MaxInt16 && kg <= qMaxK {
+		pk.kpad = (kg + 1) &^ 1
+		pk.im16 = packQ16K(p.M, kg, pk.kpad, w, zp)
+	}
 	if isQDepthwise(p) {
 		pk.dw = make([]int32, len(w))
 		pk.dw16 = isQDW3(p) && xmax <= math.MaxInt16
@@ -144,7 +153,9 @@ type QConvWork struct {
 	cols    []int64
 	xf      []float32
 	scratch []float32
-	// the vector kernels': packed input, padded bias and multipliers
+	// the vector kernels': packed input, padded bias and multipliers,
+	// and qconvIm2col's float im2col block
+	colF []float32
 	b16  []int16
 	bias []int32
 	mult []float32
@@ -187,6 +198,17 @@ func (w *PackedQConv) NewWork() *QConvWork {
 		wk.bias = make([]int32, (p.M+3)&^3)
 		wk.mult = make([]float32, (p.M+3)&^3)
 	}
+	if w.im16 != nil && qim2colOK() {
+		strips := qim2colBlock(w.kpad, p.OH*p.OW) / 8
+		if len(wk.xf) < n {
+			wk.xf = make([]float32, n)
+		}
+		// qpack reads the padded depth's last row one strip on
+		wk.colF = make([]float32, strips*8*w.kg+8*(w.kpad-w.kg))
+		wk.b16 = make([]int16, strips*8*w.kpad)
+		wk.bias = make([]int32, (p.M+3)&^3)
+		wk.mult = make([]float32, (p.M+3)&^3)
+	}
 	return wk
 }
 
@@ -194,12 +216,12 @@ func (w *PackedQConv) NewWork() *QConvWork {
 func (wk *QConvWork) Bytes() int64 {
 	return 4*int64(len(wk.xs)) + 8*int64(len(wk.cols)) + 4*int64(len(wk.xf)) + 4*int64(len(wk.scratch)) +
 		2*int64(len(wk.b16)) + 4*int64(len(wk.bias)+len(wk.mult)+len(wk.biasAll)+len(wk.biasF)) +
-		2*int64(len(wk.pad16)) + 4*int64(len(wk.dwZero))
+		2*int64(len(wk.pad16)) + 4*int64(len(wk.dwZero)) + 4*int64(len(wk.colF))
 }
 
 // Bytes is the packed weights' size.
 func (w *PackedQConv) Bytes() int64 {
-	b := 4*int64(len(w.dw)) + 8*int64(len(w.a)) + 2*int64(len(w.a16))
+	b := 4*int64(len(w.dw)) + 8*int64(len(w.a)) + 2*int64(len(w.a16)) + 2*int64(len(w.im16))
 	if w.fl != nil {
 		b += 4 * int64(len(w.fl.w))
 	}
@@ -270,6 +292,10 @@ func qconvAny(p ConvParams, w *PackedQConv, q *QuantParams, x, y []float32, wk *
 	}
 	if w.dw16 && vecQDW != nil {
 		qconvDW(p, w, q, x, y, wk, false, false)
+		return
+	}
+	if w.im16 != nil && qim2colOK() {
+		qconvIm2col(p, w, q, x, y, wk, false)
 		return
 	}
 	if w.fl != nil && QuantFloatRoute {

@@ -62,6 +62,8 @@ func (w *PackedQConv) Q8OK() (in, out bool) {
 		return ok, ok
 	case w.dw16 && vecQDW != nil:
 		return vecQDW8 != nil, vecQDW8 != nil
+	case w.im16 != nil && qim2colOK():
+		return false, vecQGemm8 != nil
 	case w.fl != nil && QuantFloatRoute && !w.fl.dwDirec:
 		return false, vecQRequant8 != nil
 	}
@@ -93,6 +95,8 @@ func qconvQ8(p ConvParams, w *PackedQConv, q *QuantParams, x, y []float32, wk *Q
 			qconvVec(p, w, q, x, y, wk, wk.in8, wk.out8)
 		case w.dw16 && vecQDW != nil:
 			qconvDW(p, w, q, x, y, wk, wk.in8, wk.out8)
+		case w.im16 != nil && qim2colOK():
+			qconvIm2col(p, w, q, x, y, wk, wk.out8)
 		default:
 			qconvFloat(p, w, q, x, y, wk, wk.out8)
 		}

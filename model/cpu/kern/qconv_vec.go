@@ -48,6 +48,11 @@ type QRequantKernel func(y []float32, n, ldy, m int, bias []float32, mult []floa
 type QDWKernel func(p ConvParams, x, y []float32, w, bias []int32, mult []float32, pad []int16, wr int,
 	xscale, xlo, xhi, lo, hi, ys float32, tmp []float32)
 
+// QPackStripsKernel is QPackKernel reading im2col's strips
+// (Im2colKernel's layout) instead of planes: strip s, row p at
+// x[s*sstride+p*8:], 8 values. The caller checked lengths.
+type QPackStripsKernel func(x []float32, k, strips, sstride int, scale, lo, hi float32, dst []int16)
+
 // QVecKernels are the quantized ops' vector kernels; nil fields keep the
 // Go paths (Pack and Gemm go together).
 type QVecKernels struct {
@@ -62,6 +67,9 @@ type QVecKernels struct {
 	Gemm8    QGemm8Kernel
 	DW8      QDW8Kernel
 	Requant8 QRequant8Kernel
+	// PackStrips, with Gemm and the float Im2colKernel, runs the other
+	// one-group convs (qconvIm2col).
+	PackStrips QPackStripsKernel
 }
 
 var (
@@ -77,6 +85,7 @@ var (
 func SetQVecKernels(k QVecKernels) {
 	vecQPack, vecQGemm, vecQQuant, vecQRequant, vecQDW = k.Pack, k.Gemm, k.Quant, k.Requant, k.DW
 	vecQPack8, vecQGemm8, vecQDW8, vecQRequant8 = k.Pack8, k.Gemm8, k.DW8, k.Requant8
+	vecQPackS = k.PackStrips
 	if vecQRequant == nil {
 		vecQRequant8 = nil
 	}
@@ -85,6 +94,9 @@ func SetQVecKernels(k QVecKernels) {
 	}
 	if vecQGemm == nil || k.Pack8 == nil || k.Gemm8 == nil {
 		vecQPack8, vecQGemm8 = nil, nil
+	}
+	if vecQGemm == nil {
+		vecQPackS = nil
 	}
 }
 
@@ -117,12 +129,18 @@ func isQ1x1(p ConvParams) bool {
 // packQ16 packs weights less their zero point (wf, exact small integers,
 // [M][C]) into qgemm's strips of int16 pairs.
 func packQ16(p ConvParams, w []int64, zp func(int) int64) []int16 {
-	strips, kp := (p.M+3)/4, p.C/2
+	return packQ16K(p.M, p.C, p.C, w, zp)
+}
+
+// packQ16K is packQ16 for weights [M][k], padded with zero weights to
+// kpad (even) rows of the reduction.
+func packQ16K(m, k, kpad int, w []int64, zp func(int) int64) []int16 {
+	strips, kp := (m+3)/4, kpad/2
 	a := make([]int16, strips*kp*8)
-	for m := 0; m < p.M; m++ {
-		s, r := m/4, m%4
-		for k := 0; k < p.C; k++ {
-			a[((s*kp+k/2)*4+r)*2+k%2] = int16(w[m*p.C+k] - zp(m))
+	for i := 0; i < m; i++ {
+		s, r := i/4, i%4
+		for j := 0; j < k; j++ {
+			a[((s*kp+j/2)*4+r)*2+j%2] = int16(w[i*k+j] - zp(i))
 		}
 	}
 	return a
@@ -269,6 +287,55 @@ func qpack8Go(x []byte, npix, k, full, strips int, zp int32, signed bool, b16 []
 				v1 = int16(q8Value(x[(2*t+1)*npix+j], signed) - zp)
 			}
 			g[(c/4)*8+(c%4)*2], g[(c/4)*8+(c%4)*2+1] = v0, v1
+		}
+	}
+}
+
+var vecQPackS QPackStripsKernel
+
+// isQIm2col reports a conv qconvIm2col takes: one group, not a 1×1 conv
+// the plain vector path takes, not depthwise.
+func isQIm2col(p ConvParams) bool {
+	return p.Group == 1 && !isQ1x1(p) && !isQDepthwise(p)
+}
+
+// qim2colOK reports whether the kernels qconvIm2col needs are installed.
+func qim2colOK() bool { return vecQGemm != nil && vecQPackS != nil && vecIm2col != nil }
+
+// qim2colBlock is qconvIm2col's column block: a multiple of 8 columns,
+// about 96 KB of packed int16 pairs.
+func qim2colBlock(kpad, npix int) int {
+	return min(max(8, (49152/max(kpad, 1))&^7), (npix+7)&^7)
+}
+
+// qconvIm2col is QConv on the vector kernels for other one-group convs
+// (w.im16 set, qim2colOK): the input quantized less its zero point as
+// float32 integers, the float im2col in column blocks, packed into int16
+// pairs (scale 1: exact), qgemm with the weights padded to an even depth.
+// out8 writes quantized bytes (qconv8.go).
+func qconvIm2col(p ConvParams, w *PackedQConv, q *QuantParams, x, y []float32, wk *QConvWork, out8 bool) {
+	xlo, xhi := float32(q.XLo-q.XZero), float32(q.XHi-q.XZero)
+	ylo, yhi := float32(q.YLo-q.YZero), float32(q.YHi-q.YZero)
+	hw, npix, kg := p.C*p.H*p.W, p.OH*p.OW, w.kg
+	nbBlk := qim2colBlock(w.kpad, npix)
+	m4 := (p.M + 3) &^ 3
+	bias, mult := wk.bias[:m4], wk.mult[:m4]
+	copy(bias, q.Bias)
+	copy(mult, q.Mult)
+	quantFloats(x, wk.xf[:len(x)], q.XScale, xlo, xhi, 1)
+	yb := bytesOf(y)
+	for n := 0; n < p.N; n++ {
+		xn := wk.xf[n*hw : (n+1)*hw]
+		for j0 := 0; j0 < npix; j0 += nbBlk {
+			nb := min(nbBlk, npix-j0)
+			strips := (nb + 7) / 8
+			im2colVec(p, xn, j0, nb, kg, wk.colF)
+			vecQPackS(wk.colF, w.kpad, strips, kg*8, 1, xlo, xhi, wk.b16)
+			if out8 {
+				vecQGemm8(w.im16, wk.b16, w.kpad, p.M, nb, yb[n*p.M*npix+j0:], npix, bias, mult, ylo, yhi, q.YZero, wk.tmp[:])
+			} else {
+				vecQGemm(w.im16, wk.b16, w.kpad, p.M, nb, y[n*p.M*npix+j0:], npix, bias, mult, ylo, yhi, q.YScale, wk.tmp[:])
+			}
 		}
 	}
 }
