@@ -61,7 +61,7 @@
         await glimpse.loadModel(urls[k], { persist: false, name: urls[k].split('/').slice(-2)[0] });
         const info = glimpse.info();
         const x = input(3 * info.width * info.height);
-        for (let i = 0; i < 3; i++) await glimpse.infer(x);
+        for (let i = 0; i < 5; i++) await glimpse.infer(x); // warm-up, as runGlimpse
         for (let i = 0; i < per; i++) {
           const t0 = performance.now();
           const r = await glimpse.infer(x);
