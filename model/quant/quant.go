@@ -271,6 +271,16 @@ func parseModel(data []byte) (*model, error) {
 // floatInit decodes a float32 initializer; nil when name is not one.
 func (m *model) floatInit(name string) *graph.Tensor {
 	b, ok := m.inits[name]
+	for depth := 0; !ok && name != "" && depth < 8; depth++ {
+		// An exporter's Identity in front of an initializer (PyTorch
+		// writes biases so): the same constant.
+		src := m.identitySource(name)
+		if src == "" {
+			break
+		}
+		name = src
+		b, ok = m.inits[name]
+	}
 	if !ok || name == "" {
 		return nil
 	}
@@ -279,6 +289,17 @@ func (m *model) floatInit(name string) *graph.Tensor {
 		return nil
 	}
 	return t
+}
+
+// identitySource is the input of the Identity node that writes name, or
+// "" when no Identity does.
+func (m *model) identitySource(name string) string {
+	for _, n := range m.nodes {
+		if n.op == "Identity" && n.domain == "" && len(n.outputs) == 1 && n.outputs[0] == name && len(n.inputs) == 1 {
+			return n.inputs[0]
+		}
+	}
+	return ""
 }
 
 // qparams are an activation's uint8 scale and zero point.

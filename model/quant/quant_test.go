@@ -644,3 +644,79 @@ func TestOpsetBump(t *testing.T) {
 		}
 	}
 }
+
+// Weights and biases behind an exporter's Identity node (PyTorch writes
+// folded biases so) are constants like any initializer: the Conv and the
+// Gemm are quantized, and ONNX Runtime runs the result as Glimpse does.
+func TestQuantizeIdentityConstants(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 9))
+	w := func(n int) []float32 {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(r.NormFloat64()) * 0.3
+		}
+		return v
+	}
+	data := onnxtest.Model{
+		Opset:   13,
+		Inputs:  []onnxtest.Value{{Name: "x", Dims: []any{1, 3, 6, 6}}},
+		Outputs: []onnxtest.Value{{Name: "y", Dims: []any{1, 5}}},
+		Inits: []onnxtest.Init{
+			{Name: "W", Dims: []int64{4, 3, 3, 3}, Floats: w(108)}, {Name: "B0", Dims: []int64{4}, Floats: w(4)},
+			{Name: "F0", Dims: []int64{5, 4}, Floats: w(20)}, {Name: "C", Dims: []int64{5}, Floats: w(5)},
+		},
+		Nodes: []onnxtest.Node{
+			{Op: "Identity", Name: "idb", Inputs: []string{"B0"}, Outputs: []string{"B"}},
+			{Op: "Identity", Name: "idf1", Inputs: []string{"F0"}, Outputs: []string{"F1"}},
+			{Op: "Identity", Name: "idf", Inputs: []string{"F1"}, Outputs: []string{"F"}},
+			{Op: "Conv", Name: "conv", Inputs: []string{"x", "W", "B"}, Outputs: []string{"c"}, Attrs: []onnxtest.Attr{{Name: "pads", Ints: []int64{1, 1, 1, 1}}}},
+			{Op: "Relu", Name: "relu", Inputs: []string{"c"}, Outputs: []string{"rc"}},
+			{Op: "GlobalAveragePool", Name: "gap", Inputs: []string{"rc"}, Outputs: []string{"p"}},
+			{Op: "Flatten", Name: "flat", Inputs: []string{"p"}, Outputs: []string{"f"}},
+			{Op: "Gemm", Name: "fc", Inputs: []string{"f", "F", "C"}, Outputs: []string{"y"}, Attrs: []onnxtest.Attr{{Name: "transB", Int: onnxtest.I64(1)}}},
+		},
+	}.Bytes()
+	var xs [][]float32
+	for range 16 {
+		x := make([]float32, 3*6*6)
+		for i := range x {
+			x[i] = float32(r.NormFloat64())
+		}
+		xs = append(xs, x)
+	}
+	g, err := onnx.Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cal, err := quant.NewCalibrator(g, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range xs {
+		if err := cal.Add(x); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ranges, err := cal.Ranges(quant.MinMax, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := quant.Quantize(data, ranges, quant.Options{Format: quant.FormatQDQ, PerChannel: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := res.Describe(); !strings.Contains(d, "Conv 1") || !strings.Contains(d, "Gemm 1") {
+		t.Fatalf("quantized %s; notes %q", d, res.Notes)
+	}
+	got := runGlimpse(t, res.Model, xs)
+	ort := runORT(t, res.Model, "x", []int{1, 3, 6, 6}, xs)
+	yr := ranges["y"]
+	tol := 2 * float64(yr.Max-yr.Min) / 255 // a step or two of y
+	for i := range ort {
+		for j := range ort[i] {
+			if d := math.Abs(float64(ort[i][j] - got[i][j])); d > tol {
+				t.Fatalf("input %d, y[%d]: Glimpse %v, ORT %v (tolerance %.3g)", i, j, got[i][j], ort[i][j], tol)
+			}
+		}
+	}
+}

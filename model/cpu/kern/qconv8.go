@@ -53,8 +53,8 @@ func (wk *QConvWork) Q8() (in, out bool) { return wk.in8, wk.out8 }
 
 // Q8OK reports whether QConv runs w on vector kernels that read (in) and
 // write (out) quantized bytes themselves, where SetQ8 pays: the 1×1 and
-// depthwise kernels both, the float route (a conv through im2col) its
-// output.
+// 3×3 depthwise kernels both, the other convs (qconvIm2col, the float
+// route) their output.
 func (w *PackedQConv) Q8OK() (in, out bool) {
 	switch {
 	case w.a16 != nil && vecQGemm != nil:

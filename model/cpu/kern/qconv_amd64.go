@@ -22,7 +22,8 @@ func qquantAVX2(x, dst *float32, n int, scale, lo, hi, out float32)
 func qrequantRow(y *float32, n int, bias, mult, lo, hi, ys float32)
 
 // qvecAVX2 are the AVX2 quantized kernels (installed by qvec_amd64.go).
-var qvecAVX2 = QVecKernels{Pack: qpackAVX2, Gemm: qgemmAVX2, Quant: qquantVec, Requant: qrequantVec, DW: qdwAVX2}
+var qvecAVX2 = QVecKernels{Pack: qpackAVX2, Gemm: qgemmAVX2, Quant: qquantVec, Requant: qrequantVec, DW: qdwAVX2,
+	PackStrips: qpackStripsAVX2}
 
 // qpackAVX2 is the QPackKernel.
 func qpackAVX2(x []float32, ld, k, strips int, scale, lo, hi float32, dst []int16) {
@@ -96,5 +97,20 @@ func qrequantVec(y []float32, n, ldy, m int, bias []float32, mult []float32, lo,
 	}
 	for i := 0; i < m; i++ {
 		qrequantRow(&y[i*ldy], n, bias[i], mult[i], lo, hi, ys)
+	}
+}
+
+// qpackStripsAVX2 is the QPackStripsKernel: qpackRows on one strip at a
+// time (a strip's rows are 8 floats apart).
+func qpackStripsAVX2(x []float32, k, strips, sstride int, scale, lo, hi float32, dst []int16) {
+	if k <= 0 || strips <= 0 {
+		return
+	}
+	if k%2 != 0 || sstride < 8 || len(x) < (strips-1)*sstride+k*8 || len(dst) < strips*k*8 {
+		panic("kern: qpackStripsAVX2: bad arguments")
+	}
+	kp := k / 2
+	for s := 0; s < strips; s++ {
+		qpackRows(&x[s*sstride], 32, kp, 1, &dst[s*kp*16], scale, lo, hi)
 	}
 }

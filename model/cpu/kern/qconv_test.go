@@ -53,6 +53,11 @@ func TestQConvMatchesRef(t *testing.T) {
 		{N: 1, C: 4, H: 9, W: 9, M: 4, OH: 5, OW: 5, KH: 5, KW: 5, SH: 1, SW: 1, PT: 0, PL: 0, PB: 0, PR: 0, DH: 1, DW: 1, Group: 4},
 		{N: 1, C: 8, H: 9, W: 9, M: 6, OH: 5, OW: 5, KH: 3, KW: 3, SH: 1, SW: 1, PT: 0, PL: 0, PB: 0, PR: 0, DH: 2, DW: 2, Group: 2},
 		{N: 1, C: 300, H: 3, W: 70, M: 9, OH: 3, OW: 70, KH: 1, KW: 1, SH: 1, SW: 1, DH: 1, DW: 1, Group: 1},
+		// one group through im2col (qconvIm2col where the vector kernels are)
+		{N: 1, C: 3, H: 30, W: 30, M: 9, OH: 15, OW: 15, KH: 7, KW: 7, SH: 2, SW: 2, PT: 3, PL: 3, PB: 3, PR: 3, DH: 1, DW: 1, Group: 1},
+		{N: 2, C: 8, H: 9, W: 9, M: 6, OH: 5, OW: 5, KH: 3, KW: 3, SH: 1, SW: 1, DH: 2, DW: 2, Group: 1},
+		{N: 1, C: 12, H: 10, W: 10, M: 7, OH: 5, OW: 5, KH: 1, KW: 1, SH: 2, SW: 2, DH: 1, DW: 1, Group: 1},
+		{N: 1, C: 256, H: 7, W: 7, M: 20, OH: 7, OW: 7, KH: 3, KW: 3, SH: 1, SW: 1, PT: 1, PL: 1, PB: 1, PR: 1, DH: 1, DW: 1, Group: 1},
 	}
 	for ci, p := range cases {
 		for _, signed := range []bool{false, true} {

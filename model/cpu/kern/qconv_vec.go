@@ -299,8 +299,9 @@ func isQIm2col(p ConvParams) bool {
 	return p.Group == 1 && !isQ1x1(p) && !isQDepthwise(p)
 }
 
-// qim2colOK reports whether the kernels qconvIm2col needs are installed.
-func qim2colOK() bool { return vecQGemm != nil && vecQPackS != nil && vecIm2col != nil }
+// qim2colOK reports whether the kernels qconvIm2col needs are installed
+// (im2col has a Go path: natively the float convs use it too).
+func qim2colOK() bool { return vecQGemm != nil && vecQPackS != nil }
 
 // qim2colBlock is qconvIm2col's column block: a multiple of 8 columns,
 // about 96 KB of packed int16 pairs.
