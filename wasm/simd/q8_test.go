@@ -48,6 +48,8 @@ func TestQConvBytesMatchFloat(t *testing.T) {
 		{false, 1, 32, 8, 8, 8, 1, pads{}},
 		{false, 2, 6, 5, 5, 3, 1, pads{}},
 		{false, 1, 96, 24, 14, 14, 1, pads{}},
+		{false, 1, 64, 40, 1, 1, 1, pads{}}, // one column: qgemm's matrix-vector product
+		{false, 2, 32, 12, 1, 1, 1, pads{}},
 		{true, 1, 32, 32, 15, 15, 1, pads{1, 1, 1, 1}},
 		{true, 1, 24, 24, 14, 14, 2, pads{1, 1, 1, 1}},
 		{true, 2, 24, 24, 14, 14, 2, pads{0, 0, 1, 1}},

@@ -66,6 +66,7 @@ func TestQConvMatchesScalar(t *testing.T) {
 		{N: 2, C: 6, H: 4, W: 4, M: 5, OH: 4, OW: 4},
 		{N: 1, C: 96, H: 56, W: 56, M: 24, OH: 56, OW: 56},
 		{N: 1, C: 1280, H: 1, W: 1, M: 1000, OH: 1, OW: 1},
+		{N: 2, C: 64, H: 1, W: 1, M: 18, OH: 1, OW: 1}, // one column, rows not a multiple of 4: the tiles
 		{N: 1, C: 320, H: 14, W: 14, M: 19, OH: 14, OW: 14},
 		{N: 1, C: 1000, H: 3, W: 67, M: 9, OH: 3, OW: 67},
 	} {
