@@ -503,23 +503,7 @@ func TestQuantizeOps(t *testing.T) {
 		}
 		xs = append(xs, x)
 	}
-	g, err := onnx.Decode(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cal, err := quant.NewCalibrator(g, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, x := range xs {
-		if err := cal.Add(x); err != nil {
-			t.Fatal(err)
-		}
-	}
-	ranges, err := cal.Ranges(quant.MinMax, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ranges := minMaxRanges(t, data, xs)
 	want := runGlimpse(t, data, xs)
 	yr := ranges["y"]
 	for _, c := range []struct {
@@ -684,23 +668,7 @@ func TestQuantizeIdentityConstants(t *testing.T) {
 		}
 		xs = append(xs, x)
 	}
-	g, err := onnx.Decode(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cal, err := quant.NewCalibrator(g, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, x := range xs {
-		if err := cal.Add(x); err != nil {
-			t.Fatal(err)
-		}
-	}
-	ranges, err := cal.Ranges(quant.MinMax, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ranges := minMaxRanges(t, data, xs)
 	res, err := quant.Quantize(data, ranges, quant.Options{Format: quant.FormatQDQ, PerChannel: true})
 	if err != nil {
 		t.Fatal(err)
@@ -719,4 +687,27 @@ func TestQuantizeIdentityConstants(t *testing.T) {
 			}
 		}
 	}
+}
+
+// minMaxRanges calibrates data's tensors on xs by their min and max.
+func minMaxRanges(t *testing.T, data []byte, xs [][]float32) map[string]quant.Range {
+	t.Helper()
+	g, err := onnx.Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cal, err := quant.NewCalibrator(g, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range xs {
+		if err := cal.Add(x); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ranges, err := cal.Ranges(quant.MinMax, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ranges
 }

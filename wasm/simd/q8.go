@@ -91,8 +91,7 @@ func qpack8Fn() *fn {
 	f := &fn{}
 	L := func() local { return f.newLocal(i32) }
 	V := func() local { return f.newLocal(v128) }
-	x, ld, k, strips, dst, zp, signed := L(), L(), L(), L(), L(), L(), L()
-	t, s, row0, row1, out, tstride := L(), L(), L(), L(), L(), L()
+	x, ld, k, strips, dst, zp, signed, step := L(), L(), L(), L(), L(), L(), L(), L()
 	xorv, subv, v0, v1 := V(), V(), V(), V()
 	qarg(f, x, q8X)
 	qarg(f, ld, q8LD)
@@ -101,100 +100,52 @@ func qpack8Fn() *fn {
 	qarg(f, dst, q8Dst)
 	qarg(f, zp, q8ZP)
 	qarg(f, signed, q8Signed)
-	f.get(strips)
-	f.i32c(1)
-	f.op(opI32LtS)
-	f.get(k)
-	f.i32c(2)
-	f.op(opI32LtS)
-	f.op(opI32Or)
-	f.if_()
-	f.op(opReturn)
-	f.end()
 	widenConsts(f, signed, zp, xorv, subv)
-	f.get(k)
-	f.i32c(1)
-	f.op(qOpI32ShrU)
-	f.i32c(5)
-	f.op(opI32Shl)
-	f.set(tstride)
-	f.i32c(0)
-	f.set(t)
-	f.loop() // pairs of planes
-	{
-		// row0 = x + 2t*ld, row1 = row0 + ld; out = dst + t*32
-		f.get(x)
-		f.get(t)
-		f.i32c(1)
-		f.op(opI32Shl)
-		f.get(ld)
-		f.op(opI32Mul)
-		f.op(opI32Add)
-		f.tee(row0)
-		f.get(ld)
-		f.op(opI32Add)
-		f.set(row1)
-		f.get(dst)
-		f.get(t)
-		f.i32c(5)
-		f.op(opI32Shl)
-		f.op(opI32Add)
-		f.set(out)
-		f.i32c(0)
-		f.set(s)
-		f.loop() // strips of 8 columns
-		{
-			widen8(f, row0, false, xorv, subv)
-			f.set(v0)
-			widen8(f, row1, false, xorv, subv)
-			f.set(v1)
-			for h := range 2 {
-				// columns 4h..4h+3 as (row0, row1) pairs
-				f.get(out)
-				f.get(v0)
-				f.get(v1)
-				f.shuffle16([8]byte{byte(4 * h), byte(8 + 4*h), byte(4*h + 1), byte(9 + 4*h),
-					byte(4*h + 2), byte(10 + 4*h), byte(4*h + 3), byte(11 + 4*h)})
-				f.vStore(uint32(16 * h))
-			}
-			f.addTo(row0, 8)
-			f.addTo(row1, 8)
-			f.addLocal(out, tstride)
-			f.addTo(s, 1)
-			f.get(s)
-			f.get(strips)
-			f.op(opI32LtS)
-			f.brIf(0)
+	f.i32c(8)
+	f.set(step)
+	packPairs(f, x, ld, k, strips, dst, step, func(row0, row1, out local) {
+		widen8(f, row0, false, xorv, subv)
+		f.set(v0)
+		widen8(f, row1, false, xorv, subv)
+		f.set(v1)
+		for h := range 2 {
+			// columns 4h..4h+3 as (row0, row1) pairs
+			f.get(out)
+			f.get(v0)
+			f.get(v1)
+			f.shuffle16([8]byte{byte(4 * h), byte(8 + 4*h), byte(4*h + 1), byte(9 + 4*h),
+				byte(4*h + 2), byte(10 + 4*h), byte(4*h + 3), byte(11 + 4*h)})
+			f.vStore(uint32(16 * h))
 		}
-		f.end()
-		f.addTo(t, 1)
-		f.get(t)
-		f.get(k)
-		f.i32c(1)
-		f.op(qOpI32ShrU)
-		f.op(opI32LtS)
-		f.brIf(0)
-	}
-	f.end()
+	})
 	return f
 }
 
-// copyBytes copies n bytes (n ≥ 1) from src to dst, using q as the index.
-func copyBytes(f *fn, dst, src, q, n local) {
+// copyElems copies n (≥ 1) elements of size bytes (1: bytes, 4: floats)
+// from src to dst, using q as the index.
+func copyElems(f *fn, dst, src, q, n local, size int) {
 	f.i32c(0)
 	f.set(q)
 	f.loop()
 	{
-		f.get(dst)
-		f.get(q)
-		f.op(opI32Add)
-		f.get(src)
-		f.get(q)
-		f.op(opI32Add)
-		f.op(qOpI32Load8U)
-		f.memarg(0, 0)
-		f.op(qOpI32Store8)
-		f.memarg(0, 0)
+		for _, base := range []local{dst, src} {
+			f.get(base)
+			f.get(q)
+			if size == 4 {
+				f.i32c(2)
+				f.op(opI32Shl)
+			}
+			f.op(opI32Add)
+		}
+		if size == 4 {
+			f.f32Load(0)
+			f.f32Store(0)
+		} else {
+			f.op(qOpI32Load8U)
+			f.memarg(0, 0)
+			f.op(qOpI32Store8)
+			f.memarg(0, 0)
+		}
 		f.addTo(q, 1)
 		f.get(q)
 		f.get(n)

@@ -108,32 +108,33 @@ func qdwFn() *fn {
 	f.get(out8)
 	f.op(opSelect)
 	f.set(ostep)
-	// eoff = (PL&1)*wr + (PL>>1)*2, ooff = (1-(PL&1))*wr + ((PL+1)>>1)*2:
-	// bytes from a padded row's start to where column PL's even and odd
-	// lanes go under stride 2 (the odd half starts wr/2 values, wr bytes,
-	// into the row; wr2 still holds wr here).
-	for k, l := range []local{eoff, ooff} {
-		if k == 0 {
-			f.get(pl)
-			f.i32c(1)
-			f.op(opI32And)
-		} else {
-			f.i32c(1)
-			f.get(pl)
-			f.i32c(1)
-			f.op(opI32And)
-			f.op(opI32Sub)
+	// halfOff pushes where padded column col+lane lands in a stride-2
+	// row, in bytes from its start: c = col+lane at (c&1)·wr + (c>>1)·2
+	// (the odd half starts wr/2 values, wr bytes, in); wr pushes wr.
+	halfOff := func(col local, lane int, wr func()) {
+		c := func() {
+			f.get(col)
+			if lane == 1 {
+				f.i32c(1)
+				f.op(opI32Add)
+			}
 		}
-		f.get(wr2)
+		c()
+		f.i32c(1)
+		f.op(opI32And)
+		wr()
 		f.op(opI32Mul)
-		f.get(pl)
-		f.i32c(int32(k))
-		f.op(opI32Add)
+		c()
 		f.i32c(1)
 		f.op(qOpI32ShrU)
 		f.i32c(1)
 		f.op(opI32Shl)
 		f.op(opI32Add)
+	}
+	// eoff, ooff: where column PL's even and odd lanes go (wr2 still holds
+	// wr here).
+	for lane, l := range []local{eoff, ooff} {
+		halfOff(pl, lane, func() { f.get(wr2) })
 		f.set(l)
 	}
 	// Nothing to do unless C, OH, OW > 0 and W >= 4.
@@ -247,62 +248,25 @@ func qdwFn() *fn {
 		f.get(ix)
 		f.op(opI32Add)
 		f.set(g)
-		// even lanes' address: rbase + (g&1)*wr + (g>>1)*2
-		f.get(g)
-		f.i32c(1)
-		f.op(opI32And)
-		f.get(wr2)
-		f.i32c(1)
-		f.op(qOpI32ShrU)
-		f.op(opI32Mul)
-		f.get(g)
-		f.i32c(1)
-		f.op(qOpI32ShrU)
-		f.i32c(1)
-		f.op(opI32Shl)
-		f.op(opI32Add)
-		f.get(rbase)
-		f.op(opI32Add)
-		f.set(dst)
-		f.get(dst)
-		f.get(t)
-		if lanes == 8 {
-			f.simd(qV128Store64Lane)
+		for lane := range 2 {
+			// the even lanes at rbase + halfOff(g, 0), the odd ones at
+			// rbase + halfOff(g, 1) (wr2/2 is wr here)
+			halfOff(g, lane, func() {
+				f.get(wr2)
+				f.i32c(1)
+				f.op(qOpI32ShrU)
+			})
+			f.get(rbase)
+			f.op(opI32Add)
+			f.get(t)
+			if lanes == 8 {
+				f.simd(qV128Store64Lane)
+			} else {
+				f.simd(qV128Store32Lane)
+			}
 			f.memarg(0, 0)
-		} else {
-			f.simd(qV128Store32Lane)
-			f.memarg(0, 0)
+			f.op(byte(lane))
 		}
-		f.op(0)
-		// odd lanes' address: rbase + (1-(g&1))*wr + ((g+1)>>1)*2
-		f.i32c(1)
-		f.get(g)
-		f.i32c(1)
-		f.op(opI32And)
-		f.op(opI32Sub)
-		f.get(wr2)
-		f.i32c(1)
-		f.op(qOpI32ShrU)
-		f.op(opI32Mul)
-		f.get(g)
-		f.i32c(1)
-		f.op(opI32Add)
-		f.i32c(1)
-		f.op(qOpI32ShrU)
-		f.i32c(1)
-		f.op(opI32Shl)
-		f.op(opI32Add)
-		f.get(rbase)
-		f.op(opI32Add)
-		f.get(t)
-		if lanes == 8 {
-			f.simd(qV128Store64Lane)
-			f.memarg(0, 0)
-		} else {
-			f.simd(qV128Store32Lane)
-			f.memarg(0, 0)
-		}
-		f.op(1)
 	}
 	// group quantizes the input group at column ix of row x and stores it.
 	group := func(lanes int, even bool) {
@@ -378,8 +342,12 @@ func qdwFn() *fn {
 		}
 		f.end()
 	}
-	byteRow := func() {
-		// rbase = drow - PL*2: the row's start (stride 2)
+	// rowGroups emits one input row's groups: rbase = drow − PL·2 (the
+	// row's start), then with W ≥ 8 wide (if any) from ix = 0, groups of 8
+	// from ix while they fit (ix even) and the last 8 again if W%8 ≠ 0;
+	// with W < 8 groups of 4 at 0 and W−4. group(four, even) does one at
+	// column ix.
+	rowGroups := func(group func(four, even bool), wide func()) {
 		f.get(drow)
 		f.get(pl)
 		f.i32c(1)
@@ -393,6 +361,52 @@ func qdwFn() *fn {
 		{
 			f.i32c(0)
 			f.set(ix)
+			if wide != nil {
+				wide()
+			}
+			f.block()
+			f.loop()
+			{
+				f.get(ix)
+				f.get(w)
+				f.i32c(8)
+				f.op(opI32Sub)
+				f.op(opI32GtS)
+				f.brIf(1)
+				group(false, true)
+				f.addTo(ix, 8)
+				f.br(0)
+			}
+			f.end()
+			f.end()
+			f.get(w)
+			f.i32c(7)
+			f.op(opI32And)
+			f.if_()
+			f.get(w)
+			f.i32c(8)
+			f.op(opI32Sub)
+			f.set(ix)
+			group(false, false)
+			f.end()
+		}
+		f.else_()
+		{
+			f.i32c(0)
+			f.set(ix)
+			group(true, false)
+			f.get(w)
+			f.i32c(4)
+			f.op(opI32Sub)
+			f.set(ix)
+			group(true, false)
+		}
+		f.end()
+	}
+	// byteRow fills the padded row at drow from a row of quantized bytes
+	// at x (q8.go), under stride 2 16 at a time where it can.
+	byteRow := func() {
+		rowGroups(byteGroup, func() {
 			// Stride 2: 16 bytes at a time, split into evens and odds by
 			// one shuffle and widened as two halves.
 			f.get(s)
@@ -438,97 +452,17 @@ func qdwFn() *fn {
 			}
 			f.end()
 			f.end()
-			// Groups of 8 from ix while they fit, then the last 8 again
-			// if W%8 != 0.
-			f.block()
-			f.loop()
-			{
-				f.get(ix)
-				f.get(w)
-				f.i32c(8)
-				f.op(opI32Sub)
-				f.op(opI32GtS)
-				f.brIf(1)
-				byteGroup(false, true)
-				f.addTo(ix, 8)
-				f.br(0)
-			}
-			f.end()
-			f.end()
-			f.get(w)
-			f.i32c(7)
-			f.op(opI32And)
-			f.if_()
-			f.get(w)
-			f.i32c(8)
-			f.op(opI32Sub)
-			f.set(ix)
-			byteGroup(false, false)
-			f.end()
-		}
-		f.else_()
-		{
-			f.i32c(0)
-			f.set(ix)
-			byteGroup(true, false)
-			f.get(w)
-			f.i32c(4)
-			f.op(opI32Sub)
-			f.set(ix)
-			byteGroup(true, false)
-		}
-		f.end()
+		})
 	}
+	// quantRow2 fills a stride-2 padded row from floats.
 	quantRow2 := func() {
-		// rbase = drow - PL*2: the row's start
-		f.get(drow)
-		f.get(pl)
-		f.i32c(1)
-		f.op(opI32Shl)
-		f.op(opI32Sub)
-		f.set(rbase)
-		f.get(w)
-		f.i32c(8)
-		f.op(opI32GeS)
-		f.if_()
-		{
-			f.i32c(0)
-			f.set(ix)
-			f.loop()
-			{
-				group(8, true)
-				f.addTo(ix, 8)
-				f.get(ix)
-				f.get(w)
-				f.i32c(7)
-				f.op(opI32Sub)
-				f.op(opI32LtS)
-				f.brIf(0)
+		rowGroups(func(four, even bool) {
+			if four {
+				group(4, false)
+			} else {
+				group(8, even)
 			}
-			f.end()
-			f.get(w)
-			f.i32c(7)
-			f.op(opI32And)
-			f.if_()
-			f.get(w)
-			f.i32c(8)
-			f.op(opI32Sub)
-			f.set(ix)
-			group(8, false)
-			f.end()
-		}
-		f.else_()
-		{
-			f.i32c(0)
-			f.set(ix)
-			group(4, false)
-			f.get(w)
-			f.i32c(4)
-			f.op(opI32Sub)
-			f.set(ix)
-			group(4, false)
-		}
-		f.end()
+		}, nil)
 	}
 
 	f.get(y)
@@ -736,14 +670,7 @@ func qdwFn() *fn {
 				}
 				f.end()
 				for _, acc := range []local{acc0, acc1} {
-					f.get(lov)
-					f.get(acc)
-					f.simd(qF32x4ConvertS)
-					f.get(mv)
-					f.simd(simdF32x4Mul)
-					f.simd(qF32x4Pmax) // lo < v ? v : lo
-					f.get(hiv)
-					f.simd(qF32x4Pmin) // hi < v ? hi : v
+					requantClamp(f, acc, mv, lov, hiv)
 					f.set(acc)
 				}
 				// rb = yrow + jj*ostep: where the 8 outputs go
@@ -775,7 +702,7 @@ func qdwFn() *fn {
 					f.get(tmp)
 					f.get(t)
 					f.vStore(0)
-					copyBytes(f, rb, tmp, a, ow)
+					copyElems(f, rb, tmp, a, ow, 1)
 					f.end()
 				}
 				f.else_()
@@ -803,28 +730,7 @@ func qdwFn() *fn {
 						f.get(acc)
 						f.vStore(uint32(16 * hh))
 					}
-					f.i32c(0)
-					f.set(a)
-					f.loop()
-					{
-						f.get(yrow)
-						f.get(a)
-						f.i32c(2)
-						f.op(opI32Shl)
-						f.tee(rb)
-						f.op(opI32Add)
-						f.get(tmp)
-						f.get(rb)
-						f.op(opI32Add)
-						f.f32Load(0)
-						f.f32Store(0)
-						f.addTo(a, 1)
-						f.get(a)
-						f.get(ow)
-						f.op(opI32LtS)
-						f.brIf(0)
-					}
-					f.end()
+					copyElems(f, yrow, tmp, a, ow, 4)
 					f.end()
 				}
 				f.end()

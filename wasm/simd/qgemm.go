@@ -292,7 +292,7 @@ func qpackFn() *fn {
 	L := func() local { return f.newLocal(i32) }
 	V := func() local { return f.newLocal(v128) }
 	x, ld4, k, strips, dst := L(), L(), L(), L(), L()
-	t, s, row0, row1, out, tstride, sstride := L(), L(), L(), L(), L(), L(), L()
+	sstride := L()
 	sc, lo, hi := f.newLocal(f32), f.newLocal(f32), f.newLocal(f32)
 	scv, lov, hiv, magic := V(), V(), V(), V()
 	qarg(f, x, qpX)
@@ -304,17 +304,6 @@ func qpackFn() *fn {
 	qargF(f, sc, qpScale)
 	qargF(f, lo, qpLo)
 	qargF(f, hi, qpHi)
-	// Nothing to do unless strips > 0 and k >= 2.
-	f.get(strips)
-	f.i32c(1)
-	f.op(opI32LtS)
-	f.get(k)
-	f.i32c(2)
-	f.op(opI32LtS)
-	f.op(opI32Or)
-	f.if_()
-	f.op(opReturn)
-	f.end()
 	f.get(ld4)
 	f.i32c(2)
 	f.op(opI32Shl)
@@ -327,13 +316,6 @@ func qpackFn() *fn {
 	f.f32c(12582912) // 1.5·2²³
 	f.simd(simdF32x4Splat)
 	f.set(magic)
-	// tstride = (k/2)*32: bytes from one strip to the next.
-	f.get(k)
-	f.i32c(1)
-	f.op(qOpI32ShrU)
-	f.i32c(5)
-	f.op(opI32Shl)
-	f.set(tstride)
 	// q(v) = pmin(hi, pmax(lo, v/scale)) + 1.5·2²³, on the stack: the
 	// float add rounds half to even, and the sum's bits hold the integer
 	// in their low 16 bits (|v| < 2¹⁵), which the shuffles below pick.
@@ -349,63 +331,20 @@ func qpackFn() *fn {
 		f.get(magic)
 		f.simd(simdF32x4Add)
 	}
-	f.i32c(0)
-	f.set(t)
-	f.loop() // pairs of planes
-	{
-		// row0 = x + 2t*ld4, row1 = row0 + ld4; out = dst + t*32
-		f.get(x)
-		f.get(t)
-		f.i32c(1)
-		f.op(opI32Shl)
-		f.get(ld4)
-		f.op(opI32Mul)
-		f.op(opI32Add)
-		f.tee(row0)
-		f.get(ld4)
-		f.op(opI32Add)
-		f.set(row1)
-		f.get(dst)
-		f.get(t)
-		f.i32c(5)
-		f.op(opI32Shl)
-		f.op(opI32Add)
-		f.set(out)
-		f.i32c(0)
-		f.set(s)
-		f.loop() // strips of 8 columns
-		{
-			// Columns 0–3, then 4–7, as (row0, row1) int16 pairs: the low
-			// halves of lanes c of both.
-			for h := range 2 {
-				f.get(out)
-				quant(row0, uint32(16*h))
-				quant(row1, uint32(16*h))
-				f.simd(simdI8x16Shuffle)
-				for c := range 4 {
-					f.op(byte(4*c), byte(4*c+1), byte(16+4*c), byte(16+4*c+1))
-				}
-				f.vStore(uint32(16 * h))
+	packPairs(f, x, ld4, k, strips, dst, sstride, func(row0, row1, out local) {
+		// Columns 0–3, then 4–7, as (row0, row1) int16 pairs: the low
+		// halves of lanes c of both.
+		for h := range 2 {
+			f.get(out)
+			quant(row0, uint32(16*h))
+			quant(row1, uint32(16*h))
+			f.simd(simdI8x16Shuffle)
+			for c := range 4 {
+				f.op(byte(4*c), byte(4*c+1), byte(16+4*c), byte(16+4*c+1))
 			}
-			f.addLocal(row0, sstride)
-			f.addLocal(row1, sstride)
-			f.addLocal(out, tstride)
-			f.addTo(s, 1)
-			f.get(s)
-			f.get(strips)
-			f.op(opI32LtS)
-			f.brIf(0)
+			f.vStore(uint32(16 * h))
 		}
-		f.end()
-		f.addTo(t, 1)
-		f.get(t)
-		f.get(k)
-		f.i32c(1)
-		f.op(qOpI32ShrU)
-		f.op(opI32LtS)
-		f.brIf(0)
-	}
-	f.end()
+	})
 	return f
 }
 
@@ -508,11 +447,7 @@ func qgemmFn() *fn {
 		f.loop() // strips of 4 rows
 		{
 			// the sums start from rows i..i+3's bias
-			f.get(bias)
-			f.get(i)
-			f.i32c(2)
-			f.op(opI32Shl)
-			f.op(opI32Add)
+			at4(f, bias, i)
 			f.vLoad(0)
 			f.set(acc)
 			f.get(bp)
@@ -529,30 +464,13 @@ func qgemmFn() *fn {
 				f.simd(qI32x4DotI16x8S)
 				f.simd(qI32x4Add)
 				f.set(acc)
-				f.addTo(pa, 16)
-				f.addTo(pb, 32)
-				f.get(kk)
-				f.i32c(1)
-				f.op(opI32Sub)
-				f.tee(kk)
-				f.brIf(0)
+				nextPair(f, pa, pb, kk)
 			}
 			f.end()
-			f.get(mult)
-			f.get(i)
-			f.i32c(2)
-			f.op(opI32Shl)
-			f.op(opI32Add)
+			at4(f, mult, i)
 			f.vLoad(0)
 			f.set(mv)
-			f.get(lov)
-			f.get(acc)
-			f.simd(qF32x4ConvertS)
-			f.get(mv)
-			f.simd(simdF32x4Mul)
-			f.simd(qF32x4Pmax)
-			f.get(hiv)
-			f.simd(qF32x4Pmin)
+			requantClamp(f, acc, mv, lov, hiv)
 			f.set(acc)
 			f.get(out8)
 			f.if_()
@@ -620,11 +538,7 @@ func qgemmFn() *fn {
 		{
 			// The sums start from the bias (rows past mb have 0).
 			for r := range acc {
-				f.get(bias)
-				f.get(i)
-				f.i32c(2)
-				f.op(opI32Shl)
-				f.op(opI32Add)
+				at4(f, bias, i)
 				f.vLoadSplat(uint32(4 * r))
 				f.tee(acc[r][0])
 				f.set(acc[r][1])
@@ -656,13 +570,7 @@ func qgemmFn() *fn {
 						f.set(acc[r][h])
 					}
 				}
-				f.addTo(pa, 16)
-				f.addTo(pb, 32)
-				f.get(kk)
-				f.i32c(1)
-				f.op(opI32Sub)
-				f.tee(kk)
-				f.brIf(0)
+				nextPair(f, pa, pb, kk)
 			}
 			f.end()
 
@@ -676,22 +584,11 @@ func qgemmFn() *fn {
 				f.if_()
 				{
 					// mv = mult[i+r] in every lane
-					f.get(mult)
-					f.get(i)
-					f.i32c(2)
-					f.op(opI32Shl)
-					f.op(opI32Add)
+					at4(f, mult, i)
 					f.vLoadSplat(uint32(4 * r))
 					f.set(mv)
 					for h := range 2 {
-						f.get(lov)
-						f.get(acc[r][h])
-						f.simd(qF32x4ConvertS)
-						f.get(mv)
-						f.simd(simdF32x4Mul)
-						f.simd(qF32x4Pmax) // lo < v ? v : lo: max, NaN aside (see qdw.go)
-						f.get(hiv)
-						f.simd(qF32x4Pmin) // hi < v ? hi : v: min
+						requantClamp(f, acc[r][h], mv, lov, hiv)
 						f.set(acc[r][h])
 					}
 					// n = nb - j
@@ -732,7 +629,7 @@ func qgemmFn() *fn {
 						f.get(tmp)
 						f.get(a)
 						f.vStore(0)
-						copyBytes(f, addr, tmp, q, n)
+						copyElems(f, addr, tmp, q, n, 1)
 						f.end()
 					}
 					f.else_()
@@ -772,29 +669,7 @@ func qgemmFn() *fn {
 							f.get(acc[r][h])
 							f.vStore(uint32(16 * h))
 						}
-						f.i32c(0)
-						f.set(q)
-						f.loop()
-						{
-							f.get(addr)
-							f.get(q)
-							f.i32c(2)
-							f.op(opI32Shl)
-							f.op(opI32Add)
-							f.get(tmp)
-							f.get(q)
-							f.i32c(2)
-							f.op(opI32Shl)
-							f.op(opI32Add)
-							f.f32Load(0)
-							f.f32Store(0)
-							f.addTo(q, 1)
-							f.get(q)
-							f.get(n)
-							f.op(opI32LtS)
-							f.brIf(0)
-						}
-						f.end()
+						copyElems(f, addr, tmp, q, n, 4)
 						f.end()
 					}
 					f.end()
@@ -819,4 +694,112 @@ func qgemmFn() *fn {
 	}
 	f.end()
 	return f
+}
+
+// packPairs emits the pack kernels' loops: for each pair of planes t (k/2
+// of them, plane p at x + p*ld bytes) and each of strips strips of 8
+// columns, body packs the 8 columns of planes 2t and 2t+1 at row0 and
+// row1 into out (32 bytes); row0 and row1 then move step bytes on, and
+// out by a strip of pairs (k/2·32 bytes).
+func packPairs(f *fn, x, ld, k, strips, dst, step local, body func(row0, row1, out local)) {
+	t, s, row0, row1, out, tstride := f.newLocal(i32), f.newLocal(i32), f.newLocal(i32), f.newLocal(i32), f.newLocal(i32), f.newLocal(i32)
+	// Nothing to do (the kernel returns) unless strips > 0 and k >= 2.
+	f.get(strips)
+	f.i32c(1)
+	f.op(opI32LtS)
+	f.get(k)
+	f.i32c(2)
+	f.op(opI32LtS)
+	f.op(opI32Or)
+	f.if_()
+	f.op(opReturn)
+	f.end()
+	// tstride = (k/2)*32: bytes from one strip to the next.
+	f.get(k)
+	f.i32c(1)
+	f.op(qOpI32ShrU)
+	f.i32c(5)
+	f.op(opI32Shl)
+	f.set(tstride)
+	f.i32c(0)
+	f.set(t)
+	f.loop() // pairs of planes
+	{
+		// row0 = x + 2t*ld, row1 = row0 + ld; out = dst + t*32
+		f.get(x)
+		f.get(t)
+		f.i32c(1)
+		f.op(opI32Shl)
+		f.get(ld)
+		f.op(opI32Mul)
+		f.op(opI32Add)
+		f.tee(row0)
+		f.get(ld)
+		f.op(opI32Add)
+		f.set(row1)
+		f.get(dst)
+		f.get(t)
+		f.i32c(5)
+		f.op(opI32Shl)
+		f.op(opI32Add)
+		f.set(out)
+		f.i32c(0)
+		f.set(s)
+		f.loop() // strips of 8 columns
+		{
+			body(row0, row1, out)
+			f.addLocal(row0, step)
+			f.addLocal(row1, step)
+			f.addLocal(out, tstride)
+			f.addTo(s, 1)
+			f.get(s)
+			f.get(strips)
+			f.op(opI32LtS)
+			f.brIf(0)
+		}
+		f.end()
+		f.addTo(t, 1)
+		f.get(t)
+		f.get(k)
+		f.i32c(1)
+		f.op(qOpI32ShrU)
+		f.op(opI32LtS)
+		f.brIf(0)
+	}
+	f.end()
+}
+
+// requantClamp pushes pmin(hi, pmax(lo, float32(acc)·mult)): the
+// requantizing epilogue before rounding (pmax/pmin are max/min for every
+// product but NaN, which an int32 times a finite multiplier never is).
+func requantClamp(f *fn, acc, mult, lov, hiv local) {
+	f.get(lov)
+	f.get(acc)
+	f.simd(qF32x4ConvertS)
+	f.get(mult)
+	f.simd(simdF32x4Mul)
+	f.simd(qF32x4Pmax)
+	f.get(hiv)
+	f.simd(qF32x4Pmin)
+}
+
+// nextPair moves pa and pb on by one pair of the reduction (16 and 32
+// bytes) and loops while kk, counted down, is not zero.
+func nextPair(f *fn, pa, pb, kk local) {
+	f.addTo(pa, 16)
+	f.addTo(pb, 32)
+	f.get(kk)
+	f.i32c(1)
+	f.op(opI32Sub)
+	f.tee(kk)
+	f.brIf(0)
+}
+
+// at4 pushes base + i·4.
+func at4(f *fn, base, i local) {
+	f.get(base)
+	f.get(i)
+	f.i32c(2)
+	f.op(opI32Shl)
+	f.op(opI32Add)
 }

@@ -194,14 +194,7 @@ func TestQDepthwiseMatchesScalar(t *testing.T) {
 			kern.QConvRef(p, w, wz, q, x, want)
 			pk := kern.PackQConv(p, w, wz, 255)
 			calls := qdwCalls
-			ref, got := both(t, func() []float32 {
-				y := make([]float32, len(want))
-				for i := range y {
-					y[i] = -7 // every element must be written
-				}
-				kern.QConv(p, pk, q, x, y, pk.NewWork())
-				return y
-			})
+			ref, got := qconvBoth(t, p, pk, q, x, len(want))
 			if qdwCalls != calls+p.N {
 				t.Fatalf("case %d: qdw ran %d times, want %d", ci, qdwCalls-calls, p.N)
 			}
@@ -441,14 +434,7 @@ func TestQConvIm2colMatchesScalar(t *testing.T) {
 			kern.QConvRef(p, w, wz, q, x, want)
 			pk := kern.PackQConv(p, w, wz, 255)
 			calls := qpackStripsCalls
-			ref, got := both(t, func() []float32 {
-				y := make([]float32, len(want))
-				for i := range y {
-					y[i] = -7 // every element must be written
-				}
-				kern.QConv(p, pk, q, x, y, pk.NewWork())
-				return y
-			})
+			ref, got := qconvBoth(t, p, pk, q, x, len(want))
 			if qpackStripsCalls == calls {
 				t.Fatalf("case %d: the im2col path did not run", ci)
 			}
@@ -459,4 +445,19 @@ func TestQConvIm2colMatchesScalar(t *testing.T) {
 			}
 		}
 	}
+}
+
+// qconvBoth runs kern.QConv on the Go paths and on the SIMD kernels (both)
+// into outputs of n values prefilled with -7, since every element must be
+// written.
+func qconvBoth(t *testing.T, p kern.ConvParams, pk *kern.PackedQConv, q *kern.QuantParams, x []float32, n int) (ref, got []float32) {
+	t.Helper()
+	return both(t, func() []float32 {
+		y := make([]float32, n)
+		for i := range y {
+			y[i] = -7
+		}
+		kern.QConv(p, pk, q, x, y, pk.NewWork())
+		return y
+	})
 }

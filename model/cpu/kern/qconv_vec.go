@@ -168,25 +168,15 @@ func qconvVec(p ConvParams, w *PackedQConv, q *QuantParams, x, y []float32, wk *
 	for n := 0; n < p.N; n++ {
 		xn := x[n*p.C*npix : (n+1)*p.C*npix]
 		if in8 {
-			qpack8Go(xb[n*p.C*npix:(n+1)*p.C*npix], npix, p.C, full, strips, q.XZero, signed, b16)
+			qpack8Go(xb[n*p.C*npix:(n+1)*p.C*npix], npix, p.C, full, q.XZero, signed, b16)
 		}
 		if full > 0 && !in8 {
 			vecQPack(xn, npix, p.C, full, q.XScale, xlo, xhi, b16)
 		}
 		if rem := npix - full*8; rem > 0 && !in8 {
-			st := b16[full*kp*16 : strips*kp*16]
-			for t := 0; t < kp; t++ {
-				g := st[t*16 : t*16+16]
-				for c := 0; c < 8; c++ {
-					var v0, v1 int16
-					if c < rem {
-						j := full*8 + c
-						v0 = int16(quantOne(xn[2*t*npix+j], q.XScale, xlo, xhi))
-						v1 = int16(quantOne(xn[(2*t+1)*npix+j], q.XScale, xlo, xhi))
-					}
-					g[(c/4)*8+(c%4)*2], g[(c/4)*8+(c%4)*2+1] = v0, v1
-				}
-			}
+			packLastStrip(b16, p.C, full, rem, func(pl, j int) int16 {
+				return int16(quantOne(xn[pl*npix+j], q.XScale, xlo, xhi))
+			})
 		}
 		yn := y[n*p.M*npix : (n+1)*p.M*npix]
 		for j0 := 0; j0 < npix; j0 += nbBlk {
@@ -267,27 +257,14 @@ func qconvDW(p ConvParams, w *PackedQConv, q *QuantParams, x, y []float32, wk *Q
 // qpack8Go packs a 1×1 conv's input of quantized bytes (k planes of npix,
 // less zp) as QPackKernel lays it out: the full strips on vecQPack8, the
 // last partial one here.
-func qpack8Go(x []byte, npix, k, full, strips int, zp int32, signed bool, b16 []int16) {
+func qpack8Go(x []byte, npix, k, full int, zp int32, signed bool, b16 []int16) {
 	if full > 0 {
 		vecQPack8(x, npix, k, full, zp, signed, b16)
 	}
-	rem := npix - full*8
-	if rem <= 0 {
-		return
-	}
-	kp := k / 2
-	st := b16[full*kp*16 : strips*kp*16]
-	for t := 0; t < kp; t++ {
-		g := st[t*16 : t*16+16]
-		for c := 0; c < 8; c++ {
-			var v0, v1 int16
-			if c < rem {
-				j := full*8 + c
-				v0 = int16(q8Value(x[2*t*npix+j], signed) - zp)
-				v1 = int16(q8Value(x[(2*t+1)*npix+j], signed) - zp)
-			}
-			g[(c/4)*8+(c%4)*2], g[(c/4)*8+(c%4)*2+1] = v0, v1
-		}
+	if rem := npix - full*8; rem > 0 {
+		packLastStrip(b16, k, full, rem, func(pl, j int) int16 {
+			return int16(q8Value(x[pl*npix+j], signed) - zp)
+		})
 	}
 }
 
@@ -337,6 +314,24 @@ func qconvIm2col(p ConvParams, w *PackedQConv, q *QuantParams, x, y []float32, w
 			} else {
 				vecQGemm(w.im16, wk.b16, w.kpad, p.M, nb, y[n*p.M*npix+j0:], npix, bias, mult, ylo, yhi, q.YScale, wk.tmp[:])
 			}
+		}
+	}
+}
+
+// packLastStrip writes the last, partial strip of QPackKernel's layout:
+// rem (< 8) columns from column full·8 on of k planes, v(plane, column)
+// giving each value, zeros past them.
+func packLastStrip(b16 []int16, k, full, rem int, v func(plane, j int) int16) {
+	kp := k / 2
+	st := b16[full*kp*16 : (full+1)*kp*16]
+	for t := 0; t < kp; t++ {
+		g := st[t*16 : t*16+16]
+		for c := 0; c < 8; c++ {
+			var v0, v1 int16
+			if c < rem {
+				v0, v1 = v(2*t, full*8+c), v(2*t+1, full*8+c)
+			}
+			g[(c/4)*8+(c%4)*2], g[(c/4)*8+(c%4)*2+1] = v0, v1
 		}
 	}
 }
