@@ -79,34 +79,6 @@ func TestDW5MatchesScalar(t *testing.T) {
 	}
 }
 
-// poolRef is the scalar pool of one output (taps inside the input only).
-func poolRef(a kern.PoolArgs, plane []float32, oy, ox int) float32 {
-	acc := float32(0)
-	if a.Max {
-		acc = float32(math.Inf(-1))
-	}
-	for kh := 0; kh < a.KH; kh++ {
-		for kw := 0; kw < a.KW; kw++ {
-			iy, ix := oy*a.S-a.PT+kh, ox*a.S-a.PL+kw
-			if iy < 0 || iy >= a.H || ix < 0 || ix >= a.W {
-				continue
-			}
-			v := plane[iy*a.W+ix]
-			if a.Max {
-				if v > acc || v != v {
-					acc = v
-				}
-			} else {
-				acc += v
-			}
-		}
-	}
-	if !a.Max {
-		acc /= float32(a.KH * a.KW)
-	}
-	return acc
-}
-
 // The pool kernel's interior is the scalar loop's, bitwise, and it writes
 // nothing outside it.
 func TestPoolMatchesScalar(t *testing.T) {
@@ -143,7 +115,7 @@ func TestPoolMatchesScalar(t *testing.T) {
 									got := y[(p*a.OH+oy)*a.OW+ox]
 									want := float32(42)
 									if oy >= y0 && oy < y1 && ox >= x0 && ox < x1 {
-										want = poolRef(a, x[p*a.H*a.W:], oy, ox)
+										want = kern.PoolRef(a, x[p*a.H*a.W:], oy, ox)
 									}
 									if math.Float32bits(got) != math.Float32bits(want) && !(got != got && want != want) {
 										t.Fatalf("%+v: plane %d (%d, %d), interior [%d,%d)×[%d,%d): got %v, want %v", a, p, oy, ox, y0, y1, x0, x1, got, want)

@@ -31,20 +31,28 @@
       if (b && b.error) return { skipped: b.error };
       if (b && b.backend !== backend) return { skipped: b.gpuReason || `backend is ${b.backend}` };
     }
+    const { times, engine, r } = await timeModel(modelURL, runs, backend === 'cpu' ? 5 : 1);
+    if (r.backend !== backend) return { skipped: `ran on ${r.backend}` };
+    return { times, engine, output: Array.from(r.output.slice(0, 10)), backend: r.backend };
+  }
+
+  // timeModel loads modelURL, runs it warm times (past the JIT's tier-up),
+  // then times runs runs: {times, engine (the run alone, inside the
+  // engine's worker), r (the last result)}.
+  async function timeModel(modelURL, runs, warm) {
     await glimpse.loadModel(modelURL, { persist: false, name: modelURL.split('/').slice(-2)[0] });
     const info = glimpse.info();
     const x = input(3 * info.width * info.height);
     let r;
-    for (let i = 0; i < (backend === 'cpu' ? 5 : 1); i++) r = await glimpse.infer(x); // warm-up, past the JIT's tier-up
+    for (let i = 0; i < warm; i++) r = await glimpse.infer(x);
     const times = [], engine = [];
     for (let i = 0; i < runs; i++) {
       const t0 = performance.now();
       r = await glimpse.infer(x);
       times.push(performance.now() - t0);
-      engine.push(r.ms); // the run alone, inside the engine's worker
+      engine.push(r.ms);
     }
-    if (r.backend !== backend) return { skipped: `ran on ${r.backend}` };
-    return { times, engine, output: Array.from(r.output.slice(0, 10)), backend: r.backend };
+    return { times, engine, r };
   }
 
   // pairGlimpse(urls, runs, blocks) → {times: [[...] per url], engine: [[...]]}:
@@ -58,16 +66,9 @@
     const per = Math.max(1, Math.round(runs / blocks));
     for (let b = 0; b < blocks; b++) {
       for (let k = 0; k < urls.length; k++) {
-        await glimpse.loadModel(urls[k], { persist: false, name: urls[k].split('/').slice(-2)[0] });
-        const info = glimpse.info();
-        const x = input(3 * info.width * info.height);
-        for (let i = 0; i < 5; i++) await glimpse.infer(x); // warm-up, as runGlimpse
-        for (let i = 0; i < per; i++) {
-          const t0 = performance.now();
-          const r = await glimpse.infer(x);
-          times[k].push(performance.now() - t0);
-          engine[k].push(r.ms);
-        }
+        const t = await timeModel(urls[k], per, 5); // warmed up as runGlimpse
+        times[k].push(...t.times);
+        engine[k].push(...t.engine);
       }
     }
     return { times, engine };

@@ -9,35 +9,6 @@ import (
 	"testing"
 )
 
-// poolRefOne is the scalar pool of one output (taps inside the input
-// only), as wasm/simd's test has it.
-func poolRefOne(a PoolArgs, plane []float32, oy, ox int) float32 {
-	acc := float32(0)
-	if a.Max {
-		acc = float32(math.Inf(-1))
-	}
-	for kh := 0; kh < a.KH; kh++ {
-		for kw := 0; kw < a.KW; kw++ {
-			iy, ix := oy*a.S-a.PT+kh, ox*a.S-a.PL+kw
-			if iy < 0 || iy >= a.H || ix < 0 || ix >= a.W {
-				continue
-			}
-			v := plane[iy*a.W+ix]
-			if a.Max {
-				if v > acc || v != v {
-					acc = v
-				}
-			} else {
-				acc += v
-			}
-		}
-	}
-	if !a.Max {
-		acc /= float32(a.KH * a.KW)
-	}
-	return acc
-}
-
 // The AVX2 pool's interior is bitwise the scalar loop's (any NaN for a
 // NaN, ±0 ties as the scalar loop keeps them) on many shapes, rows of
 // fewer than 8 interior outputs included, and it writes nothing outside
@@ -88,7 +59,7 @@ func TestPoolAVX2MatchesScalar(t *testing.T) {
 									got := y[(p*a.OH+oy)*a.OW+ox]
 									want := float32(42)
 									if oy >= y0 && oy < y1 && ox >= x0 && ox < x1 {
-										want = poolRefOne(a, x[p*a.H*a.W:], oy, ox)
+										want = PoolRef(a, x[p*a.H*a.W:], oy, ox)
 									}
 									if math.Float32bits(got) != math.Float32bits(want) && !(got != got && want != want) {
 										t.Fatalf("%+v: plane %d (%d, %d), interior [%d,%d)×[%d,%d): got %v, want %v", a, p, oy, ox, y0, y1, x0, x1, got, want)

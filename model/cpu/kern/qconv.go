@@ -283,23 +283,56 @@ func QConv(p ConvParams, w *PackedQConv, q *QuantParams, x, y []float32, wk *QCo
 	qconvAny(p, w, q, x, y, wk)
 }
 
+// qPath is which of QConv's routes takes a conv with the kernels
+// installed now.
+type qPath int
+
+const (
+	qPathGo     qPath = iota // int32 loops: quantizeInput, qDepthwise, the int64 GEMM
+	qPath1x1                 // qconvVec
+	qPathDW                  // qconvDW
+	qPathIm2col              // qconvIm2col
+	qPathFloat               // qconvFloat
+)
+
+// path is w's route: the one QConv runs and Q8OK describes.
+func (w *PackedQConv) path() qPath {
+	switch {
+	case w.a16 != nil && vecQGemm != nil:
+		return qPath1x1
+	case w.dw16 && vecQDW != nil:
+		return qPathDW
+	case w.im16 != nil && qim2colOK():
+		return qPathIm2col
+	case w.fl != nil && QuantFloatRoute:
+		return qPathFloat
+	}
+	return qPathGo
+}
+
+// qconvOn runs route r (in8, out8: quantized bytes in and out, where the
+// route takes them, see Q8OK) and reports false for qPathGo, which the
+// caller runs.
+func qconvOn(r qPath, p ConvParams, w *PackedQConv, q *QuantParams, x, y []float32, wk *QConvWork, in8, out8 bool) bool {
+	switch r {
+	case qPath1x1:
+		qconvVec(p, w, q, x, y, wk, in8, out8)
+	case qPathDW:
+		qconvDW(p, w, q, x, y, wk, in8, out8)
+	case qPathIm2col:
+		qconvIm2col(p, w, q, x, y, wk, out8)
+	case qPathFloat:
+		qconvFloat(p, w, q, x, y, wk, out8)
+	default:
+		return false
+	}
+	return true
+}
+
 // qconvAny is QConv on float32 input and output, on whichever path
 // takes w.
 func qconvAny(p ConvParams, w *PackedQConv, q *QuantParams, x, y []float32, wk *QConvWork) {
-	if w.a16 != nil && vecQGemm != nil {
-		qconvVec(p, w, q, x, y, wk, false, false)
-		return
-	}
-	if w.dw16 && vecQDW != nil {
-		qconvDW(p, w, q, x, y, wk, false, false)
-		return
-	}
-	if w.im16 != nil && qim2colOK() {
-		qconvIm2col(p, w, q, x, y, wk, false)
-		return
-	}
-	if w.fl != nil && QuantFloatRoute {
-		qconvFloat(p, w, q, x, y, wk, false)
+	if qconvOn(w.path(), p, w, q, x, y, wk, false, false) {
 		return
 	}
 	xs, cols := wk.xs, wk.cols

@@ -56,16 +56,16 @@ func (wk *QConvWork) Q8() (in, out bool) { return wk.in8, wk.out8 }
 // 3×3 depthwise kernels both, the other convs (qconvIm2col, the float
 // route) their output.
 func (w *PackedQConv) Q8OK() (in, out bool) {
-	switch {
-	case w.a16 != nil && vecQGemm != nil:
+	switch w.path() {
+	case qPath1x1:
 		ok := vecQGemm8 != nil && vecQPack8 != nil
 		return ok, ok
-	case w.dw16 && vecQDW != nil:
+	case qPathDW:
 		return vecQDW8 != nil, vecQDW8 != nil
-	case w.im16 != nil && qim2colOK():
+	case qPathIm2col:
 		return false, vecQGemm8 != nil
-	case w.fl != nil && QuantFloatRoute && !w.fl.dwDirec:
-		return false, vecQRequant8 != nil
+	case qPathFloat:
+		return false, vecQRequant8 != nil && !w.fl.dwDirec
 	}
 	return false, false
 }
@@ -89,17 +89,7 @@ func q8Value(b byte, signed bool) int32 {
 // qconvQ8 is QConv with bytes on either side: on the vector kernels that
 // take them, or converting around qconvAny.
 func qconvQ8(p ConvParams, w *PackedQConv, q *QuantParams, x, y []float32, wk *QConvWork) {
-	if in, out := w.Q8OK(); (in || !wk.in8) && (out || !wk.out8) {
-		switch {
-		case w.a16 != nil && vecQGemm != nil:
-			qconvVec(p, w, q, x, y, wk, wk.in8, wk.out8)
-		case w.dw16 && vecQDW != nil:
-			qconvDW(p, w, q, x, y, wk, wk.in8, wk.out8)
-		case w.im16 != nil && qim2colOK():
-			qconvIm2col(p, w, q, x, y, wk, wk.out8)
-		default:
-			qconvFloat(p, w, q, x, y, wk, wk.out8)
-		}
+	if in, out := w.Q8OK(); (in || !wk.in8) && (out || !wk.out8) && qconvOn(w.path(), p, w, q, x, y, wk, wk.in8, wk.out8) {
 		return
 	}
 	if wk.in8 {

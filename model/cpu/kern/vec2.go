@@ -1,6 +1,9 @@
 package kern
 
-import "sync"
+import (
+	"math"
+	"sync"
+)
 
 // Vector kernels for the CNN ops around the convs (wasm/simd's ops2.wasm,
 // installed with SetVec2Kernels): the 5×5 depthwise interior, 2-D max and
@@ -28,6 +31,35 @@ type PoolArgs struct {
 // oxLo+cnt) (cnt >= 4), whose windows lie inside the input: the max, or
 // the sum in row-major tap order divided by KH*KW.
 type PoolKernel func(a PoolArgs, x, y []float32, oyLo, oyHi, oxLo, cnt int)
+
+// PoolRef is the scalar pool of one output of plane (taps inside the
+// input only): the reference PoolKernels are checked against.
+func PoolRef(a PoolArgs, plane []float32, oy, ox int) float32 {
+	acc := float32(0)
+	if a.Max {
+		acc = float32(math.Inf(-1))
+	}
+	for kh := 0; kh < a.KH; kh++ {
+		for kw := 0; kw < a.KW; kw++ {
+			iy, ix := oy*a.S-a.PT+kh, ox*a.S-a.PL+kw
+			if iy < 0 || iy >= a.H || ix < 0 || ix >= a.W {
+				continue
+			}
+			v := plane[iy*a.W+ix]
+			if a.Max {
+				if v > acc || v != v {
+					acc = v
+				}
+			} else {
+				acc += v
+			}
+		}
+	}
+	if !a.Max {
+		acc /= float32(a.KH * a.KW)
+	}
+	return acc
+}
 
 // GAPKernel computes y[p] = Σ x[p*size:(p+1)*size] / size for p < planes
 // (partial sums: not the sequential order).
